@@ -1,0 +1,149 @@
+// Host side: RAII handles over open devices of a loaded plugin.
+//
+// Each handle keeps its Plugin (and so the library) alive, serialises calls
+// on its device with a mutex (ABI thread rule), receives events on any plugin
+// thread through an EventHandler, and closes the device in its destructor.
+// Lock completions are matched by an operation token, so a completion that a
+// faulty plugin fires twice, or for an unknown operation, is counted as a
+// contract violation instead of touching freed memory.
+#ifndef LATCHKEY_HOST_DEVICES_HPP
+#define LATCHKEY_HOST_DEVICES_HPP
+
+#include <latchkey/host/plugin.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace latchkey::host {
+
+// Bytes a plugin lent with an event. Calls the plugin's release function
+// exactly once, when the last owner lets go; keeps the library loaded.
+class LentBytes {
+ public:
+  LentBytes() = default;
+  LentBytes(std::shared_ptr<Plugin> plugin, const lk_event& event);
+  ~LentBytes();
+  LentBytes(LentBytes&& other) noexcept;
+  LentBytes& operator=(LentBytes&& other) noexcept;
+  LentBytes(const LentBytes&) = delete;
+  LentBytes& operator=(const LentBytes&) = delete;
+
+  const uint8_t* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  std::vector<uint8_t> copy() const { return {data_, data_ + size_}; }
+
+ private:
+  void reset() noexcept;
+  std::shared_ptr<Plugin> plugin_;
+  const uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  lk_release_fn release_ = nullptr;
+  void* release_context_ = nullptr;
+};
+
+struct DeviceEvent {
+  lk_event_kind kind = 0;
+  uint32_t value = 0;
+  uint32_t detail = 0;
+  uint64_t device_time_ns = 0;
+  std::shared_ptr<LentBytes> data;  // set for events that carry bytes (LK_EVENT_ATTESTATION)
+};
+
+// Called on a plugin thread; must not block or call back into the device.
+using EventHandler = std::function<void(const DeviceEvent&)>;
+using LockCompletionHandler = std::function<void(const lk_lock_completion&)>;
+
+// Counts what a device did against the contract (for tests and certification).
+struct ContractViolations {
+  uint64_t duplicate_completions = 0;   // a completion fired a second time
+  uint64_t unknown_completions = 0;     // a completion for no pending operation
+  uint64_t completions_after_failed_start = 0;
+  uint64_t events_after_close = 0;
+};
+
+class LockHandle {
+ public:
+  // Opens device_uri on the plugin's lock interface. Returns the lk_result of
+  // open; *out is set on LK_OK. Throws std::logic_error if the plugin has no
+  // lock interface.
+  static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& uri, EventHandler on_event,
+                        std::unique_ptr<LockHandle>* out);
+  ~LockHandle();  // closes the device
+  LockHandle(const LockHandle&) = delete;
+  LockHandle& operator=(const LockHandle&) = delete;
+
+  lk_result describe(lk_lock_description* description);
+  lk_result lock_state(lk_lock_state* state);
+  lk_result door_state(lk_door_state* state);
+  // Start an operation; done fires once on a plugin thread if LK_OK is returned.
+  lk_result lock(uint64_t operation_id, LockCompletionHandler done);
+  lk_result unlock(const lk_unlock_params& params, LockCompletionHandler done);
+  // Test control (LK_ERR_UNSUPPORTED when the plugin offers none).
+  lk_result inject_fault(lk_fault fault, int64_t parameter);
+  lk_result clear_faults();
+  lk_result physical_action(lk_physical_action action);
+
+  std::size_t pending_operations() const;
+  ContractViolations violations() const;
+  const std::shared_ptr<Plugin>& plugin() const noexcept;
+
+  struct State;
+
+ private:
+  explicit LockHandle(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+class CameraHandle {
+ public:
+  static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& uri, EventHandler on_event,
+                        std::unique_ptr<CameraHandle>* out);
+  ~CameraHandle();
+  CameraHandle(const CameraHandle&) = delete;
+  CameraHandle& operator=(const CameraHandle&) = delete;
+
+  lk_result describe(lk_camera_description* description);
+  lk_result deliver_nonce(const uint8_t* nonce, std::size_t size);
+  lk_result start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]);
+  lk_result stop_recording();
+  bool supports_snapshot() const noexcept;
+  // Sizes the buffer with a NULL query first; LK_ERR_UNSUPPORTED without snapshot.
+  lk_result snapshot(std::vector<uint8_t>* frame, lk_snapshot_info* info);
+  lk_result inject_fault(lk_fault fault, int64_t parameter);
+  lk_result clear_faults();
+
+  ContractViolations violations() const;
+  const std::shared_ptr<Plugin>& plugin() const noexcept;
+
+  struct State;
+
+ private:
+  explicit CameraHandle(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+class AuthzHandle {
+ public:
+  static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& config, std::unique_ptr<AuthzHandle>* out);
+  ~AuthzHandle();
+  AuthzHandle(const AuthzHandle&) = delete;
+  AuthzHandle& operator=(const AuthzHandle&) = delete;
+
+  // LK_OK fills grant; LK_ERR_DENIED fills refusal; other codes: the check failed.
+  lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
+                   const std::vector<uint8_t>& credential, lk_grant_info* grant, lk_authz_refusal* refusal);
+  const std::shared_ptr<Plugin>& plugin() const noexcept;
+
+  struct State;
+
+ private:
+  explicit AuthzHandle(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace latchkey::host
+
+#endif  // LATCHKEY_HOST_DEVICES_HPP

@@ -1,0 +1,102 @@
+// Host side: loading a Latchkey plugin and validating what it offers.
+//
+// Plugin::load() opens a shared library with Boost.DLL (rtld_now |
+// rtld_local), calls lk_plugin_negotiate, and checks every answer: the entry
+// symbol, the ABI version overlap, identity strings, minimum table sizes and
+// mandatory entries. Each refusal throws LoadError naming the file and the
+// reason. The library stays loaded while any shared_ptr<Plugin> (held by
+// every device and every lent buffer) is alive.
+#ifndef LATCHKEY_HOST_PLUGIN_HPP
+#define LATCHKEY_HOST_PLUGIN_HPP
+
+#include <latchkey/latchkey.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace latchkey::host {
+
+// Why a plugin was refused. Each kind has a purpose-built bad plugin in tests/.
+enum class LoadErrorKind {
+  kFileNotFound,          // no such file
+  kNotALibrary,           // the file is not a loadable shared library (or a dependency is missing)
+  kMissingEntrySymbol,    // lk_plugin_negotiate is not exported
+  kNegotiationFailed,     // lk_plugin_negotiate returned an error (e.g. no version overlap)
+  kVersionOutOfRange,     // the chosen ABI version is outside the host's range
+  kBadPluginInfo,         // NULL info or info->struct_size below the v1 minimum
+  kBadIdentity,           // vendor, driver_id or driver_version missing, too long or not printable
+  kMissingGetInterface,   // info->get_interface is NULL
+  kNoInterfaces,          // offers none of lock, camera, authz
+  kTableTooSmall,         // an interface table's struct_size is below its v1 minimum
+  kMissingMandatoryEntry, // a mandatory function in a table is NULL
+};
+
+const char* to_string(LoadErrorKind kind) noexcept;
+
+class LoadError : public std::runtime_error {
+ public:
+  LoadError(std::filesystem::path file, LoadErrorKind kind, const std::string& reason);
+  const std::filesystem::path& file() const noexcept { return file_; }
+  LoadErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  std::filesystem::path file_;
+  LoadErrorKind kind_;
+};
+
+struct PluginIdentity {
+  std::string vendor;
+  std::string driver_id;
+  std::string driver_version;
+  std::string description;
+  uint32_t abi_version = 0;
+};
+
+// Receives plugin log lines (from any plugin thread).
+using LogHandler = std::function<void(lk_log_level level, const std::string& driver_id, const std::string& message)>;
+
+struct LoadOptions {
+  uint32_t min_abi_version = LK_ABI_VERSION_1_0;
+  uint32_t max_abi_version = LK_ABI_VERSION_CURRENT;
+  LogHandler log;  // empty: plugin log lines go to stderr
+};
+
+class Plugin {
+ public:
+  // Loads and validates. Throws LoadError.
+  static std::shared_ptr<Plugin> load(const std::filesystem::path& file, LoadOptions options = {});
+  ~Plugin();
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  const std::filesystem::path& file() const noexcept;
+  const PluginIdentity& identity() const noexcept;
+
+  // Zero-filled copies of the plugin's tables (min(size, known) bytes), or
+  // nullptr when the plugin does not offer the interface. NULL entries in a
+  // returned table are unsupported functions.
+  const lk_lock_interface_v1* lock_interface() const noexcept;
+  const lk_camera_interface_v1* camera_interface() const noexcept;
+  const lk_authz_interface_v1* authz_interface() const noexcept;
+  const lk_test_control_interface_v1* test_control_interface() const noexcept;
+
+  // The table sizes the plugin declared (0 when not offered).
+  uint32_t declared_lock_size() const noexcept;
+  uint32_t declared_camera_size() const noexcept;
+
+  struct Impl;
+
+ private:
+  explicit Plugin(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A short human-readable name for an lk_result ("LK_ERR_JAMMED").
+const char* result_name(lk_result result) noexcept;
+
+}  // namespace latchkey::host
+
+#endif  // LATCHKEY_HOST_PLUGIN_HPP
