@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds Latchkey with Ninja (and ccache when present).
 #   tools/build.sh [--sanitize] [ninja targets...]
-# The build goes to build/ (build-sanitize/ with --sanitize), or $LATCHKEY_BUILD_DIR.
+# The build goes to build/ (build-sanitize/ with --sanitize), or $LATCHKEY_BUILD_DIR;
+# the build log goes to stderr and the build directory is printed on stdout.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -20,6 +21,6 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DLATCHKEY_SANITIZE=$sanitize "${launcher[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)" ${1:+--target "$@"}
+  -DLATCHKEY_SANITIZE=$sanitize "${launcher[@]}" >&2
+cmake --build "$build" -j"$(nproc)" ${1:+--target "$@"} >&2
 echo "$build"
