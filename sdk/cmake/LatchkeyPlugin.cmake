@@ -4,18 +4,37 @@
 # exports lk_plugin_negotiate and nothing else (hidden visibility, a version
 # script, static helpers kept local, no GNU unique symbols). Used in-tree and
 # by driver authors through find_package(Latchkey).
+#
+# By itself the plugin links only the C headers (Latchkey::abi), so a project
+# declared with LANGUAGES C can use this function. A C++ driver built on the
+# header-only wrapper passes LINK Latchkey::plugin_sdk (latchkey_plugin_sdk
+# in-tree). Every plugin target is appended to the global property
+# LATCHKEY_PLUGIN_TARGETS so that checks can visit them all (tests/abi).
+#
+# Variables read: LATCHKEY_SANITIZE (in-tree option; drops -z defs, which the
+# sanitizer runtimes cannot satisfy).
 get_filename_component(_latchkey_plugin_map "${CMAKE_CURRENT_LIST_DIR}/latchkey_plugin.map" ABSOLUTE)
+
+# The version script every plugin is linked with. Also handy for builds that
+# do not use CMake (see latchkey.pc's plugin_version_script).
+set(LATCHKEY_PLUGIN_VERSION_SCRIPT "${_latchkey_plugin_map}")
 
 function(latchkey_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;LINK" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "latchkey_add_plugin(${name}): SOURCES is required")
   endif()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "latchkey_add_plugin(${name}): unknown arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
   add_library(${name} MODULE ${ARG_SOURCES})
-  if(TARGET Latchkey::plugin_sdk)
-    target_link_libraries(${name} PRIVATE Latchkey::plugin_sdk)
+  # Latchkey::abi exists both in-tree (an ALIAS) and after find_package(Latchkey).
+  if(TARGET Latchkey::abi)
+    target_link_libraries(${name} PRIVATE Latchkey::abi)
+  elseif(TARGET latchkey_abi)
+    target_link_libraries(${name} PRIVATE latchkey_abi)
   else()
-    target_link_libraries(${name} PRIVATE latchkey_plugin_sdk)
+    message(FATAL_ERROR "latchkey_add_plugin(${name}): no Latchkey::abi target; call find_package(Latchkey) first")
   endif()
   if(ARG_LINK)
     target_link_libraries(${name} PRIVATE ${ARG_LINK})
@@ -26,7 +45,10 @@ function(latchkey_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LINK_DEPENDS "${_latchkey_plugin_map}")
-  target_compile_options(${name} PRIVATE $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:-fno-gnu-unique>)
+  # GCC gives static locals of inline functions STB_GNU_UNIQUE binding, which
+  # pins the library in memory (dlclose becomes a no-op) and merges state
+  # across plugins. Clang does not emit them.
+  target_compile_options(${name} PRIVATE $<$<COMPILE_LANG_AND_ID:CXX,GNU>:-fno-gnu-unique>)
   target_link_options(${name} PRIVATE
     "LINKER:--version-script=${_latchkey_plugin_map}"
     "LINKER:--exclude-libs,ALL")
@@ -37,4 +59,5 @@ function(latchkey_add_plugin name)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   endif()
+  set_property(GLOBAL APPEND PROPERTY LATCHKEY_PLUGIN_TARGETS ${name})
 endfunction()

@@ -1,0 +1,43 @@
+# Installs a build tree into a fresh prefix and checks the SDK's layout.
+#   cmake -DBUILD_DIR=<build> -DPREFIX=<dir> -DLIBDIR=<lib dir> -DINCLUDEDIR=<include dir> -P install_tree.cmake
+foreach(required BUILD_DIR PREFIX LIBDIR INCLUDEDIR)
+  if(NOT DEFINED ${required})
+    message(FATAL_ERROR "install_tree.cmake: ${required} is not set")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${PREFIX}")
+execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}"
+                RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed (${result}):\n${output}")
+endif()
+
+# What a driver author relies on. Missing files fail here, by name, rather
+# than as a puzzling error in a later configure.
+set(expected
+  "${INCLUDEDIR}/latchkey/latchkey.h"
+  "${INCLUDEDIR}/latchkey/lk_base.h"
+  "${INCLUDEDIR}/latchkey/lk_host.h"
+  "${INCLUDEDIR}/latchkey/lk_plugin.h"
+  "${INCLUDEDIR}/latchkey/lk_lock.h"
+  "${INCLUDEDIR}/latchkey/lk_camera.h"
+  "${INCLUDEDIR}/latchkey/lk_authz.h"
+  "${INCLUDEDIR}/latchkey/lk_test_control.h"
+  "${INCLUDEDIR}/latchkey/cpp/plugin.hpp"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyConfig.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyConfigVersion.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyTargets.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyPlugin.cmake"
+  "${LIBDIR}/cmake/Latchkey/latchkey_plugin.map"
+  "${LIBDIR}/pkgconfig/latchkey.pc")
+set(missing "")
+foreach(file IN LISTS expected)
+  if(NOT EXISTS "${PREFIX}/${file}")
+    list(APPEND missing "${file}")
+  endif()
+endforeach()
+if(missing)
+  list(JOIN missing "\n  " missing_text)
+  message(FATAL_ERROR "installed tree ${PREFIX} lacks:\n  ${missing_text}")
+endif()
+message(STATUS "installed ${BUILD_DIR} into ${PREFIX}")

@@ -1,0 +1,35 @@
+# latchkey_add_roundtrip_test(<test name> <plugin file> <device URI> <fixture>)
+#
+# Runs tests/plugins' lock_roundtrip_test against a plugin built outside the
+# main build (an installed-SDK or cross-toolchain build), once the fixture
+# that builds it has run. The tests are added at the end of the top-level
+# configure, when lock_roundtrip_test is known wherever it is defined; without
+# it they are reported as skipped rather than silently missing.
+function(latchkey_add_roundtrip_test name plugin uri fixture)
+  set_property(GLOBAL APPEND PROPERTY LATCHKEY_ROUNDTRIP_TESTS "${name}|${plugin}|${uri}|${fixture}")
+  get_property(scheduled GLOBAL PROPERTY LATCHKEY_ROUNDTRIP_TESTS_SCHEDULED)
+  if(NOT scheduled)
+    set_property(GLOBAL PROPERTY LATCHKEY_ROUNDTRIP_TESTS_SCHEDULED TRUE)
+    cmake_language(DEFER DIRECTORY "${PROJECT_SOURCE_DIR}" CALL _latchkey_add_roundtrip_tests)
+  endif()
+endfunction()
+
+function(_latchkey_add_roundtrip_tests)
+  get_property(entries GLOBAL PROPERTY LATCHKEY_ROUNDTRIP_TESTS)
+  foreach(entry IN LISTS entries)
+    string(REPLACE "|" ";" fields "${entry}")
+    list(GET fields 0 name)
+    list(GET fields 1 plugin)
+    list(GET fields 2 uri)
+    list(GET fields 3 fixture)
+    if(TARGET lock_roundtrip_test)
+      add_test(NAME ${name} COMMAND lock_roundtrip_test)
+      set_tests_properties(${name} PROPERTIES
+        ENVIRONMENT "LATCHKEY_LOCK_PLUGIN=${plugin};LATCHKEY_LOCK_URI=${uri}"
+        FIXTURES_REQUIRED ${fixture})
+    else()
+      add_test(NAME ${name} COMMAND sh -c "echo 'lock_roundtrip_test is not part of this build'; exit 77")
+      set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED ${fixture})
+    endif()
+  endforeach()
+endfunction()
