@@ -20,7 +20,9 @@
 namespace latchkey::host {
 
 // Bytes a plugin lent with an event. Calls the plugin's release function
-// exactly once, when the last owner lets go; keeps the library loaded.
+// exactly once, when the last owner lets go; keeps the library loaded. For an
+// event without a release function (data valid only during on_event) it keeps
+// its own copy of the bytes instead.
 class LentBytes {
  public:
   LentBytes() = default;
@@ -42,6 +44,7 @@ class LentBytes {
   std::size_t size_ = 0;
   lk_release_fn release_ = nullptr;
   void* release_context_ = nullptr;
+  std::vector<uint8_t> owned_;  // the copy of borrowed (not lent) bytes
 };
 
 struct DeviceEvent {
@@ -62,6 +65,7 @@ struct ContractViolations {
   uint64_t unknown_completions = 0;     // a completion for no pending operation
   uint64_t completions_after_failed_start = 0;
   uint64_t events_after_close = 0;
+  uint64_t missing_completions = 0;     // still pending when close() returned; the host completed them (LK_ERR_CLOSED)
 };
 
 class LockHandle {
@@ -74,6 +78,11 @@ class LockHandle {
   ~LockHandle();  // closes the device
   LockHandle(const LockHandle&) = delete;
   LockHandle& operator=(const LockHandle&) = delete;
+
+  // Closes the device now (idempotent); pending completions fire before it
+  // returns and later calls return LK_ERR_CLOSED. The handle stays valid so
+  // violations() can still be read. Must not be called from a handler.
+  void close();
 
   lk_result describe(lk_lock_description* description);
   lk_result lock_state(lk_lock_state* state);
@@ -101,9 +110,12 @@ class CameraHandle {
  public:
   static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& uri, EventHandler on_event,
                         std::unique_ptr<CameraHandle>* out);
-  ~CameraHandle();
+  ~CameraHandle();  // closes the device
   CameraHandle(const CameraHandle&) = delete;
   CameraHandle& operator=(const CameraHandle&) = delete;
+
+  // As LockHandle::close(). Lent bytes already handed out stay valid.
+  void close();
 
   lk_result describe(lk_camera_description* description);
   lk_result deliver_nonce(const uint8_t* nonce, std::size_t size);
@@ -128,9 +140,12 @@ class CameraHandle {
 class AuthzHandle {
  public:
   static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& config, std::unique_ptr<AuthzHandle>* out);
-  ~AuthzHandle();
+  ~AuthzHandle();  // closes the provider
   AuthzHandle(const AuthzHandle&) = delete;
   AuthzHandle& operator=(const AuthzHandle&) = delete;
+
+  // Closes the provider now (idempotent); later calls return LK_ERR_CLOSED.
+  void close();
 
   // LK_OK fills grant; LK_ERR_DENIED fills refusal; other codes: the check failed.
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,

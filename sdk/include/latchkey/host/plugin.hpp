@@ -13,11 +13,20 @@
 
 #include <filesystem>
 #include <functional>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace latchkey::host {
+
+// The ABI versions as C++ constants. LK_MAKE_VERSION and friends use C casts
+// (lk_base.h is C99), which -Wold-style-cast rejects in C++ code.
+constexpr uint32_t make_abi_version(uint32_t major, uint32_t minor) noexcept { return (major << 16) | (minor & 0xFFFFu); }
+constexpr uint32_t abi_version_major(uint32_t version) noexcept { return version >> 16; }
+constexpr uint32_t abi_version_minor(uint32_t version) noexcept { return version & 0xFFFFu; }
+inline constexpr uint32_t kAbiVersion1_0 = make_abi_version(1, 0);
+inline constexpr uint32_t kAbiVersionCurrent = kAbiVersion1_0;
 
 // Why a plugin was refused. Each kind has a purpose-built bad plugin in tests/.
 enum class LoadErrorKind {
@@ -59,8 +68,10 @@ struct PluginIdentity {
 using LogHandler = std::function<void(lk_log_level level, const std::string& driver_id, const std::string& message)>;
 
 struct LoadOptions {
-  uint32_t min_abi_version = LK_ABI_VERSION_1_0;
-  uint32_t max_abi_version = LK_ABI_VERSION_CURRENT;
+  // The range offered to lk_plugin_negotiate. A range beyond what this host
+  // knows is only for tests of refusals. min > max throws std::invalid_argument.
+  uint32_t min_abi_version = kAbiVersion1_0;
+  uint32_t max_abi_version = kAbiVersionCurrent;
   LogHandler log;  // empty: plugin log lines go to stderr
 };
 
@@ -86,6 +97,8 @@ class Plugin {
   // The table sizes the plugin declared (0 when not offered).
   uint32_t declared_lock_size() const noexcept;
   uint32_t declared_camera_size() const noexcept;
+  uint32_t declared_authz_size() const noexcept;
+  uint32_t declared_test_control_size() const noexcept;
 
   struct Impl;
 
