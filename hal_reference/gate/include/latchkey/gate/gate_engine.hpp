@@ -1,0 +1,145 @@
+// GateEngine: the hub's decision logic as a pure, deterministic state machine.
+//
+// Events and the hub's monotonic time go in; actions come out (take_actions).
+// No I/O, no clock reads, no threads: the same inputs always give the same
+// outputs, which is what lets a seeded simulator drive it through hundreds of
+// thousands of sessions with injected faults. It enforces G1-G4, C2-C6,
+// U1-U8 and F1-F3 (RULES.md); every deny and every alarm carries its rule ID.
+//
+// The caller must call tick(now) no later than next_deadline(), and must
+// answer every AppendAudit with a durable_token through on_audit_committed()
+// before feeding further events.
+#ifndef LATCHKEY_GATE_GATE_ENGINE_HPP
+#define LATCHKEY_GATE_GATE_ENGINE_HPP
+
+#include <latchkey/gate/actions.hpp>
+#include <latchkey/gate/config.hpp>
+#include <latchkey/gate/liveness_monitor.hpp>
+#include <latchkey/gate/time.hpp>
+#include <latchkey/lk_lock.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace latchkey::gate {
+
+struct DoorSetup {
+  std::string door_id;
+  std::vector<std::string> camera_ids;  // cameras bound to this door (U1)
+};
+
+struct CameraSetup {
+  std::string camera_id;
+  crypto::PublicKey device_key{};       // pinned at enrolment (C1)
+};
+
+struct GateSetup {
+  std::string hub_id;
+  GateConfig config;
+  std::vector<DoorSetup> doors;
+  std::vector<CameraSetup> cameras;
+  std::map<std::string, crypto::PublicKey> issuer_keys;  // key id -> pinned issuer key (G1)
+  std::set<std::string> consumed_grants;                 // hex grant ids, from the audit log (G3, I2)
+  std::set<std::string> revoked_grants;                  // hex grant ids (G1)
+  // F2: sessions the audit log shows open when the hub stopped: door id -> session id (hex).
+  std::map<std::string, std::string> sessions_open_at_stop;
+  bool authz_plugin_required = true;                     // F3: its verdict is necessary
+};
+
+// What the authorization plugin said about the presented credential (F3).
+struct AuthzVerdict {
+  enum class Outcome { kNotConsulted, kAccepted, kRefused, kFailed };
+  Outcome outcome = Outcome::kNotConsulted;
+  std::string grant_id;                 // raw 16 bytes, when accepted
+  std::string door_id;
+  std::string message;
+};
+
+enum class SessionEnd { kNone, kCompleted, kCompromised };
+
+struct SessionView {
+  std::string session_id;               // raw bytes
+  std::string door_id;
+  std::string grant_id;                 // raw bytes
+  std::string courier_id;
+  std::vector<std::string> camera_ids;
+  bool unlocked = false;                // the unlock command was sent
+  int door_opens = 0;
+  SessionEnd end = SessionEnd::kNone;
+  std::string end_rule;
+  MonoNs unlock_sent_at = 0;
+};
+
+struct DoorView {
+  std::string door_id;
+  lk_lock_state lock_state = LK_LOCK_STATE_UNKNOWN;
+  lk_door_state door_state = LK_DOOR_STATE_UNKNOWN;
+  bool lock_faulted = false;
+  bool lockout = false;
+  MonoNs lockout_until = 0;
+  std::optional<SessionView> session;   // pending or open
+};
+
+class GateEngine {
+ public:
+  // Throws ConfigError on an invalid config or a door naming an unknown camera.
+  GateEngine(GateSetup setup, RandomSource random);
+
+  // F2: closes sessions open at the last stop as compromised and relocks.
+  void start(MonoNs now);
+
+  // ---- Events ----
+  void on_attestation(const std::string& camera_id, crypto::ByteView signed_attestation, MonoNs now);
+  void on_camera_fault(const std::string& camera_id, const std::string& reason, MonoNs now);  // F1
+  void on_lock_state(const std::string& door_id, lk_lock_state state, MonoNs now);
+  void on_door_state(const std::string& door_id, lk_door_state state, MonoNs now);
+  void on_lock_alarm(const std::string& door_id, lk_alarm_code code, MonoNs now);
+  void on_lock_completion(const std::string& door_id, uint64_t operation_id, lk_result result, lk_lock_state state,
+                          MonoNs now);
+  void on_lock_fault(const std::string& door_id, const std::string& reason, MonoNs now);  // F1
+  void on_wall_clock_synced(MonoNs now);                                                  // F1
+  void on_audit_committed(uint64_t token, bool ok, MonoNs now);                           // U3
+  void on_storage_recovered(MonoNs now);                                                  // U3
+  void revoke(const std::string& grant_id_hex, MonoNs now);                               // G1
+
+  // G2: a fresh single-use challenge for a door (empty for an unknown door).
+  crypto::Bytes issue_challenge(const std::string& door_id, MonoNs now);
+
+  // An unlock request (serialized UnlockRequest). Returns a request id; the
+  // Decision action follows, at once for a deny, after recording (U2) and the
+  // durable commit (U3) for an allow.
+  uint64_t request_unlock(const std::string& door_id, crypto::ByteView unlock_request, const AuthzVerdict& verdict,
+                          int64_t wall_ms, MonoNs now);
+
+  // Timers: nonces, liveness deadlines, session deadlines.
+  void tick(MonoNs now);
+  MonoNs next_deadline() const;
+
+  std::vector<Action> take_actions();
+
+  // ---- Views ----
+  std::vector<DoorView> doors() const;
+  std::optional<DoorView> door(const std::string& door_id) const;
+  bool camera_live(const std::string& camera_id, MonoNs now) const;
+  const LivenessMonitor* monitor(const std::string& camera_id) const;
+  const GateConfig& config() const noexcept;
+  bool storage_failed() const noexcept;
+
+  ~GateEngine();
+  GateEngine(const GateEngine&) = delete;
+  GateEngine& operator=(const GateEngine&) = delete;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace latchkey::gate
+
+#endif  // LATCHKEY_GATE_GATE_ENGINE_HPP

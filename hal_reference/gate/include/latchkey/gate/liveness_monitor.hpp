@@ -1,0 +1,96 @@
+// LivenessMonitor: one camera's proof of life (RULES.md C1-C5).
+//
+// Verifies each attestation against the camera's pinned Ed25519 key and
+// tracks counter, boot id, clock drift, nonce echo, frame digest and
+// recording state. Pure: the caller passes the hub's monotonic time and
+// randomness; nothing here reads a clock.
+//
+// Latchkey's reading of C3/C4: a rejected attestation is evidence of a fault
+// or an attack, so it ends LIVE at once (the run of consecutive accepted
+// attestations restarts); frozen frames (C5) are rejected the same way.
+#ifndef LATCHKEY_GATE_LIVENESS_MONITOR_HPP
+#define LATCHKEY_GATE_LIVENESS_MONITOR_HPP
+
+#include <latchkey/crypto/crypto.hpp>
+#include <latchkey/gate/config.hpp>
+#include <latchkey/gate/time.hpp>
+
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace latchkey::gate {
+
+struct AttestationVerdict {
+  bool accepted = false;
+  std::string rule;            // rule ID of a rejection: C1, C2, C3 or C5
+  std::string reason;          // for people and the audit log
+  uint64_t counter = 0;        // as claimed by the attestation (0 if unparsable)
+  bool recording = false;      // accepted only: the camera records...
+  std::string session_id;      // ...for this session (16 bytes), per the attestation
+};
+
+class LivenessMonitor {
+ public:
+  LivenessMonitor(std::string camera_id, const crypto::PublicKey& device_key, const GateConfig& config);
+
+  const std::string& camera_id() const noexcept { return camera_id_; }
+
+  // C2: records a fresh nonce the hub is about to send; returns it.
+  crypto::Bytes issue_nonce(MonoNs now, const RandomSource& random);
+
+  // C1/C3/C5: judges one SignedAttestation received at `now`.
+  AttestationVerdict on_attestation(crypto::ByteView signed_attestation, MonoNs now);
+
+  // C4/C5: LIVE at `now`.
+  bool live(MonoNs now) const noexcept;
+  // When LIVE ends if nothing else arrives (kNever when not LIVE).
+  MonoNs live_until() const noexcept;
+  // Hub time of the last accepted attestation (nullopt before the first).
+  std::optional<MonoNs> last_accepted() const noexcept { return last_accepted_; }
+  uint64_t last_counter() const noexcept { return last_counter_; }
+  // The session the camera last acknowledged recording for (empty: not recording).
+  const std::string& recording_session() const noexcept { return recording_session_; }
+
+  // C3: the next attestation may carry a new boot id (a re-enrolment handshake).
+  void allow_new_boot() noexcept { allow_new_boot_ = true; }
+  // Ends LIVE now, e.g. when the camera's plugin fails (F1).
+  void mark_not_live() noexcept { consecutive_ = 0; }
+
+  uint64_t accepted_count() const noexcept { return accepted_count_; }
+  uint64_t rejected_count() const noexcept { return rejected_count_; }
+
+ private:
+  AttestationVerdict reject(std::string rule, std::string reason, uint64_t counter);
+
+  std::string camera_id_;
+  crypto::PublicKey key_;
+  GateConfig config_;
+
+  struct IssuedNonce {
+    crypto::Bytes nonce;
+    MonoNs issued;
+  };
+  std::deque<IssuedNonce> nonces_;
+
+  std::optional<std::string> boot_id_;
+  bool allow_new_boot_ = false;
+  uint64_t last_counter_ = 0;
+  bool have_counter_ = false;
+  // C3 drift: a reference sample (camera time, hub time) no older than the drift window.
+  std::optional<std::pair<uint64_t, MonoNs>> drift_reference_;
+  uint64_t last_capture_ns_ = 0;
+  // C5: the current run of identical digests.
+  std::string run_digest_;
+  MonoNs run_start_ = 0;
+
+  int64_t consecutive_ = 0;
+  std::optional<MonoNs> last_accepted_;
+  std::string recording_session_;
+  uint64_t accepted_count_ = 0;
+  uint64_t rejected_count_ = 0;
+};
+
+}  // namespace latchkey::gate
+
+#endif  // LATCHKEY_GATE_LIVENESS_MONITOR_HPP

@@ -1,0 +1,132 @@
+#include <latchkey/gate/liveness_monitor.hpp>
+
+#include <latchkey/crypto/attestations.hpp>
+
+#include <cstdlib>
+
+namespace latchkey::gate {
+
+namespace {
+constexpr std::size_t kNonceSize = 16;
+crypto::ByteView view(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+}  // namespace
+
+LivenessMonitor::LivenessMonitor(std::string camera_id, const crypto::PublicKey& device_key,
+                                 const GateConfig& config)
+    : camera_id_(std::move(camera_id)), key_(device_key), config_(config) {}
+
+crypto::Bytes LivenessMonitor::issue_nonce(MonoNs now, const RandomSource& random) {
+  crypto::Bytes nonce(kNonceSize);
+  random(std::span<uint8_t>(nonce));
+  nonces_.push_back({nonce, now});
+  // Keep only what can still be echoed (C2), plus one period of slack.
+  const MonoNs oldest = now - ms_to_ns(config_.nonce_period_ms * (GateConfig::kNonceWindowPeriods + 1));
+  while (nonces_.size() > 1 && nonces_.front().issued < oldest) nonces_.pop_front();
+  return nonce;
+}
+
+AttestationVerdict LivenessMonitor::reject(std::string rule, std::string reason, uint64_t counter) {
+  ++rejected_count_;
+  consecutive_ = 0;  // a rejection ends LIVE at once (fail closed)
+  AttestationVerdict v;
+  v.rule = std::move(rule);
+  v.reason = camera_id_ + ": " + std::move(reason);
+  v.counter = counter;
+  return v;
+}
+
+AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attestation, MonoNs now) {
+  // C1: signature by the pinned device key, then the claims.
+  const crypto::OpenedAttestation opened = crypto::open_attestation(signed_attestation, key_);
+  if (!opened.ok) return reject("C1", "attestation refused: " + opened.error, 0);
+  const auto& a = opened.attestation;
+  const uint64_t counter = a.counter();
+  if (a.camera_id() != camera_id_) return reject("C1", "attestation names camera '" + a.camera_id() + "'", counter);
+  if (a.boot_id().size() != 16 || a.frame_digest().size() != 32)
+    return reject("C1", "attestation boot_id or frame_digest has the wrong size", counter);
+
+  // C3: boot id, counter, clock.
+  if (boot_id_ && *boot_id_ != a.boot_id()) {
+    if (!allow_new_boot_) return reject("C3", "boot id changed without re-enrolment", counter);
+    have_counter_ = false;
+    drift_reference_.reset();
+    last_capture_ns_ = 0;
+  }
+  const bool new_boot = !boot_id_ || *boot_id_ != a.boot_id();
+  if (!new_boot && have_counter_ && counter <= last_counter_)
+    return reject("C3", "counter " + std::to_string(counter) + " does not increase past " + std::to_string(last_counter_),
+                  counter);
+  if (!new_boot && a.capture_time_ns() < last_capture_ns_) return reject("C3", "camera clock ran backwards", counter);
+  if (!new_boot && drift_reference_) {
+    const auto [camera_ref, hub_ref] = *drift_reference_;
+    const int64_t camera_elapsed = static_cast<int64_t>(a.capture_time_ns() - camera_ref);
+    const int64_t hub_elapsed = now - hub_ref;
+    const int64_t window = std::max<int64_t>(hub_elapsed, ms_to_ns(GateConfig::kDriftWindowMs));
+    if (std::llabs(camera_elapsed - hub_elapsed) * 100 > window * GateConfig::kDriftPercent) {
+      drift_reference_ = {a.capture_time_ns(), now};  // judge the next one afresh
+      last_capture_ns_ = a.capture_time_ns();
+      return reject("C3", "camera clock drifts " + std::to_string((camera_elapsed - hub_elapsed) / 1'000'000) +
+                              " ms from the hub's over " + std::to_string(hub_elapsed / 1'000'000) + " ms",
+                    counter);
+    }
+  }
+
+  // C2: the echoed nonce must be one the hub issued at most 3 periods ago.
+  const MonoNs oldest = now - ms_to_ns(config_.nonce_period_ms * GateConfig::kNonceWindowPeriods);
+  bool nonce_ok = false;
+  bool nonce_known = false;
+  for (const IssuedNonce& n : nonces_) {
+    if (crypto::equal_constant_time(n.nonce, view(a.hub_nonce()))) {
+      nonce_known = true;
+      nonce_ok = n.issued >= oldest;
+    }
+  }
+  if (!nonce_ok)
+    return reject("C2", nonce_known ? "echoed nonce is older than 3 nonce periods" : "echoed nonce was never issued",
+                  counter);
+
+  // The claims hold: the sequence state moves on.
+  boot_id_ = a.boot_id();
+  allow_new_boot_ = false;
+  last_counter_ = counter;
+  have_counter_ = true;
+  last_capture_ns_ = a.capture_time_ns();
+  if (!drift_reference_ || now - drift_reference_->second >= ms_to_ns(GateConfig::kDriftWindowMs))
+    drift_reference_ = {a.capture_time_ns(), now};
+
+  // C5: a frame digest unchanged for longer than freeze_window.
+  if (a.frame_digest() != run_digest_) {
+    run_digest_ = a.frame_digest();
+    run_start_ = now;
+  } else if (now - run_start_ > ms_to_ns(config_.freeze_window_ms)) {
+    return reject("C5", "frame digest unchanged for " + std::to_string((now - run_start_) / 1'000'000) + " ms",
+                  counter);
+  }
+
+  ++accepted_count_;
+  // C4: a camera that fell silent past live_timeout was not LIVE; the run of
+  // consecutive accepted attestations starts again.
+  if (last_accepted_ && now - *last_accepted_ >= ms_to_ns(config_.live_timeout_ms)) consecutive_ = 0;
+  ++consecutive_;
+  last_accepted_ = now;
+  const auto& rec = a.recording();
+  recording_session_ = rec.recording() ? rec.session_id() : std::string();
+  AttestationVerdict v;
+  v.accepted = true;
+  v.counter = counter;
+  v.recording = rec.recording();
+  v.session_id = rec.session_id();
+  return v;
+}
+
+bool LivenessMonitor::live(MonoNs now) const noexcept {
+  return consecutive_ >= GateConfig::kLiveMinConsecutive && last_accepted_ &&
+         now - *last_accepted_ < ms_to_ns(config_.live_timeout_ms);
+}
+
+MonoNs LivenessMonitor::live_until() const noexcept {
+  if (consecutive_ < GateConfig::kLiveMinConsecutive || !last_accepted_) return kNever;
+  return *last_accepted_ + ms_to_ns(config_.live_timeout_ms);
+}
+
+}  // namespace latchkey::gate

@@ -1,0 +1,548 @@
+// One or more tests per RULES.md ID, each driving the real GateEngine through
+// SimWorld and asserting the rule's outcome and its rule ID. Removing the
+// code that enforces a rule makes its test fail.
+#include "sim_world.hpp"
+
+#include <gtest/gtest.h>
+
+using latchkey::sim::SimWorld;
+using latchkey::gate::AuthzVerdict;
+using latchkey::gate::ms_to_ns;
+
+namespace {
+
+SimWorld::Options options(uint64_t seed = 7) {
+  SimWorld::Options o;
+  o.seed = seed;
+  return o;
+}
+
+// Drives a request to its decision (recording and commit take a few frames).
+std::optional<latchkey::gate::Decision> decide(SimWorld& w, uint64_t id, int64_t max_ms = 4'000) {
+  for (int64_t t = 0; t < max_ms; t += 10) {
+    if (auto d = w.decision(id)) return d;
+    w.run_for(10);
+  }
+  return w.decision(id);
+}
+
+std::string rule_of(SimWorld& w, uint64_t id) {
+  auto d = decide(w, id);
+  if (!d) return "(no decision)";
+  return d->allowed ? "(allowed)" : d->rule;
+}
+
+bool has_audit(const SimWorld& w, const std::string& type, const std::string& rule) {
+  for (const auto& r : w.audit())
+    if (r.entry.type == type && r.entry.rule == rule) return true;
+  return false;
+}
+
+// A full happy delivery: returns the request id after the unlock was allowed.
+uint64_t unlock(SimWorld& w) {
+  const auto g = w.mint();
+  const uint64_t id = w.request_with(g);
+  auto d = decide(w, id);
+  EXPECT_TRUE(d && d->allowed) << (d ? d->rule + ": " + d->message : "no decision");
+  w.run_for(100);  // the bolt moves
+  return id;
+}
+
+}  // namespace
+
+TEST(Gate, HappyDelivery_RecordsUnlocksAndCompletesWithVerifiedRelock) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  ASSERT_EQ(w.observed().unlocks.size(), 1u);
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_UNLOCKED);
+  w.open_door();
+  w.run_for(2'000);
+  w.close_door();
+  w.run_for(200);
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+  EXPECT_FALSE(w.engine().door("front")->session.has_value());
+  EXPECT_TRUE(has_audit(w, "session", "U8"));  // completed
+  EXPECT_TRUE(w.observed().alarms.empty());
+}
+
+// ---- G1 ----
+TEST(Gate, G1_ForgedExpiredWrongDoorAndRevokedGrantsAreDenied) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  EXPECT_EQ(rule_of(w, w.request_with(w.forge())), "G1");
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint(-7'200'000, -3'600'000))), "G1");  // expired
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint(3'600'000, 7'200'000))), "G1");    // not yet valid
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint(-1000, 25 * 3'600'000LL))), "G1");  // lifetime > 24 h
+  const auto other_door = w.mint(-60'000, 3'600'000, "back");
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(other_door, w.challenge()), std::nullopt)), "G1");
+  auto revoked = w.mint();
+  w.engine().revoke(latchkey::crypto::to_hex(latchkey::crypto::view(revoked.grant_id)), w.now());
+  w.run_for(1);
+  // Skip the G4 lockout these denials would trigger: a new world for the revoked case.
+  SimWorld w2(options(8));
+  ASSERT_TRUE(w2.warm_up());
+  auto g = w2.mint();
+  w2.engine().revoke(latchkey::crypto::to_hex(latchkey::crypto::view(g.grant_id)), w2.now());
+  EXPECT_EQ(rule_of(w2, w2.request_with(g)), "G1");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  EXPECT_TRUE(w2.observed().unlocks.empty());
+}
+
+// ---- G2 ----
+TEST(Gate, G2_ChallengeIsSingleUseFreshAndSignedByTheCourier) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const auto g = w.mint();
+  // Never issued.
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, latchkey::crypto::Bytes(32, 1)))), "G2");
+  // Expired: issued more than challenge_ttl ago.
+  const auto old = w.challenge();
+  w.run_for(31'000);
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, old))), "G2");
+  // Signed by someone other than the grant's courier.
+  auto thief = g;
+  thief.courier = latchkey::crypto::KeyPair::generate();
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(thief, w.challenge()))), "G2");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+TEST(Gate, G2_ReusedChallengeIsDenied) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const auto c = w.challenge();
+  const auto a = w.mint();
+  ASSERT_TRUE(decide(w, w.request(w.request_bytes(a, c)))->allowed);
+  const auto b = w.mint();
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(b, c))), "G2");
+}
+
+// ---- G3 ----
+TEST(Gate, G3_GrantOpensTheDoorAtMostOnce) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const auto g = w.mint();
+  ASSERT_TRUE(decide(w, w.request_with(g))->allowed);
+  w.run_for(100);
+  w.open_door();
+  w.close_door();
+  w.run_for(500);
+  EXPECT_EQ(rule_of(w, w.request_with(g)), "G3");
+  EXPECT_EQ(w.observed().unlocks.size(), 1u);
+  EXPECT_EQ(w.grants_consumed_twice(), 0);
+}
+
+TEST(Gate, G3_ConsumedGrantsSurviveRestart) {
+  SimWorld first(options(3));
+  ASSERT_TRUE(first.warm_up());
+  const auto g = first.mint();
+  ASSERT_TRUE(decide(first, first.request_with(g))->allowed);
+  auto o = options(3);  // same seed: same issuer key
+  o.consumed_grants = first.consumed();
+  SimWorld restarted(o);
+  ASSERT_TRUE(restarted.warm_up());
+  EXPECT_EQ(rule_of(restarted, restarted.request_with(g)), "G3");
+}
+
+// ---- G4 ----
+TEST(Gate, G4_FiveRejectionsLockRemoteUnlockWithDoublingLockouts) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(rule_of(w, w.request_with(w.forge())), "G1");
+  EXPECT_EQ(w.alarms_with("G4"), 1);
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "G4");  // even a valid grant
+  w.run_for(61'000);
+  ASSERT_TRUE(w.warm_up());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(rule_of(w, w.request_with(w.forge())), "G1");
+  EXPECT_EQ(w.alarms_with("G4"), 2);
+  w.run_for(61'000);
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "G4");  // second lockout lasts 120 s
+  w.run_for(60'000);
+  ASSERT_TRUE(w.warm_up());
+  auto d = decide(w, w.request_with(w.mint()));
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->allowed) << d->rule << ": " << d->message;
+}
+
+// ---- C2 ----
+TEST(Gate, C2_CameraEchoingAStaleNonceIsRejectedAndNotLive) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().stale_nonce = true;
+  w.run_for(1'500);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C2"));
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "U1");
+}
+
+TEST(Gate, C2_HubSendsAFreshNonceEveryPeriod) {
+  SimWorld w(options());
+  const auto before = w.camera().nonce;
+  w.run_for(1'000);
+  // 4 periods of 250 ms: the camera has seen a new nonce, and liveness follows.
+  EXPECT_NE(w.camera().nonce, before);
+  EXPECT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));
+}
+
+// ---- C3 ----
+TEST(Gate, C3_RepeatedCounterIsRejected) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().repeat_counter = true;
+  w.run_for(1'500);
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C3"));
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+}
+
+TEST(Gate, C3_ClockJumpIsRejected) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().clock_offset_ns += ms_to_ns(2'000);
+  w.run_for(300);
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C3"));
+}
+
+TEST(Gate, C3_BootIdChangeWithoutReenrolmentIsRejected) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().boot_id = std::string(16, 'b');
+  w.camera().counter = 0;
+  w.run_for(1'500);
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C3"));
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+}
+
+TEST(Gate, C1_SignatureByAnotherKeyIsRejected) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().wrong_key = true;
+  w.run_for(1'500);
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C1"));
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+}
+
+TEST(Gate, C3_ReplayedAttestationsAreRejected) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().replay = true;
+  w.run_for(1'500);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C3") || has_audit(w, "attestation_rejected", "C2"));
+}
+
+// ---- C4 ----
+TEST(Gate, C4_LiveNeedsFourAcceptedInARowAndAFreshOne) {
+  SimWorld w(options());
+  w.run_for(600);  // at most 3 attestations after the first nonce
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  ASSERT_TRUE(w.warm_up());
+  w.camera().offline = true;
+  w.run_for(999);
+  w.run_for(300);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  w.camera().offline = false;
+  w.run_for(600);  // back, but fewer than 4 in a row yet
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(w.warm_up());
+}
+
+// ---- C5 ----
+TEST(Gate, C5_FrozenFrameEndsLivenessWithinTheFreezeWindow) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().frozen = true;
+  w.run_for(2'500);
+  EXPECT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));  // still within freeze_window
+  w.run_for(1'000);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C5"));
+}
+
+// ---- C6 ----
+TEST(Gate, C6_OfflineCameraRaisesAnAlarmOutsideDeliveries) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().offline = true;
+  w.run_for(9'000);
+  EXPECT_EQ(w.alarms_with("C6"), 0);
+  w.run_for(3'000);
+  EXPECT_EQ(w.alarms_with("C6"), 1);
+  w.run_for(10'000);
+  EXPECT_EQ(w.alarms_with("C6"), 1);  // once per outage
+}
+
+// ---- U1 ----
+TEST(Gate, U1_UnlockNeedsEveryBoundCameraLive) {
+  auto o = options();
+  o.cameras = 2;
+  SimWorld w(o);
+  ASSERT_TRUE(w.warm_up());
+  w.camera(1).offline = true;
+  w.run_for(1'100);
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "U1");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+// ---- U2 ----
+TEST(Gate, U2_CameraThatDoesNotAcknowledgeRecordingBlocksTheUnlock) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().ignore_recording = true;
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "U2");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+TEST(Gate, U2_UnlockFollowsARecordingAcknowledgement) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const uint64_t id = w.request_with(w.mint());
+  ASSERT_TRUE(decide(w, id)->allowed);
+  const auto session = w.engine().door("front")->session->session_id;
+  EXPECT_EQ(w.engine().monitor(w.camera_id())->recording_session(), session);
+}
+
+// ---- U3 ----
+TEST(Gate, U3_NoLogNoUnlockUntilStorageRecovers) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.storage_fails = true;
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "U3");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  EXPECT_EQ(w.alarms_with("U3"), 1);
+  w.storage_fails = false;
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "U3");  // still stopped
+  w.engine().on_storage_recovered(w.now());
+  auto d = decide(w, w.request_with(w.mint()));
+  EXPECT_TRUE(d && d->allowed);
+}
+
+TEST(Gate, U3_DecisionIsDurableBeforeTheUnlockCommand) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  ASSERT_EQ(w.observed().unlocks.size(), 1u);
+  const auto unlock_at = w.observed().unlocks[0].first;
+  bool durable_before = false;
+  for (const auto& r : w.audit())
+    if (r.durable && r.entry.type == "decision" && !r.entry.consumes_grant.empty() && r.at <= unlock_at)
+      durable_before = true;
+  EXPECT_TRUE(durable_before);
+}
+
+// ---- U4 ----
+TEST(Gate, U4_UnlockCarriesTheRelockDeadlineAndTheHubBacksItUp) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.lock().no_self_relock = true;  // a lock without its own deadline
+  unlock(w);
+  ASSERT_EQ(w.observed().unlocks.size(), 1u);
+  EXPECT_EQ(w.observed().unlocks[0].second.relock_deadline_ms, w.engine().config().relock_deadline_ms);
+  w.run_for(w.engine().config().relock_deadline_ms + 200);
+  ASSERT_FALSE(w.observed().locks.empty());
+  EXPECT_EQ(w.observed().locks.back().second.rule, "U4");
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+}
+
+// ---- U5 ----
+TEST(Gate, U5_CameraLostWithDoorClosed_RelocksAtOnce) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.camera().offline = true;
+  const auto last = *w.engine().monitor(w.camera_id())->last_accepted();
+  w.run_for(2'000);
+  ASSERT_FALSE(w.observed().locks.empty());
+  const auto& [at, cmd] = w.observed().locks.front();
+  EXPECT_EQ(cmd.rule, "U5");
+  EXPECT_LE(at - last, ms_to_ns(w.engine().config().live_timeout_ms + 50));
+  EXPECT_EQ(w.alarms_with("U5"), 1);
+  EXPECT_TRUE(has_audit(w, "session", "U5"));  // ended compromised
+}
+
+TEST(Gate, U5_CameraLostWithDoorOpen_AlarmsAtOnceAndRelocksWhenClosed) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.run_for(500);
+  w.camera().frozen = true;  // the 2017 attack
+  w.run_for(4'000);
+  EXPECT_EQ(w.alarms_with("U5"), 1);
+  EXPECT_TRUE(w.observed().locks.empty());  // the bolt cannot go out into an open door
+  w.close_door();
+  w.run_for(200);
+  ASSERT_EQ(w.observed().locks.size(), 1u);
+  EXPECT_EQ(w.observed().locks[0].second.rule, "U5");
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+}
+
+// ---- U6 ----
+TEST(Gate, U6_SecondOpeningInOneSessionIsAnAlarm) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.lock().actuation_ns = ms_to_ns(400);  // slow bolt: room for a second opening
+  unlock(w);
+  w.run_for(400);
+  w.open_door();
+  w.close_door();
+  w.run_for(50);
+  w.open_door();
+  EXPECT_EQ(w.alarms_with("U6"), 1);
+}
+
+// ---- U7 ----
+TEST(Gate, U7_DoorLeftOpenPastSessionMaxIsAnAlarm) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.run_for(w.engine().config().session_max_ms + 100);
+  EXPECT_EQ(w.alarms_with("U7"), 1);
+  w.close_door();
+  w.run_for(200);
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+}
+
+// ---- U8 ----
+TEST(Gate, U8_RelockIsCommandedWithinOneSecondOfTheDoorClosing) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.run_for(1'000);
+  const auto closed_at = w.now();
+  w.close_door();
+  w.run_for(100);
+  ASSERT_EQ(w.observed().locks.size(), 1u);
+  EXPECT_EQ(w.observed().locks[0].second.rule, "U8");
+  EXPECT_LE(w.observed().locks[0].first - closed_at, ms_to_ns(1'000));
+}
+
+TEST(Gate, U8_LockedWhileDoorOpenIsAnInconsistencyAlarm) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.lock().lie_locked = true;
+  w.engine().on_lock_state("front", w.lock().reported(), w.now());
+  w.run_for(1);
+  EXPECT_EQ(w.alarms_with("U8"), 1);
+  EXPECT_TRUE(w.engine().door("front")->session.has_value());  // not completed by a lie
+}
+
+// ---- F1 ----
+TEST(Gate, F1_UnknownLockStateDeniesUnlock) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.engine().on_lock_state("front", LK_LOCK_STATE_UNKNOWN, w.now());
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "F1");
+}
+
+TEST(Gate, F1_PluginFaultDuringSessionCompromisesIt) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.engine().on_lock_fault("front", "plugin crashed", w.now());
+  w.run_for(10);
+  EXPECT_EQ(w.alarms_with("F1"), 1);
+  EXPECT_FALSE(w.engine().door("front")->session.has_value());
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "F1");
+}
+
+TEST(Gate, F1_JammedRelockIsAnAlarm) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.lock().jam = true;
+  w.close_door();
+  w.run_for(200);
+  EXPECT_GE(w.alarms_with("F1"), 1);
+  EXPECT_TRUE(has_audit(w, "session", "F1"));
+}
+
+TEST(Gate, F1_MissingCompletionPutsTheLockInDoubt) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.lock().no_completion = true;
+  const uint64_t id = w.request_with(w.mint());
+  ASSERT_TRUE(decide(w, id)->allowed);
+  w.run_for(w.engine().config().lock_command_timeout_ms + 100);
+  EXPECT_GE(w.alarms_with("F1"), 1);
+  EXPECT_TRUE(w.engine().door("front")->lock_faulted);
+}
+
+TEST(Gate, F1_UnsynchronisedWallClockDeniesUnlock) {
+  auto o = options();
+  o.clock_synced = false;
+  SimWorld w(o);
+  ASSERT_TRUE(w.warm_up());
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "F1");
+}
+
+// ---- F2 ----
+TEST(Gate, F2_SessionOpenAtRestartEndsCompromisedWithRelockAndNoUnlock) {
+  auto o = options();
+  o.sessions_open_at_stop["front"] = "00112233445566778899aabbccddeeff";
+  SimWorld w(o);
+  EXPECT_EQ(w.alarms_with("F2"), 1);
+  ASSERT_EQ(w.observed().locks.size(), 1u);
+  EXPECT_EQ(w.observed().locks[0].second.rule, "F2");
+  w.run_for(3'000);
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+// ---- F3 ----
+TEST(Gate, F3_PluginVerdictIsNecessary) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  AuthzVerdict refused;
+  refused.outcome = AuthzVerdict::Outcome::kRefused;
+  refused.message = "provider says no";
+  const auto g = w.mint();
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, w.challenge()), refused)), "F3");
+  AuthzVerdict none;
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, w.challenge()), none)), "F3");
+}
+
+TEST(Gate, F3_PluginVerdictIsNeverSufficient) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const auto forged = w.forge();
+  AuthzVerdict lying;
+  lying.outcome = AuthzVerdict::Outcome::kAccepted;
+  lying.grant_id = forged.grant_id;
+  lying.door_id = "front";
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(forged, w.challenge()), lying)), "G1");
+  const auto g = w.mint();
+  AuthzVerdict mismatched = lying;
+  mismatched.grant_id = std::string(16, 'x');
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, w.challenge()), mismatched)), "F3");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+// ---- Configuration ----
+TEST(GateConfig, OutOfBoundsValueIsRefusedNamingKeyValueAndBounds) {
+  try {
+    latchkey::gate::GateConfig::parse("live_timeout_ms = 100\n");
+    FAIL() << "accepted an out-of-bounds value";
+  } catch (const latchkey::gate::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("live_timeout_ms"), std::string::npos) << what;
+    EXPECT_NE(what.find("100"), std::string::npos) << what;
+    EXPECT_NE(what.find("[200, 5000]"), std::string::npos) << what;
+  }
+  EXPECT_THROW(latchkey::gate::GateConfig::parse("no_such_key = 1\n"), latchkey::gate::ConfigError);
+  EXPECT_THROW(latchkey::gate::GateConfig::parse("nonce_period_ms = fast\n"), latchkey::gate::ConfigError);
+  EXPECT_EQ(latchkey::gate::GateConfig::parse("# defaults\nnonce_period_ms = 100\n").nonce_period_ms, 100);
+}
+
+TEST(GateConfig, EveryBoundIsEnforced) {
+  for (const auto& b : latchkey::gate::GateConfig::bounds()) {
+    latchkey::gate::GateConfig c;
+    EXPECT_THROW(c.set(b.key, std::to_string(b.min - 1)), latchkey::gate::ConfigError) << b.key;
+    EXPECT_THROW(c.set(b.key, std::to_string(b.max + 1)), latchkey::gate::ConfigError) << b.key;
+    EXPECT_NO_THROW(c.set(b.key, std::to_string(b.min))) << b.key;
+    EXPECT_NO_THROW(c.set(b.key, std::to_string(b.max))) << b.key;
+  }
+}

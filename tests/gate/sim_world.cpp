@@ -1,0 +1,336 @@
+#include "sim_world.hpp"
+
+#include <stdexcept>
+
+namespace latchkey::sim {
+
+namespace {
+
+std::string as_string(const crypto::Bytes& b) { return {b.begin(), b.end()}; }
+
+crypto::KeyPair seeded_key(std::mt19937_64& rng) {
+  std::array<uint8_t, 32> seed{};
+  for (auto& b : seed) b = static_cast<uint8_t>(rng());
+  return crypto::KeyPair::from_seed(seed);
+}
+
+std::string random_string(std::mt19937_64& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+}  // namespace
+
+crypto::Bytes SimCamera::attest(MonoNs now) {
+  if (replay && history.size() > 8) return history[history.size() - 8];
+  if (!repeat_counter || counter == 0) ++counter;
+  ++frame;
+  const std::string frame_bytes = id + "/" + boot_id + "/" + std::to_string(frame);
+  const crypto::Digest d = crypto::blake2b256(crypto::view(frame_bytes));
+  std::string digest(d.begin(), d.end());
+  if (frozen) {
+    if (frozen_digest.empty()) frozen_digest = digest;
+    digest = frozen_digest;
+  } else {
+    frozen_digest.clear();
+  }
+  v1::Attestation a;
+  a.set_camera_id(id);
+  a.set_boot_id(boot_id);
+  a.set_counter(counter);
+  a.set_capture_time_ns(static_cast<uint64_t>(now + clock_offset_ns));
+  a.set_frame_digest(digest);
+  a.set_hub_nonce(stale_nonce ? first_nonce : nonce);
+  auto* rec = a.mutable_recording();
+  rec->set_recording(!recording_session.empty());
+  rec->set_session_id(recording_session);
+  rec->set_segment_id(1);
+  rec->set_recorded_bytes(frame * 1000);
+  crypto::Bytes bytes = crypto::sign_attestation(a, wrong_key ? other_key.secret_key : key.secret_key);
+  history.push_back(bytes);
+  if (history.size() > 64) history.erase(history.begin());
+  return bytes;
+}
+
+SimWorld::SimWorld(Options options) : options_(std::move(options)), rng_(options_.seed) {
+  issuer_ = seeded_key(rng_);
+  gate::GateSetup setup;
+  setup.hub_id = "hub-1";
+  setup.config = options_.config;
+  setup.authz_plugin_required = options_.authz_required;
+  setup.issuer_keys["issuer-1"] = issuer_.public_key;
+  setup.consumed_grants = options_.consumed_grants;
+  setup.sessions_open_at_stop = options_.sessions_open_at_stop;
+  gate::DoorSetup door{"front", {}};
+  for (int i = 0; i < options_.cameras; ++i) {
+    SimCamera cam;
+    cam.id = "cam-" + std::to_string(i);
+    cam.key = seeded_key(rng_);
+    cam.other_key = seeded_key(rng_);
+    cam.boot_id = random_string(rng_, 16);
+    cam.period_ns = ms_to_ns(250);
+    setup.cameras.push_back({cam.id, cam.key.public_key});
+    door.camera_ids.push_back(cam.id);
+    cameras_.push_back(std::move(cam));
+  }
+  setup.doors.push_back(door);
+  engine_ = std::make_unique<gate::GateEngine>(setup, [this](std::span<uint8_t> out) {
+    for (auto& b : out) b = static_cast<uint8_t>(rng_());
+  });
+  if (options_.clock_synced) engine_->on_wall_clock_synced(0);
+  engine_->on_lock_state("front", lock_.reported(), 0);
+  engine_->on_door_state("front", lock_.door, 0);
+  engine_->start(0);
+  dispatch();
+  for (std::size_t i = 0; i < cameras_.size(); ++i) {
+    const MonoNs phase = static_cast<MonoNs>(rng_() % static_cast<uint64_t>(cameras_[i].period_ns));
+    schedule(phase, [this, i] { camera_tick(i); });
+  }
+}
+
+void SimWorld::schedule(MonoNs at, std::function<void()> fn) { events_.push({at, ++seq_, std::move(fn)}); }
+
+void SimWorld::run_for(int64_t ms) { run_until(now_ + ms_to_ns(ms)); }
+
+void SimWorld::run_until(MonoNs t) {
+  dispatch();  // whatever a test fed the engine directly
+  int stuck = 0;
+  while (true) {
+    const MonoNs next_event = events_.empty() ? gate::kNever : events_.top().at;
+    const MonoNs next_deadline = engine_->next_deadline();
+    const MonoNs next = std::min(next_event, next_deadline);
+    if (next > t) break;
+    const MonoNs at = std::max(next, now_);
+    stuck = at == now_ && next_event > now_ ? stuck + 1 : 0;
+    if (stuck > 1000) throw std::logic_error("engine deadline does not advance past " + std::to_string(now_));
+    now_ = at;
+    if (next_event <= next_deadline) {
+      WorldEvent e = events_.top();
+      events_.pop();
+      e.fn();
+    } else {
+      engine_->tick(now_);
+    }
+    dispatch();
+  }
+  now_ = std::max(now_, t);
+}
+
+bool SimWorld::warm_up(int64_t timeout_ms) {
+  const MonoNs end = now_ + ms_to_ns(timeout_ms);
+  while (now_ < end) {
+    run_for(50);
+    bool all = true;
+    for (const auto& c : cameras_) all = all && engine_->camera_live(c.id, now_);
+    if (all) return true;
+  }
+  return false;
+}
+
+void SimWorld::camera_tick(std::size_t i) {
+  SimCamera& cam = cameras_[i];
+  if (!cam.offline) {
+    crypto::Bytes bytes = cam.attest(now_);
+    ++attestations_sent_;
+    const std::string id = cam.id;
+    schedule(now_ + options_.attestation_latency_ns, [this, id, bytes = std::move(bytes)] {
+      engine_->on_attestation(id, bytes, now_);
+    });
+  }
+  schedule(now_ + cam.period_ns, [this, i] { camera_tick(i); });
+}
+
+void SimWorld::dispatch() {
+  for (;;) {
+    std::vector<gate::Action> actions = engine_->take_actions();
+    if (actions.empty()) return;
+    for (gate::Action& action : actions) {
+      if (auto* a = std::get_if<gate::SendNonce>(&action)) {
+        for (std::size_t i = 0; i < cameras_.size(); ++i) {
+          if (cameras_[i].id != a->camera_id) continue;
+          const std::string nonce = as_string(a->nonce);
+          schedule(now_ + options_.nonce_latency_ns, [this, i, nonce] {
+            SimCamera& cam = cameras_[i];
+            if (cam.offline) return;
+            if (cam.first_nonce.empty()) cam.first_nonce = nonce;
+            cam.nonce = nonce;
+          });
+        }
+      } else if (auto* a = std::get_if<gate::StartRecording>(&action)) {
+        for (std::size_t i = 0; i < cameras_.size(); ++i) {
+          if (cameras_[i].id != a->camera_id) continue;
+          const std::string sid = a->session_id;
+          schedule(now_ + options_.nonce_latency_ns, [this, i, sid] {
+            if (!cameras_[i].ignore_recording) cameras_[i].recording_session = sid;
+          });
+        }
+      } else if (auto* a = std::get_if<gate::StopRecording>(&action)) {
+        for (auto& cam : cameras_)
+          if (cam.id == a->camera_id) cam.recording_session.clear();
+      } else if (auto* a = std::get_if<gate::CommandUnlock>(&action)) {
+        observed_.unlocks.emplace_back(now_, *a);
+        const uint64_t op = a->operation_id;
+        const MonoNs deadline = ms_to_ns(a->relock_deadline_ms);
+        if (!lock_.no_completion)
+          schedule(now_ + lock_.actuation_ns, [this, op, deadline] {
+            lock_finish(op, true);
+            if (!lock_.jam) {
+              lock_.relock_at = now_ + deadline;
+              schedule(lock_.relock_at, [this] { lock_self_relock(); });
+            }
+          });
+      } else if (auto* a = std::get_if<gate::CommandLock>(&action)) {
+        observed_.locks.emplace_back(now_, *a);
+        const uint64_t op = a->operation_id;
+        if (!lock_.no_completion) schedule(now_ + lock_.actuation_ns, [this, op] { lock_finish(op, false); });
+      } else if (auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
+        observed_.alarms.push_back(*a);
+        observed_.timed_alarms.emplace_back(now_, *a);
+      } else if (auto* a = std::get_if<gate::AppendAudit>(&action)) {
+        if (a->durable_token != 0) {
+          if (storage_fails) {
+            engine_->on_audit_committed(a->durable_token, false, now_);
+            continue;
+          }
+          if (!a->consumes_grant.empty() && !consumed_.insert(a->consumes_grant).second) ++consumed_twice_;
+          audit_.push_back({*a, now_, true});
+          engine_->on_audit_committed(a->durable_token, true, now_);
+        } else {
+          audit_.push_back({*a, now_, false});
+        }
+      } else if (auto* a = std::get_if<gate::Decision>(&action)) {
+        observed_.decisions.push_back(*a);
+      }
+    }
+  }
+}
+
+void SimWorld::lock_finish(uint64_t op, bool unlock) {
+  if (lock_.jam) {
+    lock_.bolt = LK_LOCK_STATE_NOT_FULLY_LOCKED;
+    engine_->on_lock_alarm("front", LK_ALARM_LOCK_JAMMED, now_);
+    dispatch();
+    engine_->on_lock_completion("front", op, LK_ERR_JAMMED, lock_.reported(), now_);
+    return;
+  }
+  lock_.bolt = unlock ? LK_LOCK_STATE_UNLOCKED : LK_LOCK_STATE_LOCKED;
+  if (!unlock) lock_.relock_at = gate::kNever;
+  engine_->on_lock_state("front", lock_.reported(), now_);
+  dispatch();
+  engine_->on_lock_completion("front", op, LK_OK, lock_.reported(), now_);
+}
+
+void SimWorld::lock_self_relock() {
+  if (lock_.bolt != LK_LOCK_STATE_UNLOCKED || now_ < lock_.relock_at || lock_.jam || lock_.no_self_relock) return;
+  if (lock_.door != LK_DOOR_STATE_CLOSED) return;  // relocks when the door closes
+  lock_.bolt = LK_LOCK_STATE_LOCKED;
+  lock_.relock_at = gate::kNever;
+  engine_->on_lock_state("front", lock_.reported(), now_);
+}
+
+void SimWorld::open_door() {
+  if (lock_.bolt == LK_LOCK_STATE_LOCKED) return;  // a thrown bolt holds the door
+  lock_.door = LK_DOOR_STATE_OPEN;
+  engine_->on_door_state("front", lock_.door, now_);
+  dispatch();
+}
+
+void SimWorld::close_door() {
+  lock_.door = LK_DOOR_STATE_CLOSED;
+  engine_->on_door_state("front", lock_.door, now_);
+  dispatch();
+  if (lock_.relock_at != gate::kNever && now_ >= lock_.relock_at) {
+    lock_self_relock();
+    dispatch();
+  }
+}
+
+Grant SimWorld::mint(int64_t not_before_offset_ms, int64_t not_after_offset_ms, const std::string& door,
+                     const std::string& hub) {
+  Grant g;
+  g.courier = seeded_key(rng_);
+  g.grant_id = random_string(rng_, 16);
+  v1::Grant grant;
+  grant.set_grant_id(g.grant_id);
+  grant.set_issuer_key_id("issuer-1");
+  grant.set_hub_id(hub);
+  grant.set_door_id(door);
+  grant.set_courier_id("courier-" + std::to_string(++grant_counter_));
+  grant.set_courier_public_key(std::string(g.courier.public_key.begin(), g.courier.public_key.end()));
+  grant.set_not_before_unix_ms(wall_ms() + not_before_offset_ms);
+  grant.set_not_after_unix_ms(wall_ms() + not_after_offset_ms);
+  grant.set_uses(1);
+  g.signed_grant = crypto::mint_grant(grant, issuer_.secret_key);
+  return g;
+}
+
+Grant SimWorld::forge() {
+  Grant g = mint();
+  v1::SignedGrant sg;
+  sg.ParseFromArray(g.signed_grant.data(), static_cast<int>(g.signed_grant.size()));
+  const crypto::KeyPair attacker = seeded_key(rng_);
+  const crypto::Signature sig = crypto::sign(crypto::kGrantDomain, crypto::view(sg.grant()), attacker.secret_key);
+  sg.set_signature(sig.data(), sig.size());
+  const std::string out = sg.SerializeAsString();
+  g.signed_grant.assign(out.begin(), out.end());
+  return g;
+}
+
+crypto::Bytes SimWorld::challenge(const std::string& door) { return engine_->issue_challenge(door, now_); }
+
+crypto::Bytes SimWorld::request_bytes(const Grant& g, const crypto::Bytes& challenge, const std::string& door) {
+  return crypto::make_unlock_request(g.signed_grant, door, challenge, g.courier.secret_key);
+}
+
+uint64_t SimWorld::request(const crypto::Bytes& bytes, std::optional<gate::AuthzVerdict> verdict,
+                           const std::string& door) {
+  if (!verdict) {
+    // What the reference authorization plugin answers for this credential.
+    gate::AuthzVerdict v;
+    v1::UnlockRequest req;
+    if (!req.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      v.outcome = gate::AuthzVerdict::Outcome::kRefused;
+      v.message = "malformed";
+    } else {
+      const auto check = crypto::check_signed_grant(
+          crypto::view(req.signed_grant()),
+          [this](const std::string& id) -> std::optional<crypto::PublicKey> {
+            if (id == "issuer-1") return issuer_.public_key;
+            return std::nullopt;
+          },
+          {"hub-1", door, wall_ms(), options_.config.grant_skew_ms});
+      if (check.ok()) {
+        v.outcome = gate::AuthzVerdict::Outcome::kAccepted;
+        v.grant_id = check.grant.grant_id();
+        v.door_id = check.grant.door_id();
+      } else {
+        v.outcome = gate::AuthzVerdict::Outcome::kRefused;
+        v.message = check.message;
+      }
+    }
+    verdict = v;
+  }
+  const uint64_t id = engine_->request_unlock(door, bytes, *verdict, wall_ms(), now_);
+  dispatch();
+  return id;
+}
+
+uint64_t SimWorld::request_with(const Grant& g, const std::string& door) {
+  const crypto::Bytes c = challenge(door);
+  return request(request_bytes(g, c, door), std::nullopt, door);
+}
+
+std::optional<gate::Decision> SimWorld::decision(uint64_t request_id) const {
+  for (const auto& d : observed_.decisions)
+    if (d.request_id == request_id) return d;
+  return std::nullopt;
+}
+
+int SimWorld::alarms_with(const std::string& rule) const {
+  int n = 0;
+  for (const auto& a : observed_.alarms) n += a.rule == rule;
+  return n;
+}
+
+}  // namespace latchkey::sim
