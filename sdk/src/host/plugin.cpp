@@ -2,6 +2,7 @@
 #include <latchkey/host/plugin.hpp>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <boost/dll/shared_library_load_mode.hpp>
 #include <boost/filesystem/path.hpp>
@@ -9,6 +10,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -33,6 +37,23 @@ std::string dlopen_error_text(const std::filesystem::path& file) {
   }
   const char* text = dlerror();
   return text != nullptr ? text : "dlopen failed without a reason";
+}
+
+// A library is negotiated once per load: its host services must stay valid and
+// shutdown() must run once, after every device of every user is closed. So a
+// file whose library a live Plugin already holds yields that Plugin. Files are
+// keyed by device and inode, as the dynamic loader itself keys them.
+using FileKey = std::pair<dev_t, ino_t>;
+
+struct LoadedPlugins {
+  // Held through a whole load and a whole unload, so the two never interleave.
+  std::recursive_mutex mutex;
+  std::map<FileKey, std::weak_ptr<Plugin>> by_file;
+};
+
+LoadedPlugins& loaded_plugins() {
+  static LoadedPlugins* const instance = new LoadedPlugins;  // outlives static destructors
+  return *instance;
 }
 
 }  // namespace
@@ -124,9 +145,13 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path& file, LoadOpti
   }
   auto impl = std::make_unique<Impl>(file, std::move(options));
 
-  std::error_code exists_error;
-  if (!std::filesystem::exists(file, exists_error)) {
-    impl->refuse(LoadErrorKind::kFileNotFound, "no such file");
+  struct stat status {};
+  if (::stat(file.c_str(), &status) != 0) impl->refuse(LoadErrorKind::kFileNotFound, "no such file");
+  const FileKey key{status.st_dev, status.st_ino};
+  LoadedPlugins& loaded = loaded_plugins();
+  std::lock_guard<std::recursive_mutex> lock(loaded.mutex);
+  if (auto found = loaded.by_file.find(key); found != loaded.by_file.end()) {
+    if (auto live = found->second.lock()) return live;
   }
   // An absolute path: Boost.DLL would otherwise search ./ for a bare name.
   const std::filesystem::path absolute = std::filesystem::absolute(file);
@@ -147,11 +172,21 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path& file, LoadOpti
   }
   detail::collect_interfaces(*impl);
   impl->services->set_log_name(impl->identity.driver_id);
-  return std::shared_ptr<Plugin>(new Plugin(std::move(impl)));
+  auto plugin = std::shared_ptr<Plugin>(new Plugin(std::move(impl)));
+  loaded.by_file[key] = plugin;
+  return plugin;
 }
 
 Plugin::Plugin(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Plugin::~Plugin() = default;
+
+Plugin::~Plugin() {
+  LoadedPlugins& loaded = loaded_plugins();
+  std::lock_guard<std::recursive_mutex> lock(loaded.mutex);
+  impl_.reset();  // shutdown, unload, free the host services
+  for (auto it = loaded.by_file.begin(); it != loaded.by_file.end();) {
+    it = it->second.expired() ? loaded.by_file.erase(it) : std::next(it);
+  }
+}
 
 const std::filesystem::path& Plugin::file() const noexcept { return impl_->file; }
 const PluginIdentity& Plugin::identity() const noexcept { return impl_->identity; }

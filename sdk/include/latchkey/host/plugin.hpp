@@ -6,6 +6,15 @@
 // mandatory entries. Each refusal throws LoadError naming the file and the
 // reason. The library stays loaded while any shared_ptr<Plugin> (held by
 // every device and every lent buffer) is alive.
+//
+// Validation order, one LoadErrorKind each: the file exists; it loads
+// (dlerror() text in the message); it exports lk_plugin_negotiate; negotiation
+// returns LK_OK; info is non-NULL and reaches at least `shutdown`; the chosen
+// ABI version lies in the host's range; identity strings; get_interface is
+// set; then lock, camera, authz and test control in that order: table size,
+// then mandatory entries. An interface lookup answering any error means "not
+// offered"; one answering LK_OK with a NULL table is kBadPluginInfo. A refusal
+// after a successful negotiation still calls info->shutdown before unloading.
 #ifndef LATCHKEY_HOST_PLUGIN_HPP
 #define LATCHKEY_HOST_PLUGIN_HPP
 
@@ -77,7 +86,9 @@ struct LoadOptions {
 
 class Plugin {
  public:
-  // Loads and validates. Throws LoadError.
+  // Loads and validates. Throws LoadError. A file whose library a live Plugin
+  // already holds returns that Plugin (a library is negotiated once per load;
+  // the first load's options apply).
   static std::shared_ptr<Plugin> load(const std::filesystem::path& file, LoadOptions options = {});
   ~Plugin();
   Plugin(const Plugin&) = delete;
