@@ -70,6 +70,17 @@ TEST(Scheduler, StopDropsPendingTasksAndJoins) {
   EXPECT_EQ(scheduler.after(milliseconds(0), [&] { ++runs; }), 0u);
 }
 
+TEST(Scheduler, CancellingTheTaskBeingWaitedForIsSafe) {
+  Scheduler scheduler;
+  std::atomic<int> runs{0};
+  const Scheduler::TaskId far = scheduler.after(milliseconds(300), [&] { runs += 100; });
+  std::this_thread::sleep_for(milliseconds(10));  // the worker now waits for that task's due time
+  EXPECT_TRUE(scheduler.cancel(far));
+  scheduler.after(milliseconds(5), [&] { ++runs; });
+  std::this_thread::sleep_for(milliseconds(60));
+  EXPECT_EQ(runs.load(), 1);
+}
+
 TEST(DeviceUri, ParsesNameAndParameters) {
   const DeviceUri uri = DeviceUri::parse("sim://lock/front-door?actuation_ms=50&seed=0aFF", "lock", {"actuation_ms", "seed"});
   EXPECT_EQ(uri.name(), "front-door");

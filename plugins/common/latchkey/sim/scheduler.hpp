@@ -91,8 +91,10 @@ class Scheduler {
         continue;
       }
       const auto first = tasks_.begin();
-      if (Clock::now() < first->first.when) {
-        wake_.wait_until(lock, first->first.when);
+      // A copy: cancel() may erase the node while this thread waits on it.
+      const Clock::time_point due = first->first.when;
+      if (Clock::now() < due) {
+        wake_.wait_until(lock, due);
         continue;
       }
       Task task = std::move(first->second);
