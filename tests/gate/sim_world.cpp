@@ -170,6 +170,7 @@ void SimWorld::dispatch() {
           if (cam.id == a->camera_id) cam.recording_session.clear();
       } else if (auto* a = std::get_if<gate::CommandUnlock>(&action)) {
         observed_.unlocks.emplace_back(now_, *a);
+        check_unlock(*a);
         const uint64_t op = a->operation_id;
         const MonoNs deadline = ms_to_ns(a->relock_deadline_ms);
         if (!lock_.no_completion)
@@ -185,6 +186,13 @@ void SimWorld::dispatch() {
         const uint64_t op = a->operation_id;
         if (!lock_.no_completion) schedule(now_ + lock_.actuation_ns, [this, op] { lock_finish(op, false); });
       } else if (auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
+        if (a->rule == "U5") {
+          MonoNs last = 0;
+          for (const auto& cam : cameras_)
+            if (auto t = engine_->monitor(cam.id)->last_accepted(); t && !engine_->camera_live(cam.id, now_))
+              last = std::max(last, *t);
+          observed_.u5_delays.push_back(now_ - last);
+        }
         observed_.alarms.push_back(*a);
         observed_.timed_alarms.emplace_back(now_, *a);
       } else if (auto* a = std::get_if<gate::AppendAudit>(&action)) {
@@ -204,6 +212,25 @@ void SimWorld::dispatch() {
       }
     }
   }
+}
+
+void SimWorld::check_unlock(const gate::CommandUnlock& cmd) {
+  auto fail = [&](const std::string& why) {
+    ++observed_.i1_violations;
+    observed_.i1_details.push_back("unlock at " + std::to_string(now_ / 1'000'000) + " ms: " + why);
+  };
+  for (const auto& cam : cameras_) {
+    if (!engine_->camera_live(cam.id, now_)) fail(cam.id + " not LIVE");
+    if (engine_->monitor(cam.id)->recording_session() != cmd.session_id) fail(cam.id + " not recording the session");
+  }
+  // The decision record with the consumed grant must be durable already (U3).
+  const auto view = engine_->door(cmd.door_id);
+  if (!view || !view->session) return fail("no session behind the unlock");
+  const std::string grant_hex = crypto::to_hex(crypto::view(view->session->grant_id));
+  bool durable = false;
+  for (const auto& r : audit_) durable = durable || (r.durable && r.entry.consumes_grant == grant_hex);
+  if (!durable) fail("decision not durable before the unlock");
+  if (!valid_grants_.count(view->session->grant_id)) fail("grant was not a valid one the issuer minted for this door");
 }
 
 void SimWorld::lock_finish(uint64_t op, bool unlock) {
@@ -262,6 +289,10 @@ Grant SimWorld::mint(int64_t not_before_offset_ms, int64_t not_after_offset_ms, 
   grant.set_not_after_unix_ms(wall_ms() + not_after_offset_ms);
   grant.set_uses(1);
   g.signed_grant = crypto::mint_grant(grant, issuer_.secret_key);
+  const int64_t lifetime = not_after_offset_ms - not_before_offset_ms;
+  if (door == "front" && hub == "hub-1" && not_before_offset_ms <= 0 && not_after_offset_ms >= 0 &&
+      lifetime <= gate::GateConfig::kMaxGrantLifetimeMs)
+    valid_grants_.insert(g.grant_id);
   return g;
 }
 

@@ -75,6 +75,12 @@ struct Observed {
   std::vector<std::pair<MonoNs, gate::CommandUnlock>> unlocks;
   std::vector<std::pair<MonoNs, gate::CommandLock>> locks;
   std::vector<std::pair<MonoNs, gate::RaiseAlarm>> timed_alarms;
+  // I1: unlock commands sent while a required camera was not LIVE, not
+  // recording for the session, or without a durable decision before them.
+  int i1_violations = 0;
+  std::vector<std::string> i1_details;
+  // I4: hub time from the last accepted attestation to the U5 alarm, per loss.
+  std::vector<MonoNs> u5_delays;
 };
 
 class SimWorld {
@@ -148,6 +154,7 @@ class SimWorld {
   void camera_tick(std::size_t i);
   void lock_finish(uint64_t op, bool unlock);
   void lock_self_relock();
+  void check_unlock(const gate::CommandUnlock& cmd);
 
   Options options_;
   std::mt19937_64 rng_;
@@ -164,6 +171,7 @@ class SimWorld {
   int consumed_twice_ = 0;
   uint64_t attestations_sent_ = 0;
   uint64_t grant_counter_ = 0;
+  std::set<std::string> valid_grants_;  // raw ids the issuer minted validly for this hub and door
 };
 
 }  // namespace latchkey::sim
