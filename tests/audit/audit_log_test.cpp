@@ -1,0 +1,400 @@
+// AuditLog: appending, reading back, checkpoints, decision commits with grant
+// consumption (G3, I2, U3), storage failures and reopening (A1-A3).
+#include "audit_test_support.hpp"
+
+#include <latchkey/audit/audit_log.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace latchkey::audit {
+namespace {
+
+using test::decision_entry;
+using test::hub_key;
+using test::RawDb;
+using test::sample_entry;
+using test::ScratchDir;
+
+constexpr int64_t kWall = 1'800'000'000'000;
+constexpr int64_t kMono = 5'000'000'000;
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<AuditLog> open_log() { return AuditLog::open(db_path, key); }
+
+  ScratchDir dir;
+  std::filesystem::path db_path = dir / "audit.db";
+  crypto::KeyPair key = hub_key();
+};
+
+TEST_F(AuditLogTest, A1_AppendNumbersRecordsFromOneAndChainsThem) {
+  auto log = open_log();
+  EXPECT_EQ(log->last_seq(), 0u);
+  EXPECT_EQ(log->head_hash(), kGenesisHash);
+  EXPECT_EQ(log->append(sample_entry(1), kWall, kMono), 1u);
+  EXPECT_EQ(log->append(sample_entry(2), kWall + 1, kMono + 1), 2u);
+  EXPECT_EQ(log->append(sample_entry(3), kWall + 2, kMono + 2), 3u);
+
+  const auto records = log->records();
+  ASSERT_EQ(records.size(), 3u);
+  Digest prev = kGenesisHash;
+  for (const AuditRecord& r : records) {
+    EXPECT_EQ(r.prev_hash, prev);
+    EXPECT_EQ(r.hash, compute_record_hash(r));
+    prev = r.hash;
+  }
+  EXPECT_EQ(log->head_hash(), records.back().hash);
+  EXPECT_EQ(log->last_seq(), 3u);
+}
+
+TEST_F(AuditLogTest, A1_RecordsReadBackEveryFieldAndTheCallersTimes) {
+  auto log = open_log();
+  const AuditEntry entry{"alarm", "U5", "back-door", "cam-7", std::string("bytes \0 and \xff", 13)};
+  log->append(entry, -12, 987'654'321);
+  const auto records = log->records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].seq, 1u);
+  EXPECT_EQ(records[0].wall_ms, -12);
+  EXPECT_EQ(records[0].mono_ns, 987'654'321);
+  EXPECT_EQ(records[0].entry, entry);
+  EXPECT_TRUE(records[0].consumes_grant.empty());
+}
+
+TEST_F(AuditLogTest, A1_RecordsFromSeqHonoursStartAndLimit) {
+  auto log = open_log();
+  for (int i = 1; i <= 10; ++i) log->append(sample_entry(i), kWall + i, kMono + i);
+  const auto tail = log->records(8);
+  ASSERT_EQ(tail.size(), 3u);
+  EXPECT_EQ(tail.front().seq, 8u);
+  const auto page = log->records(3, 2);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].seq, 3u);
+  EXPECT_EQ(page[1].seq, 4u);
+  EXPECT_TRUE(log->records(11).empty());
+  EXPECT_TRUE(log->records(1, 0).empty());
+}
+
+TEST_F(AuditLogTest, A1_AppendBatchWritesOneContiguousRun) {
+  auto log = open_log();
+  log->append(sample_entry(0), kWall, kMono);
+  const std::vector<AuditEntry> batch = {sample_entry(1), sample_entry(2), sample_entry(3)};
+  EXPECT_EQ(log->append_batch(batch, kWall + 5, kMono + 5), 2u);
+  EXPECT_EQ(log->last_seq(), 4u);
+  EXPECT_EQ(log->append_batch({}, kWall, kMono), 0u);
+  const auto records = log->records();
+  ASSERT_EQ(records.size(), 4u);
+  for (std::size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(records[i].entry, batch[i - 1]);
+    EXPECT_EQ(records[i].wall_ms, kWall + 5);
+  }
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+}
+
+TEST_F(AuditLogTest, A2_CheckpointTypeIsReservedForTheLog) {
+  auto log = open_log();
+  AuditEntry fake{"checkpoint", "A2", "", "", "{}"};
+  EXPECT_THROW(log->append(fake, kWall, kMono), AuditError);
+  EXPECT_THROW(log->append(AuditEntry{}, kWall, kMono), AuditError);
+  AuditEntry huge = sample_entry(1);
+  huge.detail.assign(kMaxFieldBytes + 1, 'x');
+  EXPECT_THROW(log->append(huge, kWall, kMono), AuditError);
+  EXPECT_EQ(log->last_seq(), 0u);
+}
+
+TEST_F(AuditLogTest, A2_CheckpointIsSignedChainedAndWrittenToTheHeadFile) {
+  auto log = open_log();
+  log->append(sample_entry(1), kWall, kMono);
+  log->append(sample_entry(2), kWall, kMono);
+  const Digest head_before = log->head_hash();
+  const Checkpoint cp = log->checkpoint(kWall + 60'000, kMono + 60'000'000'000);
+  EXPECT_EQ(cp.size, 2u);
+  EXPECT_EQ(cp.head, head_before);
+  EXPECT_TRUE(verify_checkpoint(cp, key.public_key));
+  EXPECT_FALSE(verify_checkpoint(cp, hub_key(0x01).public_key));
+
+  const auto records = log->records(3);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].entry.type, "checkpoint");
+  EXPECT_EQ(records[0].entry.rule, "A2");
+  EXPECT_EQ(checkpoint_from_record(records[0]), cp);
+  EXPECT_EQ(read_head_file(head_file_path(db_path)), cp);
+}
+
+TEST_F(AuditLogTest, A2_CloseWritesAFinalCheckpointAndRefusesLaterWrites) {
+  auto log = open_log();
+  log->append(sample_entry(1), kWall, kMono);
+  log->close(kWall + 1, kMono + 1);
+  EXPECT_THROW(log->append(sample_entry(2), kWall, kMono), AuditError);
+  EXPECT_THROW(log->checkpoint(kWall, kMono), AuditError);
+  EXPECT_EQ(log->commit_decision(decision_entry("aa"), "aa", kWall, kMono).status,
+            DecisionCommit::Status::kStorageFailed);
+
+  const auto head = read_head_file(head_file_path(db_path));
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->size, 1u);
+  const VerifyReport report = verify_log(db_path, key.public_key);
+  EXPECT_TRUE(report.ok) << report.message;
+  EXPECT_EQ(report.record_count, 2u);
+  EXPECT_TRUE(report.head_file_checked);
+}
+
+TEST_F(AuditLogTest, G3_CommitDecisionConsumesTheGrantInTheSameRecord) {
+  auto log = open_log();
+  EXPECT_FALSE(log->is_consumed("0a0b"));
+  const DecisionCommit result = log->commit_decision(decision_entry("0a0b"), "0a0b", kWall, kMono);
+  ASSERT_TRUE(result.committed()) << result.error;
+  EXPECT_EQ(result.seq, 1u);
+  EXPECT_TRUE(log->is_consumed("0a0b"));
+  EXPECT_FALSE(log->is_consumed("0a0c"));
+  EXPECT_EQ(log->consumed_grants(), (std::vector<ConsumedGrant>{{"0a0b", 1}}));
+  const auto records = log->records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].consumes_grant, "0a0b");
+}
+
+TEST_F(AuditLogTest, I2_GrantConsumedTwiceIsRefusedAndLeavesNoSecondDecisionRecord) {
+  auto log = open_log();
+  ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+  log->append(sample_entry(1), kWall, kMono);
+  const DecisionCommit again = log->commit_decision(decision_entry("g1"), "g1", kWall + 1, kMono + 1);
+  EXPECT_EQ(again.status, DecisionCommit::Status::kAlreadyConsumed);
+  EXPECT_NE(again.error.find("G3"), std::string::npos);
+  EXPECT_EQ(log->last_seq(), 2u);
+  EXPECT_EQ(log->records().size(), 2u);
+  EXPECT_EQ(log->consumed_grants().size(), 1u);
+  // The log stays usable after the refusal.
+  EXPECT_TRUE(log->commit_decision(decision_entry("g2"), "g2", kWall, kMono).committed());
+}
+
+TEST_F(AuditLogTest, G3_CommitDecisionRefusesEntriesThatAreNotDecisions) {
+  auto log = open_log();
+  EXPECT_EQ(log->commit_decision(sample_entry(1), "g1", kWall, kMono).status,
+            DecisionCommit::Status::kInvalidEntry);
+  EXPECT_EQ(log->commit_decision(decision_entry("g1"), "", kWall, kMono).status,
+            DecisionCommit::Status::kInvalidEntry);
+  EXPECT_EQ(log->last_seq(), 0u);
+  EXPECT_FALSE(log->is_consumed("g1"));
+}
+
+TEST_F(AuditLogTest, G3_ConsumedGrantsSurviveCloseAndReopen) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+    log->append(sample_entry(1), kWall, kMono);
+    ASSERT_TRUE(log->commit_decision(decision_entry("g2"), "g2", kWall, kMono).committed());
+    log->close(kWall, kMono);
+  }
+  auto log = open_log();
+  EXPECT_EQ(log->consumed_grants(), (std::vector<ConsumedGrant>{{"g1", 1}, {"g2", 3}}));
+  EXPECT_TRUE(log->is_consumed("g2"));
+  EXPECT_EQ(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).status,
+            DecisionCommit::Status::kAlreadyConsumed);
+  EXPECT_EQ(log->last_seq(), 4u);
+  EXPECT_EQ(log->append(sample_entry(2), kWall, kMono), 5u);
+}
+
+TEST_F(AuditLogTest, A3_ReopenWithoutCloseContinuesTheChain) {
+  {
+    auto log = open_log();
+    log->append(sample_entry(1), kWall, kMono);
+    log->checkpoint(kWall, kMono);
+    log->append(sample_entry(2), kWall, kMono);
+  }  // destroyed without close, as after a crash
+  auto log = open_log();
+  EXPECT_EQ(log->last_seq(), 3u);
+  EXPECT_EQ(log->append(sample_entry(3), kWall, kMono), 4u);
+  log->close(kWall, kMono);
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+}
+
+TEST_F(AuditLogTest, U3_InjectedCommitFailureFailsTheDecisionAndWritesNothing) {
+  auto log = open_log();
+  log->append(sample_entry(1), kWall, kMono);
+  const Digest head = log->head_hash();
+  log->inject_commit_failures(1);
+  const DecisionCommit failed = log->commit_decision(decision_entry("g1"), "g1", kWall, kMono);
+  EXPECT_EQ(failed.status, DecisionCommit::Status::kStorageFailed);
+  EXPECT_NE(failed.error.find("commit"), std::string::npos) << failed.error;
+  EXPECT_FALSE(log->is_consumed("g1"));
+  EXPECT_EQ(log->last_seq(), 1u);
+  EXPECT_EQ(log->head_hash(), head);
+  EXPECT_EQ(log->records().size(), 1u);
+
+  // Storage back: the same grant commits once.
+  EXPECT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+  EXPECT_EQ(log->last_seq(), 2u);
+  log->inject_commit_failures(1);
+  EXPECT_THROW(log->append(sample_entry(2), kWall, kMono), AuditError);
+  EXPECT_NO_THROW(log->checkpoint(kWall, kMono));  // one injected failure, spent by the append
+  log->close(kWall, kMono);
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+}
+
+TEST_F(AuditLogTest, U3_DatabaseLockedByAnotherConnectionFailsTheDecisionNamingSqlite) {
+  OpenOptions options;
+  options.busy_timeout_ms = 0;
+  auto log = AuditLog::open(db_path, key, options);
+  RawDb other(db_path);
+  other.exec("BEGIN IMMEDIATE");
+  const DecisionCommit failed = log->commit_decision(decision_entry("g1"), "g1", kWall, kMono);
+  EXPECT_EQ(failed.status, DecisionCommit::Status::kStorageFailed);
+  EXPECT_NE(failed.error.find("begin append transaction"), std::string::npos) << failed.error;
+  EXPECT_NE(failed.error.find("locked"), std::string::npos) << failed.error;
+  other.exec("ROLLBACK");
+  EXPECT_FALSE(log->is_consumed("g1"));
+  EXPECT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+}
+
+TEST_F(AuditLogTest, U3_OpenFailsWhereNoLogCanBeWritten) {
+  try {
+    AuditLog::open(dir / "missing-dir/audit.db", key);
+    FAIL() << "open succeeded";
+  } catch (const AuditError& e) {
+    EXPECT_NE(std::string(e.what()).find("open"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AuditLogTest, A3_SecondWriterMakesTheStaleWriterFailInsteadOfForking) {
+  auto first = open_log();
+  first->append(sample_entry(1), kWall, kMono);
+  auto second = open_log();
+  second->append(sample_entry(2), kWall, kMono);
+  EXPECT_THROW(first->append(sample_entry(3), kWall, kMono), AuditError);
+  EXPECT_EQ(first->commit_decision(decision_entry("g"), "g", kWall, kMono).status,
+            DecisionCommit::Status::kStorageFailed);
+  second.reset();
+  first.reset();
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+}
+
+TEST_F(AuditLogTest, A2_OpenRefusesAnotherHubsLog) {
+  open_log()->close(kWall, kMono);
+  EXPECT_THROW(AuditLog::open(db_path, hub_key(0x07)), AuditError);
+}
+
+TEST_F(AuditLogTest, A2_OpenRefusesALogWhoseTailDoesNotVerify) {
+  {
+    auto log = open_log();
+    for (int i = 1; i <= 5; ++i) log->append(sample_entry(i), kWall, kMono);
+  }
+  {
+    RawDb raw(db_path);
+    raw.exec("UPDATE records SET detail = 'rewritten' WHERE seq = 4");
+  }
+  try {
+    open_log();
+    FAIL() << "open succeeded";
+  } catch (const AuditError& e) {
+    EXPECT_NE(std::string(e.what()).find("seq 4"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AuditLogTest, I2_OpenRefusesALogThatLostAConsumedGrantRow) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+    log->close(kWall, kMono);
+  }
+  {
+    RawDb raw(db_path);
+    raw.exec("DELETE FROM consumed_grants");
+  }
+  EXPECT_THROW(open_log(), AuditError);
+}
+
+TEST_F(AuditLogTest, A2_OpenRefusesADatabaseBehindItsHeadFile) {
+  {
+    auto log = open_log();
+    for (int i = 1; i <= 5; ++i) log->append(sample_entry(i), kWall, kMono);
+    log->close(kWall, kMono);
+  }
+  {
+    RawDb raw(db_path);
+    raw.exec("DELETE FROM records WHERE seq >= 5");
+  }
+  try {
+    open_log();
+    FAIL() << "open succeeded";
+  } catch (const AuditError& e) {
+    EXPECT_NE(std::string(e.what()).find("lost its tail"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AuditLogTest, A2_OpenBringsAHeadFileLeftBehindByACrashUpToDate) {
+  Checkpoint newest;
+  const auto head_path = head_file_path(db_path);
+  const auto old_head = dir / "old.head";
+  {
+    auto log = open_log();
+    log->append(sample_entry(1), kWall, kMono);
+    log->checkpoint(kWall, kMono);
+    std::filesystem::copy_file(head_path, old_head);
+    log->append(sample_entry(2), kWall, kMono);
+    newest = log->checkpoint(kWall + 1, kMono + 1);
+  }
+  // As if the process died after committing the second checkpoint record
+  // and before replacing the head file.
+  std::filesystem::copy_file(old_head, head_path, std::filesystem::copy_options::overwrite_existing);
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+  auto log = open_log();
+  EXPECT_EQ(read_head_file(head_path), newest);
+}
+
+TEST_F(AuditLogTest, A2_HeadFileRoundTripsAndRejectsAnythingElse) {
+  Checkpoint cp;
+  cp.size = 17;
+  cp.head.fill(0xab);
+  cp.wall_ms = kWall;
+  cp.mono_ns = -3;
+  sign_checkpoint(cp, key.secret_key);
+  const auto path = dir / "x.head";
+  write_head_file(path, cp);
+  EXPECT_EQ(read_head_file(path), cp);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.head.tmp"));
+  std::string text = encode_head_file(cp);
+  EXPECT_EQ(parse_head_file(text), cp);
+  EXPECT_FALSE(parse_head_file(text + "extra\n").has_value());
+  EXPECT_FALSE(parse_head_file(text.substr(0, text.size() - 1)).has_value());
+  text.replace(text.find("size 17"), 7, "size 017");
+  EXPECT_FALSE(parse_head_file(text).has_value());
+  EXPECT_FALSE(read_head_file(dir / "none.head").has_value());
+  std::ofstream(dir / "bad.head") << "garbage";
+  EXPECT_THROW(read_head_file(dir / "bad.head"), AuditError);
+}
+
+TEST(AuditRecordEncoding, A2_HashCoversEveryField) {
+  AuditRecord base;
+  base.seq = 7;
+  base.wall_ms = 1;
+  base.mono_ns = 2;
+  base.entry = sample_entry(1);
+  base.consumes_grant = "g";
+  base.prev_hash.fill(3);
+  const Digest h = compute_record_hash(base);
+  std::vector<AuditRecord> variants(10, base);
+  variants[0].seq = 8;
+  variants[1].wall_ms = 2;
+  variants[2].mono_ns = 3;
+  variants[3].entry.type += "x";
+  variants[4].entry.rule += "x";
+  variants[5].entry.door_id += "x";
+  variants[6].entry.subject += "x";
+  variants[7].entry.detail += "x";
+  variants[8].consumes_grant += "x";
+  variants[9].prev_hash[31] ^= 1;
+  for (const AuditRecord& v : variants) EXPECT_NE(compute_record_hash(v), h);
+}
+
+TEST(AuditRecordEncoding, A2_FieldBoundariesCannotBeShifted) {
+  AuditRecord a;
+  a.entry = AuditEntry{"ab", "c", "", "", ""};
+  AuditRecord b;
+  b.entry = AuditEntry{"a", "bc", "", "", ""};
+  EXPECT_NE(encode_record(a), encode_record(b));
+  EXPECT_NE(compute_record_hash(a), compute_record_hash(b));
+}
+
+}  // namespace
+}  // namespace latchkey::audit

@@ -1,0 +1,127 @@
+// Shared pieces of the audit tests: a scratch directory under the build
+// tree, fixed hub keys, sample entries and raw SQLite access to a log file
+// (the way an attacker with the file would change it).
+#ifndef LATCHKEY_TESTS_AUDIT_AUDIT_TEST_SUPPORT_HPP
+#define LATCHKEY_TESTS_AUDIT_AUDIT_TEST_SUPPORT_HPP
+
+#include <latchkey/audit/audit_log.hpp>
+#include <latchkey/audit/verify.hpp>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace latchkey::audit::test {
+
+inline crypto::KeyPair hub_key(uint8_t seed_byte = 0x42) {
+  std::array<uint8_t, 32> seed{};
+  seed.fill(seed_byte);
+  return crypto::KeyPair::from_seed(seed);
+}
+
+inline AuditEntry sample_entry(int n) {
+  return AuditEntry{"session", "U8", "front", "session-" + std::to_string(n),
+                    "{\"n\":" + std::to_string(n) + ",\"state\":\"closed\"}"};
+}
+
+inline AuditEntry decision_entry(const std::string& grant) {
+  return AuditEntry{"decision", "", "front", grant, "{\"allowed\":true}"};
+}
+
+// A fresh directory for one test, removed when the test passes.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* base = std::getenv("LATCHKEY_AUDIT_TEST_DIR");
+    std::filesystem::path root = base != nullptr ? std::filesystem::path(base)
+                                                 : std::filesystem::path(LATCHKEY_AUDIT_TEST_DIR) / "scratch";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : "audit";
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    path_ = root / (name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    if (!::testing::Test::HasFailure()) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A raw read-write connection, as someone holding the file would use.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "raw open " << path << ": " << sqlite3_errmsg(db_);
+    }
+    exec("PRAGMA synchronous = OFF");
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  // Returns false (and records no failure) when SQLite refuses the change.
+  bool try_exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      ADD_FAILURE() << "raw exec '" << sql << "': " << (error != nullptr ? error : "?");
+    }
+    sqlite3_free(error);
+  }
+  int64_t query_int(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return value;
+  }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Copies a closed log and its head file.
+inline void copy_log(const std::filesystem::path& from, const std::filesystem::path& to) {
+  namespace fs = std::filesystem;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  if (fs::exists(head_file_path(from))) {
+    fs::copy_file(head_file_path(from), head_file_path(to), fs::copy_options::overwrite_existing);
+  } else {
+    fs::remove(head_file_path(to));
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    fs::path side = to;
+    side += suffix;
+    fs::remove(side);
+  }
+}
+
+inline uint64_t seed_from_env(const char* name, uint64_t fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr ? std::strtoull(text, nullptr, 0) : fallback;
+}
+
+}  // namespace latchkey::audit::test
+
+#endif  // LATCHKEY_TESTS_AUDIT_AUDIT_TEST_SUPPORT_HPP
