@@ -1,12 +1,14 @@
-# latchkey_add_roundtrip_test(<test name> <plugin file> <device URI> <fixture>)
+# latchkey_add_roundtrip_test(<test name> <plugin file> <device URI> <fixture> [GTEST_FILTER <filter>])
 #
 # Runs tests/plugins' lock_roundtrip_test against a plugin built outside the
 # main build (an installed-SDK or cross-toolchain build), once the fixture
 # that builds it has run. The tests are added at the end of the top-level
 # configure, when lock_roundtrip_test is known wherever it is defined; without
-# it they are reported as skipped rather than silently missing.
+# it they are reported as skipped rather than silently missing. GTEST_FILTER
+# leaves out cases that do not apply to a driver.
 function(latchkey_add_roundtrip_test name plugin uri fixture)
-  set_property(GLOBAL APPEND PROPERTY LATCHKEY_ROUNDTRIP_TESTS "${name}|${plugin}|${uri}|${fixture}")
+  cmake_parse_arguments(ARG "" "GTEST_FILTER" "" ${ARGN})
+  set_property(GLOBAL APPEND PROPERTY LATCHKEY_ROUNDTRIP_TESTS "${name}|${plugin}|${uri}|${fixture}|${ARG_GTEST_FILTER}")
   get_property(scheduled GLOBAL PROPERTY LATCHKEY_ROUNDTRIP_TESTS_SCHEDULED)
   if(NOT scheduled)
     set_property(GLOBAL PROPERTY LATCHKEY_ROUNDTRIP_TESTS_SCHEDULED TRUE)
@@ -22,8 +24,13 @@ function(_latchkey_add_roundtrip_tests)
     list(GET fields 1 plugin)
     list(GET fields 2 uri)
     list(GET fields 3 fixture)
+    list(GET fields 4 filter)
+    set(filter_arg "")
+    if(filter)
+      set(filter_arg "--gtest_filter=${filter}")
+    endif()
     if(TARGET lock_roundtrip_test)
-      add_test(NAME ${name} COMMAND lock_roundtrip_test)
+      add_test(NAME ${name} COMMAND lock_roundtrip_test ${filter_arg})
       set_tests_properties(${name} PROPERTIES
         ENVIRONMENT "LATCHKEY_LOCK_PLUGIN=${plugin};LATCHKEY_LOCK_URI=${uri}"
         FIXTURES_REQUIRED ${fixture})
