@@ -5,7 +5,10 @@
 // thread through an EventHandler, and closes the device in its destructor.
 // Lock completions are matched by an operation token, so a completion that a
 // faulty plugin fires twice, or for an unknown operation, is counted as a
-// contract violation instead of touching freed memory.
+// contract violation instead of touching freed memory. Event sink contexts
+// and completion tokens are numbers looked up in a process-wide table, never
+// host pointers: a plugin that fires after a handle is destroyed reaches no
+// device (the event's data is released, the line goes to stderr).
 #ifndef LATCHKEY_HOST_DEVICES_HPP
 #define LATCHKEY_HOST_DEVICES_HPP
 
@@ -55,7 +58,11 @@ struct DeviceEvent {
   std::shared_ptr<LentBytes> data;  // set for events that carry bytes (LK_EVENT_ATTESTATION)
 };
 
-// Called on a plugin thread; must not block or call back into the device.
+// Called on a plugin thread (or inside a call into the device); must not
+// block, call back into the device or destroy its handle. Exceptions are
+// caught and logged, never passed to the plugin. The same holds for
+// LockCompletionHandler; a completion the plugin fires inside lock()/unlock()
+// is delivered once that call has returned LK_OK.
 using EventHandler = std::function<void(const DeviceEvent&)>;
 using LockCompletionHandler = std::function<void(const lk_lock_completion&)>;
 
