@@ -36,6 +36,17 @@ lk_result lkt_inject_fault(void *device, lk_device_kind kind, lk_fault fault, in
 lk_result lkt_clear_faults(void *device, lk_device_kind kind);
 lk_result lkt_physical_action(void *device, lk_device_kind kind, lk_physical_action action);
 
+/* Lock-side test control (test_lock.c). */
+lk_result lkt_lock_jam(lk_lock_device *device, int jammed);
+lk_result lkt_lock_physical_action(lk_lock_device *device, lk_physical_action action);
+
+/* Helpers shared by the devices (test_devices.c). */
+uint64_t lkt_now_ns(void);
+void lkt_sleep_us(long microseconds);
+void lkt_emit(const lk_event_sink *sink, lk_event_kind kind, uint32_t value, uint32_t detail);
+/* Lends a heap copy of bytes; the host's release frees it and logs LKT_LOG_RELEASED. */
+void lkt_emit_lent(const lk_event_sink *sink, lk_event_kind kind, const uint8_t *bytes, size_t size);
+
 /* Stops plugin threads (info->shutdown). */
 void lkt_shutdown(void);
 
