@@ -83,10 +83,9 @@ void SimCamera::deliver_nonce(const uint8_t* nonce, std::size_t size) {
 
 void SimCamera::start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (recording_.on) {
-    if (std::equal(recording_.session_id.begin(), recording_.session_id.end(), session_id)) return;  // idempotent
-    throw Error(LK_ERR_STATE, "already recording for another session; stop it first");
-  }
+  if (recording_.on && std::equal(recording_.session_id.begin(), recording_.session_id.end(), session_id))
+    return;  // idempotent
+  // A new session while recording another switches to it in a new segment (lk_camera.h).
   recording_.on = true;
   std::copy(session_id, session_id + LK_SESSION_ID_SIZE, recording_.session_id.begin());
   recording_.segment_id = ++last_segment_id_;

@@ -189,3 +189,12 @@ TEST(Attestation, GrantSignatureCannotPassAsAttestation) {
   const std::string bytes = signed_attestation.SerializeAsString();
   EXPECT_FALSE(crypto::open_attestation({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, k.public_key).ok);
 }
+
+TEST_F(GrantTest, G1_ExtremeTimestampsAreRefusedWithoutOverflow) {
+  grant.set_not_before_unix_ms(INT64_MIN);
+  grant.set_not_after_unix_ms(INT64_MAX);
+  EXPECT_EQ(check_minted().refusal, crypto::GrantRefusal::kMalformed);
+  grant.set_not_before_unix_ms(INT64_MAX - 1);
+  grant.set_not_after_unix_ms(INT64_MAX);
+  EXPECT_EQ(check_minted().refusal, crypto::GrantRefusal::kMalformed);
+}

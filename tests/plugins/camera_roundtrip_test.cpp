@@ -152,7 +152,11 @@ TEST_F(SimCamera, U2_RecordingIsReflectedInAttestations) {
     last_bytes = r.recorded_bytes();
   }
   uint8_t other[LK_SESSION_ID_SIZE] = {};
-  EXPECT_EQ(camera_->start_recording(other), LK_ERR_STATE) << "one session at a time";
+  const uint64_t first_segment = recording.back().attestation.recording().segment_id();
+  ASSERT_EQ(camera_->start_recording(other), LK_OK) << "a new session switches the recording";
+  const auto switched = settled_attestations(2).back().attestation.recording();
+  EXPECT_EQ(switched.session_id(), std::string(sizeof other, '\0'));
+  EXPECT_GT(switched.segment_id(), first_segment);
 
   const std::size_t before_stop = recorder_.event_count();
   ASSERT_EQ(camera_->stop_recording(), LK_OK);

@@ -75,7 +75,8 @@ typedef struct lk_authz_interface_v1 {
   uint32_t struct_size;
   uint32_t reserved;
   /* Opens a provider with its configuration (borrowed bytes, format defined by
-   * the provider; for the reference provider "key_id=<hex pubkey>" lines).
+   * the provider; for the reference provider "issuer <key id> <hex pubkey>",
+   * "skew_ms <n>" and "revoke <hex grant id>" lines).
    * LK_ERR_INVALID_ARGUMENT names nothing: the plugin logs why. */
   lk_result (*open)(const uint8_t *config, size_t config_size, lk_authz_provider **provider);
   void (*close)(lk_authz_provider *provider);

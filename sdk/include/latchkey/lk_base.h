@@ -37,10 +37,18 @@ extern "C" {
 
 /* ---- Versions ----------------------------------------------------------- */
 
+/* A conversion to uint32_t that is a C cast in C and a static_cast in C++, so
+ * the macros below stay clean under -Wold-style-cast. */
+#if defined(__cplusplus)
+#define LK__U32(x) static_cast<uint32_t>(x)
+#else
+#define LK__U32(x) ((uint32_t)(x))
+#endif
+
 /* A version packs a major (high 16 bits) and a minor (low 16 bits). */
-#define LK_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xFFFFu))
-#define LK_VERSION_MAJOR(version) ((uint32_t)(version) >> 16)
-#define LK_VERSION_MINOR(version) ((uint32_t)(version) & 0xFFFFu)
+#define LK_MAKE_VERSION(major, minor) ((LK__U32(major) << 16) | (LK__U32(minor) & 0xFFFFu))
+#define LK_VERSION_MAJOR(version) (LK__U32(version) >> 16)
+#define LK_VERSION_MINOR(version) (LK__U32(version) & 0xFFFFu)
 
 /* The ABI version these headers describe. */
 #define LK_ABI_VERSION_1_0 LK_MAKE_VERSION(1, 0)

@@ -70,7 +70,10 @@ typedef struct lk_camera_interface_v1 {
   /* Hands the camera the hub's newest nonce (C2); later attestations echo it.
    * nonce is borrowed; nonce_size is 16 to LK_NONCE_MAX. */
   lk_result (*deliver_nonce)(lk_camera_device *device, const uint8_t *nonce, size_t nonce_size);
-  /* Starts recording for a session; attestations then carry the session id (U2). */
+  /* Starts recording for a session; attestations then carry the session id (U2).
+   * While recording for another session it switches to the new one (a new
+   * segment): the hub keeps a compromised session's recording running until
+   * the next session begins. The same session again is LK_OK. */
   lk_result (*start_recording)(lk_camera_device *device, const uint8_t session_id[LK_SESSION_ID_SIZE]);
   /* Stops recording. LK_ERR_STATE when not recording. */
   lk_result (*stop_recording)(lk_camera_device *device);

@@ -90,7 +90,8 @@ typedef struct lk_lock_completion {
 /*
  * Completion of an asynchronous lock or unlock. Fires exactly once for every
  * start call that returned LK_OK, from any plugin thread (possibly before the
- * start call returns), and never when the start call failed.
+ * start call returns), and never when the start call failed. [host imp] It
+ * never calls back into the plugin; the host queues the result instead.
  */
 typedef void (*lk_lock_completion_fn)(void *context, const lk_lock_completion *completion);
 

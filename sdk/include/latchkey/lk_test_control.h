@@ -28,9 +28,9 @@ typedef uint32_t lk_device_kind;
 typedef uint32_t lk_fault;
 #define LK_FAULT_LOCK_JAM 0x101u              /* the bolt stops moving; operations complete LK_ERR_JAMMED */
 #define LK_FAULT_LOCK_LIE_STATE 0x102u        /* reports parameter (an lk_lock_state) whatever the bolt does */
-#define LK_FAULT_LOCK_UNRESPONSIVE 0x103u     /* every call fails LK_ERR_TIMEOUT after parameter ms (capped at 100) */
+#define LK_FAULT_LOCK_UNRESPONSIVE 0x103u     /* every lock call but close fails LK_ERR_TIMEOUT after parameter ms (capped at 100) */
 #define LK_FAULT_LOCK_LATE_COMPLETION 0x104u  /* completions fire parameter ms late */
-#define LK_FAULT_LOCK_NO_COMPLETION 0x105u    /* operations start but never complete (until cleared or closed) */
+#define LK_FAULT_LOCK_NO_COMPLETION 0x105u    /* operations start but hold; clearing faults resumes them, close fires LK_ERR_CLOSED */
 #define LK_FAULT_CAMERA_FREEZE 0x201u         /* the frame digest stops changing */
 #define LK_FAULT_CAMERA_OFFLINE 0x202u        /* no attestations at all */
 #define LK_FAULT_CAMERA_REPLAY 0x203u         /* resends earlier attestations instead of new ones */

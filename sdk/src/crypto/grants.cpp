@@ -82,6 +82,11 @@ GrantCheck check_signed_grant(ByteView bytes, const IssuerKeyLookup& keys, const
     return refuse(GrantRefusal::kWrongHub, "grant is for hub '" + g.hub_id() + "', this is '" + expect.hub_id + "'");
   if (g.door_id() != expect.door_id)
     return refuse(GrantRefusal::kWrongDoor, "grant is for door '" + g.door_id() + "', not '" + expect.door_id + "'");
+  // Timestamps are signed by a pinned issuer, but extreme values must still not overflow.
+  constexpr int64_t kMaxTimestampMs = int64_t{1} << 50;  // far beyond any real date
+  if (g.not_before_unix_ms() < 0 || g.not_after_unix_ms() < 0 || g.not_before_unix_ms() > kMaxTimestampMs ||
+      g.not_after_unix_ms() > kMaxTimestampMs)
+    return refuse(GrantRefusal::kMalformed, "not_before and not_after must be Unix milliseconds in range");
   if (g.not_after_unix_ms() < g.not_before_unix_ms())
     return refuse(GrantRefusal::kMalformed, "not_after is before not_before");
   if (g.not_after_unix_ms() - g.not_before_unix_ms() > kMaxGrantLifetimeMs)

@@ -526,18 +526,9 @@ lk_result get_interface(const char* name, uint32_t major, const void** table) no
   return LK_ERR_NOT_FOUND;
 }
 
-// This wrapper speaks exactly ABI 1.0. The version macros of lk_base.h use
-// C casts (they must compile as C99); -Wold-style-cast -Werror would reject
-// their expansion in every plugin built with strict warnings.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#endif
+// This wrapper speaks exactly ABI 1.0.
 inline constexpr uint32_t kPluginMinAbi = LK_ABI_VERSION_1_0;
 inline constexpr uint32_t kPluginMaxAbi = LK_ABI_VERSION_1_0;
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 template <class P>
 lk_result negotiate(const lk_negotiate_request* request, const lk_plugin_info** info) noexcept {
