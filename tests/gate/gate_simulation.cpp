@@ -67,6 +67,8 @@ struct BlockResult {
   int sessions = 0;
   int unlocks = 0;
   int failed_sessions = 0;
+  uint64_t attestations = 0;
+  double virtual_seconds = 0;
   std::map<Fault, int> faults;
   std::vector<MonoNs> u5_delays;
   std::vector<std::string> failures;
@@ -274,10 +276,14 @@ BlockResult run_block(uint64_t seed, uint64_t block, int sessions) {
       SimWorld::Options again = o;
       again.seed = o.seed + static_cast<uint64_t>(i) + 1;
       again.consumed_grants = world->consumed();
+      result.attestations += world->attestations_sent();
+      result.virtual_seconds += static_cast<double>(world->now()) / 1e9;
       world = std::make_unique<SimWorld>(again);
       used.clear();
     }
   }
+  result.attestations += world->attestations_sent();
+  result.virtual_seconds += static_cast<double>(world->now()) / 1e9;
   return result;
 }
 
@@ -320,6 +326,8 @@ int main(int argc, char** argv) {
       total.sessions += r.sessions;
       total.unlocks += r.unlocks;
       total.failed_sessions += r.failed_sessions;
+      total.attestations += r.attestations;
+      total.virtual_seconds += r.virtual_seconds;
       for (auto [f, c] : r.faults) total.faults[f] += c;
       total.u5_delays.insert(total.u5_delays.end(), r.u5_delays.begin(), r.u5_delays.end());
       for (auto& f : r.failures) total.failures.push_back(f + "\n    reproduce: gate_simulation --seed " +
@@ -334,7 +342,8 @@ int main(int argc, char** argv) {
   std::printf("\nsessions per fault:\n");
   for (int f = 0; f < static_cast<int>(Fault::kCount); ++f)
     std::printf("  %-20s %7d\n", name(static_cast<Fault>(f)), total.faults[static_cast<Fault>(f)]);
-  std::printf("unlocks: %d of %d sessions\n", total.unlocks, total.sessions);
+  std::printf("unlocks: %d of %d sessions; %.0f s simulated, %llu attestations signed and verified\n", total.unlocks,
+              total.sessions, total.virtual_seconds, static_cast<unsigned long long>(total.attestations));
   auto& d = total.u5_delays;
   std::sort(d.begin(), d.end());
   if (!d.empty()) {

@@ -172,6 +172,7 @@ class SimWorld {
   uint64_t attestations_sent_ = 0;
   uint64_t grant_counter_ = 0;
   std::set<std::string> valid_grants_;  // raw ids the issuer minted validly for this hub and door
+  std::set<std::string> minted_;        // the exact signed grants the issuer handed out
 };
 
 }  // namespace latchkey::sim
