@@ -105,8 +105,10 @@ typedef uint32_t lk_event_kind;
 
 /*
  * Releases data lent with an event. The host calls it exactly once for each
- * event whose release is non-NULL, from any thread, possibly after the
- * on_event call returned but never after the device was closed.
+ * event whose release is non-NULL, from any thread: possibly inside on_event
+ * (so a plugin must not hold, across on_event, a lock its release takes),
+ * possibly after on_event returned and after the device was closed, but
+ * always before the library is unloaded.
  */
 typedef void (*lk_release_fn)(void *release_context, const uint8_t *data);
 

@@ -55,7 +55,8 @@ LK_STATIC_ASSERT(sizeof(lk_plugin_info) == 8 + 6 * sizeof(void *), lk_plugin_inf
 LK_STATIC_ASSERT(offsetof(lk_negotiate_request, host) == 16 || offsetof(lk_negotiate_request, host) == 12, lk_negotiate_request_host_offset);
 
 /*
- * The plugin's one exported function. [plug imp][host's loading thread]
+ * The plugin's one exported function. [plug imp][host's loading thread, once
+ * per load of the library]
  * On success *info points at a static lk_plugin_info that lives as long as the
  * library; the host copies min(info->struct_size, its own size) of it into a
  * zeroed struct. Returns LK_ERR_VERSION when the ranges do not overlap and

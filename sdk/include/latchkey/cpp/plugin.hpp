@@ -543,8 +543,11 @@ lk_result negotiate(const lk_negotiate_request* request, const lk_plugin_info** 
     mine = lk_host_services{};
     std::memcpy(&mine, request->host, std::min<std::size_t>(request->host->struct_size, sizeof(mine)));
   }
-  static const lk_plugin_info plugin_info = {sizeof(lk_plugin_info), kPluginMaxAbi, P::vendor, P::driver_id,
-                                             P::driver_version,      P::description, &get_interface<P>, nullptr};
+  // The highest version both sides speak. The host negotiates once per load
+  // (lk_plugin.h), so writing the static answer here does not race.
+  static lk_plugin_info plugin_info = {sizeof(lk_plugin_info), 0, P::vendor, P::driver_id,
+                                       P::driver_version,      P::description, &get_interface<P>, nullptr};
+  plugin_info.abi_version = high;
   *info = &plugin_info;
   return LK_OK;
 }
