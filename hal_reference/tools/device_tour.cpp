@@ -20,7 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unistd.h>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -308,6 +308,7 @@ struct Tour {
     say("courier", "opens the door (test control)");
     lk->physical_action(LK_ACTION_DOOR_OPEN);
     drain(500ms, [](const host::DeviceEvent& e) { return e.kind == LK_EVENT_DOOR_STATE; });
+    std::this_thread::sleep_for(400ms);  // the parcel goes in
     say("courier", "closes the door");
     lk->physical_action(LK_ACTION_DOOR_CLOSE);
     drain(500ms, [](const host::DeviceEvent& e) { return e.kind == LK_EVENT_DOOR_STATE; });
@@ -338,7 +339,7 @@ fs::path default_plugin_dir(const char* argv0) {
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) exe = fs::absolute(argv0);
   const fs::path bin = exe.parent_path();
-  for (const fs::path candidate : {bin / ".." / "plugins", bin / ".." / "lib" / "latchkey" / "plugins"})
+  for (const fs::path& candidate : {bin / ".." / "plugins", bin / ".." / "lib" / "latchkey" / "plugins"})
     if (fs::exists(candidate / "lk_sim_lock.so")) return fs::weakly_canonical(candidate);
   return bin / ".." / "plugins";
 }
