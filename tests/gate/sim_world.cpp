@@ -1,5 +1,7 @@
 #include "sim_world.hpp"
 
+#include <latchkey/audit/verify.hpp>
+
 #include <stdexcept>
 
 namespace latchkey::sim {
@@ -53,8 +55,18 @@ crypto::Bytes SimCamera::attest(MonoNs now) {
   return bytes;
 }
 
+crypto::KeyPair SimWorld::hub_key_for(uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x5eedULL);
+  return seeded_key(rng);
+}
+
 SimWorld::SimWorld(Options options) : options_(std::move(options)), rng_(options_.seed) {
   issuer_ = seeded_key(rng_);
+  if (!options_.audit_path.empty()) {
+    hub_key_ = hub_key_for(options_.hub_seed != 0 ? options_.hub_seed : options_.seed);
+    log_ = audit::AuditLog::open(options_.audit_path, hub_key_);
+    for (const auto& g : log_->consumed_grants()) options_.consumed_grants.insert(g.grant_id);
+  }
   gate::GateSetup setup;
   setup.hub_id = "hub-1";
   setup.config = options_.config;
@@ -141,6 +153,39 @@ void SimWorld::camera_tick(std::size_t i) {
   schedule(now_ + cam.period_ns, [this, i] { camera_tick(i); });
 }
 
+void SimWorld::flush_audit() {
+  if (!log_ || pending_.empty()) return;
+  const uint64_t first = log_->append_batch(pending_, wall_ms(), now_);
+  for (std::size_t i = 0; i < pending_.size(); ++i) acknowledged_[first + i] = pending_[i];
+  pending_.clear();
+}
+
+std::string SimWorld::check_acknowledged_records() {
+  flush_audit();
+  if (!log_ || acknowledged_.empty()) return {};
+  const auto records = log_->records(acknowledged_.begin()->first);
+  std::map<uint64_t, const audit::AuditRecord*> by_seq;
+  for (const auto& r : records) by_seq[r.seq] = &r;
+  for (const auto& [seq, entry] : acknowledged_) {
+    auto it = by_seq.find(seq);
+    if (it == by_seq.end()) return "acknowledged record " + std::to_string(seq) + " is missing";
+    if (!(it->second->entry == entry)) return "acknowledged record " + std::to_string(seq) + " differs";
+  }
+  acknowledged_.clear();
+  return {};
+}
+
+std::string SimWorld::close_and_verify_audit() {
+  if (!log_) return {};
+  flush_audit();
+  std::string problem = check_acknowledged_records();
+  log_->close(wall_ms(), now_);
+  log_.reset();
+  const audit::VerifyReport report = audit::verify_log(options_.audit_path, hub_key_.public_key);
+  if (!report.ok && problem.empty()) problem = "audit chain does not verify: " + report.message;
+  return problem;
+}
+
 void SimWorld::dispatch() {
   for (;;) {
     std::vector<gate::Action> actions = engine_->take_actions();
@@ -196,8 +241,18 @@ void SimWorld::dispatch() {
         observed_.alarms.push_back(*a);
         observed_.timed_alarms.emplace_back(now_, *a);
       } else if (auto* a = std::get_if<gate::AppendAudit>(&action)) {
+        const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail};
         if (a->durable_token != 0) {
-          if (storage_fails) {
+          bool committed = !storage_fails;
+          if (log_) {
+            flush_audit();  // what came before the decision lands before it
+            if (storage_fails) log_->inject_commit_failures(1);
+            const audit::DecisionCommit r = log_->commit_decision(entry, a->consumes_grant, wall_ms(), now_);
+            if (r.status == audit::DecisionCommit::Status::kAlreadyConsumed) ++consumed_twice_;
+            committed = r.committed();
+            if (committed) acknowledged_[r.seq] = entry;
+          }
+          if (!committed) {
             engine_->on_audit_committed(a->durable_token, false, now_);
             continue;
           }
@@ -206,6 +261,7 @@ void SimWorld::dispatch() {
           engine_->on_audit_committed(a->durable_token, true, now_);
         } else {
           audit_.push_back({*a, now_, false});
+          if (log_) pending_.push_back(entry);
         }
       } else if (auto* a = std::get_if<gate::Decision>(&action)) {
         observed_.decisions.push_back(*a);

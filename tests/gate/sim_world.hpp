@@ -7,7 +7,10 @@
 
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
+#include <latchkey/audit/audit_log.hpp>
 #include <latchkey/gate/gate_engine.hpp>
+
+#include <filesystem>
 
 #include <cstdint>
 #include <functional>
@@ -96,6 +99,12 @@ class SimWorld {
     int64_t wall_start_ms = 1'800'000'000'000;
     std::set<std::string> consumed_grants;
     std::map<std::string, std::string> sessions_open_at_stop;
+    // When set, every audit record also goes to a real AuditLog at this path,
+    // which is reopened if it exists (a restart). Records are group-committed
+    // before each decision and when check_acknowledged_records() runs;
+    // decisions go through commit_decision.
+    std::filesystem::path audit_path;
+    uint64_t hub_seed = 0;  // the hub's audit key; 0: derived from seed
   };
 
   explicit SimWorld(Options options);
@@ -142,6 +151,13 @@ class SimWorld {
 
   const crypto::KeyPair& issuer() const { return issuer_; }
 
+  // I6 against the real audit log: every acknowledged record is present with
+  // the content appended. Returns a description of the first problem, or "".
+  std::string check_acknowledged_records();
+  // Closes the real audit log (final checkpoint) and verifies the whole chain.
+  std::string close_and_verify_audit();
+  static crypto::KeyPair hub_key_for(uint64_t seed);
+
  private:
   struct WorldEvent {
     MonoNs at;
@@ -173,6 +189,11 @@ class SimWorld {
   uint64_t grant_counter_ = 0;
   std::set<std::string> valid_grants_;  // raw ids the issuer minted validly for this hub and door
   std::set<std::string> minted_;        // the exact signed grants the issuer handed out
+  crypto::KeyPair hub_key_;
+  std::unique_ptr<audit::AuditLog> log_;
+  std::vector<audit::AuditEntry> pending_;              // non-durable records awaiting the group commit
+  std::map<uint64_t, audit::AuditEntry> acknowledged_;  // seq -> what was appended and acknowledged
+  void flush_audit();
 };
 
 }  // namespace latchkey::sim
