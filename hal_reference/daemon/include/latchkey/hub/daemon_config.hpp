@@ -1,0 +1,70 @@
+// The latchkeyd configuration file (docs/latchkeyd.md): INI sections for the
+// hub, the gate parameters, plugins, locks, cameras, doors, the authorization
+// plugin and pinned issuer keys. Parsing refuses anything it does not know,
+// naming the line, the key, the value and what was expected.
+#ifndef LATCHKEY_HUB_DAEMON_CONFIG_HPP
+#define LATCHKEY_HUB_DAEMON_CONFIG_HPP
+
+#include <latchkey/crypto/crypto.hpp>
+#include <latchkey/gate/config.hpp>
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace latchkey::hub {
+
+class DaemonConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PluginConfig {
+  std::string name;
+  std::filesystem::path file;
+};
+
+struct DeviceConfig {
+  std::string name;
+  std::string plugin;
+  std::string uri;
+  crypto::PublicKey key{};  // cameras: the pinned device key (C1)
+};
+
+struct DoorConfig {
+  std::string name;
+  std::string lock;
+  std::vector<std::string> cameras;
+};
+
+struct DaemonConfig {
+  std::string hub_id;
+  std::filesystem::path data_dir;
+  std::string api_address = "127.0.0.1:7380";
+  std::filesystem::path plugin_dir;
+  bool test_control = false;
+  bool trust_clock = false;            // clock_synced = trust
+  int64_t checkpoint_interval_ms = 60'000;
+  std::filesystem::path log_file;
+  gate::GateConfig gate;
+  std::map<std::string, PluginConfig> plugins;
+  std::map<std::string, DeviceConfig> locks;
+  std::map<std::string, DeviceConfig> cameras;
+  std::map<std::string, DoorConfig> doors;
+  std::string authz_plugin;
+  std::string authz_config;
+  std::map<std::string, crypto::PublicKey> issuers;
+
+  // Parses and cross-checks (doors name existing locks and cameras, devices
+  // existing plugins). Relative paths are resolved against base_dir.
+  static DaemonConfig parse(const std::string& text, const std::filesystem::path& base_dir);
+  static DaemonConfig load(const std::filesystem::path& file);
+
+  std::filesystem::path plugin_path(const std::string& plugin_name) const;
+};
+
+}  // namespace latchkey::hub
+
+#endif  // LATCHKEY_HUB_DAEMON_CONFIG_HPP

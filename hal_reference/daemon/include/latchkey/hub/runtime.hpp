@@ -1,0 +1,62 @@
+// Runtime: the reference hub. One libuv loop owns every piece of runtime
+// state: the gate engine, the audit log, the devices of the loaded plugins,
+// the timers (engine deadlines, nonces, checkpoints, clock checks) and the
+// queue of work posted from other threads (plugin events through
+// uv_async_send, API calls). Everything the engine asks for is carried out
+// on the loop; an unlock command leaves only after its decision record and
+// the grant's consumption are durable (U3).
+#ifndef LATCHKEY_HUB_RUNTIME_HPP
+#define LATCHKEY_HUB_RUNTIME_HPP
+
+#include <latchkey/hub/daemon_config.hpp>
+#include <latchkey/hub/hub_api.hpp>
+
+#include <memory>
+
+namespace latchkey::hub {
+
+class Runtime : public HubApi {
+ public:
+  // Loads the plugins, opens the devices and the audit log (creating the
+  // data directory, hub key and API token at first start) and recovers from
+  // the last stop (F2). Throws std::runtime_error naming what failed.
+  explicit Runtime(DaemonConfig config);
+  ~Runtime() override;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Runs the loop on the calling thread until stop(). SIGTERM and SIGINT
+  // stop it; SIGHUP reopens the log file.
+  void run();
+  // Thread-safe. Makes run() return; API calls fail fast with 503 from now on.
+  void stop();
+  // After run() returned and the API server stopped: closes the devices and
+  // the audit log with a final signed checkpoint (A2).
+  void shutdown();
+
+  const std::string& api_token() const;
+  const DaemonConfig& config() const;
+
+  // HubApi
+  ApiResponse health() override;
+  ApiResponse challenge(const std::string& door_id) override;
+  ApiResponse unlock(const std::string& door_id, const std::vector<uint8_t>& unlock_request) override;
+  ApiResponse doors() override;
+  ApiResponse sessions() override;
+  ApiResponse alarms(uint64_t since_id) override;
+  ApiResponse audit(uint64_t from_seq, std::size_t limit) override;
+  ApiResponse audit_verify() override;
+  ApiResponse test_door_action(const std::string& door_id, const std::string& action) override;
+  ApiResponse test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) override;
+  uint64_t subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) override;
+  void unsubscribe(uint64_t subscription) override;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latchkey::hub
+
+#endif  // LATCHKEY_HUB_RUNTIME_HPP

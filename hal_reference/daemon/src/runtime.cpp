@@ -1,0 +1,839 @@
+#include <latchkey/hub/runtime.hpp>
+
+#include <latchkey/audit/audit_log.hpp>
+#include <latchkey/audit/verify.hpp>
+#include <latchkey/gate/gate_engine.hpp>
+#include <latchkey/host/devices.hpp>
+#include <latchkey/host/plugin.hpp>
+
+#include "json_writer.hpp"
+#include "runtime_files.hpp"
+
+#include "latchkey/unlock.pb.h"
+
+#include <sys/timex.h>
+#include <uv.h>
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+
+namespace latchkey::hub {
+namespace {
+
+constexpr std::size_t kAlarmHistory = 1000;
+constexpr std::size_t kEventHistory = 512;
+constexpr std::size_t kEndedSessions = 50;
+constexpr std::size_t kMaxPendingAudit = 100'000;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hex(const std::string& s) { return crypto::to_hex(crypto::view(s)); }
+
+void log_line(const char* level, const std::string& message) {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  std::fprintf(stderr, "%s latchkeyd %s: %s\n", stamp, level, message.c_str());
+  std::fflush(stderr);
+}
+
+const char* lock_state_name(lk_lock_state s) {
+  switch (s) {
+    case LK_LOCK_STATE_LOCKED: return "locked";
+    case LK_LOCK_STATE_UNLOCKED: return "unlocked";
+    case LK_LOCK_STATE_NOT_FULLY_LOCKED: return "not_fully_locked";
+    case LK_LOCK_STATE_UNLATCHED: return "unlatched";
+    default: return "unknown";
+  }
+}
+const char* door_state_name(lk_door_state s) {
+  switch (s) {
+    case LK_DOOR_STATE_OPEN: return "open";
+    case LK_DOOR_STATE_CLOSED: return "closed";
+    case LK_DOOR_STATE_JAMMED: return "jammed";
+    case LK_DOOR_STATE_FORCED_OPEN: return "forced_open";
+    case LK_DOOR_STATE_AJAR: return "ajar";
+    default: return "unknown";
+  }
+}
+
+ApiResponse error(int status, const std::string& message, const std::string& rule = {}) {
+  JsonWriter j;
+  j.field("error", message);
+  if (!rule.empty()) j.field("rule", rule);
+  return {status, j.done()};
+}
+
+// F1: the kernel's view of the wall clock (adjtimex): synchronised or not.
+bool kernel_clock_synced() {
+  struct timex tx {};
+  const int state = ::adjtimex(&tx);
+  return state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+  DaemonConfig config;
+  uv_loop_t loop{};
+  uv_async_t wake{};
+  uv_timer_t engine_timer{};
+  uv_timer_t checkpoint_timer{};
+  uv_timer_t clock_timer{};
+  uv_signal_t sig_term{}, sig_int{}, sig_hup{};
+  bool loop_open = false;
+
+  std::mutex queue_mutex;
+  std::deque<std::function<void()>> queue;
+  std::atomic<bool> stopping{false};
+
+  crypto::KeyPair hub_key;
+  std::string token;
+  std::unique_ptr<audit::AuditLog> log;
+  std::vector<audit::AuditEntry> pending_audit;
+  std::unique_ptr<gate::GateEngine> engine;
+  uint64_t started_ns = 0;
+
+  std::map<std::string, std::shared_ptr<host::Plugin>> plugins;
+  struct Lock {
+    std::string door;
+    std::unique_ptr<host::LockHandle> handle;
+  };
+  std::map<std::string, Lock> locks;                      // by lock name
+  std::map<std::string, std::string> door_lock;           // door -> lock name
+  std::map<std::string, std::unique_ptr<host::CameraHandle>> cameras;
+  std::map<std::string, bool> camera_live;                // last published liveness
+  std::unique_ptr<host::AuthzHandle> authz;
+
+  std::map<uint64_t, std::shared_ptr<std::promise<ApiResponse>>> pending_unlocks;
+
+  struct Alarm {
+    uint64_t id;
+    int64_t time_ms;
+    gate::RaiseAlarm alarm;
+  };
+  std::deque<Alarm> alarms;
+  uint64_t next_alarm_id = 0;
+  std::deque<std::string> ended_sessions;                 // JSON objects, newest last
+
+  std::mutex events_mutex;
+  std::deque<HubEvent> events;
+  uint64_t next_event_id = 0;
+  std::map<uint64_t, std::function<void(const HubEvent&)>> subscribers;
+  uint64_t next_subscriber = 0;
+
+  gate::MonoNs now() const { return static_cast<gate::MonoNs>(uv_hrtime()); }
+
+  // ---- Work from other threads ----
+  bool post(std::function<void()> task) {
+    {
+      std::lock_guard lock(queue_mutex);
+      if (stopping) return false;
+      queue.push_back(std::move(task));
+    }
+    uv_async_send(&wake);
+    return true;
+  }
+
+  // Runs fn on the loop and waits for its answer (503 when the hub stops).
+  ApiResponse call(std::function<ApiResponse()> fn, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto promise = std::make_shared<std::promise<ApiResponse>>();
+    auto future = promise->get_future();
+    if (!post([promise, fn = std::move(fn)] { promise->set_value(fn()); }))
+      return error(503, "the hub is shutting down");
+    if (future.wait_for(timeout) != std::future_status::ready) return error(503, "the hub did not answer in time");
+    try {
+      return future.get();
+    } catch (const std::exception&) {
+      return error(503, "the hub is shutting down");
+    }
+  }
+
+  void drain_queue() {
+    std::deque<std::function<void()>> work;
+    {
+      std::lock_guard lock(queue_mutex);
+      work.swap(queue);
+    }
+    for (auto& task : work) {
+      try {
+        task();
+      } catch (const std::exception& e) {
+        log_line("error", std::string("task failed: ") + e.what());
+      }
+    }
+    after_work();
+  }
+
+  // Everything the engine asked for, then the group commit and the next deadline.
+  void after_work() {
+    process_actions();
+    flush_audit();
+    arm_engine_timer();
+  }
+
+  // ---- Events for subscribers (SSE) ----
+  void publish(const std::string& name, const std::string& json) {
+    std::vector<std::function<void(const HubEvent&)>> targets;
+    HubEvent event;
+    {
+      std::lock_guard lock(events_mutex);
+      event = HubEvent{++next_event_id, name, json};
+      events.push_back(event);
+      if (events.size() > kEventHistory) events.pop_front();
+      for (auto& [id, fn] : subscribers) targets.push_back(fn);
+    }
+    for (auto& fn : targets) fn(event);
+  }
+
+  // ---- Audit ----
+  void flush_audit() {
+    if (pending_audit.empty() || !log) return;
+    try {
+      const uint64_t first = log->append_batch(pending_audit, wall_ms(), now());
+      for (std::size_t i = 0; i < pending_audit.size(); ++i) publish_audit(first + i, pending_audit[i]);
+      pending_audit.clear();
+    } catch (const std::exception& e) {
+      // Kept for the next attempt; the next decision commit fails on the same
+      // storage and stops granting (U3).
+      log_line("error", std::string("audit append failed: ") + e.what());
+      if (pending_audit.size() > kMaxPendingAudit) pending_audit.erase(pending_audit.begin());
+    }
+  }
+
+  void publish_audit(uint64_t seq, const audit::AuditEntry& e) {
+    JsonWriter j;
+    j.field("seq", seq).field("type", e.type).field("rule", e.rule).field("door", e.door_id);
+    j.field("subject", e.subject).field("detail", e.detail);
+    publish("audit", j.done());
+  }
+
+  // ---- The engine's actions ----
+  void process_actions() {
+    for (int rounds = 0; rounds < 1000; ++rounds) {
+      std::vector<gate::Action> actions = engine->take_actions();
+      if (actions.empty()) return;
+      for (const gate::Action& action : actions) execute(action);
+    }
+    log_line("error", "engine actions did not settle after 1000 rounds");
+  }
+
+  void execute(const gate::Action& action) {
+    if (const auto* a = std::get_if<gate::SendNonce>(&action)) {
+      auto it = cameras.find(a->camera_id);
+      if (it == cameras.end()) return;
+      const lk_result r = it->second->deliver_nonce(a->nonce.data(), a->nonce.size());
+      if (r != LK_OK)
+        engine->on_camera_fault(a->camera_id, std::string("deliver_nonce failed: ") + host::result_name(r), now());
+    } else if (const auto* a = std::get_if<gate::StartRecording>(&action)) {
+      auto it = cameras.find(a->camera_id);
+      if (it == cameras.end() || a->session_id.size() != LK_SESSION_ID_SIZE) return;
+      uint8_t sid[LK_SESSION_ID_SIZE];
+      std::copy(a->session_id.begin(), a->session_id.end(), sid);
+      const lk_result r = it->second->start_recording(sid);
+      if (r != LK_OK)
+        engine->on_camera_fault(a->camera_id, std::string("start_recording failed: ") + host::result_name(r), now());
+    } else if (const auto* a = std::get_if<gate::StopRecording>(&action)) {
+      auto it = cameras.find(a->camera_id);
+      if (it != cameras.end()) it->second->stop_recording();
+    } else if (const auto* a = std::get_if<gate::CommandUnlock>(&action)) {
+      command(a->door_id, a->operation_id, true, a->relock_deadline_ms, "U3");
+    } else if (const auto* a = std::get_if<gate::CommandLock>(&action)) {
+      command(a->door_id, a->operation_id, false, 0, a->rule);
+    } else if (const auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
+      Alarm alarm{++next_alarm_id, wall_ms(), *a};
+      alarms.push_back(alarm);
+      if (alarms.size() > kAlarmHistory) alarms.pop_front();
+      log_line("alarm", a->rule + " " + a->door_id + " " + a->camera_id + ": " + a->message);
+      publish("alarm", alarm_json(alarm));
+    } else if (const auto* a = std::get_if<gate::AppendAudit>(&action)) {
+      const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail};
+      if (a->type == "session") remember_session(*a);
+      if (a->durable_token == 0) {
+        pending_audit.push_back(entry);
+        return;
+      }
+      // U3: the decision and the grant's consumption, durable before anything moves.
+      flush_audit();
+      const audit::DecisionCommit r = log->commit_decision(entry, a->consumes_grant, wall_ms(), now());
+      if (!r.committed()) log_line("error", "decision commit failed: " + r.error);
+      else publish_audit(r.seq, entry);
+      engine->on_audit_committed(a->durable_token, r.committed(), now());
+    } else if (const auto* a = std::get_if<gate::Decision>(&action)) {
+      JsonWriter j;
+      ApiResponse response;
+      if (a->allowed) {
+        j.field("decision", "allow").field("door", a->door_id).field("session", hex(a->session_id));
+        j.field("request_id", a->request_id);
+        response = {200, j.done()};
+      } else {
+        j.field("decision", "deny").field("door", a->door_id).field("rule", a->rule).field("error", a->message);
+        j.field("request_id", a->request_id);
+        response = {403, j.done()};
+      }
+      publish("decision", response.body);
+      if (auto it = pending_unlocks.find(a->request_id); it != pending_unlocks.end()) {
+        it->second->set_value(response);
+        pending_unlocks.erase(it);
+      }
+    }
+  }
+
+  void command(const std::string& door, uint64_t op, bool unlock, int64_t relock_deadline_ms, const std::string& rule) {
+    auto lock_it = locks.find(door_lock[door]);
+    if (lock_it == locks.end()) return;
+    auto done = [this, door, op](const lk_lock_completion& c) {
+      const lk_result result = c.result;
+      const lk_lock_state state = c.lock_state;
+      post([this, door, op, result, state] { engine->on_lock_completion(door, op, result, state, now()); });
+    };
+    lk_result r;
+    if (unlock) {
+      lk_unlock_params p{};
+      p.struct_size = sizeof p;
+      p.relock_deadline_ms = static_cast<uint32_t>(relock_deadline_ms);
+      p.operation_id = op;
+      r = lock_it->second.handle->unlock(p, done);
+    } else {
+      r = lock_it->second.handle->lock(op, done);
+    }
+    JsonWriter j;
+    j.field("door", door).field("command", unlock ? "unlock" : "lock").field("operation", op).field("rule", rule);
+    j.field("result", host::result_name(r));
+    publish("door", j.done());
+    // A failed start never completes (ABI): tell the engine now.
+    if (r != LK_OK) engine->on_lock_completion(door, op, r, LK_LOCK_STATE_UNKNOWN, now());
+  }
+
+  void remember_session(const gate::AppendAudit& a) {
+    JsonWriter j;
+    j.field("session", a.subject).field("door", a.door_id).field("rule", a.rule).field("detail", a.detail);
+    const bool ended = a.detail.rfind("completed", 0) == 0 || a.detail.rfind("ended compromised", 0) == 0;
+    j.field("end", a.detail.rfind("completed", 0) == 0 ? "completed" : ended ? "compromised" : "open");
+    publish("session", j.done());
+    if (ended) {
+      ended_sessions.push_back(j.done());
+      if (ended_sessions.size() > kEndedSessions) ended_sessions.pop_front();
+    }
+  }
+
+  std::string alarm_json(const Alarm& a) const {
+    JsonWriter j;
+    j.field("id", a.id).field("time_ms", a.time_ms).field("rule", a.alarm.rule).field("door", a.alarm.door_id);
+    j.field("camera", a.alarm.camera_id).field("message", a.alarm.message);
+    return j.done();
+  }
+
+  // ---- Device events (plugin threads -> loop) ----
+  void on_lock_event(const std::string& door, const host::DeviceEvent& e) {
+    post([this, door, kind = e.kind, value = e.value] {
+      JsonWriter j;
+      j.field("door", door);
+      if (kind == LK_EVENT_LOCK_STATE) {
+        engine->on_lock_state(door, value, now());
+        j.field("lock_state", lock_state_name(value));
+      } else if (kind == LK_EVENT_DOOR_STATE) {
+        engine->on_door_state(door, value, now());
+        j.field("door_state", door_state_name(value));
+      } else if (kind == LK_EVENT_LOCK_ALARM) {
+        engine->on_lock_alarm(door, value, now());
+        j.field("lock_alarm", static_cast<uint64_t>(value));
+      } else {
+        return;
+      }
+      publish("door", j.done());
+    });
+  }
+
+  void on_camera_event(const std::string& camera, const host::DeviceEvent& e) {
+    if (e.kind == LK_EVENT_ATTESTATION && e.data) {
+      post([this, camera, data = e.data] {
+        engine->on_attestation(camera, {data->data(), data->size()}, now());
+        publish_liveness();
+      });
+    } else if (e.kind == LK_EVENT_CAMERA_STATUS) {
+      post([this, camera, value = e.value] {
+        JsonWriter j;
+        j.field("camera", camera).field("status", static_cast<uint64_t>(value));
+        publish("camera", j.done());
+      });
+    }
+  }
+
+  void publish_liveness() {
+    const gate::MonoNs t = now();
+    for (auto& [id, was] : camera_live) {
+      const bool live = engine->camera_live(id, t);
+      if (live == was) continue;
+      was = live;
+      JsonWriter j;
+      j.field("camera", id).field("live", live);
+      publish("camera", j.done());
+    }
+  }
+
+  // ---- Timers ----
+  void arm_engine_timer() {
+    if (!engine) return;
+    const gate::MonoNs deadline = engine->next_deadline();
+    if (deadline == gate::kNever) {
+      uv_timer_stop(&engine_timer);
+      return;
+    }
+    const gate::MonoNs wait = deadline - now();
+    // libuv timers count whole milliseconds; round up so the engine is never early.
+    const uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + 999'999) / 1'000'000);
+    uv_timer_start(&engine_timer, [](uv_timer_t* t) {
+      auto* self = static_cast<Impl*>(t->data);
+      self->engine->tick(self->now());
+      self->publish_liveness();
+      self->after_work();
+    }, ms, 0);
+  }
+
+  void checkpoint() {
+    flush_audit();
+    try {
+      log->checkpoint(wall_ms(), now());
+      if (engine->storage_failed()) engine->on_storage_recovered(now());
+    } catch (const std::exception& e) {
+      log_line("error", std::string("audit checkpoint failed: ") + e.what());
+    }
+  }
+
+  void check_clock() {
+    if (config.trust_clock || kernel_clock_synced()) engine->on_wall_clock_synced(now());
+  }
+
+  // ---- Views (loop thread) ----
+  std::string door_json(const gate::DoorView& d) const {
+    const gate::MonoNs t = now();
+    JsonWriter j;
+    j.field("id", d.door_id).field("lock_state", lock_state_name(d.lock_state));
+    j.field("door_state", door_state_name(d.door_state)).field("lock_faulted", d.lock_faulted);
+    j.field("lockout_remaining_ms", d.lockout_until > t ? (d.lockout_until - t) / 1'000'000 : int64_t{0});
+    if (d.session) j.raw("session", session_json(*d.session));
+    else j.raw("session", "null");
+    std::vector<std::string> cams;
+    for (const auto& cam : config.doors.at(d.door_id).cameras) {
+      const gate::LivenessMonitor* m = engine->monitor(cam);
+      JsonWriter c;
+      c.field("id", cam).field("live", m && m->live(t));
+      if (m && m->last_accepted()) c.field("last_accepted_age_ms", (t - *m->last_accepted()) / 1'000'000);
+      else c.raw("last_accepted_age_ms", "null");
+      c.field("counter", m ? m->last_counter() : 0).field("recording_session", m ? hex(m->recording_session()) : "");
+      c.field("accepted", m ? m->accepted_count() : 0).field("rejected", m ? m->rejected_count() : 0);
+      cams.push_back(c.done());
+    }
+    j.raw_array("cameras", cams);
+    return j.done();
+  }
+
+  static std::string session_json(const gate::SessionView& s) {
+    JsonWriter j;
+    j.field("session", hex(s.session_id)).field("door", s.door_id).field("grant", hex(s.grant_id));
+    j.field("courier", s.courier_id).field("unlocked", s.unlocked).field("door_opens", static_cast<int64_t>(s.door_opens));
+    j.string_array("cameras", s.camera_ids);
+    j.field("end", "open");
+    return j.done();
+  }
+
+  // ---- Setup ----
+  void open_devices() {
+    host::LoadOptions options;
+    options.log = [](lk_log_level level, const std::string& driver, const std::string& message) {
+      log_line(level >= LK_LOG_WARNING ? "plugin-warning" : "plugin", driver + ": " + message);
+    };
+    for (const auto& [name, p] : config.plugins) plugins[name] = host::Plugin::load(config.plugin_path(name), options);
+
+    for (const auto& [door_name, door] : config.doors) door_lock[door_name] = door.lock;
+    for (const auto& [name, d] : config.locks) {
+      std::string door;
+      for (const auto& [door_name, dc] : config.doors)
+        if (dc.lock == name) door = door_name;
+      if (door.empty()) continue;  // a lock no door uses stays closed
+      auto plugin = plugins.at(d.plugin);
+      if (!plugin->lock_interface())
+        throw std::runtime_error("[lock." + name + "]: plugin '" + d.plugin + "' offers no lock interface");
+      std::unique_ptr<host::LockHandle> handle;
+      const lk_result r = host::LockHandle::open(
+          plugin, d.uri, [this, door](const host::DeviceEvent& e) { on_lock_event(door, e); }, &handle);
+      if (r != LK_OK)
+        throw std::runtime_error("[lock." + name + "]: opening " + d.uri + " failed: " + host::result_name(r));
+      locks[name] = Lock{door, std::move(handle)};
+    }
+    for (const auto& [name, d] : config.cameras) {
+      auto plugin = plugins.at(d.plugin);
+      if (!plugin->camera_interface())
+        throw std::runtime_error("[camera." + name + "]: plugin '" + d.plugin + "' offers no camera interface");
+      std::unique_ptr<host::CameraHandle> handle;
+      const lk_result r = host::CameraHandle::open(
+          plugin, d.uri, [this, name](const host::DeviceEvent& e) { on_camera_event(name, e); }, &handle);
+      if (r != LK_OK)
+        throw std::runtime_error("[camera." + name + "]: opening " + d.uri + " failed: " + host::result_name(r));
+      lk_camera_description desc{};
+      desc.struct_size = sizeof desc;
+      if (handle->describe(&desc) != LK_OK) throw std::runtime_error("[camera." + name + "]: describe failed");
+      // C1 enrolment: the camera must hold the key pinned in the configuration.
+      if (!std::equal(d.key.begin(), d.key.end(), desc.public_key))
+        throw std::runtime_error("[camera." + name + "]: the device's key " +
+                                 crypto::to_hex({desc.public_key, sizeof desc.public_key}) +
+                                 " differs from the pinned key " + crypto::to_hex(d.key));
+      if (std::string(desc.camera_id) != name)
+        throw std::runtime_error("[camera." + name + "]: the device calls itself '" + std::string(desc.camera_id) +
+                                 "'; the section name must match its camera id");
+      cameras[name] = std::move(handle);
+      camera_live[name] = false;
+    }
+    if (!config.authz_plugin.empty()) {
+      auto plugin = plugins.at(config.authz_plugin);
+      if (!plugin->authz_interface())
+        throw std::runtime_error("[authz]: plugin '" + config.authz_plugin + "' offers no authorization interface");
+      const lk_result r = host::AuthzHandle::open(plugin, config.authz_config, &authz);
+      if (r != LK_OK) throw std::runtime_error(std::string("[authz]: the plugin refused its configuration: ") + host::result_name(r));
+    }
+  }
+
+  // F2: sessions the audit log shows opened and never ended.
+  std::map<std::string, std::string> sessions_open_at_stop() {
+    std::map<std::string, std::string> open;  // session hex -> door
+    for (const audit::AuditRecord& r : log->records(1)) {
+      if (r.entry.type != "session") continue;
+      if (r.entry.detail.rfind("opened", 0) == 0) open[r.entry.subject] = r.entry.door_id;
+      else open.erase(r.entry.subject);
+    }
+    std::map<std::string, std::string> by_door;
+    for (const auto& [session, door] : open) by_door[door] = session;
+    return by_door;
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.config = std::move(config);
+  ensure_private_dir(s.config.data_dir);
+  s.hub_key = load_or_create_hub_key(s.config.data_dir);
+  s.token = load_or_create_token(s.config.data_dir);
+  s.log = audit::AuditLog::open(s.config.data_dir / "audit.db", s.hub_key);
+  // The loop exists before any device does: plugin events post to it from the start.
+  uv_loop_init(&s.loop);
+  s.loop_open = true;
+  uv_async_init(&s.loop, &s.wake, [](uv_async_t* a) {
+    auto* self = static_cast<Impl*>(a->data);
+    if (self->stopping) {
+      uv_stop(a->loop);
+      return;
+    }
+    self->drain_queue();
+  });
+  s.wake.data = &s;
+  uv_timer_init(&s.loop, &s.engine_timer);
+  s.engine_timer.data = &s;
+  uv_timer_init(&s.loop, &s.checkpoint_timer);
+  s.checkpoint_timer.data = &s;
+  uv_timer_init(&s.loop, &s.clock_timer);
+  s.clock_timer.data = &s;
+  for (uv_signal_t* sig : {&s.sig_term, &s.sig_int, &s.sig_hup}) {
+    uv_signal_init(&s.loop, sig);
+    sig->data = this;
+  }
+  s.open_devices();
+
+  gate::GateSetup setup;
+  setup.hub_id = s.config.hub_id;
+  setup.config = s.config.gate;
+  for (const auto& [name, door] : s.config.doors) setup.doors.push_back({name, door.cameras});
+  for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key});
+  setup.issuer_keys = s.config.issuers;
+  for (const auto& g : s.log->consumed_grants()) setup.consumed_grants.insert(g.grant_id);
+  setup.sessions_open_at_stop = s.sessions_open_at_stop();
+  setup.authz_plugin_required = true;
+  s.engine = std::make_unique<gate::GateEngine>(setup, [](std::span<uint8_t> out) { crypto::random_bytes(out); });
+
+  // The devices' state as they report it now.
+  const gate::MonoNs t = s.now();
+  for (auto& [name, lock] : s.locks) {
+    lk_lock_state ls = LK_LOCK_STATE_UNKNOWN;
+    lk_door_state ds = LK_DOOR_STATE_UNKNOWN;
+    if (lock.handle->lock_state(&ls) != LK_OK) ls = LK_LOCK_STATE_UNKNOWN;
+    if (lock.handle->door_state(&ds) != LK_OK) ds = LK_DOOR_STATE_UNKNOWN;
+    s.engine->on_lock_state(lock.door, ls, t);
+    s.engine->on_door_state(lock.door, ds, t);
+  }
+  s.check_clock();
+  s.pending_audit.push_back({"hub", "", "", s.config.hub_id,
+                             "latchkeyd started: " + std::to_string(s.config.doors.size()) + " door(s), " +
+                                 std::to_string(s.config.cameras.size()) + " camera(s)"});
+  s.engine->start(t);  // F2 recovery happens here: alarm, relock, no unlock
+  s.started_ns = static_cast<uint64_t>(t);
+
+}
+
+Runtime::~Runtime() {
+  try {
+    shutdown();
+  } catch (...) {
+  }
+}
+
+void Runtime::run() {
+  Impl& s = *impl_;
+  const auto interval = static_cast<uint64_t>(s.config.checkpoint_interval_ms);
+  uv_timer_start(&s.checkpoint_timer, [](uv_timer_t* t) {
+    auto* self = static_cast<Impl*>(t->data);
+    self->checkpoint();
+    self->after_work();
+  }, interval, interval);
+  uv_timer_start(&s.clock_timer, [](uv_timer_t* t) {
+    auto* self = static_cast<Impl*>(t->data);
+    self->check_clock();
+    self->after_work();
+  }, 60'000, 60'000);
+  auto on_stop = [](uv_signal_t* sig, int signum) {
+    log_line("info", std::string("signal ") + std::to_string(signum) + ": shutting down");
+    static_cast<Runtime*>(sig->data)->stop();
+  };
+  uv_signal_start(&s.sig_term, on_stop, SIGTERM);
+  uv_signal_start(&s.sig_int, on_stop, SIGINT);
+  uv_signal_start(&s.sig_hup, [](uv_signal_t* sig, int) {
+    auto* self = static_cast<Runtime*>(sig->data);
+    const auto& file = self->config().log_file;
+    if (!file.empty() && std::freopen(file.c_str(), "a", stderr) == nullptr) std::perror("latchkeyd: reopen log");
+    log_line("info", "SIGHUP: log reopened");
+  }, SIGHUP);
+  s.after_work();
+  uv_run(&s.loop, UV_RUN_DEFAULT);
+  // Stopped: whoever waits on the loop gets 503 now rather than at a timeout.
+  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
+  s.pending_unlocks.clear();
+  std::deque<std::function<void()>> abandoned;
+  {
+    std::lock_guard lock(s.queue_mutex);
+    abandoned.swap(s.queue);  // destroying the tasks breaks their promises
+  }
+}
+
+void Runtime::stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.queue_mutex);
+    s.stopping = true;
+  }
+  if (s.loop_open) uv_async_send(&s.wake);
+}
+
+void Runtime::shutdown() {
+  Impl& s = *impl_;
+  if (!s.loop_open) return;
+  s.stopping = true;
+  // Answer whoever still waits, then close the devices and the log.
+  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
+  s.pending_unlocks.clear();
+  s.cameras.clear();
+  s.locks.clear();
+  s.authz.reset();
+  s.flush_audit();
+  try {
+    s.log->close(wall_ms(), s.now());  // final signed checkpoint (A2)
+  } catch (const std::exception& e) {
+    log_line("error", std::string("closing the audit log failed: ") + e.what());
+  }
+  uv_walk(&s.loop, [](uv_handle_t* h, void*) {
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }, nullptr);
+  uv_run(&s.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&s.loop);
+  s.loop_open = false;
+}
+
+const std::string& Runtime::api_token() const { return impl_->token; }
+const DaemonConfig& Runtime::config() const { return impl_->config; }
+
+// ---- HubApi ----
+
+ApiResponse Runtime::health() {
+  return impl_->call([this] {
+    Impl& s = *impl_;
+    JsonWriter j;
+    j.field("status", "ok").field("storage", s.engine->storage_failed() ? "failed" : "ok");
+    j.field("uptime_ms", (s.now() - static_cast<gate::MonoNs>(s.started_ns)) / 1'000'000);
+    j.field("doors", static_cast<uint64_t>(s.config.doors.size()));
+    j.field("cameras", static_cast<uint64_t>(s.config.cameras.size()));
+    j.field("audit_records", s.log->last_seq());
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::challenge(const std::string& door_id) {
+  return impl_->call([this, door_id] {
+    Impl& s = *impl_;
+    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'", "G1");
+    const crypto::Bytes c = s.engine->issue_challenge(door_id, s.now());
+    JsonWriter j;
+    j.field("door", door_id).field("challenge", crypto::to_hex(c)).field("expires_in_ms", s.config.gate.challenge_ttl_ms);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::unlock(const std::string& door_id, const std::vector<uint8_t>& request) {
+  Impl& s = *impl_;
+  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'", "G1");
+  // F3: ask the authorization plugin first (off the loop); the engine re-checks everything.
+  gate::AuthzVerdict verdict;
+  v1::UnlockRequest parsed;
+  if (s.authz && parsed.ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+    lk_grant_info grant{};
+    grant.struct_size = sizeof grant;
+    lk_authz_refusal refusal{};
+    refusal.struct_size = sizeof refusal;
+    const std::vector<uint8_t> credential(parsed.signed_grant().begin(), parsed.signed_grant().end());
+    const lk_result r = s.authz->verify(s.config.hub_id, door_id, wall_ms(), credential, &grant, &refusal);
+    if (r == LK_OK) {
+      verdict.outcome = gate::AuthzVerdict::Outcome::kAccepted;
+      verdict.grant_id.assign(reinterpret_cast<const char*>(grant.grant_id), LK_GRANT_ID_SIZE);
+      verdict.door_id = grant.door_id;
+    } else if (r == LK_ERR_DENIED) {
+      verdict.outcome = gate::AuthzVerdict::Outcome::kRefused;
+      verdict.message = refusal.message;
+    } else {
+      verdict.outcome = gate::AuthzVerdict::Outcome::kFailed;
+      verdict.message = host::result_name(r);
+    }
+  }
+  auto promise = std::make_shared<std::promise<ApiResponse>>();
+  auto future = promise->get_future();
+  const bool posted = s.post([this, door_id, request, verdict, promise] {
+    Impl& st = *impl_;
+    const uint64_t id = st.engine->request_unlock(door_id, request, verdict, wall_ms(), st.now());
+    st.pending_unlocks[id] = promise;  // the Decision action answers it
+  });
+  if (!posted) return error(503, "the hub is shutting down");
+  const auto wait = std::chrono::milliseconds(s.config.gate.recording_ack_timeout_ms + 10'000);
+  if (future.wait_for(wait) != std::future_status::ready) return error(503, "no decision in time");
+  try {
+    return future.get();
+  } catch (const std::exception&) {
+    return error(503, "the hub is shutting down");
+  }
+}
+
+ApiResponse Runtime::doors() {
+  return impl_->call([this] {
+    std::vector<std::string> items;
+    for (const auto& d : impl_->engine->doors()) items.push_back(impl_->door_json(d));
+    JsonWriter j;
+    j.raw_array("doors", items);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::sessions() {
+  return impl_->call([this] {
+    std::vector<std::string> items;
+    for (const auto& d : impl_->engine->doors())
+      if (d.session) items.push_back(Impl::session_json(*d.session));
+    for (auto it = impl_->ended_sessions.rbegin(); it != impl_->ended_sessions.rend(); ++it) items.push_back(*it);
+    JsonWriter j;
+    j.raw_array("sessions", items);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::alarms(uint64_t since_id) {
+  return impl_->call([this, since_id] {
+    std::vector<std::string> items;
+    for (const auto& a : impl_->alarms)
+      if (a.id > since_id) items.push_back(impl_->alarm_json(a));
+    JsonWriter j;
+    j.raw_array("alarms", items);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
+  return impl_->call([this, from_seq, limit] {
+    impl_->flush_audit();
+    std::vector<std::string> items;
+    for (const auto& r : impl_->log->records(std::max<uint64_t>(from_seq, 1), std::min<std::size_t>(limit, 1000))) {
+      JsonWriter j;
+      j.field("seq", r.seq).field("wall_ms", r.wall_ms).field("type", r.entry.type).field("rule", r.entry.rule);
+      j.field("door", r.entry.door_id).field("subject", r.entry.subject).field("detail", r.entry.detail);
+      j.field("consumes_grant", r.consumes_grant).field("hash", crypto::to_hex(r.hash));
+      items.push_back(j.done());
+    }
+    JsonWriter j;
+    j.raw_array("records", items);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::audit_verify() {
+  return impl_->call([this] {
+    impl_->flush_audit();
+    const audit::VerifyReport report = audit::verify_log(impl_->log->path(), impl_->hub_key.public_key);
+    JsonWriter j;
+    j.field("ok", report.ok).field("records", report.record_count).field("head", crypto::to_hex(report.head_hash));
+    if (!report.ok) j.field("problem_seq", report.problem_seq).field("error", report.message);
+    return ApiResponse{200, j.done()};
+  });
+}
+
+ApiResponse Runtime::test_door_action(const std::string& door_id, const std::string& action) {
+  if (!impl_->config.test_control) return error(404, "test control is not enabled on this hub");
+  static const std::map<std::string, lk_physical_action> kActions = {
+      {"open", LK_ACTION_DOOR_OPEN}, {"close", LK_ACTION_DOOR_CLOSE},
+      {"manual_lock", LK_ACTION_MANUAL_LOCK}, {"manual_unlock", LK_ACTION_MANUAL_UNLOCK}};
+  auto a = kActions.find(action);
+  if (a == kActions.end()) return error(400, "unknown action '" + action + "'");
+  return impl_->call([this, door_id, code = a->second] {
+    Impl& s = *impl_;
+    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
+    const lk_result r = s.locks.at(s.door_lock.at(door_id)).handle->physical_action(code);
+    if (r != LK_OK) return error(409, std::string("the lock refused: ") + host::result_name(r));
+    return ApiResponse{200, "{\"ok\":true}"};
+  });
+}
+
+ApiResponse Runtime::test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) {
+  if (!impl_->config.test_control) return error(404, "test control is not enabled on this hub");
+  static const std::map<std::string, lk_fault> kFaults = {
+      {"freeze", LK_FAULT_CAMERA_FREEZE}, {"offline", LK_FAULT_CAMERA_OFFLINE}, {"replay", LK_FAULT_CAMERA_REPLAY},
+      {"ignore_nonce", LK_FAULT_CAMERA_IGNORE_NONCE}, {"repeat_counter", LK_FAULT_CAMERA_REPEAT_COUNTER},
+      {"wrong_key", LK_FAULT_CAMERA_WRONG_KEY}, {"clock_jump", LK_FAULT_CAMERA_CLOCK_JUMP}, {"clear", 0}};
+  auto f = kFaults.find(fault);
+  if (f == kFaults.end()) return error(400, "unknown fault '" + fault + "'");
+  return impl_->call([this, camera_id, code = f->second, parameter] {
+    Impl& s = *impl_;
+    auto it = s.cameras.find(camera_id);
+    if (it == s.cameras.end()) return error(404, "unknown camera '" + camera_id + "'");
+    const lk_result r = code == 0 ? it->second->clear_faults() : it->second->inject_fault(code, parameter);
+    if (r != LK_OK) return error(409, std::string("the camera refused: ") + host::result_name(r));
+    return ApiResponse{200, "{\"ok\":true}"};
+  });
+}
+
+uint64_t Runtime::subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.events_mutex);
+  for (const HubEvent& e : s.events)
+    if (e.id > since_id) on_event(e);
+  const uint64_t id = ++s.next_subscriber;
+  s.subscribers[id] = std::move(on_event);
+  return id;
+}
+
+void Runtime::unsubscribe(uint64_t subscription) {
+  std::lock_guard lock(impl_->events_mutex);
+  impl_->subscribers.erase(subscription);
+}
+
+}  // namespace latchkey::hub

@@ -1,0 +1,212 @@
+// The runtime without HTTP: latchkeyd's loop, the reference plugins loaded
+// for real, the gate engine and the audit log, driven through HubApi.
+#include <latchkey/audit/verify.hpp>
+#include <latchkey/crypto/grants.hpp>
+#include <latchkey/host/devices.hpp>
+#include <latchkey/host/plugin.hpp>
+#include <latchkey/hub/runtime.hpp>
+
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace crypto = latchkey::crypto;
+using latchkey::hub::ApiResponse;
+using latchkey::hub::DaemonConfig;
+using latchkey::hub::Runtime;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kCameraSeed(64, '7');
+
+Poco::JSON::Object::Ptr parse(const ApiResponse& r) {
+  Poco::JSON::Parser p;
+  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
+}
+
+std::string camera_key() {
+  auto plugin = latchkey::host::Plugin::load(fs::path(LATCHKEY_PLUGIN_DIR) / "lk_sim_camera.so");
+  std::unique_ptr<latchkey::host::CameraHandle> cam;
+  EXPECT_EQ(latchkey::host::CameraHandle::open(plugin, "sim://camera/porch?seed=" + kCameraSeed,
+                                               [](const latchkey::host::DeviceEvent&) {}, &cam),
+            LK_OK);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  cam->describe(&d);
+  return crypto::to_hex({d.public_key, 32});
+}
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("latchkey-runtime-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    issuer = crypto::KeyPair::generate();
+    courier = crypto::KeyPair::generate();
+  }
+  void TearDown() override {
+    stop();
+    fs::remove_all(dir);
+  }
+
+  std::string config_text() const {
+    return "[hub]\nid = hub-1\ndata_dir = " + (dir / "data").string() + "\nplugin_dir = " LATCHKEY_PLUGIN_DIR
+           "\ntest_control = true\nclock_synced = trust\n"
+           "[gate]\nhealth_timeout_ms = 2000\n"
+           "[plugin.lock]\nfile = lk_sim_lock.so\n[plugin.camera]\nfile = lk_sim_camera.so\n"
+           "[plugin.authz]\nfile = lk_ref_authz.so\n"
+           "[lock.front]\nplugin = lock\nuri = sim://lock/front?actuation_ms=50\n"
+           "[camera.porch]\nplugin = camera\nuri = sim://camera/porch?rate_hz=10&seed=" + kCameraSeed +
+           "\nkey = " + camera_key() + "\n[door.front]\nlock = front\ncameras = porch\n"
+           "[authz]\nplugin = authz\nconfig = issuer iss-1 " + crypto::to_hex(issuer.public_key) +
+           "\n[issuer.iss-1]\nkey = " + crypto::to_hex(issuer.public_key) + "\n";
+  }
+
+  void start() {
+    runtime = std::make_unique<Runtime>(DaemonConfig::parse(config_text(), dir));
+    loop = std::thread([this] { runtime->run(); });
+  }
+  void stop() {
+    if (!runtime) return;
+    runtime->stop();
+    if (loop.joinable()) loop.join();
+    runtime->shutdown();
+    runtime.reset();
+  }
+
+  bool wait_live(std::chrono::milliseconds timeout = 5s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      auto doors = parse(runtime->doors());
+      auto cams = doors->getArray("doors")->getObject(0)->getArray("cameras");
+      if (cams->getObject(0)->getValue<bool>("live")) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  crypto::Bytes grant(const std::string& door = "front") {
+    latchkey::v1::Grant g;
+    const auto id = crypto::random_bytes(16);
+    g.set_grant_id(id.data(), id.size());
+    g.set_issuer_key_id("iss-1");
+    g.set_hub_id("hub-1");
+    g.set_door_id(door);
+    g.set_courier_id("courier-1");
+    g.set_courier_public_key(courier.public_key.data(), courier.public_key.size());
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    g.set_not_before_unix_ms(now - 1000);
+    g.set_not_after_unix_ms(now + 3'600'000);
+    g.set_uses(1);
+    return crypto::mint_grant(g, issuer.secret_key);
+  }
+
+  ApiResponse unlock_with(const crypto::Bytes& signed_grant) {
+    const auto ch = parse(runtime->challenge("front"));
+    const auto challenge = *crypto::from_hex(ch->getValue<std::string>("challenge"));
+    return runtime->unlock("front", crypto::make_unlock_request(signed_grant, "front", challenge, courier.secret_key));
+  }
+
+  std::string session_end() {
+    auto sessions = parse(runtime->sessions())->getArray("sessions");
+    return sessions->size() ? sessions->getObject(0)->getValue<std::string>("end") : "";
+  }
+
+  fs::path dir;
+  crypto::KeyPair issuer, courier;
+  std::unique_ptr<Runtime> runtime;
+  std::thread loop;
+};
+
+}  // namespace
+
+TEST_F(RuntimeTest, Delivery_UnlocksAfterCommitAndCompletesWithVerifiedRelock) {
+  start();
+  ASSERT_TRUE(wait_live());
+  const ApiResponse r = unlock_with(grant());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r)->getValue<std::string>("decision"), "allow");
+  std::this_thread::sleep_for(150ms);
+  ASSERT_EQ(runtime->test_door_action("front", "open").status, 200);
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(runtime->test_door_action("front", "close").status, 200);
+  for (int i = 0; i < 40 && session_end() != "completed"; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(session_end(), "completed");
+  auto verify = parse(runtime->audit_verify());
+  EXPECT_TRUE(verify->getValue<bool>("ok"));
+}
+
+TEST_F(RuntimeTest, G3_ReplayedGrantIsDeniedAndStaysConsumedAcrossRestart) {
+  start();
+  ASSERT_TRUE(wait_live());
+  const auto g = grant();
+  ASSERT_EQ(unlock_with(g).status, 200);
+  std::this_thread::sleep_for(150ms);
+  runtime->test_door_action("front", "open");
+  runtime->test_door_action("front", "close");
+  std::this_thread::sleep_for(300ms);
+  const ApiResponse again = unlock_with(g);
+  EXPECT_EQ(again.status, 403);
+  EXPECT_EQ(parse(again)->getValue<std::string>("rule"), "G3");
+  stop();
+  start();
+  ASSERT_TRUE(wait_live());
+  const ApiResponse after = unlock_with(g);
+  EXPECT_EQ(after.status, 403);
+  EXPECT_EQ(parse(after)->getValue<std::string>("rule"), "G3");
+}
+
+TEST_F(RuntimeTest, U5_FrozenCameraWithDoorOpenAlarmsAndRelocksOnClose) {
+  start();
+  ASSERT_TRUE(wait_live());
+  ASSERT_EQ(unlock_with(grant()).status, 200);
+  std::this_thread::sleep_for(150ms);
+  runtime->test_door_action("front", "open");
+  ASSERT_EQ(runtime->test_camera_fault("porch", "freeze", 0).status, 200);
+  bool alarmed = false;
+  for (int i = 0; i < 100 && !alarmed; ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto alarms = parse(runtime->alarms(0))->getArray("alarms");
+    for (std::size_t k = 0; k < alarms->size(); ++k) alarmed |= alarms->getObject(k)->getValue<std::string>("rule") == "U5";
+  }
+  EXPECT_TRUE(alarmed);
+  runtime->test_door_action("front", "close");
+  std::this_thread::sleep_for(300ms);
+  auto door = parse(runtime->doors())->getArray("doors")->getObject(0);
+  EXPECT_EQ(door->getValue<std::string>("lock_state"), "locked");
+}
+
+TEST_F(RuntimeTest, F2_RestartAfterAnOpenSessionRelocksAndAlarms) {
+  start();
+  ASSERT_TRUE(wait_live());
+  ASSERT_EQ(unlock_with(grant()).status, 200);
+  std::this_thread::sleep_for(150ms);
+  // Stop without the session ending: as far as the log knows, it is open.
+  stop();
+  start();
+  auto alarms = parse(runtime->alarms(0))->getArray("alarms");
+  bool f2 = false;
+  for (std::size_t k = 0; k < alarms->size(); ++k) f2 |= alarms->getObject(k)->getValue<std::string>("rule") == "F2";
+  EXPECT_TRUE(f2);
+}
+
+TEST_F(RuntimeTest, BadConfigurationIsRefusedNamingTheKey) {
+  try {
+    DaemonConfig::parse("[hub]\nid = hub-1\ndata_dir = /tmp/x\n[gate]\nlive_timeout_ms = 10\n", dir);
+    FAIL() << "accepted";
+  } catch (const latchkey::hub::DaemonConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("live_timeout_ms"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("line 5"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(DaemonConfig::parse("[hub]\nid = hub-1\ndata_dir = x\ncolour = blue\n", dir),
+               latchkey::hub::DaemonConfigError);
+  EXPECT_THROW(DaemonConfig::parse("[hub]\nid = hub-1\ndata_dir = x\n[door.front]\nlock = nope\ncameras = c\n", dir),
+               latchkey::hub::DaemonConfigError);
+}
