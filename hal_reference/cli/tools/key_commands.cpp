@@ -1,0 +1,74 @@
+// lkctl keygen, enrol and verify: the subcommands that need no running hub.
+#include "commands.hpp"
+
+#include <latchkey/audit/verify.hpp>
+#include <latchkey/client/camera_enrolment.hpp>
+#include <latchkey/client/key_files.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+namespace fs = std::filesystem;
+namespace client = latchkey::client;
+namespace crypto = latchkey::crypto;
+
+namespace lkctl {
+
+int run_keygen(const CommandLine& args) {
+  const std::string name = args.required("out");
+  const fs::path secret_path = name + ".key";
+  const fs::path public_path = name + ".pub";
+  const fs::path folder = secret_path.parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !fs::is_directory(folder, ec)) {
+    throw UsageError("--out " + name + ": folder " + folder.string() + " does not exist");
+  }
+  for (const fs::path& path : {secret_path, public_path}) {
+    if (fs::exists(path, ec)) throw UsageError("--out " + name + ": " + path.string() + " already exists; not replacing a key");
+  }
+  const crypto::KeyPair key = crypto::KeyPair::generate();
+  client::write_secret_key(secret_path, key);
+  client::write_public_key(public_path, key.public_key);
+  std::cout << crypto::to_hex(key.public_key) << "\n";
+  std::cerr << "wrote " << secret_path.string() << " (secret, mode 0600) and " << public_path.string() << "\n";
+  return kExitOk;
+}
+
+int run_enrol(const CommandLine& args) {
+  const fs::path plugin = args.required("plugin");
+  const std::string uri = args.required("uri");
+  std::error_code ec;
+  if (!fs::is_regular_file(plugin, ec)) throw UsageError("--plugin " + plugin.string() + ": no such file");
+  const client::CameraEnrolment camera = client::enrol_camera(plugin, uri);
+  std::cout << "camera " << camera.camera_id << " (" << camera.driver << ", one attestation every "
+            << camera.attestation_period_ms << " ms)\n"
+            << "pin it in the hub's configuration:\n"
+            << "[camera." << camera.camera_id << "]\n"
+            << "uri = " << uri << "\n"
+            << "key = " << crypto::to_hex(camera.public_key) << "\n";
+  return kExitOk;
+}
+
+int run_verify(const CommandLine& args) {
+  const fs::path db = args.required("db");
+  const fs::path hub_pub = args.required("hub-pub");
+  std::error_code ec;
+  if (!fs::is_regular_file(db, ec)) throw UsageError("--db " + db.string() + ": no such file");
+  const crypto::PublicKey hub_key = client::read_public_key(hub_pub);
+  const latchkey::audit::VerifyReport report = latchkey::audit::verify_log(db, hub_key);
+  if (!report.ok) {
+    std::cout << "FAIL";
+    if (report.problem_seq != 0) std::cout << " at seq " << report.problem_seq;
+    std::cout << ": " << latchkey::audit::to_string(report.problem) << ": " << report.message << "\n";
+    return kExitFailure;
+  }
+  std::cout << "OK " << report.record_count << " records, " << report.checkpoint_count << " checkpoints, head "
+            << crypto::to_hex(report.head_hash) << "\n";
+  if (report.last_checkpoint) {
+    std::cout << "last checkpoint covers " << report.last_checkpoint->size << " records\n";
+  }
+  for (const std::string& note : report.notes) std::cout << "note: " << note << "\n";
+  return kExitOk;
+}
+
+}  // namespace lkctl
