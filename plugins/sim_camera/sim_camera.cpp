@@ -91,6 +91,12 @@ void SimCamera::start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE])
   recording_.segment_id = ++last_segment_id_;
   recording_.bytes = 0;
   sink_.emit(LK_EVENT_CAMERA_STATUS, LK_CAMERA_STATUS_RECORDING_STARTED, 0, camera_time_ns_locked());
+  // Acknowledge the new session at once in an extra attestation, so the hub's
+  // recording-first check (U2) does not wait for the next period.
+  scheduler_.at(Scheduler::Clock::now(), [this] {
+    std::lock_guard<std::mutex> guard(mutex_);
+    emit_attestation_locked();
+  });
 }
 
 void SimCamera::stop_recording() {
@@ -151,6 +157,12 @@ lk_result SimCamera::clear_faults() {
 
 void SimCamera::on_tick() {
   std::lock_guard<std::mutex> lock(mutex_);
+  emit_attestation_locked();
+  next_tick_ += std::chrono::nanoseconds(1'000'000'000LL / config_.rate_hz);
+  scheduler_.at(next_tick_, [this] { on_tick(); });
+}
+
+void SimCamera::emit_attestation_locked() {
   if (faults_.replay && !history_.empty()) {
     // Resend what was already signed, oldest first, looping over the history.
     crypto::Bytes old = history_[replay_next_ % history_.size()];
@@ -163,8 +175,6 @@ void SimCamera::on_tick() {
     if (history_.size() > kReplayHistory) history_.pop_front();
     sink_.emit_lent(LK_EVENT_ATTESTATION, std::move(signed_attestation), frame_time_ns_);
   }
-  next_tick_ += std::chrono::nanoseconds(1'000'000'000LL / config_.rate_hz);
-  scheduler_.at(next_tick_, [this] { on_tick(); });
 }
 
 void SimCamera::capture_locked() {

@@ -68,6 +68,7 @@ class SimCamera final : public plugin::CameraDevice {
   static constexpr std::size_t kReplayHistory = 32;
 
   void on_tick();
+  void emit_attestation_locked();  // one attestation now (or a replayed one), mutex_ held
   void capture_locked();
   crypto::Bytes attest_locked();
   uint64_t camera_time_ns_locked() const;
