@@ -31,9 +31,9 @@ std::string describe_event_data(const SseEvent& event) {
   if (!object) return event.data;
   // The fields a person reads first; ids of sessions and grants shortened.
   static const std::vector<std::string> kFields = {
-      "door",       "id",        "camera",    "type",     "decision", "rule",    "lock_state",
-      "door_state", "live",      "end",       "state",    "session",  "grant",   "subject",
-      "message",    "error",     "detail",
+      "door",    "id",      "camera",  "type",   "decision", "rule",    "command", "result",
+      "lock_state", "door_state", "lock_alarm", "live", "status", "end", "state", "session",
+      "grant",   "subject", "message", "error",  "detail",
   };
   std::string line;
   for (const std::string& field : kFields) {

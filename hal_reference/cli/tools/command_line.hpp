@@ -18,8 +18,15 @@ inline constexpr int kExitFailure = 1;  // the command ran and the answer is "no
 inline constexpr int kExitUsage = 2;    // a bad argument or file
 inline constexpr int kExitDenied = 3;   // unlock denied
 
-// A bad argument or file: lkctl prints it and exits 2.
+// A bad argument or file: lkctl prints it with the usage and exits 2.
 class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An argument the hub refused (unknown door, token not accepted): exit 2,
+// without the usage text.
+class RefusedArgument : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -58,8 +58,8 @@ Hub connect(const CommandLine& args) {
 Object::Ptr expect_ok(const Hub& hub, const client::ApiResponse& response, const std::string& what) {
   if (response.status == 200) return response.json();
   const std::string detail = what + ": HTTP " + std::to_string(response.status) + ": " + response.error_text();
-  if (response.status == 401) throw UsageError(detail + " (the hub refused the token in " + hub.token_file + ")");
-  if (response.status == 404 || response.status == 400) throw UsageError(detail);
+  if (response.status == 401) throw RefusedArgument(detail + " (the hub refused the token in " + hub.token_file + ")");
+  if (response.status == 404 || response.status == 400) throw RefusedArgument(detail);
   throw client::ApiError(detail, response.status);
 }
 
@@ -97,7 +97,7 @@ int run_unlock(const CommandLine& args) {
     try {
       return hub.api->unlock(door, request);
     } catch (const client::ApiError& e) {
-      if (e.status() == 401 || e.status() == 404 || e.status() == 400) throw UsageError(e.what());
+      if (e.status() == 401 || e.status() == 404 || e.status() == 400) throw RefusedArgument(e.what());
       throw;
     }
   }();
@@ -211,7 +211,9 @@ int run_events(const CommandLine& args) {
       return true;
     });
   } catch (const client::ApiError& e) {
-    if (e.status() == 401) throw UsageError(std::string(e.what()) + " (the hub refused the token in " + hub.token_file + ")");
+    if (e.status() == 401) {
+      throw RefusedArgument(std::string(e.what()) + " (the hub refused the token in " + hub.token_file + ")");
+    }
     throw;
   }
   std::cerr << "the event stream ended (the hub stopped?)\n";

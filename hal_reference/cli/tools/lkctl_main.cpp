@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
     } catch (const lkctl::UsageError& e) {
       std::cerr << "lkctl " << name << ": " << e.what() << "\nusage: lkctl " << name << " " << command.usage << "\n";
       return lkctl::kExitUsage;
+    } catch (const lkctl::RefusedArgument& e) {
+      std::cerr << "lkctl " << name << ": " << e.what() << "\n";
+      return lkctl::kExitUsage;
     } catch (const latchkey::client::KeyFileError& e) {
       std::cerr << "lkctl " << name << ": " << e.what() << "\n";
       return lkctl::kExitUsage;

@@ -1,0 +1,139 @@
+// lk-demo: a simulated hub, start to finish. Starts latchkeyd with a
+// simulated lock and camera per door in a temporary data directory, follows
+// its event stream, and drives a normal delivery, the freeze attack, refused
+// grants and a camera going offline, checking each outcome; then verifies the
+// audit log, stops the daemon and verifies the log again offline.
+// Exit 0 only when every check passed. See hal_reference/demo/README.md.
+#include "demo_steps.hpp"
+#include "timeline.hpp"
+
+#include <latchkey/audit/verify.hpp>
+#include <latchkey/client/api_json.hpp>
+#include <latchkey/client/event_collector.hpp>
+#include <latchkey/demo/hub_status.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace client = latchkey::client;
+namespace crypto = latchkey::crypto;
+namespace demo = latchkey::demo;
+using namespace std::chrono_literals;
+
+namespace {
+
+void audit_summary(lkdemo::Demo& d) {
+  std::map<std::string, int> by_type;
+  std::map<std::string, int> denies;
+  for (const auto& record : demo::audit_records(d.api)) {
+    const std::string type = client::json_text(record, "type");
+    ++by_type[type];
+    if (type == "decision" && client::json_text(record, "detail").rfind("deny", 0) == 0) {
+      ++denies[client::json_text(record, "rule")];
+    }
+  }
+  std::string types;
+  for (const auto& [type, count] : by_type) types += (types.empty() ? "" : ", ") + type + " " + std::to_string(count);
+  d.timeline.note("audit records by type: " + types);
+  std::string rules;
+  for (const auto& [rule, count] : denies) rules += (rules.empty() ? "" : ", ") + rule + " " + std::to_string(count);
+  d.timeline.note("denials by rule: " + (rules.empty() ? std::string("none") : rules));
+}
+
+int run(bool keep) {
+  lkdemo::Timeline timeline;
+  demo::SimHubOptions options;
+  const demo::BuildOutputs outputs = demo::find_build_outputs(demo::executable_dir());
+  options.latchkeyd = outputs.latchkeyd;
+  options.plugin_dir = outputs.plugin_dir;
+  options.temp_prefix = "lk-demo";
+  options.gate["health_timeout_ms"] = "3000";  // the C6 alarm shows within seconds
+
+  timeline.step("Setting up");
+  demo::SimHub hub(options);
+  if (keep) hub.keep_data_dir();
+  timeline.act("setup", "data directory " + hub.data_dir().string());
+  timeline.act("setup", "issuer key " + hub.issuer_key_id() + " = " + crypto::to_hex(hub.issuer().public_key));
+  for (const auto& [camera, key] : hub.camera_keys()) {
+    timeline.act("setup", "enrolled camera " + camera + ", device key " + crypto::to_hex(key));
+  }
+  timeline.act("setup", "doors: front (lock front, camera porch), back (lock back, camera yard)");
+  hub.start();
+  timeline.act("setup", "latchkeyd (pid " + std::to_string(hub.process().pid()) + ") listening on " +
+                            hub.endpoint().url() + ", token from " + (hub.data_dir() / "api-token").string());
+  auto api = hub.client();
+  auto events = std::make_unique<client::EventCollector>(
+      hub.endpoint(), hub.token(), [&](const client::SseEvent& e) { timeline.hub_event(e); });
+  timeline.check(events->wait_connected(5s), "following /v1/events", events->failure());
+
+  lkdemo::Demo d{hub, *api, timeline, demo::Courier::make("courier-7"), {}};
+  timeline.act("setup", "courier " + d.courier.id + ", device key " + crypto::to_hex(d.courier.key.public_key));
+  timeline.check(demo::wait_cameras_live(*api, 10s), "every camera LIVE (C4)");
+
+  lkdemo::normal_delivery(d);
+  lkdemo::freeze_attack(d);
+  lkdemo::refused_grants(d);
+  lkdemo::camera_offline(d);
+
+  timeline.step("The audit log");
+  const auto verify = api->get("/v1/audit/verify");
+  const auto verify_json = verify.status == 200 ? verify.json() : nullptr;
+  timeline.check(verify_json && client::json_true(verify_json, "ok"), "GET /v1/audit/verify: ok",
+                 verify.body.substr(0, 200));
+  timeline.note("records " + client::json_text(verify_json, "records") + ", head " +
+                client::json_text(verify_json, "head"));
+  audit_summary(d);
+  const std::size_t event_count = events->size();
+  events->stop();
+
+  timeline.act("demo", "SIGTERM to latchkeyd (final signed checkpoint)");
+  const int status = hub.stop();
+  timeline.check(status == 0, "latchkeyd stopped cleanly", "exit status " + std::to_string(status));
+
+  const auto report = latchkey::audit::verify_log(hub.audit_db(), hub.hub_public_key());
+  timeline.check(report.ok, "verify_log with the hub's public key from hub.pub",
+                 report.ok ? std::to_string(report.record_count) + " records, " +
+                                 std::to_string(report.checkpoint_count) + " signed checkpoints"
+                           : std::string(latchkey::audit::to_string(report.problem)) + " at seq " +
+                                 std::to_string(report.problem_seq) + ": " + report.message);
+  const bool final_checkpoint = report.last_checkpoint && report.last_checkpoint->size + 1 == report.record_count;
+  timeline.check(final_checkpoint, "the last record is the shutdown checkpoint covering all the others");
+  timeline.note("head " + crypto::to_hex(report.head_hash));
+
+  timeline.step("Summary");
+  const auto failures = timeline.failures();
+  std::printf("%d checks, %zu failed, %zu hub events seen, %.1f s\n", timeline.checks(), failures.size(), event_count,
+              timeline.seconds());
+  for (const std::string& failure : failures) std::printf("  FAILED: %s\n", failure.c_str());
+  if (!failures.empty()) {
+    hub.keep_data_dir();
+    std::printf("data directory kept for inspection: %s\nlatchkeyd log (last lines):\n%s", hub.data_dir().c_str(),
+                hub.log_tail(20).c_str());
+    return 1;
+  }
+  std::printf("every step gave the expected outcome%s\n",
+              keep ? (", data directory kept: " + hub.data_dir().string()).c_str() : "");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--keep") == 0) {
+      keep = true;
+    } else {
+      std::fprintf(stderr, "usage: lk-demo [--keep]\n  --keep  leave the temporary data directory in place\n");
+      return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
+    }
+  }
+  try {
+    return run(keep);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lk-demo: %s\n", e.what());
+    return 1;
+  }
+}
