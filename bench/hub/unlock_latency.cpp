@@ -1,0 +1,82 @@
+// Unlock decision latency on the in-process runtime: from HubApi::unlock
+// with a valid request to the CommandUnlock leaving for the lock (the hub's
+// "door" event for the command, stamped on the loop thread). Real plugins
+// (sim lock, ref authz, sim camera acknowledging at once), durable audit log.
+#include "figures.hpp"
+#include "hub_fixture.hpp"
+#include "stats.hpp"
+
+#include <cstdio>
+
+namespace latchkey::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Ends the open session the way a delivery does: open, close, relock (U8).
+bool finish_session(HubFixture& hub, std::size_t from) {
+  if (!hub.wait_for(from, "door", {"\"lock_state\":\"unlocked\""}, 5s)) return false;
+  const std::size_t opened = hub.mark();
+  if (hub.runtime().test_door_action("front", "open").status != 200) return false;
+  if (!hub.wait_for(opened, "door", {"\"door_state\":\"open\""}, 5s)) return false;
+  if (hub.runtime().test_door_action("front", "close").status != 200) return false;
+  return hub.wait_for(from, "session", {"\"end\":\"completed\""}, 5s) != nullptr;
+}
+
+}  // namespace
+
+int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
+  constexpr std::size_t kWarmup = 5;
+  HubOptions options;
+  options.data_dir = dir / "unlock-hub";
+  std::filesystem::remove_all(options.data_dir);
+  HubFixture hub(options);
+  hub.start();
+  if (!hub.wait_porch_live(10s)) {
+    std::fprintf(stderr, "unlock latency: the camera never became LIVE\n");
+    return 1;
+  }
+  std::vector<double> latency_us;
+  std::vector<double> answer_us;
+  for (std::size_t i = 0; i < trials + kWarmup; ++i) {
+    const auto request = hub.unlock_request(hub.grant());
+    const std::size_t from = hub.mark();
+    const int64_t t0 = mono_ns();
+    const hub::ApiResponse r = hub.runtime().unlock("front", request);
+    const int64_t answered = mono_ns();
+    if (r.status != 200) {
+      std::fprintf(stderr, "unlock latency: trial %zu denied: %s\n", i, r.body.c_str());
+      return 1;
+    }
+    const auto command = hub.wait_for(from, "door", {"\"command\":\"unlock\""}, 5s);
+    if (!command) {
+      std::fprintf(stderr, "unlock latency: no unlock command in trial %zu\n", i);
+      return 1;
+    }
+    if (i >= kWarmup) {
+      latency_us.push_back(static_cast<double>(command->at_ns - t0) / 1000.0);
+      answer_us.push_back(static_cast<double>(answered - t0) / 1000.0);
+    }
+    if (!finish_session(hub, from)) {
+      std::fprintf(stderr, "unlock latency: the session of trial %zu did not complete\n", i);
+      return 1;
+    }
+  }
+  hub.stop();
+
+  const DecisionFloor floor = measure_decision_floor(dir, trials);
+  const double p50 = percentile(latency_us, 0.5), p99 = percentile(latency_us, 0.99);
+  const double f50 = percentile(floor.samples_us, 0.5), f99 = percentile(floor.samples_us, 0.99);
+  const std::string floor_note = "floor: 2 Ed25519 verify (" + fmt("%.0f", floor.verify_us) +
+                                 " us each) + 1 SQLite FULL commit (" + fmt("%.0f", floor.commit_us) + " us), " +
+                                 std::to_string(trials) + " samples";
+  print_row("Unlock decision latency p50", fmt("%.0f us", p50), fmt("%.0f us", f50), fmt("%.2f", p50 / f50), "-",
+            "info", floor_note);
+  print_row("Unlock decision latency p99", fmt("%.0f us", p99), fmt("%.0f us", f99), fmt("%.2f", p99 / f99),
+            "<= 1.5", verdict_text(p99 / f99 <= 1.5),
+            "request in -> CommandUnlock out, " + std::to_string(trials) + " trials; API answer p50 " +
+                fmt("%.0f us", percentile(answer_us, 0.5)));
+  return 0;
+}
+
+}  // namespace latchkey::bench
