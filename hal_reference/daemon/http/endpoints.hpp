@@ -1,0 +1,45 @@
+// The endpoints of docs/api.md once routing, authentication and id checks are
+// done: each validates its query or body and asks the HubApi. Internal to
+// latchkey_http.
+#ifndef LATCHKEY_HTTP_ENDPOINTS_HPP
+#define LATCHKEY_HTTP_ENDPOINTS_HPP
+
+#include <string>
+
+#include "latchkey/hub/hub_api.hpp"
+#include "poco_includes.hpp"
+#include "request_target.hpp"
+#include "server_core.hpp"
+
+namespace latchkey::hub::http {
+
+// Decoded UnlockRequest sizes accepted before the hub parses it.
+inline constexpr std::size_t kMinUnlockRequestBytes = 64;
+inline constexpr std::size_t kMaxUnlockRequestBytes = 8192;
+// GET /v1/audit: default and largest limit.
+inline constexpr uint64_t kDefaultAuditLimit = 100;
+inline constexpr uint64_t kMaxAuditLimit = 1000;
+
+// Sends the hub's answer unchanged; an empty body becomes {} (or an error
+// object for an error status), a status outside 200-599 becomes 500.
+void send_hub_answer(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer);
+
+using Response = Poco::Net::HTTPServerResponse;
+using Request = Poco::Net::HTTPServerRequest;
+
+void serve_health(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_challenge(ServerCore& core, const std::string& door, Request& request, Response& response);
+void serve_unlock(ServerCore& core, const std::string& door, Request& request, Response& response);
+void serve_doors(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_sessions(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_alarms(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_audit(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,
+                            Response& response);
+void serve_test_camera_fault(ServerCore& core, const std::string& camera, Request& request,
+                             Response& response);
+
+}  // namespace latchkey::hub::http
+
+#endif  // LATCHKEY_HTTP_ENDPOINTS_HPP

@@ -1,0 +1,74 @@
+// ApiServer: the HTTP face of the hub (docs/api.md). It authenticates and
+// validates every request, then asks a HubApi and writes the answer back; it
+// owns no hub state and makes no decision. Poco serves the connections, one
+// pooled thread per connection.
+//
+// Threading: construct, start(), port() and stop() from one thread (the one
+// that owns the server). The HubApi is called from the connection threads, so
+// it must be thread-safe (it is, by its own contract), and it must outlive the
+// server or at least the call to stop().
+#ifndef LATCHKEY_HUB_API_SERVER_HPP
+#define LATCHKEY_HUB_API_SERVER_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latchkey/hub/hub_api.hpp"
+
+namespace latchkey::hub {
+
+class ApiServer {
+ public:
+  struct Options {
+    // "host:port" ("[::1]:port" for IPv6); port 0 picks a free port.
+    std::string address = "127.0.0.1:7380";
+    // Bearer token for every /v1 path except GET /v1/health. Must not be empty.
+    std::string token;
+    // Largest accepted POST body in bytes (413 above it).
+    std::size_t max_body = 16384;
+    // Connection threads; each open event stream holds one.
+    int max_threads = 16;
+    // Serve /v1/test/... (simulated devices only); otherwise those paths are 404.
+    bool test_control = false;
+    // Event streams open at once; one more gets 503. At most max_threads - 1.
+    int max_event_streams = 8;
+    // Events waiting per stream; a client that lets more pile up is dropped
+    // and resumes with Last-Event-ID.
+    std::size_t event_queue_limit = 1024;
+    // Comment line on an idle event stream, so proxies and clients see it alive.
+    int heartbeat_ms = 15000;
+  };
+
+  // Borrows api for the server's lifetime. Does not bind yet.
+  ApiServer(HubApi& api, Options options);
+  // Calls stop().
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds the address and starts serving. Throws std::invalid_argument for a
+  // bad option (empty token, unparsable address) and std::runtime_error when
+  // the address cannot be bound or the server is already running.
+  void start();
+
+  // The bound port (the real one when the address asked for port 0); 0 before start().
+  uint16_t port() const;
+
+  // Stops accepting, ends every open event stream, aborts idle connections and
+  // waits until no connection thread touches the HubApi any more. A request
+  // already inside the HubApi (an unlock waiting for its decision) is let
+  // finish. Idempotent; start() may be called again afterwards.
+  void stop();
+
+ private:
+  struct Running;
+  HubApi& api_;
+  Options options_;
+  std::unique_ptr<Running> running_;
+};
+
+}  // namespace latchkey::hub
+
+#endif  // LATCHKEY_HUB_API_SERVER_HPP
