@@ -1,0 +1,44 @@
+// One recorded window of a camera's attestations, shared by the TC-CAM cases
+// that judge the same stream (rate, signatures, counters, nonces, digests,
+// clock) and by TC-ABI-8.2 (lent bytes stay valid until released).
+#ifndef LATCHKEY_CERTIFY_CAMERA_OBSERVATION_HPP
+#define LATCHKEY_CERTIFY_CAMERA_OBSERVATION_HPP
+
+#include "suite.hpp"
+#include "support.hpp"
+
+#include "latchkey/attestation.pb.h"
+
+#include <string>
+#include <vector>
+
+namespace latchkey::certify {
+
+struct ObservedAttestation {
+  Clock::time_point received;
+  bool parsed = false;           // a SignedAttestation holding an Attestation
+  bool signature_ok = false;     // verifies with the described key
+  v1::Attestation attestation;
+  crypto::Digest bytes_hash{};   // BLAKE2b of the lent bytes at receipt
+  bool bytes_stable = true;      // the same bytes when released at the end of the window
+  std::size_t nonces_delivered = 0;  // how many nonces had been delivered when it arrived
+};
+
+struct CameraObservation {
+  bool opened = false;
+  std::string error;
+  lk_camera_description description{};
+  std::vector<std::vector<uint8_t>> nonces;       // in delivery order
+  std::vector<Clock::time_point> nonce_times;
+  std::vector<ObservedAttestation> attestations;
+  Clock::time_point start, end;
+  uint32_t nonce_period_ms = 200;
+};
+
+// Opens the camera, delivers a fresh nonce every 200 ms for two seconds and
+// records every attestation. Recorded once per device URI and kept.
+const CameraObservation& observe_camera(const Subject& subject, const std::string& uri);
+
+}  // namespace latchkey::certify
+
+#endif  // LATCHKEY_CERTIFY_CAMERA_OBSERVATION_HPP

@@ -1,0 +1,351 @@
+// TC-CAM: a camera proves it is live (RULES.md C1-C5) and records for a session (U2).
+#include "camera_observation.hpp"
+
+#include <latchkey/crypto/attestations.hpp>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace latchkey::certify {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<std::string> needs_camera(const Subject& s, const std::string&) {
+  if (!s.loaded()) return "the host refused the plugin (TC-ABI-1.3)";
+  if (!s.offers_camera()) return "the plugin offers no camera interface";
+  return std::nullopt;
+}
+
+const CameraObservation& observed(const CaseContext& ctx) {
+  return observe_camera(ctx.subject, ctx.uri);
+}
+
+#define REQUIRE_OBSERVATION(obs)                                  \
+  ASSERT_TRUE((obs).opened) << (obs).error;                       \
+  ASSERT_GE((obs).attestations.size(), 2u) << "fewer than two attestations in two seconds"
+
+double gap_ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+void rate(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  const double period = obs.description.attestation_period_ms;
+  ASSERT_GT(period, 0) << "describe declares attestation_period_ms 0";
+  // Margin for a loaded machine: one more period and 200 ms.
+  const double allowed = 2 * period + 200;
+  double worst = gap_ms(obs.start, obs.attestations.front().received);
+  for (std::size_t i = 1; i < obs.attestations.size(); ++i)
+    worst = std::max(worst, gap_ms(obs.attestations[i - 1].received, obs.attestations[i].received));
+  worst = std::max(worst, gap_ms(obs.attestations.back().received, obs.end));
+  EXPECT_LE(worst, allowed) << "longest gap between attestations " << worst << " ms; declared period " << period << " ms";
+  const double expected = gap_ms(obs.start, obs.end) / period;
+  EXPECT_GE(static_cast<double>(obs.attestations.size()), expected * 0.5)
+      << obs.attestations.size() << " attestations in " << gap_ms(obs.start, obs.end) << " ms at a declared period of "
+      << period << " ms";
+}
+
+void signatures(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  std::size_t bad = 0, unparsed = 0, wrong_id = 0;
+  for (const auto& a : obs.attestations) {
+    unparsed += !a.parsed;
+    bad += a.parsed && !a.signature_ok;
+    wrong_id += a.parsed && a.attestation.camera_id() != obs.description.camera_id;
+  }
+  EXPECT_EQ(unparsed, 0u) << unparsed << " attestations are not a SignedAttestation";
+  EXPECT_EQ(bad, 0u) << bad << " of " << obs.attestations.size()
+                     << " attestations do not verify with the Ed25519 key the camera describes";
+  EXPECT_EQ(wrong_id, 0u) << wrong_id << " attestations carry a camera id other than '" << obs.description.camera_id << "'";
+}
+
+void counters(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  const ObservedAttestation* previous = nullptr;
+  for (const auto& a : obs.attestations) {
+    if (!a.parsed) continue;
+    if (previous) {
+      EXPECT_GT(a.attestation.counter(), previous->attestation.counter())
+          << "counter " << a.attestation.counter() << " follows " << previous->attestation.counter();
+      EXPECT_EQ(a.attestation.boot_id(), previous->attestation.boot_id()) << "the boot id changed without a restart";
+      if (a.attestation.counter() <= previous->attestation.counter()) break;
+    }
+    previous = &a;
+  }
+}
+
+void nonces(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  // C2: an echo must be one of the nonces issued in the last 3 periods when it arrives.
+  std::size_t stale = 0, judged = 0;
+  std::string example;
+  for (const auto& a : obs.attestations) {
+    if (!a.parsed || a.nonces_delivered < 2) continue;  // the camera may not have seen the first nonce yet
+    ++judged;
+    const std::string echo = a.attestation.hub_nonce();
+    bool fresh = false;
+    const std::size_t oldest = a.nonces_delivered >= 4 ? a.nonces_delivered - 4 : 0;
+    for (std::size_t k = oldest; k < a.nonces_delivered; ++k)
+      fresh |= echo == std::string(obs.nonces[k].begin(), obs.nonces[k].end());
+    if (!fresh && stale++ == 0)
+      example = "attestation " + std::to_string(a.attestation.counter()) + " echoes a nonce that is not among the last 3 issued";
+  }
+  EXPECT_GT(judged, 0u) << "no attestation arrived after the second nonce";
+  EXPECT_EQ(stale, 0u) << stale << " of " << judged << " attestations echo a stale or unknown nonce; " << example;
+}
+
+void digests(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  // C5: identical digests for 1 s (the lowest freeze window) would make the camera not LIVE.
+  double longest = 0;
+  Clock::time_point run_start = obs.attestations.front().received;
+  for (std::size_t i = 1; i < obs.attestations.size(); ++i) {
+    const auto& a = obs.attestations[i];
+    if (a.attestation.frame_digest() != obs.attestations[i - 1].attestation.frame_digest()) run_start = a.received;
+    longest = std::max(longest, gap_ms(run_start, a.received));
+  }
+  EXPECT_LT(longest, 1000.0) << "the frame digest did not change for " << longest << " ms (RULES.md C5 freeze window >= 1 s)";
+  for (const auto& a : obs.attestations)
+    if (a.parsed) {
+      EXPECT_EQ(a.attestation.frame_digest().size(), 32u) << "the frame digest is not 32 bytes (BLAKE2b-256)";
+      break;
+    }
+}
+
+void camera_clock(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  const ObservedAttestation* first = nullptr;
+  const ObservedAttestation* last = nullptr;
+  for (const auto& a : obs.attestations) {
+    if (!a.parsed) continue;
+    if (last) {
+      EXPECT_GE(a.attestation.capture_time_ns(), last->attestation.capture_time_ns()) << "the camera clock ran backwards";
+    }
+    if (!first) first = &a;
+    last = &a;
+  }
+  ASSERT_TRUE(first && last && first != last);
+  const double camera_ms = (static_cast<double>(last->attestation.capture_time_ns()) -
+                            static_cast<double>(first->attestation.capture_time_ns())) / 1e6;
+  const double hub_ms = gap_ms(first->received, last->received);
+  // C3: 10 % drift; delivery jitter of a loaded machine on top (150 ms).
+  EXPECT_NEAR(camera_ms, hub_ms, hub_ms * 0.10 + 150)
+      << "the camera clock advanced " << camera_ms << " ms while the hub's advanced " << hub_ms << " ms";
+}
+
+std::optional<std::string> needs_recording(const Subject& s, const std::string& uri) {
+  if (auto r = needs_camera(s, uri)) return r;
+  EventLog log;
+  std::unique_ptr<host::CameraHandle> cam;
+  if (host::CameraHandle::open(s.plugin, uri, log.handler(), &cam) != LK_OK) return std::nullopt;
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  cam->describe(&d);
+  if ((d.flags & LK_CAMERA_CAP_RECORDING) == 0) return "the camera does not declare LK_CAMERA_CAP_RECORDING";
+  return std::nullopt;
+}
+
+// Waits for an accepted-looking attestation satisfying pred after index from.
+bool wait_attestation(EventLog& log, std::size_t from, milliseconds timeout,
+                      const std::function<bool(const v1::Attestation&)>& pred) {
+  return log.wait_for(
+      [&](const auto& all) {
+        for (std::size_t i = from; i < all.size(); ++i) {
+          if (all[i].event.kind != LK_EVENT_ATTESTATION || !all[i].event.data) continue;
+          v1::SignedAttestation sa;
+          v1::Attestation a;
+          if (sa.ParseFromArray(all[i].event.data->data(), static_cast<int>(all[i].event.data->size())) &&
+              a.ParseFromString(sa.attestation()) && pred(a))
+            return true;
+        }
+        return false;
+      },
+      timeout);
+}
+
+std::vector<v1::Attestation> attestations_since(const EventLog& log, std::size_t from) {
+  std::vector<v1::Attestation> out;
+  const auto all = log.entries();
+  for (std::size_t i = from; i < all.size(); ++i) {
+    if (all[i].event.kind != LK_EVENT_ATTESTATION || !all[i].event.data) continue;
+    v1::SignedAttestation sa;
+    v1::Attestation a;
+    if (sa.ParseFromArray(all[i].event.data->data(), static_cast<int>(all[i].event.data->size())) &&
+        a.ParseFromString(sa.attestation()))
+      out.push_back(a);
+  }
+  return out;
+}
+
+milliseconds ack_timeout(const lk_camera_description& d) { return milliseconds(2 * d.attestation_period_ms + 1000); }
+
+void recording(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  uint8_t first[LK_SESSION_ID_SIZE], second[LK_SESSION_ID_SIZE];
+  crypto::random_bytes(first);
+  crypto::random_bytes(second);
+  const std::string first_id(reinterpret_cast<char*>(first), sizeof first);
+  const std::string second_id(reinterpret_cast<char*>(second), sizeof second);
+  std::size_t from = log.size();
+  ASSERT_EQ(cam->start_recording(first), LK_OK);
+  uint64_t segment = 0;
+  EXPECT_TRUE(wait_attestation(log, from, ack_timeout(d), [&](const v1::Attestation& a) {
+    if (!a.recording().recording() || a.recording().session_id() != first_id) return false;
+    segment = a.recording().segment_id();
+    return true;
+  })) << "no attestation acknowledged recording for the session (RULES.md U2)";
+  EXPECT_EQ(cam->start_recording(first), LK_OK) << "starting the same session again";
+  from = log.size();
+  ASSERT_EQ(cam->start_recording(second), LK_OK) << "switching to another session";
+  EXPECT_TRUE(wait_attestation(log, from, ack_timeout(d), [&](const v1::Attestation& a) {
+    return a.recording().recording() && a.recording().session_id() == second_id && a.recording().segment_id() != segment;
+  })) << "switching sessions was not acknowledged in a new segment";
+  EXPECT_EQ(cam->stop_recording(), LK_OK);
+  from = log.size();
+  std::this_thread::sleep_for(milliseconds(d.attestation_period_ms));
+  const std::size_t settled = log.size();
+  EXPECT_TRUE(wait_attestation(log, settled, ack_timeout(d), [](const v1::Attestation& a) { return !a.recording().recording(); }))
+      << "attestations still report recording after stop_recording";
+  EXPECT_EQ(cam->stop_recording(), LK_ERR_STATE) << "stop_recording when not recording";
+}
+
+std::optional<std::string> needs_camera_fault(const Subject& s, const std::string& uri) {
+  if (auto r = needs_camera(s, uri)) return r;
+  const auto* tc = s.plugin->test_control_interface();
+  if (tc == nullptr || tc->inject_fault == nullptr || tc->clear_faults == nullptr)
+    return "the plugin offers no test control to inject camera faults";
+  return std::nullopt;
+}
+
+void freeze_reflected(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  const milliseconds period(d.attestation_period_ms);
+  const lk_result r = cam->inject_fault(LK_FAULT_CAMERA_FREEZE, 0);
+  if (r == LK_ERR_UNSUPPORTED) GTEST_SKIP() << "the camera cannot play LK_FAULT_CAMERA_FREEZE";
+  ASSERT_EQ(r, LK_OK);
+  std::this_thread::sleep_for(2 * period + 100ms);
+  std::size_t from = log.size();
+  std::this_thread::sleep_for(4 * period + 200ms);
+  auto frozen = attestations_since(log, from);
+  ASSERT_GE(frozen.size(), 2u) << "the frozen camera stopped attesting";
+  for (const auto& a : frozen)
+    EXPECT_EQ(a.frame_digest(), frozen.front().frame_digest()) << "the digest kept changing under FREEZE";
+  ASSERT_EQ(cam->clear_faults(), LK_OK);
+  std::this_thread::sleep_for(period + 100ms);
+  from = log.size();
+  std::this_thread::sleep_for(4 * period + 200ms);
+  const auto thawed = attestations_since(log, from);
+  ASSERT_GE(thawed.size(), 2u);
+  bool changed = false;
+  for (std::size_t i = 1; i < thawed.size(); ++i) changed |= thawed[i].frame_digest() != thawed[i - 1].frame_digest();
+  EXPECT_TRUE(changed) << "after clear_faults the frame digest still does not change";
+}
+
+void offline_reflected(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  const milliseconds period(d.attestation_period_ms);
+  log.wait_for([](const auto& e) { return e.size() >= 2; }, 2s);
+  const auto before = attestations_since(log, 0);
+  const lk_result r = cam->inject_fault(LK_FAULT_CAMERA_OFFLINE, 0);
+  if (r == LK_ERR_UNSUPPORTED) GTEST_SKIP() << "the camera cannot play LK_FAULT_CAMERA_OFFLINE";
+  ASSERT_EQ(r, LK_OK);
+  std::this_thread::sleep_for(period + 100ms);
+  const std::size_t from = log.size();
+  std::this_thread::sleep_for(800ms);
+  EXPECT_TRUE(attestations_since(log, from).empty()) << "an offline camera kept attesting";
+  ASSERT_EQ(cam->clear_faults(), LK_OK);
+  const uint64_t last = before.empty() ? 0 : before.back().counter();
+  EXPECT_TRUE(wait_attestation(log, from, ack_timeout(d), [&](const v1::Attestation& a) { return a.counter() > last; }))
+      << "attestations did not resume, with a higher counter, after the camera came back";
+}
+
+std::optional<std::string> needs_snapshot(const Subject& s, const std::string& uri) {
+  if (auto r = needs_camera(s, uri)) return r;
+  if (s.plugin->camera_interface()->snapshot == nullptr) return "the camera offers no snapshot";
+  return std::nullopt;
+}
+
+void snapshot(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  std::vector<uint8_t> frame;
+  lk_snapshot_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(cam->snapshot(&frame, &info), LK_OK);
+  EXPECT_FALSE(frame.empty());
+  EXPECT_LE(frame.size(), d.max_snapshot_bytes) << "a snapshot larger than the declared max_snapshot_bytes";
+  EXPECT_TRUE(info.format == LK_SNAPSHOT_FORMAT_JPEG || info.format == LK_SNAPSHOT_FORMAT_PPM)
+      << "unknown snapshot format " << info.format;
+  EXPECT_GT(info.width * info.height, 0u) << "snapshot dimensions are zero";
+}
+
+void manual_disconnect(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  if (!confirm_manual_step(ctx.subject, "Disconnect the camera (power or network) for five seconds, reconnect it, "
+                                        "and wait until it is back."))
+    return;
+  const auto all = attestations_since(log, 0);
+  EXPECT_GE(all.size(), 2u) << "no attestations after reconnection";
+  for (std::size_t i = 1; i < all.size(); ++i)
+    if (all[i].boot_id() == all[i - 1].boot_id()) {
+      EXPECT_GT(all[i].counter(), all[i - 1].counter()) << "the counter did not keep increasing across the outage";
+    }
+}
+
+}  // namespace
+
+void add_camera_cases(std::vector<CaseDef>& c) {
+  c.push_back({"TC-CAM-1.1", "Attestations arrive at least as often as the declared attestation_period_ms",
+               "RULES.md C1", Scope::kCamera, needs_camera, rate});
+  c.push_back({"TC-CAM-1.2", "Every attestation verifies with the declared Ed25519 key and names the described camera",
+               "RULES.md C1", Scope::kCamera, needs_camera, signatures});
+  c.push_back({"TC-CAM-1.3", "The counter strictly increases and the boot id stays the same", "RULES.md C3",
+               Scope::kCamera, needs_camera, counters});
+  c.push_back({"TC-CAM-1.4", "Each attestation echoes one of the last three nonces delivered", "RULES.md C2",
+               Scope::kCamera, needs_camera, nonces});
+  c.push_back({"TC-CAM-1.5", "The frame digest changes: never the same for 1 s or more", "RULES.md C5", Scope::kCamera,
+               needs_camera, digests});
+  c.push_back({"TC-CAM-1.6", "The capture clock never runs backwards and keeps within 10 % of the hub's", "RULES.md C3",
+               Scope::kCamera, needs_camera, camera_clock});
+  c.push_back({"TC-CAM-2.1", "Recording is acknowledged in an attestation for the session, switches sessions in a new segment and stops",
+               "RULES.md U2", Scope::kCamera, needs_recording, recording});
+  c.push_back({"TC-CAM-3.1", "An injected freeze stops the digest changing; clearing it resumes", "RULES.md C5",
+               Scope::kCamera, needs_camera_fault, freeze_reflected});
+  c.push_back({"TC-CAM-3.2", "An injected outage stops attestations; they resume with a higher counter", "RULES.md C4",
+               Scope::kCamera, needs_camera_fault, offline_reflected});
+  c.push_back({"TC-CAM-4.1", "A snapshot fits the declared maximum and names its format and size",
+               "abi.md 8 Camera interface (snapshot)", Scope::kCamera, needs_snapshot, snapshot});
+  CaseDef manual{"TC-CAM-5.1", "A person disconnects the camera for 5 s: attestations resume with increasing counters",
+                 "RULES.md C4", Scope::kCamera, needs_camera, manual_disconnect};
+  manual.manual = true;
+  c.push_back(manual);
+}
+
+}  // namespace latchkey::certify

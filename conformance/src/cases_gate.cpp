@@ -1,0 +1,181 @@
+// TC-GATE: the plugin under test inside the reference hub, through a full
+// delivery and the fault scenarios of RULES.md, judged by the gate engine.
+#include "gate_bench.hpp"
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace latchkey::certify {
+namespace {
+
+using namespace std::chrono_literals;
+using Role = GateBench::Role;
+
+std::optional<std::string> base_applicability(const Subject& s) {
+  if (!s.loaded()) return "the host refused the plugin (TC-ABI-1.3)";
+  for (const char* name : {"lk_sim_lock", "lk_sim_camera", "lk_ref_authz"})
+    if (!std::filesystem::exists(reference_plugin(s, name)))
+      return std::string("the reference plugin ") + name + ".so is not in " + s.reference_dir.string() +
+             " (--reference-plugins DIR)";
+  return std::nullopt;
+}
+
+// Lock and camera cases run per device; the authorization role once.
+Role role_of(const Subject& s, const std::string& uri) {
+  for (const auto& u : s.lock_uris)
+    if (u == uri) return Role::kLock;
+  for (const auto& u : s.camera_uris)
+    if (u == uri) return Role::kCamera;
+  return Role::kAuthz;
+}
+
+std::unique_ptr<GateBench> start_bench(const CaseContext& ctx) {
+  try {
+    return std::make_unique<GateBench>(ctx.subject, role_of(ctx.subject, ctx.uri), ctx.uri);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the hub did not start with this plugin: " << e.what();
+    return nullptr;
+  }
+}
+
+bool lock_plays_door(const Subject& s, const std::string& uri) {
+  if (role_of(s, uri) != Role::kLock) return true;  // the reference lock plays it
+  const auto* tc = s.plugin->test_control_interface();
+  return tc != nullptr && tc->physical_action != nullptr;
+}
+
+// Opens or closes the door: through test control, or by a person.
+bool door(GateBench& bench, const CaseContext& ctx, const std::string& action) {
+  if (lock_plays_door(ctx.subject, ctx.uri)) {
+    const bool ok = bench.door_action(action);
+    EXPECT_TRUE(ok) << "the lock could not play '" << action << "'";
+    return ok;
+  }
+  return confirm_manual_step(ctx.subject, action == "open" ? "Open the door." : "Close the door.");
+}
+
+// Live camera, allowed unlock, bolt retracted: the start of every session scenario.
+bool open_session(GateBench& bench) {
+  EXPECT_TRUE(bench.wait_live(5s)) << "the camera never became LIVE in the hub (RULES.md C4)";
+  const hub::ApiResponse r = bench.request_unlock();
+  EXPECT_EQ(r.status, 200) << "the hub denied a valid delivery: " << r.body;
+  if (r.status != 200) return false;
+  const bool unlocked = bench.wait_lock_state("unlocked", 3s);
+  EXPECT_TRUE(unlocked) << "the lock never reported Unlocked after the hub's unlock (now " << bench.lock_state() << ")";
+  return unlocked;
+}
+
+void full_delivery(CaseContext& ctx) {
+  auto bench = start_bench(ctx);
+  ASSERT_TRUE(bench);
+  if (!open_session(*bench)) return;
+  if (!door(*bench, ctx, "open")) return;
+  std::this_thread::sleep_for(150ms);
+  if (!door(*bench, ctx, "close")) return;
+  EXPECT_TRUE(bench->wait_session_end("completed", 4s))
+      << "the session did not complete with a verified relock (RULES.md U8); session end '" << bench->session_end()
+      << "', lock " << bench->lock_state();
+  EXPECT_EQ(bench->lock_state(), "locked");
+  // The session rules' alarms (U*) and doubt (F1); a camera-health alarm from before the camera came up is not the plugin's.
+  EXPECT_EQ(bench->alarm_count("U") + bench->alarm_count("F"), 0u) << "a clean delivery raised a session or fault alarm";
+}
+
+std::optional<std::string> needs_session_roles(const Subject& s, const std::string& uri) {
+  if (auto r = base_applicability(s)) return r;
+  if (role_of(s, uri) == Role::kAuthz) return "not an authorization scenario";
+  return std::nullopt;
+}
+
+bool inject_camera_fault(GateBench& bench, const std::string& fault) {
+  const hub::ApiResponse r = bench.hub().test_camera_fault(bench.camera(), fault, 0);
+  if (r.status == 409) return false;
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.status == 200;
+}
+
+void freeze_door_open(CaseContext& ctx) {
+  auto bench = start_bench(ctx);
+  ASSERT_TRUE(bench);
+  if (!open_session(*bench)) return;
+  if (!door(*bench, ctx, "open")) return;
+  if (!inject_camera_fault(*bench, "freeze")) GTEST_SKIP() << "the camera cannot play a freeze";
+  EXPECT_TRUE(bench->wait_alarm("U5", 4s)) << "no U5 alarm after the camera froze with the door open";
+  if (!door(*bench, ctx, "close")) return;
+  EXPECT_TRUE(bench->wait_lock_state("locked", 3s)) << "no relock after the door closed (lock " << bench->lock_state() << ")";
+  EXPECT_TRUE(bench->wait_session_end("compromised", 3s)) << "session end '" << bench->session_end() << "'";
+}
+
+void offline_door_closed(CaseContext& ctx) {
+  auto bench = start_bench(ctx);
+  ASSERT_TRUE(bench);
+  if (!open_session(*bench)) return;
+  if (!inject_camera_fault(*bench, "offline")) GTEST_SKIP() << "the camera cannot go offline on request";
+  EXPECT_TRUE(bench->wait_lock_state("locked", 3s))
+      << "the door was not relocked at once when the camera went offline (lock " << bench->lock_state() << ")";
+  EXPECT_TRUE(bench->wait_alarm("U5", 2s)) << "no U5 alarm";
+  EXPECT_TRUE(bench->wait_session_end("compromised", 3s)) << "session end '" << bench->session_end() << "'";
+}
+
+std::optional<std::string> needs_camera_role(const Subject& s, const std::string& uri) {
+  if (auto r = base_applicability(s)) return r;
+  if (role_of(s, uri) != Role::kCamera) return "a camera scenario";
+  return std::nullopt;
+}
+
+void replay_denied(CaseContext& ctx) {
+  auto bench = start_bench(ctx);
+  ASSERT_TRUE(bench);
+  ASSERT_TRUE(bench->wait_live(5s)) << "the camera never became LIVE";
+  if (!inject_camera_fault(*bench, "replay")) GTEST_SKIP() << "the camera cannot replay attestations on request";
+  std::this_thread::sleep_for(800ms);
+  const hub::ApiResponse r = bench->request_unlock();
+  EXPECT_EQ(r.status, 403) << "a replaying camera did not stop the unlock: " << r.body;
+  EXPECT_NE(r.body.find("\"U1\""), std::string::npos) << "denied for another reason than U1: " << r.body;
+}
+
+std::optional<std::string> needs_lock_jam(const Subject& s, const std::string& uri) {
+  if (auto r = base_applicability(s)) return r;
+  if (role_of(s, uri) != Role::kLock) return "a lock scenario";
+  const auto* tc = s.plugin->test_control_interface();
+  if (tc == nullptr || tc->inject_fault == nullptr || tc->physical_action == nullptr)
+    return "the lock offers no test control to jam its bolt and move its door";
+  return std::nullopt;
+}
+
+void jam_on_relock(CaseContext& ctx) {
+  auto bench = start_bench(ctx);
+  ASSERT_TRUE(bench);
+  if (!open_session(*bench)) return;
+  if (!door(*bench, ctx, "open")) return;
+  const lk_result r = bench->inject_lock_fault(LK_FAULT_LOCK_JAM);
+  if (r == LK_ERR_UNSUPPORTED) GTEST_SKIP() << "the lock cannot play LK_FAULT_LOCK_JAM";
+  ASSERT_EQ(r, LK_OK);
+  std::this_thread::sleep_for(150ms);
+  if (!door(*bench, ctx, "close")) return;
+  EXPECT_TRUE(bench->wait_session_end("compromised", 4s))
+      << "a relock that jammed did not compromise the session (RULES.md F1); session end '" << bench->session_end() << "'";
+  EXPECT_TRUE(bench->wait_alarm("", 2s)) << "no alarm after the relock jammed";
+  EXPECT_NE(bench->lock_state(), "locked") << "the hub believes a jammed lock is Locked";
+}
+
+}  // namespace
+
+void add_gate_cases(std::vector<CaseDef>& c) {
+  auto any_role = [](const Subject& s, const std::string& uri) -> std::optional<std::string> {
+    if (auto r = base_applicability(s)) return r;
+    if (role_of(s, uri) == Role::kAuthz && !s.authz.can_mint) return "the suite cannot mint credentials this provider trusts";
+    return std::nullopt;
+  };
+  c.push_back({"TC-GATE-1.1", "A full delivery in the hub: LIVE camera, allowed unlock, one door cycle, verified relock, no alarm",
+               "RULES.md U8", Scope::kGate, any_role, full_delivery});
+  c.push_back({"TC-GATE-2.1", "Camera frozen with the door open: U5 alarm at once, relock when the door closes, session compromised",
+               "RULES.md U5", Scope::kGate, needs_session_roles, freeze_door_open});
+  c.push_back({"TC-GATE-2.2", "Camera offline with the door closed: relock at once, U5 alarm, session compromised",
+               "RULES.md U5", Scope::kGate, needs_session_roles, offline_door_closed});
+  c.push_back({"TC-GATE-2.3", "A camera replaying old attestations is not LIVE: the unlock is denied under U1",
+               "RULES.md U1", Scope::kGate, needs_camera_role, replay_denied});
+  c.push_back({"TC-GATE-2.4", "The bolt jams on the hub's relock: alarm, session compromised, never taken for Locked",
+               "RULES.md F1", Scope::kGate, needs_lock_jam, jam_on_relock});
+}
+
+}  // namespace latchkey::certify

@@ -1,0 +1,209 @@
+#include "gate_bench.hpp"
+
+#include "support.hpp"
+
+#include <latchkey/crypto/grants.hpp>
+#include <latchkey/host/devices.hpp>
+
+#include <Poco/JSON/Parser.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace latchkey::certify {
+namespace {
+
+using namespace std::chrono_literals;
+
+Poco::JSON::Object::Ptr parse(const hub::ApiResponse& r) {
+  Poco::JSON::Parser p;
+  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
+}
+
+// The hub opens its lock inside Runtime's constructor. While it does, the
+// lock table's open entry is routed through here so the bench learns the
+// device pointer the test control interface needs (abi.md 10).
+std::mutex g_tap_mutex;
+lk_result (*g_tapped_open)(const char*, const lk_event_sink*, lk_lock_device**) = nullptr;
+lk_lock_device* g_tapped_device = nullptr;
+
+lk_result tapping_open(const char* uri, const lk_event_sink* sink, lk_lock_device** device) {
+  const lk_result r = g_tapped_open(uri, sink, device);
+  if (r == LK_OK && device != nullptr) g_tapped_device = *device;
+  return r;
+}
+
+std::atomic<int> g_bench_number{0};
+
+}  // namespace
+
+GateBench::GateBench(const Subject& subject, Role role, const std::string& uri) : subject_(subject), role_(role) {
+  dir_ = std::filesystem::temp_directory_path() /
+         ("lk-certify-" + std::to_string(::getpid()) + "-" + std::to_string(++g_bench_number));
+  std::filesystem::remove_all(dir_);
+  issuer_ = crypto::KeyPair::generate();
+  courier_ = crypto::KeyPair::generate();
+  issuer_key_id_ = "issuer-cert";
+  lock_file_ = reference_plugin(subject, "lk_sim_lock").string();
+  camera_file_ = reference_plugin(subject, "lk_sim_camera").string();
+  authz_file_ = reference_plugin(subject, "lk_ref_authz").string();
+  lock_uri_ = "sim://lock/front?actuation_ms=50";
+  const std::string seed(64, 'c');
+  camera_uri_ = "sim://camera/porch?rate_hz=20&seed=" + seed;
+  authz_config_ = "issuer " + issuer_key_id_ + " " + crypto::to_hex(issuer_.public_key);
+  if (role == Role::kLock) {
+    lock_file_ = std::filesystem::absolute(subject.file).string();
+    lock_uri_ = uri;
+  } else if (role == Role::kCamera) {
+    camera_file_ = std::filesystem::absolute(subject.file).string();
+    camera_uri_ = uri;
+  } else {
+    authz_file_ = std::filesystem::absolute(subject.file).string();
+    issuer_ = subject.authz.issuer;
+    issuer_key_id_ = subject.authz.issuer_key_id;
+    authz_config_ = subject.authz.config;
+  }
+  // Enrolment: the camera's id and pinned key, as the camera describes them.
+  {
+    auto plugin = role == Role::kCamera ? subject.plugin : host::Plugin::load(camera_file_);
+    std::unique_ptr<host::CameraHandle> cam;
+    const lk_result r = host::CameraHandle::open(plugin, camera_uri_, [](const host::DeviceEvent&) {}, &cam);
+    if (r != LK_OK) throw std::runtime_error(std::string("cannot open the camera to enrol it: ") + host::result_name(r));
+    lk_camera_description d{};
+    d.struct_size = sizeof d;
+    if (cam->describe(&d) != LK_OK) throw std::runtime_error("cannot describe the camera to enrol it");
+    camera_id_ = d.camera_id;
+    camera_key_hex_ = crypto::to_hex({d.public_key, 32});
+  }
+  lock_plugin_ = role == Role::kLock ? subject.plugin : host::Plugin::load(lock_file_);
+  auto* table = const_cast<lk_lock_interface_v1*>(lock_plugin_->lock_interface());
+  std::lock_guard tap(g_tap_mutex);
+  g_tapped_open = table->open;
+  g_tapped_device = nullptr;
+  table->open = &tapping_open;
+  try {
+    runtime_ = std::make_unique<hub::Runtime>(hub::DaemonConfig::parse(config_text(), dir_));
+  } catch (...) {
+    table->open = g_tapped_open;
+    std::filesystem::remove_all(dir_);
+    throw;
+  }
+  table->open = g_tapped_open;
+  lock_device_ = g_tapped_device;
+  loop_ = std::thread([this] { runtime_->run(); });
+}
+
+GateBench::~GateBench() {
+  runtime_->stop();
+  if (loop_.joinable()) loop_.join();
+  runtime_->shutdown();
+  runtime_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+const gate::GateConfig& GateBench::gate() const { return runtime_->config().gate; }
+
+std::string GateBench::config_text() const {
+  // Fast settings inside the rules' bounds: the camera's declared period sets the nonce period and timeout.
+  return "[hub]\nid = hub-cert\ndata_dir = " + (dir_ / "data").string() +
+         "\nlog_file = " + (dir_ / "hub.log").string() + "\ntest_control = true\nclock_synced = trust\n"
+         "[gate]\nnonce_period_ms = 100\nlive_timeout_ms = 600\nfreeze_window_ms = 1000\nhealth_timeout_ms = 2000\n"
+         "relock_deadline_ms = 5000\nsession_max_ms = 30000\nrecording_ack_timeout_ms = 1500\n"
+         "lock_command_timeout_ms = 2000\n"
+         "[plugin.lock]\nfile = " + lock_file_ + "\n[plugin.camera]\nfile = " + camera_file_ +
+         "\n[plugin.authz]\nfile = " + authz_file_ +
+         "\n[lock.front]\nplugin = lock\nuri = " + lock_uri_ +
+         "\n[camera." + camera_id_ + "]\nplugin = camera\nuri = " + camera_uri_ + "\nkey = " + camera_key_hex_ +
+         "\n[door.front]\nlock = front\ncameras = " + camera_id_ +
+         "\n[authz]\nplugin = authz\nconfig = " + authz_config_ +
+         "\n[issuer." + issuer_key_id_ + "]\nkey = " + crypto::to_hex(issuer_.public_key) + "\n";
+}
+
+bool GateBench::wait_live(std::chrono::milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  while (Clock::now() < end) {
+    auto door = parse(runtime_->doors())->getArray("doors")->getObject(0);
+    if (door->getArray("cameras")->getObject(0)->getValue<bool>("live")) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+hub::ApiResponse GateBench::request_unlock() {
+  v1::Grant g;
+  const auto id = crypto::random_bytes(16);
+  g.set_grant_id(id.data(), id.size());
+  g.set_issuer_key_id(issuer_key_id_);
+  g.set_hub_id("hub-cert");
+  g.set_door_id(door_);
+  g.set_courier_id("courier-cert");
+  g.set_courier_public_key(courier_.public_key.data(), courier_.public_key.size());
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  g.set_not_before_unix_ms(now - 60'000);
+  g.set_not_after_unix_ms(now + 3'600'000);
+  g.set_uses(1);
+  const crypto::Bytes grant = crypto::mint_grant(g, issuer_.secret_key);
+  const auto challenge = parse(runtime_->challenge(door_));
+  const auto bytes = crypto::from_hex(challenge->getValue<std::string>("challenge"));
+  return runtime_->unlock(door_, crypto::make_unlock_request(grant, door_, *bytes, courier_.secret_key));
+}
+
+std::string GateBench::lock_state() {
+  return parse(runtime_->doors())->getArray("doors")->getObject(0)->getValue<std::string>("lock_state");
+}
+
+bool GateBench::wait_lock_state(const std::string& state, std::chrono::milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  do {
+    if (lock_state() == state) return true;
+    std::this_thread::sleep_for(30ms);
+  } while (Clock::now() < end);
+  return false;
+}
+
+std::string GateBench::session_end() {
+  auto sessions = parse(runtime_->sessions())->getArray("sessions");
+  return sessions->size() ? sessions->getObject(0)->getValue<std::string>("end") : "";
+}
+
+bool GateBench::wait_session_end(const std::string& end_state, std::chrono::milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  do {
+    if (session_end() == end_state) return true;
+    std::this_thread::sleep_for(50ms);
+  } while (Clock::now() < end);
+  return false;
+}
+
+bool GateBench::wait_alarm(const std::string& rule, std::chrono::milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  do {
+    auto alarms = parse(runtime_->alarms(0))->getArray("alarms");
+    for (std::size_t k = 0; k < alarms->size(); ++k)
+      if (rule.empty() || alarms->getObject(k)->getValue<std::string>("rule") == rule) return true;
+    std::this_thread::sleep_for(50ms);
+  } while (Clock::now() < end);
+  return false;
+}
+
+std::size_t GateBench::alarm_count(const std::string& rule_prefix) {
+  auto alarms = parse(runtime_->alarms(0))->getArray("alarms");
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < alarms->size(); ++k)
+    n += alarms->getObject(k)->getValue<std::string>("rule").rfind(rule_prefix, 0) == 0;
+  return n;
+}
+
+bool GateBench::door_action(const std::string& action) { return runtime_->test_door_action(door_, action).status == 200; }
+
+lk_result GateBench::inject_lock_fault(lk_fault fault) {
+  const auto* tc = lock_plugin_->test_control_interface();
+  if (tc == nullptr || tc->inject_fault == nullptr || lock_device_ == nullptr) return LK_ERR_UNSUPPORTED;
+  return tc->inject_fault(lock_device_, LK_DEVICE_KIND_LOCK, fault, 0);
+}
+
+}  // namespace latchkey::certify

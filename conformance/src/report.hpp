@@ -1,0 +1,23 @@
+// The three reports lk-certify writes into --out: JUnit XML for CI, JSON
+// (sdk/proto/latchkey/certification.proto, protobuf's JSON printer) and one
+// self-contained HTML page for a person.
+#ifndef LATCHKEY_CERTIFY_REPORT_HPP
+#define LATCHKEY_CERTIFY_REPORT_HPP
+
+#include "latchkey/certification.pb.h"
+
+#include <filesystem>
+#include <string>
+
+namespace latchkey::certify {
+
+std::string report_json(const v1::CertificationReport& report);
+std::string report_junit(const v1::CertificationReport& report);
+std::string report_html(const v1::CertificationReport& report);
+// Writes lk-certify-report.{json,xml,html} into dir (created if needed). Throws on I/O failure.
+void write_reports(const v1::CertificationReport& report, const std::filesystem::path& dir);
+const char* verdict_text(v1::CaseVerdict verdict);
+
+}  // namespace latchkey::certify
+
+#endif  // LATCHKEY_CERTIFY_REPORT_HPP

@@ -1,0 +1,168 @@
+#include "runner.hpp"
+
+#include "report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fnmatch.h>
+
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+namespace latchkey::certify {
+namespace {
+
+struct Instance {
+  const CaseDef* def;
+  std::string uri;
+  int index;  // into report.cases
+};
+
+std::vector<std::string> instances_of(const Subject& s, Scope scope) {
+  switch (scope) {
+    case Scope::kPlugin:
+    case Scope::kAuthz:
+      return {""};
+    case Scope::kLock:
+      return s.lock_uris.empty() ? std::vector<std::string>{""} : s.lock_uris;
+    case Scope::kCamera:
+      return s.camera_uris.empty() ? std::vector<std::string>{""} : s.camera_uris;
+    case Scope::kGate: {
+      std::vector<std::string> all;
+      if (s.offers_lock()) all.insert(all.end(), s.lock_uris.begin(), s.lock_uris.end());
+      if (s.offers_camera()) all.insert(all.end(), s.camera_uris.begin(), s.camera_uris.end());
+      if (s.offers_authz() || all.empty()) all.push_back("");
+      return all;
+    }
+  }
+  return {""};
+}
+
+class CaseTest : public ::testing::Test {
+ public:
+  CaseTest(Subject& subject, const CaseDef& def, std::string uri) : subject_(subject), def_(def), uri_(std::move(uri)) {}
+  void TestBody() override {
+    if (def_.applies) {
+      if (auto reason = def_.applies(subject_, uri_)) GTEST_SKIP() << *reason;
+    }
+    if ((def_.scope == Scope::kLock || def_.scope == Scope::kCamera) && uri_.empty())
+      GTEST_SKIP() << "no " << (def_.scope == Scope::kLock ? "lock" : "camera") << " device URI (give --device URI)";
+    CaseContext ctx{subject_, uri_};
+    def_.run(ctx);
+  }
+
+ private:
+  Subject& subject_;
+  const CaseDef& def_;
+  std::string uri_;
+};
+
+class VerdictListener : public ::testing::EmptyTestEventListener {
+ public:
+  VerdictListener(std::vector<Instance>& instances, v1::CertificationReport& report, bool quiet)
+      : instances_(instances), report_(report), quiet_(quiet) {}
+
+  void OnTestStart(const ::testing::TestInfo&) override {
+    start_ = std::chrono::steady_clock::now();
+    if (!quiet_) {
+      const Instance& in = instances_[next_];
+      std::cout << "[" << (next_ + 1) << "/" << instances_.size() << "] " << in.def->id
+                << (in.uri.empty() ? "" : " [" + in.uri + "]") << " ... " << std::flush;
+    }
+  }
+
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    const Instance& in = instances_[next_++];
+    v1::CaseResult* c = report_.mutable_cases(in.index);
+    c->set_duration_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
+    const ::testing::TestResult& result = *info.result();
+    std::ostringstream detail;
+    std::string skip_message;
+    for (int i = 0; i < result.total_part_count(); ++i) {
+      const ::testing::TestPartResult& part = result.GetTestPartResult(i);
+      if (part.skipped()) {
+        skip_message = part.message();
+      } else if (part.failed()) {
+        if (detail.tellp() > 0) detail << "\n";
+        detail << part.message();
+      }
+    }
+    if (result.Failed()) {
+      c->set_verdict(v1::CASE_VERDICT_FAIL);
+      c->set_detail(detail.str());
+    } else if (result.Skipped()) {
+      const bool manual = skip_message.rfind(kManualPrefix, 0) == 0;
+      c->set_verdict(manual ? v1::CASE_VERDICT_MANUAL : v1::CASE_VERDICT_SKIPPED);
+      c->set_detail(manual ? skip_message.substr(std::string(kManualPrefix).size()) : skip_message);
+    } else {
+      c->set_verdict(v1::CASE_VERDICT_PASS);
+    }
+    if (!quiet_) {
+      std::cout << verdict_text(c->verdict()) << " (" << static_cast<long>(c->duration_ms()) << " ms)";
+      if (c->verdict() != v1::CASE_VERDICT_PASS && !c->detail().empty()) {
+        std::string text = c->detail();
+        for (std::size_t pos = 0; (pos = text.find('\n', pos)) != std::string::npos; pos += 5) text.replace(pos, 1, "\n    ");
+        std::cout << "\n    " << text;
+      }
+      std::cout << std::endl;
+    }
+  }
+
+ private:
+  std::vector<Instance>& instances_;
+  v1::CertificationReport& report_;
+  bool quiet_;
+  std::size_t next_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+bool case_selected(const std::string& id, const std::string& filter) {
+  if (filter.empty()) return true;
+  std::stringstream patterns(filter);
+  for (std::string p; std::getline(patterns, p, ',');)
+    if (!p.empty() && (fnmatch(p.c_str(), id.c_str(), 0) == 0 || id.rfind(p, 0) == 0)) return true;
+  return false;
+}
+
+void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::CertificationReport& report) {
+  static std::vector<Instance> instances;
+  instances.clear();
+  for (const CaseDef& def : all_cases()) {
+    if (!case_selected(def.id, filter)) continue;
+    for (const std::string& uri : instances_of(subject, def.scope)) {
+      v1::CaseResult* c = report.add_cases();
+      c->set_id(def.id);
+      c->set_family(family_of(def.id));
+      c->set_title(def.title);
+      c->set_cites(def.cites);
+      c->set_device(uri);
+      instances.push_back({&def, uri, report.cases_size() - 1});
+    }
+  }
+  int n = 0;
+  for (const Instance& in : instances) {
+    const std::string name = "i" + std::to_string(n++);
+    ::testing::RegisterTest(in.def->id.c_str(), name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [&subject, &in]() -> ::testing::Test* { return new CaseTest(subject, *in.def, in.uri); });
+  }
+  ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
+  delete listeners.Release(listeners.default_result_printer());
+  listeners.Append(new VerdictListener(instances, report, quiet));
+  const int gtest_status = RUN_ALL_TESTS();  // verdicts come from the listener
+  (void)gtest_status;
+  v1::ReportSummary* s = report.mutable_summary();
+  for (const auto& c : report.cases()) {
+    s->set_total(s->total() + 1);
+    switch (c.verdict()) {
+      case v1::CASE_VERDICT_PASS: s->set_passed(s->passed() + 1); break;
+      case v1::CASE_VERDICT_FAIL: s->set_failed(s->failed() + 1); break;
+      case v1::CASE_VERDICT_MANUAL: s->set_manual(s->manual() + 1); break;
+      default: s->set_skipped(s->skipped() + 1); break;
+    }
+  }
+}
+
+}  // namespace latchkey::certify

@@ -1,0 +1,94 @@
+// The certification suite's vocabulary: the plugin under test (Subject), the
+// test cases (CaseDef) with their IDs and the clause or rule each one cites,
+// and the context a case body runs in. Case bodies use GoogleTest assertions;
+// lk-certify registers one GoogleTest test per case and device instance.
+#ifndef LATCHKEY_CERTIFY_SUITE_HPP
+#define LATCHKEY_CERTIFY_SUITE_HPP
+
+#include <latchkey/crypto/crypto.hpp>
+#include <latchkey/host/plugin.hpp>
+
+#include "plugin_probe.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey::certify {
+
+// What a case runs once for: the plugin, each lock or camera device, the
+// authorization provider, or (kGate) each device and the provider in the hub.
+enum class Scope { kPlugin, kLock, kCamera, kAuthz, kGate };
+
+// How the suite can obtain credentials for an authorization provider.
+struct AuthzSetup {
+  std::string config;                 // handed to open()
+  bool can_mint = false;              // the suite knows an issuer secret pinned by config
+  std::string issuer_key_id;
+  crypto::KeyPair issuer;
+  bool reference_format = false;      // the provider reads "issuer <key id> <hex>" lines
+};
+
+// The plugin under test and everything the suite learnt about it.
+struct Subject {
+  std::filesystem::path file;
+  std::string sha256;
+  std::shared_ptr<host::Plugin> plugin;  // null when the host refused it
+  std::string load_error;                // LoadError text when refused
+  std::string load_error_kind;
+  std::vector<std::string> lock_uris;
+  std::vector<std::string> camera_uris;
+  AuthzSetup authz;
+  std::filesystem::path reference_dir;   // the reference plugins the gate cases pair it with
+  bool interactive = false;
+  NegotiationProbe negotiation;          // probed in a child process before loading
+
+  bool loaded() const { return plugin != nullptr; }
+  bool offers_lock() const { return plugin && plugin->lock_interface() != nullptr; }
+  bool offers_camera() const { return plugin && plugin->camera_interface() != nullptr; }
+  bool offers_authz() const { return plugin && plugin->authz_interface() != nullptr; }
+  bool offers_test_control() const { return plugin && plugin->test_control_interface() != nullptr; }
+};
+
+struct CaseContext {
+  Subject& subject;
+  std::string uri;  // the device URI (lock or camera scope), empty otherwise
+};
+
+// nullopt: the case applies; otherwise why it was skipped.
+using Applicability = std::function<std::optional<std::string>(const Subject&, const std::string& uri)>;
+
+struct CaseDef {
+  std::string id;          // TC-<FAMILY>-<n>.<m>
+  std::string title;       // what it checks, one sentence
+  std::string cites;       // "abi.md 7 Lock interface" or "RULES.md U5"
+  Scope scope = Scope::kPlugin;
+  Applicability applies;   // may be empty: always applies when the scope has instances
+  std::function<void(CaseContext&)> run;
+  bool manual = false;     // needs a person; prompted with --interactive, reported manual otherwise
+};
+
+std::string family_of(const std::string& id);  // "TC-LOCK-2.1" -> "LOCK"
+
+// Every case, in ID order.
+const std::vector<CaseDef>& all_cases();
+void add_abi_cases(std::vector<CaseDef>& cases);
+void add_lock_cases(std::vector<CaseDef>& cases);
+void add_camera_cases(std::vector<CaseDef>& cases);
+void add_authz_cases(std::vector<CaseDef>& cases);
+void add_gate_cases(std::vector<CaseDef>& cases);
+
+// A skip message starting with this marks a manual step (not a plain skip).
+inline constexpr const char* kManualPrefix = "manual: ";
+
+// For manual steps: prompts and waits for Enter in interactive mode; in batch
+// mode marks the case manual with the step text and returns false, and the
+// case body returns at once. True when the person confirmed the step.
+bool confirm_manual_step(const Subject& subject, const std::string& step);
+
+}  // namespace latchkey::certify
+
+#endif  // LATCHKEY_CERTIFY_SUITE_HPP
