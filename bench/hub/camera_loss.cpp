@@ -23,6 +23,15 @@ namespace {
 using namespace std::chrono_literals;
 constexpr int64_t kLiveTimeoutNs = 1'000'000'000;  // the default live_timeout_ms
 
+// The figures are printed; an overloaded hub would first drain its backlog
+// of queued attestations (minutes at 2,000 cameras), so leave at once. The
+// hub's data directory is scratch.
+[[noreturn]] void exit_now() {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::_exit(0);
+}
+
 // Reads the porch camera's emission times from its probe pipe.
 class Probe {
  public:
@@ -62,13 +71,23 @@ int run_camera_loss(const std::filesystem::path& dir, std::size_t cameras, std::
   const int64_t start_ns = mono_ns();
   hub.start();
   const std::string label = std::to_string(cameras) + " cameras";
-  if (!hub.wait_porch_live(30s)) {
-    print_row("Camera-loss detection p99, " + label, "no LIVE camera", "-", "-", "<= 50 ms", "MISS",
-              "the door's camera never became LIVE");
-    return 0;
+  const int64_t c0 = process_cpu_ns(), lc0 = thread_cpu_ns(hub.loop_thread());
+  if (!hub.wait_porch_live(10s)) {
+    // The loop cannot keep up: say by how much, and stop before the backlog grows.
+    const double wall = static_cast<double>(mono_ns() - start_ns);
+    const double cpu = static_cast<double>(process_cpu_ns() - c0) / wall;
+    const double loop_cpu = static_cast<double>(thread_cpu_ns(hub.loop_thread()) - lc0) / wall;
+    const int64_t q0 = mono_ns();
+    hub.runtime().health();
+    const double lag_s = static_cast<double>(mono_ns() - q0) / 1e9;
+    print_row("Camera-loss detection p99, " + label, "no LIVE camera", "0 ms", "-", "<= 50 ms", "MISS",
+              "hub overloaded: door camera not LIVE after 10 s; " + std::to_string(hub.live_cameras()) +
+                  " LIVE; a health call waited " + fmt("%.1f s", lag_s) + " on the loop; hub CPU " +
+                  fmt("%.0f%%", cpu * 100) + " (loop thread " + fmt("%.0f%%", loop_cpu * 100) + ")");
+    exit_now();
   }
   // Let every camera reach LIVE (4 accepted in a row), then measure the steady load.
-  const auto settle = std::chrono::steady_clock::now() + 20s;
+  const auto settle = std::chrono::steady_clock::now() + 10s;
   while (hub.live_cameras() < static_cast<long>(cameras) && std::chrono::steady_clock::now() < settle)
     std::this_thread::sleep_for(100ms);
   std::fprintf(stderr, "camera loss: %ld of %zu cameras LIVE %.1f s after start\n", hub.live_cameras(), cameras,
@@ -106,7 +125,6 @@ int run_camera_loss(const std::filesystem::path& dir, std::size_t cameras, std::
     hub.wait_for(before_fault, "session", {"\"end\":\"compromised\""}, 10s);
     hub.runtime().test_camera_fault("porch", "clear", 0);
   }
-  hub.stop();
 
   const double p50 = percentile(delay_ms, 0.5), p99 = percentile(delay_ms, 0.99);
   const double worst = delay_ms.empty() ? 0 : percentile(delay_ms, 1.0);
@@ -117,7 +135,7 @@ int run_camera_loss(const std::filesystem::path& dir, std::size_t cameras, std::
                            " of one core (loop thread " + fmt("%.0f%%", loop_cpu * 100) + ")";
   print_row("Camera-loss detection p99, " + label, fmt("%.1f ms", p99), "0 ms", "-", "<= 50 ms",
             verdict_text(met), note);
-  return 0;
+  exit_now();
 }
 
 }  // namespace latchkey::bench

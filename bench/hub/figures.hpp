@@ -19,6 +19,21 @@ struct DecisionFloor {
   double commit_us = 0;  // median of one commit
 };
 DecisionFloor measure_decision_floor(const std::filesystem::path& dir, std::size_t samples);
+
+// The same floor one sample at a time, to interleave with the figure's own
+// trials so both see the same disk and the same neighbours.
+class DecisionFloorMeter {
+ public:
+  explicit DecisionFloorMeter(const std::filesystem::path& dir);
+  ~DecisionFloorMeter();
+  void sample();
+  DecisionFloor result() const;
+
+  struct Impl;
+
+ private:
+  Impl* impl_;
+};
 // Rate of bare SQLite synchronous=FULL single-row commits, per second.
 double measure_sqlite_commit_rate(const std::filesystem::path& dir, std::size_t commits);
 

@@ -48,36 +48,57 @@ class Sqlite {
 
 }  // namespace
 
-DecisionFloor measure_decision_floor(const std::filesystem::path& dir, std::size_t samples) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  Sqlite db(dir / "floor.db");
-  const crypto::KeyPair key = crypto::KeyPair::generate();
-  // A message the size of a signed grant.
-  std::string message(220, 'g');
-  uint8_t signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const uint8_t*>(message.data()), message.size(),
-                       key.secret_key.data());
-  const std::string body(256, 'r');
+struct DecisionFloorMeter::Impl {
+  explicit Impl(const std::filesystem::path& dir)
+      : db(dir / "floor.db"), key(crypto::KeyPair::generate()), message(220, 'g'), body(256, 'r') {
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const uint8_t*>(message.data()), message.size(),
+                         key.secret_key.data());
+  }
+  Sqlite db;
+  crypto::KeyPair key;
+  std::string message;  // the size of a signed grant
+  std::string body;     // the size of an audit record
+  uint8_t signature[crypto_sign_BYTES]{};
   DecisionFloor floor;
   std::vector<double> verify, commit;
-  for (std::size_t i = 0; i < samples + 5; ++i) {
-    const int64_t t0 = mono_ns();
-    int ok = 0;
-    for (int v = 0; v < 2; ++v)
-      ok += crypto_sign_verify_detached(signature, reinterpret_cast<const uint8_t*>(message.data()), message.size(),
-                                        key.public_key.data()) == 0;
-    const int64_t t1 = mono_ns();
-    db.commit_one(body);
-    const int64_t t2 = mono_ns();
-    if (ok != 2) throw std::runtime_error("floor: verification failed");
-    if (i < 5) continue;  // warm-up
-    floor.samples_us.push_back(static_cast<double>(t2 - t0) / 1000.0);
-    verify.push_back(static_cast<double>(t1 - t0) / 2000.0);
-    commit.push_back(static_cast<double>(t2 - t1) / 1000.0);
-  }
-  floor.verify_us = percentile(verify, 0.5);
-  floor.commit_us = percentile(commit, 0.5);
-  return floor;
+};
+
+DecisionFloorMeter::DecisionFloorMeter(const std::filesystem::path& dir) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  impl_ = new Impl(dir);
+}
+
+DecisionFloorMeter::~DecisionFloorMeter() { delete impl_; }
+
+void DecisionFloorMeter::sample() {
+  Impl& m = *impl_;
+  const int64_t t0 = mono_ns();
+  int ok = 0;
+  for (int v = 0; v < 2; ++v)
+    ok += crypto_sign_verify_detached(m.signature, reinterpret_cast<const uint8_t*>(m.message.data()),
+                                      m.message.size(), m.key.public_key.data()) == 0;
+  const int64_t t1 = mono_ns();
+  m.db.commit_one(m.body);
+  const int64_t t2 = mono_ns();
+  if (ok != 2) throw std::runtime_error("floor: verification failed");
+  m.floor.samples_us.push_back(static_cast<double>(t2 - t0) / 1000.0);
+  m.verify.push_back(static_cast<double>(t1 - t0) / 2000.0);
+  m.commit.push_back(static_cast<double>(t2 - t1) / 1000.0);
+}
+
+DecisionFloor DecisionFloorMeter::result() const {
+  DecisionFloor f = impl_->floor;
+  f.verify_us = percentile(impl_->verify, 0.5);
+  f.commit_us = percentile(impl_->commit, 0.5);
+  return f;
+}
+
+DecisionFloor measure_decision_floor(const std::filesystem::path& dir, std::size_t samples) {
+  DecisionFloorMeter meter(dir);
+  for (int i = 0; i < 5; ++i) meter.sample();  // warm-up
+  DecisionFloorMeter measured(dir);
+  for (std::size_t i = 0; i < samples; ++i) measured.sample();
+  return measured.result();
 }
 
 double measure_sqlite_commit_rate(const std::filesystem::path& dir, std::size_t commits) {
