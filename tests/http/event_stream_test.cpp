@@ -147,6 +147,23 @@ TEST_F(EventStreamTest, ClientGone_Unsubscribes) {
   EXPECT_TRUE(eventually([&] { return hub_.subscriber_count() == 0 && hub_.unsubscribes() == 1; }));
 }
 
+TEST_F(EventStreamTest, ClientGone_WhileEventsFlow_StreamEndsQuietly) {
+  // Writing to a connection the client reset must end the stream, not the process.
+  start();
+  {
+    StreamClient client(port_);
+    ASSERT_EQ(client.status(), 200);
+    ASSERT_TRUE(eventually([&] { return hub_.subscriber_count() == 1; }));
+    client.close();
+  }
+  for (int i = 0; i < 200 && hub_.subscriber_count() > 0; ++i) {
+    hub_.emit("camera", std::string(2000, ' ') + "{}");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(eventually([&] { return hub_.subscriber_count() == 0; }));
+  EXPECT_EQ(call(port_, "GET", "/v1/health").status, 200);
+}
+
 TEST_F(EventStreamTest, SlowClient_OverflowDropsStream) {
   start({.event_queue_limit = 4});
   for (int i = 0; i < 10; ++i) hub_.emit("camera", "{}");

@@ -4,9 +4,11 @@
 // pooled thread per connection.
 //
 // Threading: construct, start(), port() and stop() from one thread (the one
-// that owns the server). The HubApi is called from the connection threads, so
-// it must be thread-safe (it is, by its own contract), and it must outlive the
-// server or at least the call to stop().
+// that owns the server), never from the hub's loop thread: stop() waits for
+// connection threads that may be waiting on the loop (an unlock, an
+// unsubscribe). The HubApi is called from the connection threads, so it must
+// be thread-safe (it is, by its own contract), and it must outlive the server
+// or at least the call to stop().
 #ifndef LATCHKEY_HUB_API_SERVER_HPP
 #define LATCHKEY_HUB_API_SERVER_HPP
 
