@@ -10,6 +10,7 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/Timespan.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace latchkey::client {
@@ -104,8 +105,26 @@ ApiResponse ApiClient::exchange(const RawRequest& request) {
     if (request.content_type) http.setContentType(*request.content_type);
     for (const auto& [name, value] : request.headers) http.set(name, value);
     if (request.body) http.setContentLength(static_cast<std::streamsize>(request.body->size()));
-    std::ostream& out = session_->sendRequest(http);
-    if (request.body) out << *request.body;
+    // With a Content-Length, Poco buffers the header in the request stream: flush it first.
+    session_->sendRequest(http).flush();
+    if (request.body) {
+      // The body goes straight to the socket: a server may answer early (413)
+      // and close before reading all of it, and that answer is still worth
+      // reading, so a failed write is not yet an error. (Poco's request
+      // stream would keep the unsent bytes and fail the answer's read too.)
+      const std::string& body = *request.body;
+      std::size_t sent = 0;
+      try {
+        while (sent < body.size()) {
+          const int n = session_->socket().sendBytes(body.data() + sent,
+                                                     static_cast<int>(std::min<std::size_t>(body.size() - sent, 65536)));
+          if (n <= 0) break;
+          sent += static_cast<std::size_t>(n);
+        }
+      } catch (const Poco::Exception&) {
+        // Read the answer below; without one, that read reports the failure.
+      }
+    }
     Poco::Net::HTTPResponse http_response;
     std::istream& in = session_->receiveResponse(http_response);
     ApiResponse response;

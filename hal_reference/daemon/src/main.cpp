@@ -3,6 +3,7 @@
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
     else return usage();
   }
   if (config_file.empty()) return usage();
+  // A client that goes away mid-answer must not take the hub with it.
+  std::signal(SIGPIPE, SIG_IGN);
 
   try {
     latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);

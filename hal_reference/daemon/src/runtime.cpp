@@ -762,8 +762,12 @@ ApiResponse Runtime::alarms(uint64_t since_id) {
 ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
   return impl_->call([this, from_seq, limit] {
     impl_->flush_audit();
+    const std::size_t n = std::min<std::size_t>(std::max<std::size_t>(limit, 1), 1000);
+    // from 0: the newest n records.
+    const uint64_t last = impl_->log->last_seq();
+    const uint64_t from = from_seq != 0 ? from_seq : (last > n ? last - n + 1 : 1);
     std::vector<std::string> items;
-    for (const auto& r : impl_->log->records(std::max<uint64_t>(from_seq, 1), std::min<std::size_t>(limit, 1000))) {
+    for (const auto& r : impl_->log->records(from, n)) {
       JsonWriter j;
       j.field("seq", r.seq).field("wall_ms", r.wall_ms).field("type", r.entry.type).field("rule", r.entry.rule);
       j.field("door", r.entry.door_id).field("subject", r.entry.subject).field("detail", r.entry.detail);
