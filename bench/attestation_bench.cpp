@@ -142,8 +142,13 @@ void BM_Verify_GateEngine(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-BENCHMARK(BM_Verify_BareLibsodium)->Repetitions(3)->ReportAggregatesOnly(true)->MinTime(0.5);
-BENCHMARK(BM_Verify_LivenessMonitor)->Repetitions(3)->ReportAggregatesOnly(true)->MinTime(0.5);
+// Throughput on one core is CPU time per attestation: on a shared machine the
+// wall clock also counts time the thread waited for a core. The least
+// disturbed of several repetitions is kept.
+BENCHMARK(BM_Verify_BareLibsodium)->Repetitions(5)->ReportAggregatesOnly(true)->MinTime(0.3)->ComputeStatistics(
+    "min", latchkey::bench::min_of);
+BENCHMARK(BM_Verify_LivenessMonitor)->Repetitions(5)->ReportAggregatesOnly(true)->MinTime(0.3)->ComputeStatistics(
+    "min", latchkey::bench::min_of);
 BENCHMARK(BM_Verify_GateEngine)->Arg(1)->Arg(100)->Arg(1000)->Arg(2000)->Iterations(600);
 
 }  // namespace
@@ -153,16 +158,15 @@ int main(int argc, char** argv) {
   b::KeepingReporter reporter;
   if (!b::run_benchmarks(argc, argv, reporter)) return 1;
   if (!reporter.has("BM_Verify_BareLibsodium")) return 0;
-  // Throughput on one core: the real time of a single-threaded loop.
-  const double floor_ns = reporter.at("BM_Verify_BareLibsodium").real_ns;
+  const double floor_ns = reporter.at("BM_Verify_BareLibsodium").cpu_ns;
   const double floor_rate = 1e9 / floor_ns;
   const auto row = [&](const std::string& figure, const std::string& name, double target) {
     if (!reporter.has(name)) return;
-    const double rate = 1e9 / reporter.at(name).real_ns;
+    const double rate = 1e9 / reporter.at(name).cpu_ns;
     const double ratio = rate / floor_rate;
     b::print_row(figure, b::format("%.0f /s", rate), b::format("%.0f /s", floor_rate), b::format("%.2f", ratio),
                  target > 0 ? b::format(">= %.1f", target) : "-", target > 0 ? b::verdict(ratio >= target) : "info",
-                 "floor: bare crypto_sign_ed25519_verify_detached, same bytes, one core");
+                 "floor: bare crypto_sign_ed25519_verify_detached on the same bytes; CPU time, one core");
   };
   row("Attestation verify: LivenessMonitor::on_attestation", "BM_Verify_LivenessMonitor", 0.8);
   for (const char* n : {"1", "100", "1000", "2000"})

@@ -47,7 +47,7 @@ run() {
     echo "   $name failed; see $logs/$name.log" >&2
     printf 'ROW\t%s\tfailed\t-\t-\t-\tERROR\tsee %s\n' "$name" "$logs/$name.log" >>"$rows"
   fi
-  grep '^ROW' "$logs/$name.log" >>"$rows" || true
+  grep -o $'ROW\t.*' "$logs/$name.log" >>"$rows" || true
 }
 
 run abi "$bin/lk-bench-abi" --benchmark_color=false

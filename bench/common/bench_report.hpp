@@ -52,6 +52,9 @@ class KeepingReporter : public benchmark::ConsoleReporter {
     double items_per_second = 0;
   };
 
+  // Plain tabular console output: the ROW lines that follow must start a line.
+  KeepingReporter() : ConsoleReporter(OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
