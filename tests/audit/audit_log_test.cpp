@@ -168,6 +168,28 @@ TEST_F(AuditLogTest, I2_GrantConsumedTwiceIsRefusedAndLeavesNoSecondDecisionReco
   EXPECT_TRUE(log->commit_decision(decision_entry("g2"), "g2", kWall, kMono).committed());
 }
 
+TEST_F(AuditLogTest, U3_DecisionTakesThePrecedingRecordsIntoItsTransaction) {
+  auto log = open_log();
+  const std::vector<AuditEntry> before = {sample_entry(1), sample_entry(2)};
+  const DecisionCommit r = log->commit_decision(before, decision_entry("g1"), "g1", kWall, kMono);
+  ASSERT_TRUE(r.committed()) << r.error;
+  EXPECT_EQ(r.first_seq, 1u);
+  EXPECT_EQ(r.seq, 3u);
+  const auto records = log->records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].entry, before[0]);
+  EXPECT_EQ(records[2].consumes_grant, "g1");
+  // Refused together: a second consumption writes none of its preceding records.
+  const DecisionCommit again = log->commit_decision(before, decision_entry("g1"), "g1", kWall, kMono);
+  EXPECT_EQ(again.status, DecisionCommit::Status::kAlreadyConsumed);
+  EXPECT_EQ(log->last_seq(), 3u);
+  log->inject_commit_failures(1);
+  EXPECT_EQ(log->commit_decision(before, decision_entry("g2"), "g2", kWall, kMono).status,
+            DecisionCommit::Status::kStorageFailed);
+  EXPECT_EQ(log->last_seq(), 3u);
+  EXPECT_FALSE(log->is_consumed("g2"));
+}
+
 TEST_F(AuditLogTest, G3_CommitDecisionRefusesEntriesThatAreNotDecisions) {
   auto log = open_log();
   EXPECT_EQ(log->commit_decision(sample_entry(1), "g1", kWall, kMono).status,

@@ -546,3 +546,25 @@ TEST(GateConfig, EveryBoundIsEnforced) {
     EXPECT_NO_THROW(c.set(b.key, std::to_string(b.max))) << b.key;
   }
 }
+
+TEST(Gate, C6_EventsBeforeStartRaiseNoHealthAlarm) {
+  // The daemon feeds the devices' initial states before start(); the cameras
+  // have not had a chance to attest yet, so no camera-offline alarm may follow.
+  latchkey::gate::GateSetup setup;
+  setup.hub_id = "hub-1";
+  setup.doors.push_back({"front", {"porch"}});
+  setup.cameras.push_back({"porch", latchkey::crypto::KeyPair::generate().public_key});
+  latchkey::gate::GateEngine engine(setup, [](std::span<uint8_t> out) { std::fill(out.begin(), out.end(), 1); });
+  const auto boot = ms_to_ns(3'600'000);  // an hour of uptime before the hub starts
+  engine.on_lock_state("front", LK_LOCK_STATE_LOCKED, boot);
+  engine.on_door_state("front", LK_DOOR_STATE_CLOSED, boot);
+  engine.start(boot);
+  engine.tick(boot + ms_to_ns(100));
+  for (const auto& a : engine.take_actions())
+    EXPECT_FALSE(std::holds_alternative<latchkey::gate::RaiseAlarm>(a)) << "alarm before the health timeout";
+  engine.tick(boot + ms_to_ns(engine.config().health_timeout_ms));
+  int c6 = 0;
+  for (const auto& a : engine.take_actions())
+    if (const auto* alarm = std::get_if<latchkey::gate::RaiseAlarm>(&a)) c6 += alarm->rule == "C6";
+  EXPECT_EQ(c6, 1);
+}

@@ -111,8 +111,18 @@ uint64_t AuditLog::append_batch(std::span<const AuditEntry> entries, int64_t wal
 
 DecisionCommit AuditLog::commit_decision(const AuditEntry& entry, const std::string& grant_id, int64_t wall_ms,
                                          int64_t mono_ns) {
+  return commit_decision({}, entry, grant_id, wall_ms, mono_ns);
+}
+
+DecisionCommit AuditLog::commit_decision(std::span<const AuditEntry> preceding, const AuditEntry& entry,
+                                         const std::string& grant_id, int64_t wall_ms, int64_t mono_ns) {
   DecisionCommit result;
-  std::string invalid = check_entry(entry);
+  std::string invalid;
+  for (const AuditEntry& e : preceding) {
+    if (invalid.empty()) invalid = check_entry(e);
+    if (invalid.empty() && e.type == kCheckpointType) invalid = "type 'checkpoint' is reserved for the log";
+  }
+  if (invalid.empty()) invalid = check_entry(entry);
   if (invalid.empty() && entry.type != "decision") invalid = "entry type is '" + entry.type + "', not 'decision'";
   if (invalid.empty() && grant_id.empty()) invalid = "grant id is empty";
   if (invalid.empty() && grant_id.size() > kMaxFieldBytes) invalid = "grant id too long";
@@ -122,7 +132,11 @@ DecisionCommit AuditLog::commit_decision(const AuditEntry& entry, const std::str
     return result;
   }
   try {
-    result.seq = write_records(std::span<const AuditEntry>(&entry, 1), grant_id, wall_ms, mono_ns);
+    std::vector<AuditEntry> all(preceding.begin(), preceding.end());
+    all.push_back(entry);
+    const uint64_t first = write_records(all, grant_id, wall_ms, mono_ns);
+    result.first_seq = first;
+    result.seq = first + preceding.size();
     result.status = DecisionCommit::Status::kCommitted;
   } catch (const GrantAlreadyConsumed&) {
     result.status = DecisionCommit::Status::kAlreadyConsumed;

@@ -42,6 +42,7 @@ struct GateEngine::State {
     MonoNs not_live_since = 0;
     bool health_alarmed = false;
     MonoNs next_nonce = kNever;
+    MonoNs watch_at = kNever;  // its entry in `watch`: when LIVE ends or C6 is due
   };
 
   enum class Phase { kAwaitingRecording, kAwaitingCommit, kUnlocking, kOpen };
@@ -84,6 +85,12 @@ struct GateEngine::State {
   GateSetup setup;
   RandomSource random;
   std::map<std::string, Camera> cameras;
+  // Deadline indexes, so an event costs O(log cameras), not a walk over all
+  // of them: when each camera's liveness or health changes next, and when
+  // each is due its next nonce. Filled by start().
+  std::set<std::pair<MonoNs, std::string>> watch;
+  std::set<std::pair<MonoNs, std::string>> nonces_due;
+  bool started = false;
   std::map<std::string, Door> doors;
   std::set<std::string> consumed;        // hex
   std::set<std::string> reserved;        // hex, pending commit
@@ -112,10 +119,33 @@ struct GateEngine::State {
     return it != cameras.end() && it->second.monitor->live(now);
   }
 
-  // Processes liveness transitions up to `now`: U5 for open sessions, U1 for
-  // pending ones, C6 health alarms.
+  // Processes the liveness transitions due by `now`: U5 for open sessions,
+  // U1 for pending ones, C6 health alarms.
   void refresh_cameras(MonoNs now) {
-    for (auto& [id, cam] : cameras) {
+    while (!watch.empty() && watch.begin()->first <= now) {
+      const std::string id = watch.begin()->second;
+      refresh_camera(id, now);
+    }
+  }
+
+  // When this camera's state next changes by itself.
+  MonoNs watch_time(const Camera& cam) const {
+    if (cam.was_live) return cam.monitor->live_until();
+    if (!cam.doors.empty() && !cam.health_alarmed) return cam.not_live_since + ms_to_ns(setup.config.health_timeout_ms);
+    return kNever;
+  }
+
+  void rewatch(const std::string& id, Camera& cam) {
+    if (cam.watch_at != kNever) watch.erase({cam.watch_at, id});
+    cam.watch_at = watch_time(cam);
+    if (cam.watch_at != kNever) watch.insert({cam.watch_at, id});
+  }
+
+  // One camera's transitions at `now` (after an attestation, a fault, or its deadline).
+  void refresh_camera(const std::string& id, MonoNs now) {
+    if (!started) return;  // no health before the engine runs
+    Camera& cam = cameras.at(id);
+    {
       const bool is_live = cam.monitor->live(now);
       if (cam.was_live && !is_live) {
         const MonoNs until = cam.monitor->live_until();
@@ -136,6 +166,7 @@ struct GateEngine::State {
                 "camera " + id + " offline for " + std::to_string(to_ms(now - cam.not_live_since)) + " ms");
       }
     }
+    rewatch(id, cam);
   }
 
   void camera_lost(const std::string& camera_id, MonoNs now) {
@@ -292,9 +323,12 @@ GateEngine::GateEngine(GateSetup setup, RandomSource random) : s_(std::make_uniq
 GateEngine::~GateEngine() = default;
 
 void GateEngine::start(MonoNs now) {
+  s_->started = true;
   for (auto& [id, cam] : s_->cameras) {
     cam.next_nonce = now;
+    s_->nonces_due.insert({now, id});
     cam.not_live_since = now;
+    s_->rewatch(id, cam);
   }
   // F2: no unlock at boot; sessions open at the stop end compromised, with a relock.
   for (const auto& [door_id, session_hex] : s_->setup.sessions_open_at_stop) {
@@ -320,7 +354,7 @@ void GateEngine::on_attestation(const std::string& camera_id, crypto::ByteView b
   }
   const AttestationVerdict v = it->second.monitor->on_attestation(bytes, now);
   if (!v.accepted) s_->audit("attestation_rejected", v.rule, "", camera_id, v.reason);
-  s_->refresh_cameras(now);
+  s_->refresh_camera(camera_id, now);
   if (v.accepted && v.recording)
     for (const std::string& door_id : it->second.doors) s_->check_recording(s_->doors.at(door_id), now);
   // A grant may name extra cameras not bound to the door.
@@ -335,7 +369,7 @@ void GateEngine::on_camera_fault(const std::string& camera_id, const std::string
   if (it == s_->cameras.end()) return;
   s_->audit("plugin_fault", "F1", "", camera_id, reason);
   it->second.monitor->mark_not_live();
-  s_->refresh_cameras(now);
+  s_->refresh_camera(camera_id, now);
 }
 
 void GateEngine::on_lock_state(const std::string& door_id, lk_lock_state state, MonoNs now) {
@@ -641,12 +675,15 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
 
 void GateEngine::tick(MonoNs now) {
   s_->refresh_cameras(now);
-  for (auto& [id, cam] : s_->cameras) {
-    if (cam.next_nonce > now) continue;
+  const MonoNs period = ms_to_ns(s_->setup.config.nonce_period_ms);
+  while (!s_->nonces_due.empty() && s_->nonces_due.begin()->first <= now) {
+    const std::string id = s_->nonces_due.begin()->second;
+    s_->nonces_due.erase(s_->nonces_due.begin());
+    State::Camera& cam = s_->cameras.at(id);
     s_->actions.push_back(SendNonce{id, cam.monitor->issue_nonce(now, s_->random)});
-    const MonoNs period = ms_to_ns(s_->setup.config.nonce_period_ms);
     cam.next_nonce += period;
     if (cam.next_nonce <= now) cam.next_nonce = now + period;  // fell behind: do not burst
+    s_->nonces_due.insert({cam.next_nonce, id});
   }
   for (auto& [door_id, door] : s_->doors) {
     if (door.op.id != 0 && now >= door.op.deadline) {
@@ -691,12 +728,8 @@ void GateEngine::tick(MonoNs now) {
 
 MonoNs GateEngine::next_deadline() const {
   MonoNs next = kNever;
-  for (const auto& [id, cam] : s_->cameras) {
-    next = std::min(next, cam.next_nonce);
-    if (cam.was_live) next = std::min(next, cam.monitor->live_until());
-    if (!cam.was_live && !cam.doors.empty() && !cam.health_alarmed)
-      next = std::min(next, cam.not_live_since + ms_to_ns(s_->setup.config.health_timeout_ms));
-  }
+  if (!s_->nonces_due.empty()) next = std::min(next, s_->nonces_due.begin()->first);
+  if (!s_->watch.empty()) next = std::min(next, s_->watch.begin()->first);
   for (const auto& [door_id, door] : s_->doors) {
     if (door.op.id != 0) next = std::min(next, door.op.deadline);
     if (!door.session) continue;

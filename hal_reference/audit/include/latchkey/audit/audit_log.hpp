@@ -60,7 +60,8 @@ struct DecisionCommit {
     kInvalidEntry,     // not a decision entry, empty grant id or a field too long: nothing written
   };
   Status status = Status::kStorageFailed;
-  uint64_t seq = 0;
+  uint64_t seq = 0;        // the decision record's seq
+  uint64_t first_seq = 0;  // the first record written (== seq without preceding records)
   std::string error;  // why, unless kCommitted
 
   bool committed() const { return status == Status::kCommitted; }
@@ -99,6 +100,11 @@ class AuditLog {
   // either way nothing is written and the caller must deny.
   DecisionCommit commit_decision(const AuditEntry& entry, const std::string& grant_id, int64_t wall_ms,
                                  int64_t mono_ns);
+  // The same, with the records that came before the decision written first in
+  // the same transaction (group commit: one fsync on the unlock path). On
+  // any failure none of them is written.
+  DecisionCommit commit_decision(std::span<const AuditEntry> preceding, const AuditEntry& entry,
+                                 const std::string& grant_id, int64_t wall_ms, int64_t mono_ns);
 
   bool is_consumed(const std::string& grant_id);
   // Every consumed grant in seq order: what the gate engine starts from (F2, I2).
