@@ -55,8 +55,11 @@ bool door(GateBench& bench, const CaseContext& ctx, const std::string& action) {
 }
 
 // Live camera, allowed unlock, bolt retracted: the start of every session scenario.
+// The camera must stay LIVE for longer than the freeze window first, so a camera
+// whose frames never change (C5) or whose nonces go stale (C2) is caught here.
 bool open_session(GateBench& bench) {
   EXPECT_TRUE(bench.wait_live(5s)) << "the camera never became LIVE in the hub (RULES.md C4)";
+  std::this_thread::sleep_for(milliseconds(bench.hub().config().gate.freeze_window_ms + 300));
   const hub::ApiResponse r = bench.request_unlock();
   EXPECT_EQ(r.status, 200) << "the hub denied a valid delivery: " << r.body;
   if (r.status != 200) return false;
@@ -116,9 +119,17 @@ void offline_door_closed(CaseContext& ctx) {
   EXPECT_TRUE(bench->wait_session_end("compromised", 3s)) << "session end '" << bench->session_end() << "'";
 }
 
-std::optional<std::string> needs_camera_role(const Subject& s, const std::string& uri) {
+std::optional<std::string> needs_camera_replay(const Subject& s, const std::string& uri) {
   if (auto r = base_applicability(s)) return r;
   if (role_of(s, uri) != Role::kCamera) return "a camera scenario";
+  // Ask the camera itself whether it can replay on request, before the hub is involved.
+  EventLog log;
+  std::unique_ptr<host::CameraHandle> cam;
+  if (host::CameraHandle::open(s.plugin, uri, log.handler(), &cam) == LK_OK) {
+    const lk_result r = cam->inject_fault(LK_FAULT_CAMERA_REPLAY, 0);
+    cam->clear_faults();
+    if (r != LK_OK) return std::string("the camera cannot replay attestations on request (") + host::result_name(r) + ")";
+  }
   return std::nullopt;
 }
 
@@ -173,7 +184,7 @@ void add_gate_cases(std::vector<CaseDef>& c) {
   c.push_back({"TC-GATE-2.2", "Camera offline with the door closed: relock at once, U5 alarm, session compromised",
                "RULES.md U5", Scope::kGate, needs_session_roles, offline_door_closed});
   c.push_back({"TC-GATE-2.3", "A camera replaying old attestations is not LIVE: the unlock is denied under U1",
-               "RULES.md U1", Scope::kGate, needs_camera_role, replay_denied});
+               "RULES.md U1", Scope::kGate, needs_camera_replay, replay_denied});
   c.push_back({"TC-GATE-2.4", "The bolt jams on the hub's relock: alarm, session compromised, never taken for Locked",
                "RULES.md F1", Scope::kGate, needs_lock_jam, jam_on_relock});
 }

@@ -51,24 +51,24 @@ void EventLog::clear() {
 }
 
 host::LockCompletionHandler Completions::handler() {
-  return [this](const lk_lock_completion& c) {
+  return [record = record_](const lk_lock_completion& c) {
     {
-      std::lock_guard lock(mutex_);
-      done_.emplace(c.operation_id, c);
+      std::lock_guard lock(record->mutex);
+      record->done.emplace(c.operation_id, c);
     }
-    changed_.notify_all();
+    record->changed.notify_all();
   };
 }
 
 std::optional<lk_lock_completion> Completions::wait(uint64_t operation_id, milliseconds timeout) const {
-  std::unique_lock lock(mutex_);
-  if (!changed_.wait_for(lock, timeout, [&] { return done_.count(operation_id) > 0; })) return std::nullopt;
-  return done_.find(operation_id)->second;
+  std::unique_lock lock(record_->mutex);
+  if (!record_->changed.wait_for(lock, timeout, [&] { return record_->done.count(operation_id) > 0; })) return std::nullopt;
+  return record_->done.find(operation_id)->second;
 }
 
 std::size_t Completions::count(uint64_t operation_id) const {
-  std::lock_guard lock(mutex_);
-  return done_.count(operation_id);
+  std::lock_guard lock(record_->mutex);
+  return record_->done.count(operation_id);
 }
 
 std::unique_ptr<host::LockHandle> open_lock(const CaseContext& ctx, EventLog& log) {

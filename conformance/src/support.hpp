@@ -45,7 +45,8 @@ class EventLog {
   std::vector<Entry> entries_;
 };
 
-// Records lock completions by operation id.
+// Records lock completions by operation id. Handlers share the record, so a
+// completion the host fires at close after this object is gone is harmless.
 class Completions {
  public:
   host::LockCompletionHandler handler();
@@ -54,9 +55,12 @@ class Completions {
   std::size_t count(uint64_t operation_id) const;
 
  private:
-  mutable std::mutex mutex_;
-  mutable std::condition_variable changed_;
-  std::multimap<uint64_t, lk_lock_completion> done_;
+  struct Record {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::multimap<uint64_t, lk_lock_completion> done;
+  };
+  std::shared_ptr<Record> record_ = std::make_shared<Record>();
 };
 
 // Opens ctx.uri as a lock or camera; ADD_FAILURE and nullptr when it does not open.
