@@ -109,8 +109,12 @@ void negotiate(Plugin::Impl& impl) {
   request.host = impl.services->table();
   const lk_plugin_info* info = nullptr;
   const lk_result result = entry(&request, &info);
-  const std::string range =
-      "[" + detail::version_text(request.min_abi_version) + ", " + detail::version_text(request.max_abi_version) + "]";
+  // Appended piecewise: GCC 12 at -O3 misreports `"[" + std::string` as an overlapping copy (-Wrestrict).
+  std::string range = "[";
+  range += detail::version_text(request.min_abi_version);
+  range += ", ";
+  range += detail::version_text(request.max_abi_version);
+  range += "]";
   if (result != LK_OK) {
     impl.refuse(LoadErrorKind::kNegotiationFailed, std::string(LK_PLUGIN_ENTRY_SYMBOL) + " returned " +
                                                        result_name(result) + " (" + std::to_string(result) +
