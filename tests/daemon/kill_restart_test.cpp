@@ -13,13 +13,8 @@
 namespace latchkey::tests {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-// Under ASan+UBSan latchkeyd starts and runs several times slower; the
-// sanitizer build kills fewer sessions (the normal build keeps 50).
-constexpr int kSessions = 30;
-#else
+// Also 50 under ASan+UBSan: a run takes about 30 s either way.
 constexpr int kSessions = 50;
-#endif
 
 enum class KillMoment {
   kBeforeRequest,
