@@ -38,8 +38,8 @@ CommandRun lkctl(const std::string& args) {
 class Lkctl : public DaemonTest {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/lkctl-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    std::string pattern = (fs::temp_directory_path() / "lkctl-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
   void TearDown() override {
