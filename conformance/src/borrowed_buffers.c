@@ -1,18 +1,18 @@
-#define _GNU_SOURCE
 #include "borrowed_buffers.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
 
 #define LK_CERTIFY_SLOTS 64
 
-typedef void (*lk_certify_free_fn)(void *);
-
 static const void *lk_certify_slots[LK_CERTIFY_SLOTS];
 static int lk_certify_registered;
 static uint64_t lk_certify_caught;
-static lk_certify_free_fn lk_certify_real_free;
-static __thread int lk_certify_resolving;
+
+/* Where a free() that is not caught goes: AddressSanitizer's free when the
+ * sanitizer runtime is loaded (it owns every allocation then), otherwise the
+ * C library's. No dlsym(): it frees memory itself, which would recurse. */
+extern void __interceptor_free(void *ptr) __attribute__((weak));
+extern void __libc_free(void *ptr);
 
 int lk_certify_register_borrowed(const void *ptr) {
   int i;
@@ -42,7 +42,6 @@ uint64_t lk_certify_borrowed_frees(void) { return __atomic_load_n(&lk_certify_ca
 /* Interposes the C library's free() for the whole process (the executable's
  * definition comes first in symbol lookup; see conformance/CMakeLists.txt). */
 void free(void *ptr) {
-  lk_certify_free_fn real;
   if (ptr == NULL) return;
   if (__atomic_load_n(&lk_certify_registered, __ATOMIC_ACQUIRE) > 0) {
     int i;
@@ -53,16 +52,9 @@ void free(void *ptr) {
       }
     }
   }
-  real = __atomic_load_n(&lk_certify_real_free, __ATOMIC_ACQUIRE);
-  if (real == NULL) {
-    void *symbol;
-    if (lk_certify_resolving) return; /* a free() from inside dlsym(): leak it rather than recurse */
-    lk_certify_resolving = 1;
-    symbol = dlsym(RTLD_NEXT, "free");
-    lk_certify_resolving = 0;
-    /* ISO C forbids converting an object pointer to a function pointer; copy the bits. */
-    __builtin_memcpy(&real, &symbol, sizeof real);
-    __atomic_store_n(&lk_certify_real_free, real, __ATOMIC_RELEASE);
+  if (__interceptor_free != NULL) {
+    __interceptor_free(ptr);
+    return;
   }
-  real(ptr);
+  __libc_free(ptr);
 }
