@@ -47,16 +47,23 @@ void KillRestartTest::check_after_restart() {
     }
   }
 
-  // F2: the sessions open at the kill, by the log ...
+  // F2: the sessions open at the kill, by the log: a durable allow decision
+  // (its subject is the session) or an "opened" record begins one; a session
+  // end or a withdrawn allow ends it ...
   std::map<std::string, std::string> open;  // session -> door
   std::set<std::string> opened_in_log;
   for (std::size_t i = 0; i < boot; ++i) {
-    if (text(log[i], "type") != "session") continue;
+    const std::string type = text(log[i], "type");
     const std::string session = text(log[i], "subject");
-    if (starts_with(text(log[i], "detail"), "opened")) {
+    const std::string detail = text(log[i], "detail");
+    const bool begins = (type == "decision" && !text(log[i], "consumes_grant").empty()) ||
+                        (type == "session" && starts_with(detail, "opened"));
+    const bool ends = (type == "session" && !starts_with(detail, "opened")) ||
+                      (type == "decision" && starts_with(detail, "allow withdrawn"));
+    if (begins) {
       open[session] = text(log[i], "door");
       opened_in_log.insert(session);
-    } else {
+    } else if (ends) {
       open.erase(session);
     }
   }
@@ -65,7 +72,7 @@ void KillRestartTest::check_after_restart() {
     if (ended_sessions_.count(a.session) || open.count(a.session)) continue;
     if (!opened_in_log.count(a.session)) {
       ADD_FAILURE() << "F2: the client saw unlock allowed for session " << a.session << " (grant " << a.grant.grant_hex
-                    << ", door " << a.grant.door << ") but the log has no 'opened' record for it before restart seq "
+                    << ", door " << a.grant.door << ") but the log has no allow decision or 'opened' record for it before restart seq "
                     << boot_seq << ", so the restart did not close it as compromised nor command a relock";
     }
   }
@@ -120,7 +127,7 @@ void KillRestartTest::check_after_restart() {
     consume(a.grant);
     const bool logged = std::any_of(log.begin(), log.end(), [&](const JsonObject& r) {
       return text(r, "type") == "decision" && text(r, "consumes_grant") == a.grant.grant_hex &&
-             starts_with(text(r, "detail"), "allow") && text(r, "detail").find(a.session) != std::string::npos;
+             starts_with(text(r, "detail"), "allow") && text(r, "subject") == a.session;
     });
     EXPECT_TRUE(logged) << "A3/I6: the allow of session " << a.session << " (grant " << a.grant.grant_hex
                         << ") was acknowledged but has no decision record";

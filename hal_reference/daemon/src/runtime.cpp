@@ -528,13 +528,17 @@ struct Runtime::Impl {
     }
   }
 
-  // F2: sessions the audit log shows opened and never ended.
+  // F2: sessions that may have begun and never ended. A durable allow
+  // decision (subject: the session) counts as begun: the unlock command may
+  // have left before the "opened" record was committed.
   std::map<std::string, std::string> sessions_open_at_stop() {
     std::map<std::string, std::string> open;  // session hex -> door
     for (const audit::AuditRecord& r : log->records(1)) {
-      if (r.entry.type != "session") continue;
-      if (r.entry.detail.rfind("opened", 0) == 0) open[r.entry.subject] = r.entry.door_id;
-      else open.erase(r.entry.subject);
+      const auto& e = r.entry;
+      if (e.type == "decision" && !r.consumes_grant.empty()) open[e.subject] = e.door_id;
+      else if (e.type == "decision" && e.detail.rfind("allow withdrawn", 0) == 0) open.erase(e.subject);
+      else if (e.type == "session" && e.detail.rfind("opened", 0) == 0) open[e.subject] = e.door_id;
+      else if (e.type == "session") open.erase(e.subject);
     }
     std::map<std::string, std::string> by_door;
     for (const auto& [session, door] : open) by_door[door] = session;
@@ -705,7 +709,7 @@ ApiResponse Runtime::health() {
 ApiResponse Runtime::challenge(const std::string& door_id) {
   return impl_->call([this, door_id] {
     Impl& s = *impl_;
-    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'", "G1");
+    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
     const crypto::Bytes c = s.engine->issue_challenge(door_id, s.now());
     JsonWriter j;
     j.field("door", door_id).field("challenge", crypto::to_hex(c)).field("expires_in_ms", s.config.gate.challenge_ttl_ms);
@@ -715,7 +719,7 @@ ApiResponse Runtime::challenge(const std::string& door_id) {
 
 ApiResponse Runtime::unlock(const std::string& door_id, const std::vector<uint8_t>& request) {
   Impl& s = *impl_;
-  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'", "G1");
+  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
   // F3: ask the authorization plugin first (off the loop); the engine re-checks everything.
   gate::AuthzVerdict verdict;
   v1::UnlockRequest parsed;

@@ -270,9 +270,11 @@ struct GateEngine::State {
     }
     s.phase = Phase::kAwaitingCommit;
     s.commit_token = ++next_token;
-    actions.push_back(AppendAudit{"decision", "", door.setup.door_id, s.grant_hex,
-                                  "allow: courier " + s.view.courier_id + ", session " + hex(s.view.session_id) +
-                                      ", cameras " + counters,
+    // The subject is the session: this durable record is what tells a
+    // restarted hub that a session may have begun (F2), whatever follows.
+    actions.push_back(AppendAudit{"decision", "", door.setup.door_id, hex(s.view.session_id),
+                                  "allow: grant " + s.grant_hex + ", courier " + s.view.courier_id + ", cameras " +
+                                      counters,
                                   s.commit_token, s.grant_hex});
     (void)now;
   }
@@ -517,7 +519,8 @@ void GateEngine::on_audit_committed(uint64_t token, bool ok, MonoNs now) {
     // but time passes: the cameras must still be LIVE now (U1).
     for (const std::string& camera_id : s.view.camera_ids) {
       if (!s_->live(camera_id, now)) {
-        s_->audit("decision", "U1", door_id, s.grant_hex, "allow withdrawn: camera " + camera_id + " not LIVE at commit");
+        s_->audit("decision", "U1", door_id, hex(s.view.session_id),
+                  "allow withdrawn: camera " + camera_id + " not LIVE at commit; grant " + s.grant_hex + " stays consumed");
         s_->deny_pending(door, "U1", "camera " + camera_id + " stopped being LIVE before the unlock", now);
         return;
       }
