@@ -568,3 +568,34 @@ TEST(Gate, C6_EventsBeforeStartRaiseNoHealthAlarm) {
     if (const auto* alarm = std::get_if<latchkey::gate::RaiseAlarm>(&a)) c6 += alarm->rule == "C6";
   EXPECT_EQ(c6, 1);
 }
+
+TEST(Gate, F1_DoubtArrivingWhileCamerasAcknowledgeDeniesThePendingRequest) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().ignore_recording = true;  // hold the request in its recording phase
+  const uint64_t id = w.request_with(w.mint());
+  w.run_for(20);
+  ASSERT_FALSE(w.decision(id).has_value());
+  w.engine().on_lock_alarm("front", LK_ALARM_LOCK_JAMMED, w.now());
+  w.camera().ignore_recording = false;
+  EXPECT_EQ(rule_of(w, id), "F1");
+  w.run_for(1'000);
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+TEST(Gate, F1_FailedRelockIsRetriedAndAlarmsOnce) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  unlock(w);
+  w.open_door();
+  w.lock().jam = true;
+  w.close_door();
+  w.run_for(200);
+  const std::size_t locks_after_jam = w.observed().locks.size();
+  const int alarms_after_jam = w.alarms_with("F1");
+  w.lock().jam = false;
+  w.run_for(31'000);  // the retry comes after 30 s
+  EXPECT_GT(w.observed().locks.size(), locks_after_jam);
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+  EXPECT_EQ(w.alarms_with("F1"), alarms_after_jam);
+}

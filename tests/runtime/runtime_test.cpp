@@ -210,3 +210,29 @@ TEST_F(RuntimeTest, BadConfigurationIsRefusedNamingTheKey) {
   EXPECT_THROW(DaemonConfig::parse("[hub]\nid = hub-1\ndata_dir = x\n[door.front]\nlock = nope\ncameras = c\n", dir),
                latchkey::hub::DaemonConfigError);
 }
+
+TEST_F(RuntimeTest, G1_HubRefusesARevokedGrantWhateverThePluginSays) {
+  const auto g = grant();
+  latchkey::v1::SignedGrant sg;
+  sg.ParseFromArray(g.data(), static_cast<int>(g.size()));
+  latchkey::v1::Grant body;
+  body.ParseFromString(sg.grant());
+  const std::string revoked = "[revoked]\ngrants = " + crypto::to_hex(crypto::view(body.grant_id())) + "\n";
+  runtime = std::make_unique<Runtime>(DaemonConfig::parse(config_text() + revoked, dir));
+  loop = std::thread([this] { runtime->run(); });
+  ASSERT_TRUE(wait_live());
+  const ApiResponse r = unlock_with(g);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(parse(r)->getValue<std::string>("rule"), "G1");
+}
+
+TEST_F(RuntimeTest, ACameraServesOneDoor) {
+  const std::string second_door =
+      "[lock.back]\nplugin = lock\nuri = sim://lock/back\n[door.back]\nlock = back\ncameras = porch\n";
+  try {
+    DaemonConfig::parse(config_text() + second_door, dir);
+    FAIL() << "a camera bound to two doors was accepted";
+  } catch (const latchkey::hub::DaemonConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("porch"), std::string::npos) << e.what();
+  }
+}

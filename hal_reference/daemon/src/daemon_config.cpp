@@ -195,6 +195,13 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
       c.authz_config = cfg;
     } else if (kind == "issuer" && !id.empty()) {
       c.issuers[id] = r.key("key");
+    } else if (name == "revoked") {
+      for (const std::string& grant : split_list(r.text("grants"))) {
+        const auto bytes = crypto::from_hex(grant);
+        if (!bytes || bytes->size() != 16)
+          throw DaemonConfigError(r.where("grants") + ": '" + grant + "' is not a grant id of 32 hex digits");
+        c.revoked_grants.insert(crypto::to_hex(*bytes));
+      }
     } else {
       throw DaemonConfigError("unknown section [" + name + "]");
     }
@@ -216,12 +223,19 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
   if (!c.authz_plugin.empty()) check_plugin("[authz]", c.authz_plugin);
   if (c.doors.empty()) throw DaemonConfigError("configuration: at least one [door.<name>] is required");
   std::set<std::string> locks_used;
+  std::map<std::string, std::string> camera_door;
   for (const auto& [n, d] : c.doors) {
     if (!c.locks.count(d.lock)) throw DaemonConfigError("[door." + n + "] lock '" + d.lock + "' has no [lock." + d.lock + "] section");
     if (!locks_used.insert(d.lock).second) throw DaemonConfigError("[door." + n + "] lock '" + d.lock + "' is already used by another door");
     if (d.cameras.empty()) throw DaemonConfigError("[door." + n + "] binds no camera (U1 needs at least one)");
-    for (const auto& cam : d.cameras)
+    for (const auto& cam : d.cameras) {
       if (!c.cameras.count(cam)) throw DaemonConfigError("[door." + n + "] camera '" + cam + "' has no [camera." + cam + "] section");
+      // One door per camera: a camera records one session at a time (U2).
+      auto [it, fresh] = camera_door.emplace(cam, n);
+      if (!fresh)
+        throw DaemonConfigError("[door." + n + "] camera '" + cam + "' is already bound to door '" + it->second +
+                                (it->second == n ? "' (listed twice)" : "'; a camera serves one door"));
+    }
   }
   return c;
 }

@@ -43,7 +43,9 @@ std::string hex(const std::string& s) { return crypto::to_hex(crypto::view(s)); 
 void log_line(const char* level, const std::string& message) {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  struct tm utc {};
+  gmtime_r(&t, &utc);  // plugin threads log too
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
   std::fprintf(stderr, "%s latchkeyd %s: %s\n", stamp, level, message.c_str());
   std::fflush(stderr);
 }
@@ -170,6 +172,9 @@ struct Runtime::Impl {
     for (auto& task : work) {
       try {
         task();
+        // The engine's actions right after each input: a durable decision is
+        // answered (on_audit_committed) before the next input is fed.
+        process_actions();
       } catch (const std::exception& e) {
         log_line("error", std::string("task failed: ") + e.what());
       }
@@ -587,6 +592,7 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   for (const auto& [name, door] : s.config.doors) setup.doors.push_back({name, door.cameras});
   for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key});
   setup.issuer_keys = s.config.issuers;
+  setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
   for (const auto& g : s.log->consumed_grants()) setup.consumed_grants.insert(g.grant_id);
   setup.sessions_open_at_stop = s.sessions_open_at_stop();
   setup.authz_plugin_required = true;

@@ -80,6 +80,8 @@ struct GateEngine::State {
     int lockouts = 0;
     std::map<std::string, MonoNs> challenges;  // G2: challenge -> issued
     bool inconsistency_alarmed = false;   // U8
+    MonoNs relock_retry_at = kNever;      // a relock that failed or timed out is tried again
+    int relock_failures = 0;              // in a row; the first raises the alarm
   };
 
   GateSetup setup;
@@ -195,6 +197,15 @@ struct GateEngine::State {
     audit("command", rule, door.setup.door_id, "", "lock, operation " + std::to_string(door.op.id));
   }
 
+  // A lock that would not lock is asked again later: a door must not stay
+  // unlocked because one command failed (U5, U7). The first failure alarms.
+  static constexpr MonoNs kRelockRetryNs = 30'000'000'000LL;
+  void schedule_relock_retry(Door& door, MonoNs now) {
+    door.relock_wanted = false;
+    door.relock_retry_at = now + kRelockRetryNs;
+    if (door.relock_rule.empty()) door.relock_rule = "F1";
+  }
+
   void try_relock(Door& door, MonoNs now) {
     if (door.relock_wanted && door.op.id == 0 && door.door == LK_DOOR_STATE_CLOSED)
       command_lock(door, door.relock_rule, now);
@@ -255,6 +266,13 @@ struct GateEngine::State {
     const std::string subject = s.grant_hex;
     door.session.reset();
     deny(request_id, &door, door.setup.door_id, rule, message, subject, now);
+  }
+
+  // F1 while a request waits for recording: any doubt about the lock or door
+  // denies it, whatever the cameras say next.
+  void check_pending_door(Door& door, MonoNs now) {
+    if (!door.session || door.session->view.unlocked || door.session->phase != Phase::kAwaitingRecording) return;
+    if (auto doubt = door_doubt(door)) deny_pending(door, "F1", *doubt, now);
   }
 
   // U2: once every required camera acknowledges recording for this session
@@ -338,7 +356,13 @@ void GateEngine::start(MonoNs now) {
     if (it == s_->doors.end()) continue;
     s_->alarm("F2", door_id, "", "hub restarted during session " + session_hex + ": closed as compromised");
     s_->audit("session", "F2", door_id, session_hex, "ended compromised: hub restarted during the session");
-    s_->command_lock(it->second, "F2", now);
+    State::Door& door = it->second;
+    if (door.door == LK_DOOR_STATE_CLOSED) {
+      s_->command_lock(door, "F2", now);
+    } else {
+      door.relock_wanted = true;  // the bolt cannot go into an open door: relock when it closes
+      door.relock_rule = "F2";
+    }
   }
   s_->audit("hub", "", "", s_->setup.hub_id,
             "gate engine started with " + std::to_string(s_->doors.size()) + " door(s), " +
@@ -400,6 +424,7 @@ void GateEngine::on_lock_state(const std::string& door_id, lk_lock_state state, 
       s_->complete(door, now);  // U8: locked after a lock operation (the hub's or the lock's own, U4)
     }
   }
+  s_->check_pending_door(door, now);
   s_->try_relock(door, now);
 }
 
@@ -430,6 +455,7 @@ void GateEngine::on_door_state(const std::string& door_id, lk_door_state state, 
       s_->compromise(door, "F1", std::string("door state became ") + door_state_name(state), now);
     }
   }
+  s_->check_pending_door(door, now);
   s_->try_relock(door, now);
 }
 
@@ -444,6 +470,7 @@ void GateEngine::on_lock_alarm(const std::string& door_id, lk_alarm_code code, M
     door.lock = LK_LOCK_STATE_NOT_FULLY_LOCKED;
     if (door.session && door.session->view.unlocked) s_->compromise(door, "F1", what, now);
   }
+  s_->check_pending_door(door, now);
 }
 
 void GateEngine::on_lock_completion(const std::string& door_id, uint64_t operation_id, lk_result result,
@@ -454,6 +481,12 @@ void GateEngine::on_lock_completion(const std::string& door_id, uint64_t operati
   State::Door& door = it->second;
   if (door.op.id == 0 || door.op.id != operation_id) {
     s_->audit("plugin_fault", "F1", door_id, "", "completion for unknown operation " + std::to_string(operation_id));
+    if (door.lock_faulted && door.op.id == 0) {
+      // A late answer after a timeout: the lock responds again and says where the bolt is.
+      door.lock_faulted = false;
+      door.lock = state;
+      s_->try_relock(door, now);
+    }
     return;
   }
   const State::Operation op = door.op;
@@ -473,12 +506,16 @@ void GateEngine::on_lock_completion(const std::string& door_id, uint64_t operati
     }
   } else {
     if (result != LK_OK || state != LK_LOCK_STATE_LOCKED) {
-      s_->alarm("F1", door_id, "", std::string("relock failed: lock ") + lock_state_name(state));
+      if (++door.relock_failures == 1)
+        s_->alarm("F1", door_id, "", std::string("relock failed: lock ") + lock_state_name(state));
       if (door.session && door.session->view.unlocked) s_->compromise(door, "F1", "relock failed", now);
-      door.relock_wanted = false;  // a person must look at a lock that will not lock
-    } else if (door.session && door.session->view.unlocked && door.door == LK_DOOR_STATE_CLOSED &&
-               door.session->phase == State::Phase::kOpen) {
-      s_->complete(door, now);
+      s_->schedule_relock_retry(door, now);
+    } else {
+      door.relock_failures = 0;
+      door.relock_retry_at = kNever;
+      if (door.session && door.session->view.unlocked && door.door == LK_DOOR_STATE_CLOSED &&
+          door.session->phase == State::Phase::kOpen)
+        s_->complete(door, now);
     }
   }
   s_->try_relock(door, now);
@@ -515,8 +552,14 @@ void GateEngine::on_audit_committed(uint64_t token, bool ok, MonoNs now) {
     }
     s_->reserved.erase(s.grant_hex);
     s_->consumed.insert(s.grant_hex);  // durable now (G3)
-    // Conditions may not change between the commit request and its answer,
-    // but time passes: the cameras must still be LIVE now (U1).
+    // Time passed while cameras acknowledged and the log committed: the lock,
+    // the door (F1) and the cameras (U1) must still be right now.
+    if (auto doubt = s_->door_doubt(door)) {
+      s_->audit("decision", "F1", door_id, hex(s.view.session_id),
+                "allow withdrawn: " + *doubt + "; grant " + s.grant_hex + " stays consumed");
+      s_->deny_pending(door, "F1", *doubt, now);
+      return;
+    }
     for (const std::string& camera_id : s.view.camera_ids) {
       if (!s_->live(camera_id, now)) {
         s_->audit("decision", "U1", door_id, hex(s.view.session_id),
@@ -655,6 +698,14 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
     if (!s_->cameras.count(c)) return deny("U1", "required camera '" + c + "' is not enrolled", grant_hex);
     if (!s_->live(c, now)) return deny("U1", "required camera '" + c + "' is not LIVE", grant_hex);
   }
+  // U2: a camera records one session at a time; another door's session keeps it.
+  for (const auto& [other_id, other] : s_->doors) {
+    if (!other.session || other_id == door_id) continue;
+    for (const std::string& c : required)
+      for (const std::string& busy : other.session->view.camera_ids)
+        if (c == busy)
+          return deny("U2", "camera '" + c + "' is recording a session at door '" + other_id + "'", grant_hex);
+  }
 
   // U2: ask every required camera to record this session before anything moves.
   State::Session s;
@@ -700,6 +751,11 @@ void GateEngine::tick(MonoNs now) {
       s_->alarm("F1", door_id, "", "lock did not complete a command in time: state unknown");
       if (door.session && door.session->view.unlocked)
         s_->compromise(door, "F1", "lock command did not complete", now);
+      if (!op.is_unlock && door.op.id == 0) s_->schedule_relock_retry(door, now);
+    }
+    if (door.relock_retry_at <= now) {
+      door.relock_retry_at = kNever;
+      door.relock_wanted = door.lock != LK_LOCK_STATE_LOCKED;
     }
     if (!door.session) continue;
     State::Session& s = *door.session;
@@ -735,6 +791,7 @@ MonoNs GateEngine::next_deadline() const {
   if (!s_->watch.empty()) next = std::min(next, s_->watch.begin()->first);
   for (const auto& [door_id, door] : s_->doors) {
     if (door.op.id != 0) next = std::min(next, door.op.deadline);
+    next = std::min(next, door.relock_retry_at);
     if (!door.session) continue;
     const State::Session& s = *door.session;
     if (s.phase == State::Phase::kAwaitingRecording) next = std::min(next, s.recording_deadline);
@@ -769,7 +826,6 @@ std::optional<DoorView> GateEngine::door(const std::string& door_id) const {
   v.door_state = d.door;
   v.lock_faulted = d.lock_faulted;
   v.lockout_until = d.lockout_until;
-  v.lockout = d.lockout_until > 0;
   if (d.session) v.session = d.session->view;
   return v;
 }

@@ -59,14 +59,17 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   if (!new_boot && a.capture_time_ns() < last_capture_ns_) return reject("C3", "camera clock ran backwards", counter);
   if (!new_boot && drift_reference_) {
     const auto [camera_ref, hub_ref] = *drift_reference_;
-    const int64_t camera_elapsed = static_cast<int64_t>(a.capture_time_ns() - camera_ref);
-    const int64_t hub_elapsed = now - hub_ref;
-    const int64_t window = std::max<int64_t>(hub_elapsed, ms_to_ns(GateConfig::kDriftWindowMs));
-    if (std::llabs(camera_elapsed - hub_elapsed) * 100 > window * GateConfig::kDriftPercent) {
+    // 128-bit: a camera's capture time is its own claim and may be absurd.
+    const __int128 camera_elapsed = static_cast<__int128>(a.capture_time_ns()) - camera_ref;
+    const __int128 hub_elapsed = now - hub_ref;
+    const __int128 window = std::max<__int128>(hub_elapsed, ms_to_ns(GateConfig::kDriftWindowMs));
+    const __int128 drift = camera_elapsed > hub_elapsed ? camera_elapsed - hub_elapsed : hub_elapsed - camera_elapsed;
+    if (drift * 100 > window * GateConfig::kDriftPercent) {
       drift_reference_ = {a.capture_time_ns(), now};  // judge the next one afresh
       last_capture_ns_ = a.capture_time_ns();
-      return reject("C3", "camera clock drifts " + std::to_string((camera_elapsed - hub_elapsed) / 1'000'000) +
-                              " ms from the hub's over " + std::to_string(hub_elapsed / 1'000'000) + " ms",
+      return reject("C3", "camera clock drifts " + std::to_string(static_cast<int64_t>(drift / 1'000'000)) +
+                              " ms from the hub's over " + std::to_string(static_cast<int64_t>(hub_elapsed / 1'000'000)) +
+                              " ms",
                     counter);
     }
   }

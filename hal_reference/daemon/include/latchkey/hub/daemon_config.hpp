@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,6 +57,7 @@ struct DaemonConfig {
   std::string authz_plugin;
   std::string authz_config;
   std::map<std::string, crypto::PublicKey> issuers;
+  std::set<std::string> revoked_grants;  // hex grant ids ([revoked] grants = ...)
 
   // Parses and cross-checks (doors name existing locks and cameras, devices
   // existing plugins). Relative paths are resolved against base_dir.

@@ -80,8 +80,7 @@ struct DoorView {
   lk_lock_state lock_state = LK_LOCK_STATE_UNKNOWN;
   lk_door_state door_state = LK_DOOR_STATE_UNKNOWN;
   bool lock_faulted = false;
-  bool lockout = false;
-  MonoNs lockout_until = 0;
+  MonoNs lockout_until = 0;             // G4: remote unlock refused until then
   std::optional<SessionView> session;   // pending or open
 };
 
