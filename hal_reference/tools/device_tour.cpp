@@ -5,6 +5,7 @@
 // lock/unlock cycle with door events, the lock relocking by itself at its
 // deadline (U4), and what a frozen camera looks like in the attestation stream.
 // Everything goes through the real ABI: shared libraries, C tables, events.
+#include <latchkey/cpp/names.hpp>
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/host/devices.hpp>
@@ -26,6 +27,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 namespace crypto = latchkey::crypto;
 namespace host = latchkey::host;
+using latchkey::door_state_name;
+using latchkey::lock_state_name;
 
 namespace {
 
@@ -61,25 +64,6 @@ class EventQueue {
   std::deque<std::pair<std::string, host::DeviceEvent>> items_;
 };
 
-const char* lock_state_name(lk_lock_state s) {
-  switch (s) {
-    case LK_LOCK_STATE_LOCKED: return "Locked";
-    case LK_LOCK_STATE_UNLOCKED: return "Unlocked";
-    case LK_LOCK_STATE_NOT_FULLY_LOCKED: return "NotFullyLocked";
-    case LK_LOCK_STATE_UNLATCHED: return "Unlatched";
-    default: return "Unknown";
-  }
-}
-const char* door_state_name(lk_door_state s) {
-  switch (s) {
-    case LK_DOOR_STATE_OPEN: return "Open";
-    case LK_DOOR_STATE_CLOSED: return "Closed";
-    case LK_DOOR_STATE_JAMMED: return "Jammed";
-    case LK_DOOR_STATE_FORCED_OPEN: return "ForcedOpen";
-    case LK_DOOR_STATE_AJAR: return "Ajar";
-    default: return "Unknown";
-  }
-}
 const char* source_name(uint32_t s) {
   switch (s) {
     case LK_SOURCE_MANUAL: return "manual";

@@ -1,5 +1,6 @@
 #include <latchkey/gate/gate_engine.hpp>
 
+#include <latchkey/cpp/names.hpp>
 #include <latchkey/crypto/grants.hpp>
 
 #include <algorithm>
@@ -12,25 +13,6 @@ crypto::ByteView view(const std::string& s) { return {reinterpret_cast<const uin
 std::string hex(const std::string& s) { return crypto::to_hex(view(s)); }
 int64_t to_ms(MonoNs ns) { return ns / 1'000'000; }
 
-const char* lock_state_name(lk_lock_state s) {
-  switch (s) {
-    case LK_LOCK_STATE_LOCKED: return "Locked";
-    case LK_LOCK_STATE_UNLOCKED: return "Unlocked";
-    case LK_LOCK_STATE_NOT_FULLY_LOCKED: return "NotFullyLocked";
-    case LK_LOCK_STATE_UNLATCHED: return "Unlatched";
-    default: return "Unknown";
-  }
-}
-const char* door_state_name(lk_door_state s) {
-  switch (s) {
-    case LK_DOOR_STATE_OPEN: return "Open";
-    case LK_DOOR_STATE_CLOSED: return "Closed";
-    case LK_DOOR_STATE_JAMMED: return "Jammed";
-    case LK_DOOR_STATE_FORCED_OPEN: return "ForcedOpen";
-    case LK_DOOR_STATE_AJAR: return "Ajar";
-    default: return "Unknown";
-  }
-}
 
 }  // namespace
 
