@@ -69,6 +69,7 @@ struct BlockResult {
   int sessions = 0;
   int unlocks = 0;
   int failed_sessions = 0;
+  bool trace = false;
   uint64_t attestations = 0;
   double virtual_seconds = 0;
   std::map<Fault, int> faults;
@@ -118,6 +119,7 @@ void run_session(SimWorld& w, Fault fault, std::vector<latchkey::sim::Grant>& us
                  const std::string& where) {
   auto& rng = w.rng();
   auto fail = [&](const std::string& why) { out.failures.push_back(where + " [" + name(fault) + "]: " + why); };
+  const std::size_t failures_at_start = out.failures.size();
   clear_faults(w);
   if (!w.warm_up(5'000)) return fail("cameras did not become LIVE after clearing faults");
 
@@ -248,6 +250,15 @@ void run_session(SimWorld& w, Fault fault, std::vector<latchkey::sim::Grant>& us
   // I6: every record the audit log acknowledged is there, as appended (the
   // chain itself is verified when the block's log closes).
   if (const std::string problem = w.check_acknowledged_records(); !problem.empty()) fail("I6: " + problem);
+  // Reproducing one block prints the failing session's audit trail.
+  if (out.trace && out.failures.size() > failures_at_start) {
+    for (std::size_t r = audit_before; r < w.audit().size(); ++r) {
+      const auto& rec = w.audit()[r];
+      std::printf("    %9.3f s  %-20s %-3s %s %s\n", static_cast<double>(rec.at) / 1e9, rec.entry.type.c_str(),
+                  rec.entry.rule.c_str(), rec.entry.subject.substr(0, 12).c_str(), rec.entry.detail.c_str());
+    }
+    std::printf("    fault injected at %.3f s\n", static_cast<double>(lost_at) / 1e9);
+  }
   ++out.faults[fault];
   ++out.sessions;
 }
@@ -268,8 +279,9 @@ void remove_audit_files(const std::filesystem::path& db) {
   }
 }
 
-BlockResult run_block(uint64_t seed, uint64_t block, int sessions) {
+BlockResult run_block(uint64_t seed, uint64_t block, int sessions, bool trace) {
   BlockResult result;
+  result.trace = trace;
   SimWorld::Options o;
   o.seed = seed * 1'000'003 + block;
   o.audit_path = audit_path_for(seed, block);
@@ -345,7 +357,7 @@ int main(int argc, char** argv) {
   auto worker = [&] {
     for (long b = next_block++; b < end_block; b = next_block++) {
       const int n = only_block >= 0 ? kBlockSize : static_cast<int>(std::min<long>(kBlockSize, sessions - b * kBlockSize));
-      BlockResult r = run_block(seed, static_cast<uint64_t>(b), n);
+      BlockResult r = run_block(seed, static_cast<uint64_t>(b), n, only_block >= 0);
       std::lock_guard lock(merge);
       total.sessions += r.sessions;
       total.unlocks += r.unlocks;

@@ -388,6 +388,10 @@ void GateEngine::on_lock_state(const std::string& door_id, lk_lock_state state, 
   const lk_lock_state previous = door.lock;
   door.lock = state;
   door.lock_faulted = false;
+  if (state == LK_LOCK_STATE_LOCKED) {  // whoever locked it, nothing is left to retry
+    door.relock_retry_at = kNever;
+    door.relock_failures = 0;
+  }
   if (previous != state)
     s_->audit("event", "", door_id, "", std::string("lock ") + lock_state_name(state));
   if (state == LK_LOCK_STATE_LOCKED && door.door == LK_DOOR_STATE_OPEN) {
@@ -552,6 +556,10 @@ void GateEngine::on_audit_committed(uint64_t token, bool ok, MonoNs now) {
     }
     s.view.unlocked = true;
     s.view.unlock_sent_at = now;
+    // The hub itself opens the door now: an older relock, pending or to be
+    // retried, belongs to the past and must not cut this session short.
+    door.relock_wanted = false;
+    door.relock_retry_at = kNever;
     s.phase = State::Phase::kUnlocking;
     s.session_deadline = now + ms_to_ns(s_->setup.config.session_max_ms);
     s.hub_relock_at = now + ms_to_ns(s_->setup.config.relock_deadline_ms);
