@@ -18,6 +18,11 @@ LentBytes::LentBytes(std::shared_ptr<Plugin> plugin, const lk_event& event)
   }
 }
 
+LentBytes::LentBytes(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+  data_ = owned_.data();
+  size_ = owned_.size();
+}
+
 LentBytes::~LentBytes() { reset(); }
 
 LentBytes::LentBytes(LentBytes&& other) noexcept

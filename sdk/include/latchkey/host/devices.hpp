@@ -12,6 +12,7 @@
 #ifndef LATCHKEY_HOST_DEVICES_HPP
 #define LATCHKEY_HOST_DEVICES_HPP
 
+#include <latchkey/host/device_api.hpp>
 #include <latchkey/host/plugin.hpp>
 
 #include <cstdint>
@@ -30,6 +31,8 @@ class LentBytes {
  public:
   LentBytes() = default;
   LentBytes(std::shared_ptr<Plugin> plugin, const lk_event& event);
+  // Bytes that arrived by other means (from an lk-plugin-host): owned here.
+  explicit LentBytes(std::vector<uint8_t> bytes);
   ~LentBytes();
   LentBytes(LentBytes&& other) noexcept;
   LentBytes& operator=(LentBytes&& other) noexcept;
@@ -50,60 +53,35 @@ class LentBytes {
   std::vector<uint8_t> owned_;  // the copy of borrowed (not lent) bytes
 };
 
-struct DeviceEvent {
-  lk_event_kind kind = 0;
-  uint32_t value = 0;
-  uint32_t detail = 0;
-  uint64_t device_time_ns = 0;
-  std::shared_ptr<LentBytes> data;  // set for events that carry bytes (LK_EVENT_ATTESTATION)
-};
-
-// Called on a plugin thread (or inside a call into the device); must not
-// block, call back into the device or destroy its handle. Exceptions are
-// caught and logged, never passed to the plugin. The same holds for
-// LockCompletionHandler; a completion the plugin fires inside lock()/unlock()
-// is delivered once that call has returned LK_OK.
-using EventHandler = std::function<void(const DeviceEvent&)>;
-using LockCompletionHandler = std::function<void(const lk_lock_completion&)>;
-
-// Counts what a device did against the contract (for tests and certification).
-struct ContractViolations {
-  uint64_t duplicate_completions = 0;   // a completion fired a second time
-  uint64_t unknown_completions = 0;     // a completion for no pending operation
-  uint64_t completions_after_failed_start = 0;
-  uint64_t events_after_close = 0;
-  uint64_t missing_completions = 0;     // still pending when close() returned; the host completed them (LK_ERR_CLOSED)
-};
-
-class LockHandle {
+class LockHandle final : public LockDevice {
  public:
   // Opens device_uri on the plugin's lock interface. Returns the lk_result of
   // open; *out is set on LK_OK. Throws std::logic_error if the plugin has no
   // lock interface.
   static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& uri, EventHandler on_event,
                         std::unique_ptr<LockHandle>* out);
-  ~LockHandle();  // closes the device
+  ~LockHandle() override;  // closes the device
   LockHandle(const LockHandle&) = delete;
   LockHandle& operator=(const LockHandle&) = delete;
 
   // Closes the device now (idempotent); pending completions fire before it
   // returns and later calls return LK_ERR_CLOSED. The handle stays valid so
   // violations() can still be read. Must not be called from a handler.
-  void close();
+  void close() override;
 
-  lk_result describe(lk_lock_description* description);
-  lk_result lock_state(lk_lock_state* state);
-  lk_result door_state(lk_door_state* state);
+  lk_result describe(lk_lock_description* description) override;
+  lk_result lock_state(lk_lock_state* state) override;
+  lk_result door_state(lk_door_state* state) override;
   // Start an operation; done fires once on a plugin thread if LK_OK is returned.
-  lk_result lock(uint64_t operation_id, LockCompletionHandler done);
-  lk_result unlock(const lk_unlock_params& params, LockCompletionHandler done);
+  lk_result lock(uint64_t operation_id, LockCompletionHandler done) override;
+  lk_result unlock(const lk_unlock_params& params, LockCompletionHandler done) override;
   // Test control (LK_ERR_UNSUPPORTED when the plugin offers none).
-  lk_result inject_fault(lk_fault fault, int64_t parameter);
-  lk_result clear_faults();
-  lk_result physical_action(lk_physical_action action);
+  lk_result inject_fault(lk_fault fault, int64_t parameter) override;
+  lk_result clear_faults() override;
+  lk_result physical_action(lk_physical_action action) override;
 
-  std::size_t pending_operations() const;
-  ContractViolations violations() const;
+  std::size_t pending_operations() const override;
+  ContractViolations violations() const override;
   const std::shared_ptr<Plugin>& plugin() const noexcept;
 
   struct State;
@@ -113,28 +91,28 @@ class LockHandle {
   std::shared_ptr<State> state_;
 };
 
-class CameraHandle {
+class CameraHandle final : public CameraDevice {
  public:
   static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& uri, EventHandler on_event,
                         std::unique_ptr<CameraHandle>* out);
-  ~CameraHandle();  // closes the device
+  ~CameraHandle() override;  // closes the device
   CameraHandle(const CameraHandle&) = delete;
   CameraHandle& operator=(const CameraHandle&) = delete;
 
   // As LockHandle::close(). Lent bytes already handed out stay valid.
-  void close();
+  void close() override;
 
-  lk_result describe(lk_camera_description* description);
-  lk_result deliver_nonce(const uint8_t* nonce, std::size_t size);
-  lk_result start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]);
-  lk_result stop_recording();
-  bool supports_snapshot() const noexcept;
+  lk_result describe(lk_camera_description* description) override;
+  lk_result deliver_nonce(const uint8_t* nonce, std::size_t size) override;
+  lk_result start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]) override;
+  lk_result stop_recording() override;
+  bool supports_snapshot() const noexcept override;
   // Sizes the buffer with a NULL query first; LK_ERR_UNSUPPORTED without snapshot.
-  lk_result snapshot(std::vector<uint8_t>* frame, lk_snapshot_info* info);
-  lk_result inject_fault(lk_fault fault, int64_t parameter);
-  lk_result clear_faults();
+  lk_result snapshot(std::vector<uint8_t>* frame, lk_snapshot_info* info) override;
+  lk_result inject_fault(lk_fault fault, int64_t parameter) override;
+  lk_result clear_faults() override;
 
-  ContractViolations violations() const;
+  ContractViolations violations() const override;
   const std::shared_ptr<Plugin>& plugin() const noexcept;
 
   struct State;
@@ -144,19 +122,19 @@ class CameraHandle {
   std::shared_ptr<State> state_;
 };
 
-class AuthzHandle {
+class AuthzHandle final : public AuthzDevice {
  public:
   static lk_result open(std::shared_ptr<Plugin> plugin, const std::string& config, std::unique_ptr<AuthzHandle>* out);
-  ~AuthzHandle();  // closes the provider
+  ~AuthzHandle() override;  // closes the provider
   AuthzHandle(const AuthzHandle&) = delete;
   AuthzHandle& operator=(const AuthzHandle&) = delete;
 
   // Closes the provider now (idempotent); later calls return LK_ERR_CLOSED.
-  void close();
+  void close() override;
 
   // LK_OK fills grant; LK_ERR_DENIED fills refusal; other codes: the check failed.
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
-                   const std::vector<uint8_t>& credential, lk_grant_info* grant, lk_authz_refusal* refusal);
+                   const std::vector<uint8_t>& credential, lk_grant_info* grant, lk_authz_refusal* refusal) override;
   const std::shared_ptr<Plugin>& plugin() const noexcept;
 
   struct State;

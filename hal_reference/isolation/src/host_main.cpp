@@ -1,0 +1,418 @@
+// lk-plugin-host: loads one plugin and serves its devices to latchkeyd over
+// the socket it inherits as descriptor 3 (docs/isolation.md).
+//
+// Before any plugin code runs it drops what it should not have: every other
+// descriptor above 2 is closed, new privileges are refused, core dumps are
+// off, address space and open files are limited, and it dies with its parent.
+// Plugin calls run on this process's one libuv loop, one at a time (the ABI's
+// thread rule holds trivially); plugin threads post events and completions to
+// the loop, which writes them to the hub.
+#include <latchkey/host/devices.hpp>
+#include <latchkey/host/plugin.hpp>
+
+#include "channel.hpp"
+#include "latchkey/plugin_host.pb.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace {
+
+using namespace latchkey;
+namespace v1 = latchkey::v1;
+
+constexpr int kSocketFd = 3;
+
+struct Options {
+  std::string plugin;
+  uint64_t address_space = 0;
+  uint64_t open_files = 64;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "lk-plugin-host: %s\n"
+               "usage: lk-plugin-host --plugin FILE [--address-space BYTES] [--open-files N]\n"
+               "Serves one Latchkey plugin to latchkeyd over the socket on descriptor 3;\n"
+               "latchkeyd starts it (docs/isolation.md).\n",
+               why);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+      return argv[++i];
+    };
+    auto number = [&](const std::string& text) -> uint64_t {
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0') usage((arg + " expects a number, got '" + text + "'").c_str());
+      return n;
+    };
+    if (arg == "--plugin") o.plugin = value();
+    else if (arg == "--address-space") o.address_space = number(value());
+    else if (arg == "--open-files") o.open_files = number(value());
+    else usage(("unknown argument '" + arg + "'").c_str());
+  }
+  if (o.plugin.empty()) usage("--plugin is required");
+  return o;
+}
+
+void drop_privileges(const Options& o) {
+  // Die with the hub; if it is already gone, leave now.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) std::exit(1);
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  // Descriptors the hub may have leaked: only 0-2 and the socket stay.
+  if (::close_range(kSocketFd + 1, ~0U, 0) != 0) {
+    for (int fd = kSocketFd + 1; fd < 65536; ++fd) ::close(fd);
+  }
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  if (o.open_files != 0) {
+    const rlimit files{o.open_files, o.open_files};
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (o.address_space != 0) {
+    const rlimit as{o.address_space, o.address_space};
+    ::setrlimit(RLIMIT_AS, &as);
+  }
+}
+
+// Writes one frame with blocking I/O: only before the loop runs.
+void write_blocking(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  isolation::append_frame(message.SerializeAsString(), &bytes);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(kSocketFd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+struct Device {
+  v1::DeviceKind kind = v1::DEVICE_KIND_UNSPECIFIED;
+  std::unique_ptr<host::LockHandle> lock;
+  std::unique_ptr<host::CameraHandle> camera;
+  std::unique_ptr<host::AuthzHandle> authz;
+};
+
+template <typename T>
+std::string record_bytes(const T& record) {
+  return std::string(reinterpret_cast<const char*>(&record), sizeof record);
+}
+
+class Host {
+ public:
+  Host(uv_loop_t* loop, std::shared_ptr<host::Plugin> plugin) : loop_(loop), plugin_(std::move(plugin)) {
+    uv_async_init(loop_, &wake_, [](uv_async_t* a) { static_cast<Host*>(a->data)->drain(); });
+    wake_.data = this;
+    channel_ = std::make_unique<isolation::Channel>(
+        loop_, kSocketFd, [this](const std::string& bytes) { on_message(bytes); },
+        [this](const std::string& why) { stop(why); });
+  }
+
+  void send_ready() {
+    v1::HostToHub m;
+    v1::Ready* r = m.mutable_ready();
+    const host::PluginIdentity& id = plugin_->identity();
+    r->set_abi_version(id.abi_version);
+    r->set_vendor(id.vendor);
+    r->set_driver_id(id.driver_id);
+    r->set_driver_version(id.driver_version);
+    r->set_description(id.description);
+    r->set_offers_lock(plugin_->lock_interface() != nullptr);
+    r->set_offers_camera(plugin_->camera_interface() != nullptr);
+    r->set_offers_authz(plugin_->authz_interface() != nullptr);
+    r->set_offers_test_control(plugin_->test_control_interface() != nullptr);
+    r->set_pid(static_cast<uint32_t>(::getpid()));
+    channel_->send(m);
+  }
+
+  // From any thread (plugin threads log and fire events).
+  void post(v1::HostToHub message) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      outbox_.push_back(std::move(message));
+    }
+    uv_async_send(&wake_);
+  }
+
+ private:
+  void drain() {
+    std::deque<v1::HostToHub> work;
+    {
+      std::lock_guard lock(mutex_);
+      work.swap(outbox_);
+    }
+    for (const auto& m : work) channel_->send(m);
+  }
+
+  void stop(const std::string& why) {
+    if (why != "the peer closed the connection") std::fprintf(stderr, "lk-plugin-host: %s\n", why.c_str());
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    devices_.clear();  // closes every device: their threads stop before the loop does
+    channel_->close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+  }
+
+  void fail(const std::string& why) {
+    std::fprintf(stderr, "lk-plugin-host: protocol violation by the hub: %s\n", why.c_str());
+    std::_Exit(4);
+  }
+
+  void on_message(const std::string& bytes) {
+    v1::HubToHost in;
+    if (!in.ParseFromString(bytes)) return fail("a message that does not parse");
+    v1::HostToHub out;
+    v1::Reply* reply = out.mutable_reply();
+    reply->set_call_id(in.call_id());
+    reply->set_result(LK_OK);
+    switch (in.call_case()) {
+      case v1::HubToHost::kPing: reply->set_sequence(in.ping().sequence()); break;
+      case v1::HubToHost::kOpen: open(in.open(), reply); break;
+      case v1::HubToHost::kClose: {
+        auto it = devices_.find(in.close().device_id());
+        if (it == devices_.end()) reply->set_result(LK_ERR_NOT_FOUND);
+        else devices_.erase(it);
+        break;
+      }
+      case v1::HubToHost::kDevice: call(in.device(), reply); break;
+      default: return fail("a call of no known kind");
+    }
+    channel_->send(out);
+    // Events the call produced follow its reply.
+    drain();
+  }
+
+  host::EventHandler event_handler(uint32_t id) {
+    return [this, id](const host::DeviceEvent& e) {
+      v1::HostToHub m;
+      v1::Event* ev = m.mutable_event();
+      ev->set_device_id(id);
+      ev->set_kind(e.kind);
+      ev->set_value(e.value);
+      ev->set_detail(e.detail);
+      ev->set_device_time_ns(e.device_time_ns);
+      if (e.data) ev->set_data(e.data->data(), e.data->size());
+      post(std::move(m));
+    };
+  }
+
+  void state_event(uint32_t id, lk_event_kind kind, uint32_t value) {
+    v1::HostToHub m;
+    v1::Event* ev = m.mutable_event();
+    ev->set_device_id(id);
+    ev->set_kind(kind);
+    ev->set_value(value);
+    post(std::move(m));
+  }
+
+  void open(const v1::OpenDevice& o, v1::Reply* reply) {
+    if (devices_.count(o.device_id())) return fail("device id " + std::to_string(o.device_id()) + " opened twice");
+    Device d;
+    d.kind = o.kind();
+    lk_result r = LK_ERR_UNSUPPORTED;
+    if (o.kind() == v1::DEVICE_KIND_LOCK && plugin_->lock_interface()) {
+      r = host::LockHandle::open(plugin_, o.uri(), event_handler(o.device_id()), &d.lock);
+      if (r == LK_OK) {
+        lk_lock_description desc{};
+        desc.struct_size = sizeof desc;
+        if (d.lock->describe(&desc) == LK_OK) reply->set_record(record_bytes(desc));
+        // The device's state as it is now: the hub learns it again after a restart.
+        lk_lock_state ls = LK_LOCK_STATE_UNKNOWN;
+        lk_door_state ds = LK_DOOR_STATE_UNKNOWN;
+        if (d.lock->lock_state(&ls) != LK_OK) ls = LK_LOCK_STATE_UNKNOWN;
+        if (d.lock->door_state(&ds) != LK_OK) ds = LK_DOOR_STATE_UNKNOWN;
+        state_event(o.device_id(), LK_EVENT_LOCK_STATE, ls);
+        state_event(o.device_id(), LK_EVENT_DOOR_STATE, ds);
+      }
+    } else if (o.kind() == v1::DEVICE_KIND_CAMERA && plugin_->camera_interface()) {
+      r = host::CameraHandle::open(plugin_, o.uri(), event_handler(o.device_id()), &d.camera);
+      if (r == LK_OK) {
+        lk_camera_description desc{};
+        desc.struct_size = sizeof desc;
+        if (d.camera->describe(&desc) == LK_OK) reply->set_record(record_bytes(desc));
+      }
+    } else if (o.kind() == v1::DEVICE_KIND_AUTHZ && plugin_->authz_interface()) {
+      r = host::AuthzHandle::open(plugin_, o.uri(), &d.authz);
+    }
+    reply->set_result(r);
+    if (r == LK_OK) devices_.emplace(o.device_id(), std::move(d));
+  }
+
+  void completion(uint32_t id, const lk_lock_completion& c) {
+    v1::HostToHub m;
+    v1::Completion* done = m.mutable_completion();
+    done->set_device_id(id);
+    done->set_operation_id(c.operation_id);
+    done->set_result(c.result);
+    done->set_lock_state(c.lock_state);
+    post(std::move(m));
+  }
+
+  static void put_violations(const host::ContractViolations& v, v1::Reply* reply) {
+    for (uint64_t n : {v.duplicate_completions, v.unknown_completions, v.completions_after_failed_start,
+                       v.events_after_close, v.missing_completions})
+      reply->add_violations(n);
+  }
+
+  void call(const v1::DeviceCall& c, v1::Reply* reply) {
+    auto it = devices_.find(c.device_id());
+    if (it == devices_.end()) {
+      reply->set_result(LK_ERR_NOT_FOUND);
+      return;
+    }
+    Device& d = it->second;
+    const uint32_t id = c.device_id();
+    lk_result r = LK_ERR_UNSUPPORTED;
+    using M = v1::DeviceCall;
+    if (d.lock) {
+      host::LockHandle& lock = *d.lock;
+      switch (c.method()) {
+        case M::LOCK_STATE: {
+          lk_lock_state s = LK_LOCK_STATE_UNKNOWN;
+          r = lock.lock_state(&s);
+          reply->set_value(s);
+          break;
+        }
+        case M::DOOR_STATE: {
+          lk_door_state s = LK_DOOR_STATE_UNKNOWN;
+          r = lock.door_state(&s);
+          reply->set_value(s);
+          break;
+        }
+        case M::LOCK:
+          r = lock.lock(c.operation_id(), [this, id](const lk_lock_completion& done) { completion(id, done); });
+          break;
+        case M::UNLOCK: {
+          lk_unlock_params p{};
+          p.struct_size = sizeof p;
+          p.operation_id = c.operation_id();
+          p.relock_deadline_ms = c.relock_deadline_ms();
+          r = lock.unlock(p, [this, id](const lk_lock_completion& done) { completion(id, done); });
+          break;
+        }
+        case M::INJECT_FAULT: r = lock.inject_fault(c.code(), c.parameter()); break;
+        case M::CLEAR_FAULTS: r = lock.clear_faults(); break;
+        case M::PHYSICAL_ACTION: r = lock.physical_action(c.code()); break;
+        case M::VIOLATIONS: r = LK_OK; put_violations(lock.violations(), reply); break;
+        case M::PENDING_OPERATIONS: r = LK_OK; reply->set_value(static_cast<uint32_t>(lock.pending_operations())); break;
+        default: break;
+      }
+    } else if (d.camera) {
+      host::CameraHandle& cam = *d.camera;
+      switch (c.method()) {
+        case M::DELIVER_NONCE:
+          r = cam.deliver_nonce(reinterpret_cast<const uint8_t*>(c.data().data()), c.data().size());
+          break;
+        case M::START_RECORDING: {
+          if (c.data().size() != LK_SESSION_ID_SIZE) {
+            r = LK_ERR_INVALID_ARGUMENT;
+            break;
+          }
+          uint8_t sid[LK_SESSION_ID_SIZE];
+          std::memcpy(sid, c.data().data(), sizeof sid);
+          r = cam.start_recording(sid);
+          break;
+        }
+        case M::STOP_RECORDING: r = cam.stop_recording(); break;
+        case M::SNAPSHOT: {
+          std::vector<uint8_t> frame;
+          lk_snapshot_info info{};
+          info.struct_size = sizeof info;
+          r = cam.snapshot(&frame, &info);
+          if (r == LK_OK) {
+            reply->set_data(frame.data(), frame.size());
+            reply->set_record(record_bytes(info));
+          }
+          break;
+        }
+        case M::INJECT_FAULT: r = cam.inject_fault(c.code(), c.parameter()); break;
+        case M::CLEAR_FAULTS: r = cam.clear_faults(); break;
+        case M::VIOLATIONS: r = LK_OK; put_violations(cam.violations(), reply); break;
+        default: break;
+      }
+    } else if (d.authz && c.method() == M::VERIFY) {
+      lk_grant_info grant{};
+      grant.struct_size = sizeof grant;
+      lk_authz_refusal refusal{};
+      refusal.struct_size = sizeof refusal;
+      const std::vector<uint8_t> credential(c.data().begin(), c.data().end());
+      r = d.authz->verify(c.hub_id(), c.door_id(), c.now_unix_ms(), credential, &grant, &refusal);
+      if (r == LK_OK) reply->set_record(record_bytes(grant));
+      else if (r == LK_ERR_DENIED) reply->set_record(record_bytes(refusal));
+    }
+    reply->set_result(r);
+  }
+
+  uv_loop_t* loop_;
+  std::shared_ptr<host::Plugin> plugin_;
+  std::unique_ptr<isolation::Channel> channel_;
+  uv_async_t wake_{};
+  std::mutex mutex_;
+  bool stopped_ = false;
+  std::deque<v1::HostToHub> outbox_;
+  std::map<uint32_t, Device> devices_;
+};
+
+Host* g_host = nullptr;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  drop_privileges(options);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::shared_ptr<host::Plugin> plugin;
+  try {
+    host::LoadOptions load;
+    load.log = [](lk_log_level level, const std::string&, const std::string& message) {
+      v1::HostToHub m;
+      m.mutable_log()->set_level(level);
+      m.mutable_log()->set_message(message);
+      if (g_host != nullptr) g_host->post(std::move(m));
+      else std::fprintf(stderr, "lk-plugin-host: plugin log: %s\n", message.c_str());
+    };
+    plugin = host::Plugin::load(options.plugin, load);
+  } catch (const std::exception& e) {
+    v1::HostToHub m;
+    m.mutable_ready()->set_load_error(e.what());
+    m.mutable_ready()->set_pid(static_cast<uint32_t>(::getpid()));
+    write_blocking(m);
+    return 3;
+  }
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    Host host(&loop, plugin);
+    g_host = &host;
+    host.send_ready();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    g_host = nullptr;
+  }
+  uv_loop_close(&loop);
+  return 0;
+}

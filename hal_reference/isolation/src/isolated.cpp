@@ -1,0 +1,289 @@
+// The isolated runner and its device proxies: the device interface of
+// latchkey/host/device_api.hpp carried over the plugin-host protocol.
+#include <latchkey/host/devices.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
+
+#include "supervisor.hpp"
+
+#include <cstring>
+
+namespace latchkey::isolation {
+namespace {
+
+using Method = v1::DeviceCall::Method;
+
+v1::DeviceCall make_call(Method method) {
+  v1::DeviceCall c;
+  c.set_method(method);
+  return c;
+}
+
+// Copies a C record the host sent into *out when it has exactly the size this
+// build knows (both ends come from the same headers); terminates its strings.
+template <typename T>
+bool read_record(const std::string& bytes, T* out) {
+  if (bytes.size() != sizeof(T)) return false;
+  const uint32_t caller_size = out->struct_size;
+  std::memcpy(out, bytes.data(), sizeof(T));
+  out->struct_size = caller_size;
+  return true;
+}
+
+void terminate(char* text, std::size_t size) { text[size - 1] = '\0'; }
+
+host::ContractViolations to_violations(const v1::Reply& reply) {
+  host::ContractViolations v;
+  const auto& n = reply.violations();
+  if (n.size() >= 5) {
+    v.duplicate_completions = n[0];
+    v.unknown_completions = n[1];
+    v.completions_after_failed_start = n[2];
+    v.events_after_close = n[3];
+    v.missing_completions = n[4];
+  }
+  return v;
+}
+
+class Proxy {
+ public:
+  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id, std::string record)
+      : supervisor_(std::move(supervisor)), id_(id), record_(std::move(record)) {}
+  ~Proxy() { close(); }
+
+  void close() {
+    if (closed_.exchange(true)) return;
+    supervisor_->close_device(id_);
+  }
+
+  lk_result call(Method method, v1::Reply* reply = nullptr, v1::DeviceCall c = {}) {
+    if (closed_) return LK_ERR_CLOSED;
+    c.set_method(method);
+    return supervisor_->call(id_, std::move(c), reply);
+  }
+  lk_result send(Method method, const char* what, v1::DeviceCall c = {}) {
+    if (closed_) return LK_ERR_CLOSED;
+    c.set_method(method);
+    return supervisor_->send(id_, std::move(c), what);
+  }
+  lk_result operation(v1::DeviceCall c, host::LockCompletionHandler done) {
+    if (closed_) return LK_ERR_CLOSED;
+    return supervisor_->start_operation(id_, std::move(c), std::move(done));
+  }
+  lk_result test_control(Method method, uint32_t code, int64_t parameter) {
+    if (!supervisor_->ready().offers_test_control()) return LK_ERR_UNSUPPORTED;
+    v1::DeviceCall c;
+    c.set_code(code);
+    c.set_parameter(parameter);
+    return call(method, nullptr, std::move(c));
+  }
+  host::ContractViolations violations() {
+    v1::Reply reply;
+    // Counted by the handle inside the host; a host that cannot answer has none to tell.
+    if (call(v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
+    return to_violations(reply);
+  }
+  const std::string& record() const noexcept { return record_; }
+
+ private:
+  std::shared_ptr<Supervisor> supervisor_;
+  uint32_t id_;
+  std::string record_;  // the description sent when the device was first opened
+  std::atomic<bool> closed_{false};
+};
+
+class IsolatedLock final : public host::LockDevice {
+ public:
+  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id, std::string record) : p_(std::move(s), id, std::move(record)) {}
+
+  void close() override { p_.close(); }
+  lk_result describe(lk_lock_description* d) override {
+    if (d == nullptr) return LK_ERR_INVALID_ARGUMENT;
+    return read_record(p_.record(), d) ? LK_OK : LK_ERR_UNSUPPORTED;
+  }
+  lk_result lock_state(lk_lock_state* state) override {
+    v1::Reply reply;
+    const lk_result r = p_.call(v1::DeviceCall::LOCK_STATE, &reply);
+    *state = r == LK_OK ? reply.value() : LK_LOCK_STATE_UNKNOWN;
+    return r;
+  }
+  lk_result door_state(lk_door_state* state) override {
+    v1::Reply reply;
+    const lk_result r = p_.call(v1::DeviceCall::DOOR_STATE, &reply);
+    *state = r == LK_OK ? reply.value() : LK_DOOR_STATE_UNKNOWN;
+    return r;
+  }
+  lk_result lock(uint64_t operation_id, host::LockCompletionHandler done) override {
+    v1::DeviceCall c = make_call(v1::DeviceCall::LOCK);
+    c.set_operation_id(operation_id);
+    return p_.operation(std::move(c), std::move(done));
+  }
+  lk_result unlock(const lk_unlock_params& params, host::LockCompletionHandler done) override {
+    v1::DeviceCall c = make_call(v1::DeviceCall::UNLOCK);
+    c.set_operation_id(params.operation_id);
+    c.set_relock_deadline_ms(params.relock_deadline_ms);
+    return p_.operation(std::move(c), std::move(done));
+  }
+  lk_result inject_fault(lk_fault fault, int64_t parameter) override {
+    return p_.test_control(v1::DeviceCall::INJECT_FAULT, fault, parameter);
+  }
+  lk_result clear_faults() override { return p_.test_control(v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
+  lk_result physical_action(lk_physical_action action) override {
+    return p_.test_control(v1::DeviceCall::PHYSICAL_ACTION, action, 0);
+  }
+  std::size_t pending_operations() const override {
+    v1::Reply reply;
+    return const_cast<Proxy&>(p_).call(v1::DeviceCall::PENDING_OPERATIONS, &reply) == LK_OK ? reply.value() : 0;
+  }
+  host::ContractViolations violations() const override { return const_cast<Proxy&>(p_).violations(); }
+
+ private:
+  Proxy p_;
+};
+
+class IsolatedCamera final : public host::CameraDevice {
+ public:
+  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id, std::string record)
+      : p_(std::move(s), id, std::move(record)) {
+    lk_camera_description d{};
+    d.struct_size = sizeof d;
+    snapshot_ = read_record(p_.record(), &d) && (d.flags & LK_CAMERA_CAP_SNAPSHOT) != 0;
+  }
+
+  void close() override { p_.close(); }
+  lk_result describe(lk_camera_description* d) override {
+    if (d == nullptr) return LK_ERR_INVALID_ARGUMENT;
+    if (!read_record(p_.record(), d)) return LK_ERR_UNSUPPORTED;
+    terminate(d->camera_id, sizeof d->camera_id);
+    return LK_OK;
+  }
+  lk_result deliver_nonce(const uint8_t* nonce, std::size_t size) override {
+    v1::DeviceCall c;
+    c.set_data(nonce, size);
+    return p_.send(v1::DeviceCall::DELIVER_NONCE, "deliver_nonce", std::move(c));
+  }
+  lk_result start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]) override {
+    v1::DeviceCall c;
+    c.set_data(session_id, LK_SESSION_ID_SIZE);
+    return p_.send(v1::DeviceCall::START_RECORDING, "start_recording", std::move(c));
+  }
+  lk_result stop_recording() override { return p_.send(v1::DeviceCall::STOP_RECORDING, "stop_recording"); }
+  bool supports_snapshot() const noexcept override { return snapshot_; }
+  lk_result snapshot(std::vector<uint8_t>* frame, lk_snapshot_info* info) override {
+    if (!snapshot_) return LK_ERR_UNSUPPORTED;
+    if (frame == nullptr || info == nullptr) return LK_ERR_INVALID_ARGUMENT;
+    v1::Reply reply;
+    const lk_result r = p_.call(v1::DeviceCall::SNAPSHOT, &reply);
+    if (r != LK_OK) return r;
+    if (!read_record(reply.record(), info)) return LK_ERR_INTERNAL;
+    frame->assign(reply.data().begin(), reply.data().end());
+    return LK_OK;
+  }
+  lk_result inject_fault(lk_fault fault, int64_t parameter) override {
+    return p_.test_control(v1::DeviceCall::INJECT_FAULT, fault, parameter);
+  }
+  lk_result clear_faults() override { return p_.test_control(v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
+  host::ContractViolations violations() const override { return const_cast<Proxy&>(p_).violations(); }
+
+ private:
+  Proxy p_;
+  bool snapshot_ = false;
+};
+
+class IsolatedAuthz final : public host::AuthzDevice {
+ public:
+  IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id, {}) {}
+
+  void close() override { p_.close(); }
+  lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
+                   const std::vector<uint8_t>& credential, lk_grant_info* grant, lk_authz_refusal* refusal) override {
+    if (grant == nullptr || refusal == nullptr) return LK_ERR_INVALID_ARGUMENT;
+    v1::DeviceCall c;
+    c.set_hub_id(hub_id);
+    c.set_door_id(door_id);
+    c.set_now_unix_ms(now_unix_ms);
+    c.set_data(credential.data(), credential.size());
+    v1::Reply reply;
+    const lk_result r = p_.call(v1::DeviceCall::VERIFY, &reply, std::move(c));
+    if (r == LK_OK) {
+      if (!read_record(reply.record(), grant)) return LK_ERR_INTERNAL;
+      terminate(grant->issuer_key_id, sizeof grant->issuer_key_id);
+      terminate(grant->hub_id, sizeof grant->hub_id);
+      terminate(grant->door_id, sizeof grant->door_id);
+      terminate(grant->courier_id, sizeof grant->courier_id);
+      for (auto& id : grant->required_camera_ids) terminate(id, sizeof id);
+    } else if (r == LK_ERR_DENIED) {
+      if (!read_record(reply.record(), refusal)) return LK_ERR_INTERNAL;
+      terminate(refusal->message, sizeof refusal->message);
+    }
+    return r;
+  }
+
+ private:
+  Proxy p_;
+};
+
+class IsolatedRunner final : public PluginRunner {
+ public:
+  explicit IsolatedRunner(std::shared_ptr<Supervisor> s) : s_(std::move(s)) {}
+  ~IsolatedRunner() override { s_->stop(); }
+
+  const host::PluginIdentity& identity() const override { return s_->identity(); }
+  bool offers_lock() const override { return s_->ready().offers_lock(); }
+  bool offers_camera() const override { return s_->ready().offers_camera(); }
+  bool offers_authz() const override { return s_->ready().offers_authz(); }
+  bool offers_test_control() const override { return s_->ready().offers_test_control(); }
+
+  lk_result open_lock(const std::string& uri, host::DeviceHooks hooks,
+                      std::unique_ptr<host::LockDevice>* out) override {
+    if (!offers_lock()) throw std::logic_error("latchkey: the plugin offers no lock interface");
+    uint32_t id = 0;
+    std::string record;
+    const lk_result r = s_->open_device(v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
+    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, std::move(record));
+    return r;
+  }
+  lk_result open_camera(const std::string& uri, host::DeviceHooks hooks,
+                        std::unique_ptr<host::CameraDevice>* out) override {
+    if (!offers_camera()) throw std::logic_error("latchkey: the plugin offers no camera interface");
+    uint32_t id = 0;
+    std::string record;
+    const lk_result r = s_->open_device(v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
+    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, std::move(record));
+    return r;
+  }
+  lk_result open_authz(const std::string& config, std::unique_ptr<host::AuthzDevice>* out) override {
+    if (!offers_authz()) throw std::logic_error("latchkey: the plugin offers no authorization interface");
+    uint32_t id = 0;
+    std::string record;
+    const lk_result r = s_->open_device(v1::DEVICE_KIND_AUTHZ, config, {}, &id, &record);
+    if (r == LK_OK) *out = std::make_unique<IsolatedAuthz>(s_, id);
+    return r;
+  }
+  PluginStatus status() const override { return s_->status(); }
+
+ private:
+  std::shared_ptr<Supervisor> s_;
+};
+
+}  // namespace
+
+std::filesystem::path default_host_program() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto sibling = self.parent_path() / "lk-plugin-host";
+    if (std::filesystem::exists(sibling, ec)) return sibling;
+  }
+  // Programs of the build tree (tests, tools) use the host built with them.
+  if (std::filesystem::exists(LATCHKEY_BUILD_HOST_PROGRAM, ec)) return LATCHKEY_BUILD_HOST_PROGRAM;
+  return std::filesystem::path(LATCHKEY_INSTALLED_HOST_PROGRAM);
+}
+
+std::unique_ptr<PluginRunner> run_isolated(const std::string& name, const std::filesystem::path& file,
+                                           SupervisionConfig config, NoticeHandler notices, host::LogHandler log) {
+  auto supervisor = std::make_shared<Supervisor>(name, file, std::move(config), std::move(notices), std::move(log));
+  supervisor->start();
+  return std::make_unique<IsolatedRunner>(std::move(supervisor));
+}
+
+}  // namespace latchkey::isolation

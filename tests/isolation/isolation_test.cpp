@@ -1,0 +1,230 @@
+// The isolated runner against real lk-plugin-host processes: the same device
+// interface as in-process, supervision of crashes, hangs and garbage,
+// restart with backoff, quarantine, and the host's least privilege.
+#include <latchkey/host/devices.hpp>
+#include <latchkey/isolation/frame.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
+
+#include "fault_plugins/process_faults.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace latchkey;
+using namespace std::chrono_literals;
+using isolation::PluginNotice;
+using isolation::PluginState;
+
+namespace {
+
+const std::string kSeed(64, '5');
+
+struct Notices {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<PluginNotice> seen;
+
+  isolation::NoticeHandler handler() {
+    return [this](const PluginNotice& n) {
+      std::lock_guard lock(mutex);
+      seen.push_back(n);
+      cv.notify_all();
+    };
+  }
+  // Waits for the n-th notice of a kind (1-based).
+  std::optional<PluginNotice> wait(PluginNotice::Kind kind, std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    std::optional<PluginNotice> found;
+    cv.wait_for(lock, timeout, [&] {
+      std::size_t count = 0;
+      for (const auto& s : seen)
+        if (s.kind == kind && ++count == n) found = s;
+      return found.has_value();
+    });
+    return found;
+  }
+};
+
+class IsolationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("latchkey-isolation-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    config.host_program = isolation::default_host_program();
+    config.work_dir = dir / "host";
+    config.call_deadline_ms = 500;
+    config.heartbeat_interval_ms = 100;
+    config.restart_backoff_ms = 50;
+    config.quarantine_failures = 100;
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  std::unique_ptr<isolation::PluginRunner> run(const fs::path& file) {
+    return isolation::run_isolated("p", file, config, notices.handler());
+  }
+
+  fs::path dir;
+  isolation::SupervisionConfig config;
+  Notices notices;
+};
+
+const fs::path kPlugins = LATCHKEY_PLUGIN_DIR;
+const fs::path kFaultPlugins = LATCHKEY_FAULT_PLUGIN_DIR;
+
+}  // namespace
+
+TEST(Frame, CutsMessagesAndRefusesOversizedHeaders) {
+  std::string stream;
+  isolation::append_frame("hello", &stream);
+  isolation::append_frame("", &stream);
+  isolation::append_frame(std::string(70000, 'x'), &stream);
+  isolation::FrameReader reader;
+  for (char c : stream) reader.feed(&c, 1);  // byte by byte: every split point
+  EXPECT_EQ(reader.next(), "hello");
+  EXPECT_EQ(reader.next(), "");
+  EXPECT_EQ(reader.next()->size(), 70000u);
+  EXPECT_FALSE(reader.next().has_value());
+  const char oversized[] = {0x40, 0, 0, 0};
+  reader.feed(oversized, 4);
+  EXPECT_FALSE(reader.next().has_value());
+  EXPECT_TRUE(reader.failed());
+  EXPECT_NE(reader.error().find("over the limit"), std::string::npos);
+}
+
+TEST_F(IsolationTest, LockRoundTripMatchesTheInProcessInterface) {
+  auto runner = run(kPlugins / "lk_sim_lock.so");
+  EXPECT_EQ(runner->identity().driver_id, "org.latchkey.sim-lock");
+  EXPECT_TRUE(runner->offers_lock());
+  EXPECT_FALSE(runner->offers_camera());
+  EXPECT_EQ(runner->status().state, PluginState::kRunning);
+  EXPECT_GT(runner->status().pid, 0);
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<host::DeviceEvent> events;
+  std::optional<lk_lock_completion> done;
+  host::DeviceHooks hooks;
+  hooks.on_event = [&](const host::DeviceEvent& e) {
+    std::lock_guard lock(m);
+    events.push_back(e);
+    cv.notify_all();
+  };
+  std::unique_ptr<host::LockDevice> lock;
+  ASSERT_EQ(runner->open_lock("sim://lock/front?actuation_ms=20", hooks, &lock), LK_OK);
+  lk_lock_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(lock->describe(&d), LK_OK);
+  EXPECT_GT(d.max_actuation_ms, 0u);
+  lk_lock_state ls = LK_LOCK_STATE_UNKNOWN;
+  ASSERT_EQ(lock->lock_state(&ls), LK_OK);
+  EXPECT_EQ(ls, LK_LOCK_STATE_LOCKED);
+
+  lk_unlock_params p{};
+  p.struct_size = sizeof p;
+  p.operation_id = 7;
+  p.relock_deadline_ms = 30'000;
+  ASSERT_EQ(lock->unlock(p, [&](const lk_lock_completion& c) {
+    std::lock_guard l(m);
+    done = c;
+    cv.notify_all();
+  }), LK_OK);
+  {
+    std::unique_lock l(m);
+    ASSERT_TRUE(cv.wait_for(l, 2s, [&] { return done.has_value(); }));
+  }
+  EXPECT_EQ(done->operation_id, 7u);
+  EXPECT_EQ(done->result, LK_OK);
+  EXPECT_EQ(done->lock_state, LK_LOCK_STATE_UNLOCKED);
+  ASSERT_EQ(lock->physical_action(LK_ACTION_DOOR_OPEN), LK_OK);
+  {
+    std::unique_lock l(m);
+    ASSERT_TRUE(cv.wait_for(l, 2s, [&] {
+      for (const auto& e : events)
+        if (e.kind == LK_EVENT_DOOR_STATE && e.value == LK_DOOR_STATE_OPEN) return true;
+      return false;
+    }));
+  }
+  EXPECT_EQ(lock->pending_operations(), 0u);
+  EXPECT_EQ(lock->violations().duplicate_completions, 0u);
+  lock->close();
+  EXPECT_EQ(lock->lock_state(&ls), LK_ERR_CLOSED);
+}
+
+TEST_F(IsolationTest, CameraAttestationsCrossTheProcessBoundary) {
+  auto runner = run(kPlugins / "lk_sim_camera.so");
+  std::atomic<int> attestations{0};
+  host::DeviceHooks hooks;
+  hooks.on_event = [&](const host::DeviceEvent& e) {
+    if (e.kind == LK_EVENT_ATTESTATION && e.data && e.data->size() > 64) ++attestations;
+  };
+  std::unique_ptr<host::CameraDevice> cam;
+  ASSERT_EQ(runner->open_camera("sim://camera/porch?rate_hz=20&seed=" + kSeed, hooks, &cam), LK_OK);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  EXPECT_STREQ(d.camera_id, "porch");
+  const uint8_t nonce[16] = {1, 2, 3};
+  for (int i = 0; i < 20 && attestations < 3; ++i) {
+    ASSERT_EQ(cam->deliver_nonce(nonce, sizeof nonce), LK_OK);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(attestations.load(), 3);
+  EXPECT_TRUE(cam->supports_snapshot());
+  std::vector<uint8_t> frame;
+  lk_snapshot_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(cam->snapshot(&frame, &info), LK_OK);
+  EXPECT_FALSE(frame.empty());
+  EXPECT_GT(info.width, 0u);
+}
+
+TEST_F(IsolationTest, ARefusedPluginIsAStartErrorNamingTheReason) {
+  try {
+    run(dir / "no-such-plugin.so");
+    FAIL() << "a missing plugin started";
+  } catch (const isolation::StartError& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-plugin.so"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(IsolationTest, TheHostInheritsOnlyItsSocketAndRunsInItsOwnDirectory) {
+  // A descriptor this process holds without close-on-exec must not reach the host.
+  const fs::path secret = dir / "secret";
+  fs::create_directories(dir);
+  std::ofstream(secret) << "key";
+  const int leaked = ::open(secret.c_str(), O_RDONLY);  // no O_CLOEXEC on purpose
+  ASSERT_GE(leaked, 0);
+  auto runner = run(kPlugins / "lk_sim_lock.so");
+  const int pid = runner->status().pid;
+  ::close(leaked);
+  std::set<int> sockets;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    const std::string target = fs::read_symlink(entry.path()).string();
+    EXPECT_EQ(target.find(secret.string()), std::string::npos) << "the host holds " << target;
+    if (target.rfind("socket:", 0) == 0) sockets.insert(std::stoi(entry.path().filename().string()));
+  }
+  // 3: the protocol socket; 2: the stderr relay to the hub's log (a socket pair in libuv).
+  EXPECT_EQ(sockets, (std::set<int>{2, 3}));
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/0"), "/dev/null");
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/1"), "/dev/null");
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd"), config.work_dir);
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  std::string text((std::istreambuf_iterator<char>(limits)), {});
+  EXPECT_NE(text.find("Max open files            64"), std::string::npos) << text;
+  std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+  std::string env((std::istreambuf_iterator<char>(environ)), {});
+  EXPECT_EQ(env.find("HOME="), std::string::npos);
+}
