@@ -54,6 +54,7 @@ class FakeHubApi : public HubApi {
     return record({"audit", "", {}, "", 0, from, limit});
   }
   ApiResponse audit_verify() override { return record({"audit_verify"}); }
+  ApiResponse plugins() override { return record({"plugins"}); }
   ApiResponse test_door_action(const std::string& door, const std::string& action) override {
     return record({"test_door_action", door, {}, action});
   }

@@ -15,7 +15,7 @@ namespace latchkey::hub::http {
 namespace {
 
 enum class Endpoint {
-  Health, Challenge, Unlock, Doors, Sessions, Alarms, Audit, AuditVerify, Events,
+  Health, Challenge, Unlock, Doors, Sessions, Alarms, Audit, AuditVerify, Plugins, Events,
   TestDoorAction, TestCameraFault,
 };
 
@@ -37,6 +37,7 @@ constexpr Route kRoutes[] = {
     {Endpoint::Alarms, "GET", {"v1", "alarms"}, 2, false},
     {Endpoint::Audit, "GET", {"v1", "audit"}, 2, false},
     {Endpoint::AuditVerify, "GET", {"v1", "audit", "verify"}, 3, false},
+    {Endpoint::Plugins, "GET", {"v1", "plugins"}, 2, false},
     {Endpoint::Events, "GET", {"v1", "events"}, 2, false},
     {Endpoint::TestDoorAction, "POST", {"v1", "test", "doors", "*", "action"}, 5, true},
     {Endpoint::TestCameraFault, "POST", {"v1", "test", "cameras", "*", "fault"}, 5, true},
@@ -213,6 +214,8 @@ void ApiRequestHandler::route(Poco::Net::HTTPServerRequest& request,
       return serve_audit(*core_, *target, response);
     case Endpoint::AuditVerify:
       return serve_audit_verify(*core_, *target, response);
+    case Endpoint::Plugins:
+      return serve_plugins(*core_, *target, response);
     case Endpoint::Events:
       return serve_event_stream(*core_, request, response);
     case Endpoint::TestDoorAction:

@@ -132,6 +132,10 @@ void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response&
   if (no_query(target, response)) send_hub_answer(response, core.api.audit_verify());
 }
 
+void serve_plugins(ServerCore& core, const RequestTarget& target, Response& response) {
+  if (no_query(target, response)) send_hub_answer(response, core.api.plugins());
+}
+
 void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,
                             Response& response) {
   auto object = read_object(core, request, response, {"action"});

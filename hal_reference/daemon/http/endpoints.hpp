@@ -35,6 +35,7 @@ void serve_sessions(ServerCore& core, const RequestTarget& target, Response& res
 void serve_alarms(ServerCore& core, const RequestTarget& target, Response& response);
 void serve_audit(ServerCore& core, const RequestTarget& target, Response& response);
 void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response& response);
+void serve_plugins(ServerCore& core, const RequestTarget& target, Response& response);
 void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,
                             Response& response);
 void serve_test_camera_fault(ServerCore& core, const std::string& camera, Request& request,

@@ -169,7 +169,23 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
         }
       }
     } else if (kind == "plugin" && !id.empty()) {
-      c.plugins[id] = PluginConfig{id, r.required("file")};
+      PluginConfig plugin{id, r.required("file")};
+      const std::string mode = r.text("mode", "isolated");
+      if (mode != "isolated" && mode != "in_process")
+        throw DaemonConfigError(r.where("mode") + " = '" + mode + "' must be isolated or in_process");
+      plugin.isolated = mode == "isolated";
+      c.plugins[id] = plugin;
+    } else if (name == "isolation") {
+      IsolationConfig& i = c.isolation;
+      if (r.has("host_program")) i.host_program = absolute(r.required("host_program"));
+      i.call_deadline_ms = r.integer("call_deadline_ms", i.call_deadline_ms, 100, 60'000);
+      i.heartbeat_interval_ms = r.integer("heartbeat_interval_ms", i.heartbeat_interval_ms, 50, 60'000);
+      i.restart_backoff_ms = r.integer("restart_backoff_ms", i.restart_backoff_ms, 10, 60'000);
+      i.restart_backoff_max_ms = r.integer("restart_backoff_max_ms", i.restart_backoff_max_ms, i.restart_backoff_ms, 3'600'000);
+      i.quarantine_failures = r.integer("quarantine_failures", i.quarantine_failures, 1, 1000);
+      i.quarantine_window_s = r.integer("quarantine_window_s", i.quarantine_window_s, 1, 86'400);
+      i.address_space_mb = r.integer("address_space_mb", i.address_space_mb, 0, 1 << 20);
+      i.open_files = r.integer("open_files", i.open_files, 16, 65'536);
     } else if ((kind == "lock" || kind == "camera") && !id.empty()) {
       DeviceConfig d;
       d.name = id;

@@ -5,6 +5,7 @@
 #include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/host/devices.hpp>
 #include <latchkey/host/plugin.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
 
 #include "json_writer.hpp"
 #include "runtime_files.hpp"
@@ -108,16 +109,20 @@ struct Runtime::Impl {
   std::unique_ptr<gate::GateEngine> engine;
   uint64_t started_ns = 0;
 
-  std::map<std::string, std::shared_ptr<host::Plugin>> plugins;
+  // Each plugin runs in-process or isolated in its lk-plugin-host; the
+  // devices below are the same interface either way.
+  std::map<std::string, std::unique_ptr<isolation::PluginRunner>> runners;
   struct Lock {
     std::string door;
-    std::unique_ptr<host::LockHandle> handle;
+    std::string plugin;
+    std::unique_ptr<host::LockDevice> handle;
   };
   std::map<std::string, Lock> locks;                      // by lock name
   std::map<std::string, std::string> door_lock;           // door -> lock name
-  std::map<std::string, std::unique_ptr<host::CameraHandle>> cameras;
+  std::map<std::string, std::unique_ptr<host::CameraDevice>> cameras;
   std::map<std::string, bool> camera_live;                // last published liveness
-  std::unique_ptr<host::AuthzHandle> authz;
+  std::unique_ptr<host::AuthzDevice> authz;
+  std::map<std::string, isolation::PluginStatus> plugin_status;  // loop thread: as last noticed
 
   std::map<uint64_t, std::shared_ptr<std::promise<ApiResponse>>> pending_unlocks;
 
@@ -251,7 +256,7 @@ struct Runtime::Impl {
       auto it = cameras.find(a->camera_id);
       if (it == cameras.end()) return;
       const lk_result r = it->second->deliver_nonce(a->nonce.data(), a->nonce.size());
-      if (r != LK_OK)
+      if (r != LK_OK && !plugin_down(config.cameras.at(a->camera_id).plugin))
         engine->on_camera_fault(a->camera_id, std::string("deliver_nonce failed: ") + host::result_name(r), now());
     } else if (const auto* a = std::get_if<gate::StartRecording>(&action)) {
       auto it = cameras.find(a->camera_id);
@@ -259,7 +264,7 @@ struct Runtime::Impl {
       uint8_t sid[LK_SESSION_ID_SIZE];
       std::copy(a->session_id.begin(), a->session_id.end(), sid);
       const lk_result r = it->second->start_recording(sid);
-      if (r != LK_OK)
+      if (r != LK_OK && !plugin_down(config.cameras.at(a->camera_id).plugin))
         engine->on_camera_fault(a->camera_id, std::string("start_recording failed: ") + host::result_name(r), now());
     } else if (const auto* a = std::get_if<gate::StopRecording>(&action)) {
       auto it = cameras.find(a->camera_id);
@@ -478,12 +483,102 @@ struct Runtime::Impl {
   }
 
   // ---- Setup ----
+  isolation::SupervisionConfig supervision(const std::string& plugin) const {
+    const IsolationConfig& i = config.isolation;
+    isolation::SupervisionConfig c;
+    c.host_program = i.host_program.empty() ? isolation::default_host_program() : i.host_program;
+    c.work_dir = config.data_dir / "hosts" / plugin;
+    c.call_deadline_ms = i.call_deadline_ms;
+    c.heartbeat_interval_ms = i.heartbeat_interval_ms;
+    c.restart_backoff_ms = i.restart_backoff_ms;
+    c.restart_backoff_max_ms = i.restart_backoff_max_ms;
+    c.quarantine_failures = static_cast<int>(i.quarantine_failures);
+    c.quarantine_window_ms = i.quarantine_window_s * 1000;
+    c.address_space_bytes = static_cast<uint64_t>(i.address_space_mb) << 20;
+    c.max_open_files = static_cast<uint64_t>(i.open_files);
+    return c;
+  }
+
+  bool plugin_down(const std::string& plugin) const {
+    auto it = plugin_status.find(plugin);
+    return it != plugin_status.end() && it->second.state != isolation::PluginState::kRunning;
+  }
+
+  // ---- Supervision (isolated plugins; notices arrive on the supervisor's thread) ----
+  void on_plugin_notice(const std::string& plugin, const isolation::PluginNotice& n) {
+    plugin_status[plugin] = n.status;
+    const std::string who = "plugin '" + plugin + "'";
+    JsonWriter j;
+    j.field("plugin", plugin).field("state", isolation::to_string(n.status.state)).field("reason", n.reason);
+    publish("plugin", j.done());
+    using Kind = isolation::PluginNotice::Kind;
+    if (n.kind == Kind::kFailed) {
+      // F1: every device of the plugin is Unknown; open sessions are compromised by the engine.
+      const std::string why = who + " failed: " + n.reason;
+      raise_alarm("F1", "", "", why + (n.status.state == isolation::PluginState::kRestarting
+                                            ? "; restarting in " + std::to_string(n.status.restart_in_ms) + " ms"
+                                            : std::string()));
+      for (const auto& [name, lock] : locks)
+        if (lock.plugin == plugin) engine->on_lock_fault(lock.door, why, now());
+      for (const auto& [name, cam] : config.cameras)
+        if (cam.plugin == plugin && cameras.count(name)) engine->on_camera_fault(name, why, now());
+      if (config.authz_plugin == plugin)
+        pending_audit.push_back({"plugin_fault", "F1", "", plugin, why + "; unlock requests are refused meanwhile"});
+    } else if (n.kind == Kind::kQuarantined) {
+      raise_alarm("F1", "", "", who + " quarantined: " + n.reason + "; its devices stay Unknown until the hub restarts");
+      pending_audit.push_back({"plugin", "F1", "", plugin, "quarantined: " + n.reason});
+    } else if (n.kind == Kind::kRestored) {
+      pending_audit.push_back({"plugin", "", "", plugin,
+                               "restarted (host pid " + std::to_string(n.status.pid) + "), devices reopened"});
+      log_line("info", who + " restarted; devices reopened");
+      // Cameras re-enrol (C3): the device must still hold the pinned key.
+      for (const auto& [name, cam] : config.cameras) {
+        auto it = cameras.find(name);
+        if (cam.plugin != plugin || it == cameras.end()) continue;
+        lk_camera_description desc{};
+        desc.struct_size = sizeof desc;
+        if (it->second->describe(&desc) == LK_OK && std::equal(cam.key.begin(), cam.key.end(), desc.public_key))
+          engine->on_camera_reenrolled(name, now());
+        else
+          engine->on_camera_fault(name, "after its plugin restarted the camera no longer holds the pinned key", now());
+      }
+      // Locks report their state again from the new host (events); nothing to do here.
+    }
+  }
+
+  void raise_alarm(const std::string& rule, const std::string& door, const std::string& camera, const std::string& message) {
+    gate::RaiseAlarm a;
+    a.rule = rule;
+    a.door_id = door;
+    a.camera_id = camera;
+    a.message = message;
+    Alarm alarm{++next_alarm_id, wall_ms(), a};
+    alarms.push_back(alarm);
+    if (alarms.size() > kAlarmHistory) alarms.pop_front();
+    log_line("alarm", rule + " " + message);
+    publish("alarm", alarm_json(alarm));
+    pending_audit.push_back({"alarm", rule, door, camera, message});
+  }
+
+  // ---- Setup ----
   void open_devices() {
-    host::LoadOptions options;
-    options.log = [](lk_log_level level, const std::string& driver, const std::string& message) {
+    auto log = [](lk_log_level level, const std::string& driver, const std::string& message) {
       log_line(level >= LK_LOG_WARNING ? "plugin-warning" : "plugin", driver + ": " + message);
     };
-    for (const auto& [name, p] : config.plugins) plugins[name] = host::Plugin::load(config.plugin_path(name), options);
+    for (const auto& [name, p] : config.plugins) {
+      if (p.isolated) {
+        const std::string plugin = name;
+        auto notices = [this, plugin](const isolation::PluginNotice& n) {
+          post([this, plugin, n] { on_plugin_notice(plugin, n); });
+        };
+        runners[name] = isolation::run_isolated(name, config.plugin_path(name), supervision(name), notices, log);
+      } else {
+        host::LoadOptions options;
+        options.log = log;
+        runners[name] = isolation::run_in_process(name, config.plugin_path(name), options);
+      }
+      plugin_status[name] = runners[name]->status();
+    }
 
     for (const auto& [door_name, door] : config.doors) door_lock[door_name] = door.lock;
     for (const auto& [name, d] : config.locks) {
@@ -491,23 +586,30 @@ struct Runtime::Impl {
       for (const auto& [door_name, dc] : config.doors)
         if (dc.lock == name) door = door_name;
       if (door.empty()) continue;  // a lock no door uses stays closed
-      auto plugin = plugins.at(d.plugin);
-      if (!plugin->lock_interface())
+      auto& runner = runners.at(d.plugin);
+      if (!runner->offers_lock())
         throw std::runtime_error("[lock." + name + "]: plugin '" + d.plugin + "' offers no lock interface");
-      std::unique_ptr<host::LockHandle> handle;
-      const lk_result r = host::LockHandle::open(
-          plugin, d.uri, [this, door](const host::DeviceEvent& e) { on_lock_event(door, e); }, &handle);
+      std::unique_ptr<host::LockDevice> handle;
+      host::DeviceHooks hooks;
+      hooks.on_event = [this, door](const host::DeviceEvent& e) { on_lock_event(door, e); };
+      const lk_result r = runner->open_lock(d.uri, hooks, &handle);
       if (r != LK_OK)
         throw std::runtime_error("[lock." + name + "]: opening " + d.uri + " failed: " + host::result_name(r));
-      locks[name] = Lock{door, std::move(handle)};
+      locks[name] = Lock{door, d.plugin, std::move(handle)};
     }
     for (const auto& [name, d] : config.cameras) {
-      auto plugin = plugins.at(d.plugin);
-      if (!plugin->camera_interface())
+      auto& runner = runners.at(d.plugin);
+      if (!runner->offers_camera())
         throw std::runtime_error("[camera." + name + "]: plugin '" + d.plugin + "' offers no camera interface");
-      std::unique_ptr<host::CameraHandle> handle;
-      const lk_result r = host::CameraHandle::open(
-          plugin, d.uri, [this, name](const host::DeviceEvent& e) { on_camera_event(name, e); }, &handle);
+      std::unique_ptr<host::CameraDevice> handle;
+      host::DeviceHooks hooks;
+      hooks.on_event = [this, name](const host::DeviceEvent& e) { on_camera_event(name, e); };
+      hooks.on_call_failed = [this, name](const std::string& call, lk_result result) {
+        post([this, name, call, result] {
+          engine->on_camera_fault(name, call + " failed: " + host::result_name(result), now());
+        });
+      };
+      const lk_result r = runner->open_camera(d.uri, hooks, &handle);
       if (r != LK_OK)
         throw std::runtime_error("[camera." + name + "]: opening " + d.uri + " failed: " + host::result_name(r));
       lk_camera_description desc{};
@@ -525,10 +627,10 @@ struct Runtime::Impl {
       camera_live[name] = false;
     }
     if (!config.authz_plugin.empty()) {
-      auto plugin = plugins.at(config.authz_plugin);
-      if (!plugin->authz_interface())
+      auto& runner = runners.at(config.authz_plugin);
+      if (!runner->offers_authz())
         throw std::runtime_error("[authz]: plugin '" + config.authz_plugin + "' offers no authorization interface");
-      const lk_result r = host::AuthzHandle::open(plugin, config.authz_config, &authz);
+      const lk_result r = runner->open_authz(config.authz_config, &authz);
       if (r != LK_OK) throw std::runtime_error(std::string("[authz]: the plugin refused its configuration: ") + host::result_name(r));
     }
   }
@@ -680,6 +782,7 @@ void Runtime::shutdown() {
   s.cameras.clear();
   s.locks.clear();
   s.authz.reset();
+  s.runners.clear();  // stops the plugin hosts
   s.flush_audit();
   try {
     s.log->close(wall_ms(), s.now());  // final signed checkpoint (A2)
@@ -837,13 +940,13 @@ ApiResponse Runtime::test_door_action(const std::string& door_id, const std::str
       {"manual_lock", LK_ACTION_MANUAL_LOCK}, {"manual_unlock", LK_ACTION_MANUAL_UNLOCK}};
   auto a = kActions.find(action);
   if (a == kActions.end()) return error(400, "unknown action '" + action + "'");
-  return impl_->call([this, door_id, code = a->second] {
-    Impl& s = *impl_;
-    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
-    const lk_result r = s.locks.at(s.door_lock.at(door_id)).handle->physical_action(code);
-    if (r != LK_OK) return error(409, std::string("the lock refused: ") + host::result_name(r));
-    return ApiResponse{200, "{\"ok\":true}"};
-  });
+  // Off the loop: the device map is fixed after start, devices serialise their
+  // own calls, and an isolated plugin that hangs must not stall the loop.
+  Impl& s = *impl_;
+  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
+  const lk_result r = s.locks.at(s.door_lock.at(door_id)).handle->physical_action(a->second);
+  if (r != LK_OK) return error(409, std::string("the lock refused: ") + host::result_name(r));
+  return ApiResponse{200, "{\"ok\":true}"};
 }
 
 ApiResponse Runtime::test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) {
@@ -854,14 +957,50 @@ ApiResponse Runtime::test_camera_fault(const std::string& camera_id, const std::
       {"wrong_key", LK_FAULT_CAMERA_WRONG_KEY}, {"clock_jump", LK_FAULT_CAMERA_CLOCK_JUMP}, {"clear", 0}};
   auto f = kFaults.find(fault);
   if (f == kFaults.end()) return error(400, "unknown fault '" + fault + "'");
-  return impl_->call([this, camera_id, code = f->second, parameter] {
-    Impl& s = *impl_;
-    auto it = s.cameras.find(camera_id);
-    if (it == s.cameras.end()) return error(404, "unknown camera '" + camera_id + "'");
-    const lk_result r = code == 0 ? it->second->clear_faults() : it->second->inject_fault(code, parameter);
-    if (r != LK_OK) return error(409, std::string("the camera refused: ") + host::result_name(r));
-    return ApiResponse{200, "{\"ok\":true}"};
-  });
+  return test_device_fault("camera", camera_id, f->second, parameter);
+}
+
+ApiResponse Runtime::test_device_fault(const std::string& kind, const std::string& device, uint32_t fault,
+                                       int64_t parameter) {
+  Impl& s = *impl_;
+  if (!s.config.test_control) return error(404, "test control is not enabled on this hub");
+  lk_result r = LK_ERR_NOT_FOUND;
+  if (kind == "camera") {
+    auto it = s.cameras.find(device);
+    if (it == s.cameras.end()) return error(404, "unknown camera '" + device + "'");
+    r = fault == 0 ? it->second->clear_faults() : it->second->inject_fault(fault, parameter);
+  } else if (kind == "lock") {
+    auto it = s.locks.find(device);
+    if (it == s.locks.end()) return error(404, "unknown lock '" + device + "'");
+    r = fault == 0 ? it->second.handle->clear_faults() : it->second.handle->inject_fault(fault, parameter);
+  } else {
+    return error(400, "device kind must be lock or camera");
+  }
+  if (r != LK_OK) return error(409, "the " + kind + " refused: " + host::result_name(r));
+  return ApiResponse{200, "{\"ok\":true}"};
+}
+
+int Runtime::plugin_pid(const std::string& plugin) const {
+  auto it = impl_->runners.find(plugin);
+  return it == impl_->runners.end() ? 0 : it->second->status().pid;
+}
+
+ApiResponse Runtime::plugins() {
+  // The runners' own status: current even while the loop is busy.
+  std::vector<std::string> items;
+  for (const auto& [name, runner] : impl_->runners) {
+    const isolation::PluginStatus st = runner->status();
+    JsonWriter j;
+    j.field("name", name).field("driver", runner->identity().driver_id);
+    j.field("version", runner->identity().driver_version).field("mode", isolation::to_string(st.mode));
+    j.field("state", isolation::to_string(st.state)).field("pid", static_cast<int64_t>(st.pid));
+    j.field("failures", st.failures).field("recent_failures", st.recent_failures).field("restarts", st.restarts);
+    j.field("last_fault", st.last_fault).field("restart_in_ms", st.restart_in_ms);
+    items.push_back(j.done());
+  }
+  JsonWriter j;
+  j.raw_array("plugins", items);
+  return ApiResponse{200, j.done()};
 }
 
 uint64_t Runtime::subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) {

@@ -88,10 +88,16 @@ void drop_privileges(const Options& o) {
     const rlimit files{o.open_files, o.open_files};
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer reserves terabytes of shadow address space: a limit
+  // would stop the host itself. Sanitizer builds run without one.
+  (void)o.address_space;
+#else
   if (o.address_space != 0) {
     const rlimit as{o.address_space, o.address_space};
     ::setrlimit(RLIMIT_AS, &as);
   }
+#endif
 }
 
 // Writes one frame with blocking I/O: only before the loop runs.

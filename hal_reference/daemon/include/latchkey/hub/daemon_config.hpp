@@ -25,6 +25,20 @@ class DaemonConfigError : public std::runtime_error {
 struct PluginConfig {
   std::string name;
   std::filesystem::path file;
+  bool isolated = true;  // mode = isolated (default) | in_process
+};
+
+// [isolation]: how isolated plugins are supervised (docs/isolation.md).
+struct IsolationConfig {
+  std::filesystem::path host_program;  // empty: lk-plugin-host beside latchkeyd
+  int64_t call_deadline_ms = 2000;
+  int64_t heartbeat_interval_ms = 500;
+  int64_t restart_backoff_ms = 250;
+  int64_t restart_backoff_max_ms = 30'000;
+  int64_t quarantine_failures = 5;
+  int64_t quarantine_window_s = 600;
+  int64_t address_space_mb = 1024;     // 0: unlimited
+  int64_t open_files = 64;
 };
 
 struct DeviceConfig {
@@ -50,6 +64,7 @@ struct DaemonConfig {
   int64_t checkpoint_interval_ms = 60'000;
   std::filesystem::path log_file;
   gate::GateConfig gate;
+  IsolationConfig isolation;
   std::map<std::string, PluginConfig> plugins;
   std::map<std::string, DeviceConfig> locks;
   std::map<std::string, DeviceConfig> cameras;

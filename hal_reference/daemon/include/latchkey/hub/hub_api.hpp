@@ -42,6 +42,9 @@ class HubApi {
   virtual ApiResponse alarms(uint64_t since_id) = 0;
   virtual ApiResponse audit(uint64_t from_seq, std::size_t limit) = 0;
   virtual ApiResponse audit_verify() = 0;
+  // Each plugin: mode (isolated or in_process), state (running, restarting,
+  // quarantined), host pid, failures, restarts and the last fault.
+  virtual ApiResponse plugins() = 0;
 
   // Test control, only when the hub's configuration enables it (otherwise 404).
   // action: open, close, manual_lock, manual_unlock.

@@ -46,8 +46,16 @@ class Runtime : public HubApi {
   ApiResponse alarms(uint64_t since_id) override;
   ApiResponse audit(uint64_t from_seq, std::size_t limit) override;
   ApiResponse audit_verify() override;
+  ApiResponse plugins() override;
   ApiResponse test_door_action(const std::string& door_id, const std::string& action) override;
   ApiResponse test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) override;
+  // Test control for embedding code and tests (not on HTTP): injects a fault
+  // by its number (lk_fault, or a plugin's own code) into a lock ("lock") or
+  // camera ("camera") device by name. 404 unless test control is enabled.
+  ApiResponse test_device_fault(const std::string& kind, const std::string& device, uint32_t fault,
+                                int64_t parameter);
+  // The host process of a plugin (0: in-process or not running).
+  int plugin_pid(const std::string& plugin) const;
   uint64_t subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) override;
   void unsubscribe(uint64_t subscription) override;
 
