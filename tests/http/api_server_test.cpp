@@ -356,6 +356,22 @@ TEST_F(ApiServerTest, Hub_StatusAndBodyPassedThroughUnchanged) {
   EXPECT_EQ(get("/v1/audit/verify").status, 409);
 }
 
+TEST_F(ApiServerTest, Plugins_RoutedToTheHubAndShownOnTheStatusPage) {
+  const std::string body = R"({"plugins":[{"name":"camera","state":"quarantined"}]})";
+  hub_.answer("plugins", {200, body});
+  Reply reply = get("/v1/plugins");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, body);
+  EXPECT_EQ(get("/v1/plugins?x=1").status, 400);
+  auto calls = hub_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].method, "plugins");
+  // The status page asks for the same list and follows "plugin" events.
+  const Reply page = get("/", {.token = std::nullopt});
+  EXPECT_NE(page.body.find("/v1/plugins"), std::string::npos);
+  EXPECT_NE(page.body.find("quarantined"), std::string::npos);
+}
+
 TEST_F(ApiServerTest, Hub_EmptyOrInvalidAnswer_StillJson) {
   hub_.answer("sessions", {200, ""});
   EXPECT_EQ(get("/v1/sessions").body, "{}");

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -227,4 +228,122 @@ TEST_F(IsolationTest, TheHostInheritsOnlyItsSocketAndRunsInItsOwnDirectory) {
   std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
   std::string env((std::istreambuf_iterator<char>(environ)), {});
   EXPECT_EQ(env.find("HOME="), std::string::npos);
+}
+
+namespace {
+
+std::unique_ptr<host::CameraDevice> open_fault_camera(isolation::PluginRunner& runner) {
+  std::unique_ptr<host::CameraDevice> cam;
+  EXPECT_EQ(runner.open_camera("sim://camera/porch?rate_hz=20&seed=" + kSeed, {}, &cam), LK_OK);
+  return cam;
+}
+
+// Arms a crash and lets the next deliver_nonce fire it.
+void crash(host::CameraDevice& cam) {
+  ASSERT_EQ(cam.inject_fault(LK_PROCESS_FAULT_SEGFAULT, 0), LK_OK);
+  const uint8_t nonce[16] = {};
+  cam.deliver_nonce(nonce, sizeof nonce);
+}
+
+}  // namespace
+
+TEST_F(IsolationTest, RestartsWithExponentialBackoffAndReopensTheDevices) {
+  config.restart_backoff_ms = 40;
+  config.restart_backoff_max_ms = 1000;
+  auto runner = run(kFaultPlugins / "lk_fault_camera.so");
+  auto cam = open_fault_camera(*runner);
+  const int first_pid = runner->status().pid;
+  std::vector<int64_t> delays;
+  for (std::size_t n = 1; n <= 4; ++n) {
+    if (n > 1) {
+      ASSERT_TRUE(notices.wait(PluginNotice::Kind::kRestored, n - 1, 5s));
+    }
+    crash(*cam);
+    auto failed = notices.wait(PluginNotice::Kind::kFailed, n, 5s);
+    ASSERT_TRUE(failed);
+    EXPECT_NE(failed->reason.find("SIGSEGV"), std::string::npos) << failed->reason;
+    delays.push_back(failed->status.restart_in_ms);
+    ASSERT_TRUE(notices.wait(PluginNotice::Kind::kRestored, n, 5s));
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{40, 80, 160, 320}));
+  // The same device object works again, served by a new process.
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  EXPECT_EQ(cam->describe(&d), LK_OK);
+  EXPECT_EQ(cam->clear_faults(), LK_OK);
+  EXPECT_NE(runner->status().pid, first_pid);
+  EXPECT_EQ(runner->status().restarts, 4u);
+  EXPECT_EQ(runner->status().failures, 4u);
+}
+
+TEST_F(IsolationTest, APluginFailingFiveTimesInTheWindowIsQuarantined) {
+  config.quarantine_failures = 5;
+  config.quarantine_window_ms = 600'000;
+  config.restart_backoff_max_ms = 100;
+  auto runner = run(kFaultPlugins / "lk_fault_camera.so");
+  auto cam = open_fault_camera(*runner);
+  for (std::size_t n = 1; n <= 5; ++n) {
+    if (n > 1) {
+      ASSERT_TRUE(notices.wait(PluginNotice::Kind::kRestored, n - 1, 5s));
+    }
+    crash(*cam);
+    ASSERT_TRUE(notices.wait(PluginNotice::Kind::kFailed, n, 5s));
+  }
+  auto quarantined = notices.wait(PluginNotice::Kind::kQuarantined, 1, 5s);
+  ASSERT_TRUE(quarantined);
+  EXPECT_NE(quarantined->reason.find("5 failures"), std::string::npos) << quarantined->reason;
+  std::this_thread::sleep_for(500ms);  // well past any backoff: nothing restarts
+  EXPECT_EQ(runner->status().state, PluginState::kQuarantined);
+  EXPECT_EQ(runner->status().pid, 0);
+  EXPECT_FALSE(notices.wait(PluginNotice::Kind::kRestored, 5, 10ms));
+  const uint8_t nonce[16] = {};
+  EXPECT_EQ(cam->deliver_nonce(nonce, sizeof nonce), LK_ERR_CLOSED);
+  EXPECT_EQ(cam->clear_faults(), LK_ERR_CLOSED);
+}
+
+TEST_F(IsolationTest, AHungCallFailsAtItsDeadlineAndTheHostIsReplaced) {
+  auto runner = run(kFaultPlugins / "lk_fault_lock.so");
+  std::unique_ptr<host::LockDevice> lock;
+  ASSERT_EQ(runner->open_lock("sim://lock/front", {}, &lock), LK_OK);
+  ASSERT_EQ(lock->inject_fault(LK_PROCESS_FAULT_ENDLESS_LOOP, 0), LK_OK);
+  lk_lock_state state = LK_LOCK_STATE_LOCKED;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(lock->lock_state(&state), LK_ERR_TIMEOUT);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(state, LK_LOCK_STATE_UNKNOWN);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(config.call_deadline_ms));
+  EXPECT_LE(elapsed, std::chrono::milliseconds(config.call_deadline_ms + 100));
+  auto failed = notices.wait(PluginNotice::Kind::kFailed, 1, 1s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->reason.find("LOCK_STATE"), std::string::npos) << failed->reason;
+  ASSERT_TRUE(notices.wait(PluginNotice::Kind::kRestored, 1, 5s));
+  EXPECT_EQ(lock->lock_state(&state), LK_OK);
+  EXPECT_EQ(state, LK_LOCK_STATE_LOCKED);
+}
+
+TEST_F(IsolationTest, TheHeartbeatCatchesAStoppedHostWithNoCallOutstanding) {
+  auto runner = run(kPlugins / "lk_sim_lock.so");
+  const int pid = runner->status().pid;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  auto failed = notices.wait(PluginNotice::Kind::kFailed, 1, 5s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->reason.find("heartbeat"), std::string::npos) << failed->reason;
+  EXPECT_LE(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(config.heartbeat_interval_ms + config.call_deadline_ms + 100));
+  ASSERT_TRUE(notices.wait(PluginNotice::Kind::kRestored, 1, 5s));
+  EXPECT_NE(runner->status().pid, pid);
+}
+
+TEST_F(IsolationTest, AuthzVerifiesInTheHostAndRefusesGarbageCredentials) {
+  auto runner = run(kPlugins / "lk_ref_authz.so");
+  std::unique_ptr<host::AuthzDevice> authz;
+  ASSERT_EQ(runner->open_authz("issuer iss-1 " + std::string(64, '0'), &authz), LK_OK);
+  lk_grant_info grant{};
+  grant.struct_size = sizeof grant;
+  lk_authz_refusal refusal{};
+  refusal.struct_size = sizeof refusal;
+  const lk_result r = authz->verify("hub-1", "front", 0, {1, 2, 3}, &grant, &refusal);
+  EXPECT_EQ(r, LK_ERR_DENIED);
+  EXPECT_GT(std::strlen(refusal.message), 0u);
 }
