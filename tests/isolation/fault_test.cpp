@@ -85,6 +85,10 @@ const Fault kFaults[] = {
     {"sigkill", 0, 0, "the host's exit"},
 };
 
+// Readable parameters in test listings.
+void PrintTo(const Fault& f, std::ostream* out) { *out << f.name; }
+void PrintTo(Target t, std::ostream* out) { *out << (t == Target::kCamera ? "camera" : "lock"); }
+
 class FaultTest : public ::testing::TestWithParam<std::tuple<Target, Fault>> {
  protected:
   void SetUp() override {

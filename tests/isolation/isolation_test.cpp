@@ -217,8 +217,8 @@ TEST_F(IsolationTest, TheHostInheritsOnlyItsSocketAndRunsInItsOwnDirectory) {
     EXPECT_EQ(target.find(secret.string()), std::string::npos) << "the host holds " << target;
     if (target.rfind("socket:", 0) == 0) sockets.insert(std::stoi(entry.path().filename().string()));
   }
-  // 3: the protocol socket; 2: the stderr relay to the hub's log (a socket pair in libuv).
-  EXPECT_EQ(sockets, (std::set<int>{2, 3}));
+  // 3 and 4: the protocol sockets; 2: the stderr relay to the hub's log (a socket pair in libuv).
+  EXPECT_EQ(sockets, (std::set<int>{2, 3, 4}));
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/0"), "/dev/null");
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/1"), "/dev/null");
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd"), config.work_dir);

@@ -1,5 +1,5 @@
 // lk-plugin-host: loads one plugin and serves its devices to latchkeyd over
-// the socket it inherits as descriptor 3 (docs/isolation.md).
+// the sockets it inherits as descriptors 3 and 4 (docs/isolation.md).
 //
 // Before any plugin code runs it drops what it should not have: every other
 // descriptor above 2 is closed, new privileges are refused, core dumps are
@@ -32,7 +32,8 @@ namespace {
 using namespace latchkey;
 namespace v1 = latchkey::v1;
 
-constexpr int kSocketFd = 3;
+constexpr int kSocketFd = 3;      // calls from the hub's loop; events and completions
+constexpr int kCallSocketFd = 4;  // queries from the hub's other threads, one at a time
 
 struct Options {
   std::string plugin;
@@ -44,7 +45,7 @@ struct Options {
   std::fprintf(stderr,
                "lk-plugin-host: %s\n"
                "usage: lk-plugin-host --plugin FILE [--address-space BYTES] [--open-files N]\n"
-               "Serves one Latchkey plugin to latchkeyd over the socket on descriptor 3;\n"
+               "Serves one Latchkey plugin to latchkeyd over the sockets on descriptors 3 and 4;\n"
                "latchkeyd starts it (docs/isolation.md).\n",
                why);
   std::exit(2);
@@ -78,9 +79,9 @@ void drop_privileges(const Options& o) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) std::exit(1);
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  // Descriptors the hub may have leaked: only 0-2 and the socket stay.
-  if (::close_range(kSocketFd + 1, ~0U, 0) != 0) {
-    for (int fd = kSocketFd + 1; fd < 65536; ++fd) ::close(fd);
+  // Descriptors the hub may have leaked: only 0-2 and the two sockets stay.
+  if (::close_range(kCallSocketFd + 1, ~0U, 0) != 0) {
+    for (int fd = kCallSocketFd + 1; fd < 65536; ++fd) ::close(fd);
   }
   const rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
@@ -130,7 +131,10 @@ class Host {
     uv_async_init(loop_, &wake_, [](uv_async_t* a) { static_cast<Host*>(a->data)->drain(); });
     wake_.data = this;
     channel_ = std::make_unique<isolation::Channel>(
-        loop_, kSocketFd, [this](const std::string& bytes) { on_message(bytes); },
+        loop_, kSocketFd, [this](const std::string& bytes) { on_message(bytes, *channel_); },
+        [this](const std::string& why) { stop(why); });
+    calls_ = std::make_unique<isolation::Channel>(
+        loop_, kCallSocketFd, [this](const std::string& bytes) { on_message(bytes, *calls_); },
         [this](const std::string& why) { stop(why); });
   }
 
@@ -179,6 +183,7 @@ class Host {
     }
     devices_.clear();  // closes every device: their threads stop before the loop does
     channel_->close();
+    calls_->close();
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   }
 
@@ -187,7 +192,7 @@ class Host {
     std::_Exit(4);
   }
 
-  void on_message(const std::string& bytes) {
+  void on_message(const std::string& bytes, isolation::Channel& answer_on) {
     v1::HubToHost in;
     if (!in.ParseFromString(bytes)) return fail("a message that does not parse");
     v1::HostToHub out;
@@ -196,8 +201,12 @@ class Host {
     reply->set_result(LK_OK);
     switch (in.call_case()) {
       case v1::HubToHost::kPing: reply->set_sequence(in.ping().sequence()); break;
-      case v1::HubToHost::kOpen: open(in.open(), reply); break;
+      case v1::HubToHost::kOpen:
+        if (&answer_on != channel_.get()) return fail("OpenDevice on the call socket");
+        open(in.open(), reply);
+        break;
       case v1::HubToHost::kClose: {
+        if (&answer_on != channel_.get()) return fail("CloseDevice on the call socket");
         auto it = devices_.find(in.close().device_id());
         if (it == devices_.end()) reply->set_result(LK_ERR_NOT_FOUND);
         else devices_.erase(it);
@@ -206,7 +215,7 @@ class Host {
       case v1::HubToHost::kDevice: call(in.device(), reply); break;
       default: return fail("a call of no known kind");
     }
-    channel_->send(out);
+    answer_on.send(out);
     // Events the call produced follow its reply.
     drain();
   }
@@ -375,6 +384,7 @@ class Host {
   uv_loop_t* loop_;
   std::shared_ptr<host::Plugin> plugin_;
   std::unique_ptr<isolation::Channel> channel_;
+  std::unique_ptr<isolation::Channel> calls_;
   uv_async_t wake_{};
   std::mutex mutex_;
   bool stopped_ = false;

@@ -2,6 +2,7 @@
 
 #include <latchkey/host/devices.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,6 +145,11 @@ void Supervisor::stop() {
     closing_ = true;
   }
   thread_.join();
+  {
+    std::lock_guard lock(call_mutex_);
+    if (call_fd_ >= 0) ::close(call_fd_);
+    call_fd_ = -1;
+  }
   // Handles of a killed host close once its exit is reaped.
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -189,8 +195,15 @@ std::string Supervisor::device_name(uint32_t id) const {
 // ---- Spawning ----
 
 void Supervisor::spawn() {
-  int sv[2];
+  // sv: calls from the loop, events and completions; cs: queries from callers' threads.
+  int sv[2], cs[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    fail(std::string("socketpair failed: ") + std::strerror(errno));
+    return;
+  }
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) != 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
     fail(std::string("socketpair failed: ") + std::strerror(errno));
     return;
   }
@@ -215,20 +228,22 @@ void Supervisor::spawn() {
   env.push_back(nullptr);
   const std::string cwd = config_.work_dir.string();
 
-  uv_stdio_container_t stdio[4];
+  uv_stdio_container_t stdio[5];
   stdio[0].flags = UV_IGNORE;
   stdio[1].flags = UV_IGNORE;
   stdio[2].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
   stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(&inc->err);
   stdio[3].flags = UV_INHERIT_FD;
   stdio[3].data.fd = sv[1];
+  stdio[4].flags = UV_INHERIT_FD;
+  stdio[4].data.fd = cs[1];
 
   uv_process_options_t options{};
   options.file = file.c_str();
   options.args = args.data();
   options.env = env.data();
   options.cwd = cwd.c_str();
-  options.stdio_count = 4;
+  options.stdio_count = 5;
   options.stdio = stdio;
   options.exit_cb = [](uv_process_t* p, int64_t status, int signal) {
     auto* i = static_cast<Incarnation*>(p->data);
@@ -241,7 +256,18 @@ void Supervisor::spawn() {
   inc->process.data = inc;
   const int r = uv_spawn(&loop_, &inc->process, &options);
   ::close(sv[1]);
+  ::close(cs[1]);
+  {
+    // The new host's call socket replaces the old one; a caller still on the
+    // old one has already been woken by its shutdown.
+    std::lock_guard lock(call_mutex_);
+    if (call_fd_ >= 0) ::close(call_fd_);
+    call_fd_ = r == 0 ? cs[0] : -1;
+    call_reader_ = FrameReader();
+    call_generation_ = ++generation_;
+  }
   if (r != 0) {
+    ::close(cs[0]);
     ::close(sv[0]);
     uv_close(reinterpret_cast<uv_handle_t*>(&inc->err), [](uv_handle_t* h) {
       static_cast<Incarnation*>(h->data)->release_handle();
@@ -517,6 +543,8 @@ void Supervisor::fail(const std::string& reason, uint64_t culprit_call) {
   uv_timer_stop(&grace_timer_);
   uv_timer_stop(&heartbeat_timer_);
   running_ = false;
+  // Wakes a caller waiting on the call socket (only this thread changes call_fd_).
+  if (call_fd_ >= 0) ::shutdown(call_fd_, SHUT_RDWR);
   int pid = 0;
   if (current_ != nullptr) {
     pid = current_->pid;
@@ -671,28 +699,64 @@ void Supervisor::close_device(uint32_t id) {
   if (posted) future.wait_for(std::chrono::milliseconds(config_.call_deadline_ms + 2000));
 }
 
+// Queries run on the caller's thread over the host's call socket: a blocking
+// write, then poll() for the reply until the deadline. Nothing else reads
+// that socket, so a call costs one round trip between two processes; the
+// supervisor's loop hears only of failures.
 lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
-  if (on_loop_thread()) return LK_ERR_STATE;
   if (!running_) return LK_ERR_CLOSED;
-  auto promise = std::make_shared<std::promise<std::pair<lk_result, v1::Reply>>>();
-  auto future = promise->get_future();
+  std::lock_guard lock(call_mutex_);
+  if (call_fd_ < 0 || !running_) return LK_ERR_CLOSED;
+  const uint64_t generation = call_generation_;
+  const auto method = call.method();
+  v1::HubToHost request;
+  request.set_call_id(++next_sync_call_);
   call.set_device_id(id);
-  const bool posted = post([this, id, call = std::move(call), promise]() mutable {
-    if (phase_ != Phase::kRunning || !slots_.count(id)) return promise->set_value({LK_ERR_CLOSED, {}});
-    const std::string what = v1::DeviceCall::Method_Name(call.method()) + " on " + device_name(id);
-    v1::HubToHost request;
-    *request.mutable_device() = std::move(call);
-    send_call(std::move(request), what, [promise](const v1::Reply* r, lk_result failure) {
-      if (r != nullptr) promise->set_value({static_cast<lk_result>(r->result()), *r});
-      else promise->set_value({failure, {}});
+  *request.mutable_device() = std::move(call);
+  std::string bytes;
+  append_frame(request.SerializeAsString(), &bytes);
+  auto failed = [&](std::string why, lk_result result) {
+    post([this, generation, id, method, why = std::move(why), result] {
+      if (generation != generation_) return;  // about an earlier host
+      const std::string what = v1::DeviceCall::Method_Name(method) + " on " + device_name(id);
+      fail(result == LK_ERR_TIMEOUT
+               ? "hang: " + what + " got no answer within " + std::to_string(config_.call_deadline_ms) + " ms"
+               : what + ": " + why);
     });
-  });
-  if (!posted) return LK_ERR_CLOSED;
-  if (future.wait_for(std::chrono::milliseconds(config_.call_deadline_ms + 2000)) != std::future_status::ready)
-    return LK_ERR_TIMEOUT;
-  auto [result, answer] = future.get();
-  if (reply != nullptr) *reply = std::move(answer);
-  return result;
+    return result;
+  };
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(call_fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed(std::string("the call socket refused the request: ") + std::strerror(errno), LK_ERR_CLOSED);
+    sent += static_cast<std::size_t>(n);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.call_deadline_ms);
+  char buffer[16 * 1024];
+  for (;;) {
+    std::optional<std::string> message = call_reader_.next();
+    if (call_reader_.failed()) return failed("protocol violation: " + call_reader_.error(), LK_ERR_CLOSED);
+    if (message) {
+      v1::HostToHub answer;
+      if (!answer.ParseFromString(*message) || !answer.has_reply() || answer.reply().call_id() != next_sync_call_)
+        return failed("protocol violation: the call socket carried something other than this call's reply",
+                      LK_ERR_CLOSED);
+      const auto result = static_cast<lk_result>(answer.reply().result());
+      if (reply != nullptr) *reply = std::move(*answer.mutable_reply());
+      return result;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return failed("", LK_ERR_TIMEOUT);
+    pollfd p{call_fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) continue;  // the loop re-checks the deadline
+    const ssize_t n = ::recv(call_fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return failed("the host closed its call socket", LK_ERR_CLOSED);
+    call_reader_.feed(buffer, static_cast<std::size_t>(n));
+  }
 }
 
 lk_result Supervisor::send(uint32_t id, v1::DeviceCall call, const char* what) {

@@ -44,7 +44,8 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   lk_result open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
                         std::string* record);
   void close_device(uint32_t id);
-  // A call on a device, answered in *reply (blocking, at most the deadline).
+  // A call on a device, answered in *reply (blocking, at most the deadline),
+  // on the caller's thread over the call socket.
   lk_result call(uint32_t id, v1::DeviceCall call, v1::Reply* reply);
   // An accepting call: LK_OK when sent; a refusal goes to the device's on_call_failed.
   lk_result send(uint32_t id, v1::DeviceCall call, const char* what);
@@ -127,6 +128,15 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   std::deque<uint64_t> failure_times_ns_;
   std::string eof_reason_;
   std::function<void(const std::string&)> start_waiter_;  // start(): Ready or failure
+  uint64_t generation_ = 0;  // counts spawned hosts
+
+  // The call socket of the current host: callers take turns (call_mutex_);
+  // the loop thread replaces it at each spawn and shuts it down on failure.
+  std::mutex call_mutex_;
+  int call_fd_ = -1;
+  uint64_t call_generation_ = 0;
+  uint64_t next_sync_call_ = 0;
+  FrameReader call_reader_;
 };
 
 }  // namespace latchkey::isolation
