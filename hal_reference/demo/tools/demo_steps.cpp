@@ -4,6 +4,8 @@
 #include <latchkey/client/event_text.hpp>
 #include <latchkey/demo/hub_status.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <thread>
 
@@ -177,6 +179,53 @@ void camera_offline(Demo& d) {
                                client::json_text(alarm, "message")
                          : "none within 15 s");
   settle(d);
+}
+
+// The camera plugin's row of GET /v1/plugins (null when missing).
+demo::JsonObject camera_plugin(Demo& d) {
+  const auto response = d.api.get("/v1/plugins");
+  const auto json = response.status == 200 ? response.json() : nullptr;
+  const auto list = json ? json->getArray("plugins") : nullptr;
+  for (std::size_t i = 0; list && i < list->size(); ++i)
+    if (client::json_text(list->getObject(i), "name") == "sim_camera") return list->getObject(i);
+  return nullptr;
+}
+
+void plugin_crash(Demo& d) {
+  d.timeline.step("e. The camera plugin's process dies (F1, plugin isolation)");
+  if (!settle(d)) return;
+  const auto before = camera_plugin(d);
+  const int pid = before ? std::atoi(client::json_text(before, "pid").c_str()) : 0;
+  if (!d.timeline.check(pid > 0 && client::json_text(before, "mode") == "isolated",
+                        "the camera plugin runs isolated in its own lk-plugin-host",
+                        before ? "pid " + std::to_string(pid) : "no plugin row")) {
+    return;
+  }
+  const int64_t alarms_before = demo::last_alarm_id(d.api);
+  d.timeline.act("attacker", "kills the camera plugin's host process (SIGKILL to pid " + std::to_string(pid) + ")");
+  const auto killed_at = Clock::now();
+  ::kill(pid, SIGKILL);
+  const auto alarm = demo::wait_alarm(d.api, alarms_before, "F1", "", "", 5s);
+  d.timeline.check(!alarm.isNull(), "F1 alarm: the plugin failed",
+                   alarm ? std::to_string(ms_since(killed_at)) + " ms after the kill: " +
+                               client::json_text(alarm, "message")
+                         : "none within 5 s");
+  const auto answer = deliver(d, kBack, demo::mint_grant_for(d.hub, kBack, d.courier), "delivery while it restarts");
+  d.timeline.check(answer.status == 403 && !answer.allowed, "unlock denied while the camera is not LIVE",
+                   describe(answer));
+  const bool back = demo::wait_until(
+      [&]() -> bool {
+        const auto row = camera_plugin(d);
+        return row && client::json_text(row, "state") == "running" && client::json_text(row, "restarts") == "1";
+      },
+      10s);
+  const auto after = camera_plugin(d);
+  d.timeline.check(back, "the hub restarted the host and reopened the cameras",
+                   after ? "new pid " + client::json_text(after, "pid") + ", failures " +
+                               client::json_text(after, "failures")
+                         : "no plugin row");
+  const bool live = demo::wait_cameras_live(d.api, 10s);
+  d.timeline.check(live, "the cameras re-enrolled and are LIVE again", std::to_string(ms_since(killed_at)) + " ms after the kill");
 }
 
 }  // namespace lkdemo

@@ -34,6 +34,10 @@ void refused_grants(Demo& demo);
 // d. A camera goes offline outside any delivery: camera-offline alarm (C6).
 void camera_offline(Demo& demo);
 
+// e. The camera plugin's host process is killed: F1 alarm, unlock denied,
+//    the host restarted, the cameras LIVE again (docs/isolation.md).
+void plugin_crash(Demo& d);
+
 // Clears camera faults and waits until every camera is LIVE again.
 bool settle(Demo& demo);
 

@@ -76,6 +76,7 @@ int run(bool keep) {
   lkdemo::freeze_attack(d);
   lkdemo::refused_grants(d);
   lkdemo::camera_offline(d);
+  lkdemo::plugin_crash(d);
 
   timeline.step("The audit log");
   const auto verify = api->get("/v1/audit/verify");
