@@ -51,8 +51,11 @@ std::string HubFixture::config_text() const {
                                       : std::string("lk_sim_camera.so");
   std::string text = "[hub]\nid = hub-bench\ndata_dir = " + options_.data_dir.string() +
                      "\nplugin_dir = " LATCHKEY_PLUGIN_DIR "\ntest_control = true\nclock_synced = trust\n"
-                     "[plugin.lock]\nfile = lk_sim_lock.so\n[plugin.camera]\nfile = " + camera_file +
-                     "\n[plugin.authz]\nfile = lk_ref_authz.so\n"
+                     // In-process plugins: the unlock figure is defined on them, and the
+                     // bench camera's emission probe is a descriptor an isolated host would
+                     // close. bench/lk-bench-socket measures the isolated call on its own.
+                     "[plugin.lock]\nfile = lk_sim_lock.so\nmode = in_process\n[plugin.camera]\nfile = " +
+                     camera_file + "\nmode = in_process\n[plugin.authz]\nfile = lk_ref_authz.so\nmode = in_process\n"
                      "[lock.front]\nplugin = lock\nuri = sim://lock/front?actuation_ms=" +
                      std::to_string(options_.lock_actuation_ms) + "\n";
   for (std::size_t i = 0; i < options_.cameras; ++i) {

@@ -46,8 +46,7 @@ host::ContractViolations to_violations(const v1::Reply& reply) {
 
 class Proxy {
  public:
-  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id, std::string record)
-      : supervisor_(std::move(supervisor)), id_(id), record_(std::move(record)) {}
+  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id) : supervisor_(std::move(supervisor)), id_(id) {}
   ~Proxy() { close(); }
 
   void close() {
@@ -82,18 +81,18 @@ class Proxy {
     if (call(v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
     return to_violations(reply);
   }
-  const std::string& record() const noexcept { return record_; }
+  // The description from the latest open: a reopened camera must prove its key again.
+  std::string record() const { return supervisor_->record(id_); }
 
  private:
   std::shared_ptr<Supervisor> supervisor_;
   uint32_t id_;
-  std::string record_;  // the description sent when the device was first opened
   std::atomic<bool> closed_{false};
 };
 
 class IsolatedLock final : public host::LockDevice {
  public:
-  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id, std::string record) : p_(std::move(s), id, std::move(record)) {}
+  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {}
 
   void close() override { p_.close(); }
   lk_result describe(lk_lock_description* d) override {
@@ -142,8 +141,7 @@ class IsolatedLock final : public host::LockDevice {
 
 class IsolatedCamera final : public host::CameraDevice {
  public:
-  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id, std::string record)
-      : p_(std::move(s), id, std::move(record)) {
+  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {
     lk_camera_description d{};
     d.struct_size = sizeof d;
     snapshot_ = read_record(p_.record(), &d) && (d.flags & LK_CAMERA_CAP_SNAPSHOT) != 0;
@@ -191,7 +189,7 @@ class IsolatedCamera final : public host::CameraDevice {
 
 class IsolatedAuthz final : public host::AuthzDevice {
  public:
-  IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id, {}) {}
+  IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {}
 
   void close() override { p_.close(); }
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
@@ -239,7 +237,7 @@ class IsolatedRunner final : public PluginRunner {
     uint32_t id = 0;
     std::string record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, std::move(record));
+    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id);
     return r;
   }
   lk_result open_camera(const std::string& uri, host::DeviceHooks hooks,
@@ -248,7 +246,7 @@ class IsolatedRunner final : public PluginRunner {
     uint32_t id = 0;
     std::string record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, std::move(record));
+    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id);
     return r;
   }
   lk_result open_authz(const std::string& config, std::unique_ptr<host::AuthzDevice>* out) override {

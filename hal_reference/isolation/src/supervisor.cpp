@@ -473,6 +473,10 @@ void Supervisor::reopen_next(std::map<uint32_t, Slot>::iterator it) {
     if (reply->result() != LK_OK)
       return fail("reopening " + device_name(id) + " failed: " + host::result_name(reply->result()));
     slots_[id].record = reply->record();
+    {
+      std::lock_guard lock(records_mutex_);
+      records_[id] = reply->record();
+    }
     reopen_next(slots_.upper_bound(id));
   });
 }
@@ -654,6 +658,10 @@ lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, h
                 const lk_result r = reply ? static_cast<lk_result>(reply->result()) : failure;
                 if (r == LK_OK) {
                   slots_[slot_id].record = reply->record();
+                  {
+                    std::lock_guard lock(records_mutex_);
+                    records_[slot_id] = reply->record();
+                  }
                   *device = slot_id;
                   *description = reply->record();
                 } else {
@@ -682,6 +690,10 @@ void Supervisor::close_device(uint32_t id) {
     if (it == slots_.end()) return promise->set_value();
     auto operations = std::move(it->second.operations);
     slots_.erase(it);
+    {
+      std::lock_guard records(records_mutex_);
+      records_.erase(id);
+    }
     if (phase_ != Phase::kRunning) {
       for (auto& [op, done] : operations) done(failed_completion(op, LK_ERR_CLOSED));
       return promise->set_value();
@@ -757,6 +769,12 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
     if (n <= 0) return failed("the host closed its call socket", LK_ERR_CLOSED);
     call_reader_.feed(buffer, static_cast<std::size_t>(n));
   }
+}
+
+std::string Supervisor::record(uint32_t id) const {
+  std::lock_guard lock(records_mutex_);
+  auto it = records_.find(id);
+  return it == records_.end() ? std::string() : it->second;
 }
 
 lk_result Supervisor::send(uint32_t id, v1::DeviceCall call, const char* what) {

@@ -44,6 +44,9 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   lk_result open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
                         std::string* record);
   void close_device(uint32_t id);
+  // The description the device's host sent when it last opened it (after a
+  // restart: the new host's).
+  std::string record(uint32_t id) const;
   // A call on a device, answered in *reply (blocking, at most the deadline),
   // on the caller's thread over the call socket.
   lk_result call(uint32_t id, v1::DeviceCall call, v1::Reply* reply);
@@ -129,6 +132,9 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   std::string eof_reason_;
   std::function<void(const std::string&)> start_waiter_;  // start(): Ready or failure
   uint64_t generation_ = 0;  // counts spawned hosts
+
+  mutable std::mutex records_mutex_;
+  std::map<uint32_t, std::string> records_;
 
   // The call socket of the current host: callers take turns (call_mutex_);
   // the loop thread replaces it at each spawn and shuts it down on failure.
