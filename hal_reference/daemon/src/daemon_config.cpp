@@ -178,6 +178,7 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
     } else if (name == "isolation") {
       IsolationConfig& i = c.isolation;
       if (r.has("host_program")) i.host_program = absolute(r.required("host_program"));
+      if (r.has("run_dir")) i.run_dir = absolute(r.required("run_dir"));
       i.call_deadline_ms = r.integer("call_deadline_ms", i.call_deadline_ms, 100, 60'000);
       i.heartbeat_interval_ms = r.integer("heartbeat_interval_ms", i.heartbeat_interval_ms, 50, 60'000);
       i.restart_backoff_ms = r.integer("restart_backoff_ms", i.restart_backoff_ms, 10, 60'000);

@@ -3,6 +3,8 @@
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
 
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
   if (config_file.empty()) return usage();
   // A client that goes away mid-answer must not take the hub with it.
   std::signal(SIGPIPE, SIG_IGN);
+  // Plugin hosts run as this same user: as a non-dumpable process the hub's
+  // /proc entries (open descriptors, environment, memory) and ptrace are
+  // closed to them.
+  ::prctl(PR_SET_DUMPABLE, 0);
 
   try {
     latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);

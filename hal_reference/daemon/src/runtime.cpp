@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -123,6 +124,28 @@ struct Runtime::Impl {
   std::map<std::string, bool> camera_live;                // last published liveness
   std::unique_ptr<host::AuthzDevice> authz;
   std::map<std::string, isolation::PluginStatus> plugin_status;  // loop thread: as last noticed
+  // A fresh private directory (mkdtemp, 0700) outside data_dir: the hosts'
+  // working directories, removed at shutdown.
+  std::filesystem::path host_root;
+
+  ~Impl() {
+    // Also when construction failed half way: the hosts' directories go.
+    if (!host_root.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(host_root, ignored);
+    }
+  }
+
+  void make_host_root() {
+    const auto base = config.isolation.run_dir.empty() ? std::filesystem::temp_directory_path()
+                                                       : config.isolation.run_dir;
+    std::filesystem::create_directories(base);
+    std::string pattern = (base / "latchkey-hosts-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("[isolation]: cannot create a directory for the plugin hosts under " + base.string() +
+                               ": " + std::strerror(errno));
+    host_root = pattern;
+  }
 
   std::map<uint64_t, std::shared_ptr<std::promise<ApiResponse>>> pending_unlocks;
 
@@ -487,7 +510,7 @@ struct Runtime::Impl {
     const IsolationConfig& i = config.isolation;
     isolation::SupervisionConfig c;
     c.host_program = i.host_program.empty() ? isolation::default_host_program() : i.host_program;
-    c.work_dir = config.data_dir / "hosts" / plugin;
+    c.work_dir = host_root / plugin;
     c.call_deadline_ms = i.call_deadline_ms;
     c.heartbeat_interval_ms = i.heartbeat_interval_ms;
     c.restart_backoff_ms = i.restart_backoff_ms;
@@ -537,10 +560,16 @@ struct Runtime::Impl {
         if (cam.plugin != plugin || it == cameras.end()) continue;
         lk_camera_description desc{};
         desc.struct_size = sizeof desc;
-        if (it->second->describe(&desc) == LK_OK && std::equal(cam.key.begin(), cam.key.end(), desc.public_key))
+        if (it->second->describe(&desc) == LK_OK && std::equal(cam.key.begin(), cam.key.end(), desc.public_key) &&
+            std::string(desc.camera_id) == name) {
           engine->on_camera_reenrolled(name, now());
-        else
-          engine->on_camera_fault(name, "after its plugin restarted the camera no longer holds the pinned key", now());
+        } else {
+          // Not the enrolled camera: it stays not LIVE (C1) and people must look.
+          const std::string why = "after its plugin restarted, camera " + name +
+                                  " no longer proves the pinned key and id; it stays not LIVE";
+          engine->on_camera_fault(name, why, now());
+          raise_alarm("C1", "", name, why);
+        }
       }
       // Locks report their state again from the new host (events); nothing to do here.
     }
@@ -567,6 +596,7 @@ struct Runtime::Impl {
     };
     for (const auto& [name, p] : config.plugins) {
       if (p.isolated) {
+        if (host_root.empty()) make_host_root();
         const std::string plugin = name;
         auto notices = [this, plugin](const isolation::PluginNotice& n) {
           post([this, plugin, n] { on_plugin_notice(plugin, n); });
@@ -783,6 +813,10 @@ void Runtime::shutdown() {
   s.locks.clear();
   s.authz.reset();
   s.runners.clear();  // stops the plugin hosts
+  if (!s.host_root.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(s.host_root, ignored);
+  }
   s.flush_audit();
   try {
     s.log->close(wall_ms(), s.now());  // final signed checkpoint (A2)

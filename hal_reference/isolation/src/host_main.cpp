@@ -13,6 +13,7 @@
 #include "channel.hpp"
 #include "latchkey/plugin_host.pb.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -83,6 +84,9 @@ void drop_privileges(const Options& o) {
   if (::close_range(kCallSocketFd + 1, ~0U, 0) != 0) {
     for (int fd = kCallSocketFd + 1; fd < 65536; ++fd) ::close(fd);
   }
+  // The sockets are this process's alone: nothing the plugin may exec inherits them.
+  ::fcntl(kSocketFd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(kCallSocketFd, F_SETFD, FD_CLOEXEC);
   const rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   if (o.open_files != 0) {
@@ -176,6 +180,8 @@ class Host {
   }
 
   void stop(const std::string& why) {
+    if (stopping_) return;  // both sockets may report the hub's departure
+    stopping_ = true;
     if (why != "the peer closed the connection") std::fprintf(stderr, "lk-plugin-host: %s\n", why.c_str());
     {
       std::lock_guard lock(mutex_);
@@ -208,8 +214,20 @@ class Host {
       case v1::HubToHost::kClose: {
         if (&answer_on != channel_.get()) return fail("CloseDevice on the call socket");
         auto it = devices_.find(in.close().device_id());
-        if (it == devices_.end()) reply->set_result(LK_ERR_NOT_FOUND);
-        else devices_.erase(it);
+        if (it == devices_.end()) {
+          reply->set_result(LK_ERR_NOT_FOUND);
+          break;
+        }
+        // Closed first, so the counts include what closing found (missing completions).
+        Device& d = it->second;
+        if (d.lock) {
+          d.lock->close();
+          put_violations(d.lock->violations(), reply);
+        } else if (d.camera) {
+          d.camera->close();
+          put_violations(d.camera->violations(), reply);
+        }
+        devices_.erase(it);
         break;
       }
       case v1::HubToHost::kDevice: call(in.device(), reply); break;
@@ -325,6 +343,7 @@ class Host {
           p.struct_size = sizeof p;
           p.operation_id = c.operation_id();
           p.relock_deadline_ms = c.relock_deadline_ms();
+          p.unlatch = c.unlatch() ? 1u : 0u;
           r = lock.unlock(p, [this, id](const lk_lock_completion& done) { completion(id, done); });
           break;
         }
@@ -387,7 +406,8 @@ class Host {
   std::unique_ptr<isolation::Channel> calls_;
   uv_async_t wake_{};
   std::mutex mutex_;
-  bool stopped_ = false;
+  bool stopped_ = false;   // mutex_: no more posts
+  bool stopping_ = false;  // loop thread
   std::deque<v1::HostToHub> outbox_;
   std::map<uint32_t, Device> devices_;
 };

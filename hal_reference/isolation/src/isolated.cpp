@@ -6,6 +6,7 @@
 #include "supervisor.hpp"
 
 #include <cstring>
+#include <mutex>
 
 namespace latchkey::isolation {
 namespace {
@@ -31,9 +32,9 @@ bool read_record(const std::string& bytes, T* out) {
 
 void terminate(char* text, std::size_t size) { text[size - 1] = '\0'; }
 
-host::ContractViolations to_violations(const v1::Reply& reply) {
+template <typename Counts>
+host::ContractViolations to_violations(const Counts& n) {
   host::ContractViolations v;
-  const auto& n = reply.violations();
   if (n.size() >= 5) {
     v.duplicate_completions = n[0];
     v.unknown_completions = n[1];
@@ -51,7 +52,9 @@ class Proxy {
 
   void close() {
     if (closed_.exchange(true)) return;
-    supervisor_->close_device(id_);
+    const host::ContractViolations counts = to_violations(supervisor_->close_device(id_));
+    std::lock_guard lock(counts_mutex_);
+    final_counts_ = counts;
   }
 
   lk_result call(Method method, v1::Reply* reply = nullptr, v1::DeviceCall c = {}) {
@@ -76,10 +79,14 @@ class Proxy {
     return call(method, nullptr, std::move(c));
   }
   host::ContractViolations violations() {
+    // Counted by the handle inside the host; once closed, the counts its close answered.
+    if (closed_) {
+      std::lock_guard lock(counts_mutex_);
+      return final_counts_;
+    }
     v1::Reply reply;
-    // Counted by the handle inside the host; a host that cannot answer has none to tell.
     if (call(v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
-    return to_violations(reply);
+    return to_violations(reply.violations());
   }
   // The description from the latest open: a reopened camera must prove its key again.
   std::string record() const { return supervisor_->record(id_); }
@@ -88,6 +95,8 @@ class Proxy {
   std::shared_ptr<Supervisor> supervisor_;
   uint32_t id_;
   std::atomic<bool> closed_{false};
+  std::mutex counts_mutex_;
+  host::ContractViolations final_counts_;  // what the host's close answered
 };
 
 class IsolatedLock final : public host::LockDevice {
@@ -120,6 +129,7 @@ class IsolatedLock final : public host::LockDevice {
     v1::DeviceCall c = make_call(v1::DeviceCall::UNLOCK);
     c.set_operation_id(params.operation_id);
     c.set_relock_deadline_ms(params.relock_deadline_ms);
+    c.set_unlatch(params.unlatch != 0);
     return p_.operation(std::move(c), std::move(done));
   }
   lk_result inject_fault(lk_fault fault, int64_t parameter) override {

@@ -116,11 +116,7 @@ void Supervisor::stop() {
     }
     return;
   }
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (closing_) return;
-  }
-  post([this] {
+  auto stop_task = [this] {
     phase_ = Phase::kStopped;
     running_ = false;
     for (auto& [id, p] : pending_) p.done(nullptr, LK_ERR_CLOSED);
@@ -129,20 +125,18 @@ void Supervisor::stop() {
     for (auto& [id, slot] : slots_)
       for (auto& [op, done] : slot.operations) done(failed_completion(op, LK_ERR_CLOSED));
     slots_.clear();
-    if (current_ != nullptr) {
-      // Closing the socket ends the host; the kill makes sure of it.
-      if (current_->channel) current_->channel->close();
-      if (!current_->exited) uv_process_kill(&current_->process, SIGKILL);
-      current_->owner = nullptr;
-      current_ = nullptr;
-    }
+    abandon_current();
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     for (uv_timer_t* t : {&deadline_timer_, &heartbeat_timer_, &restart_timer_, &grace_timer_})
       uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
-  });
+  };
   {
+    // The stop task is the last one: nothing is queued or signalled after it.
     std::lock_guard lock(queue_mutex_);
+    if (closing_) return;
+    queue_.push_back(std::move(stop_task));
     closing_ = true;
+    uv_async_send(&wake_);
   }
   thread_.join();
   {
@@ -160,13 +154,34 @@ void Supervisor::stop() {
 }
 
 bool Supervisor::post(std::function<void()> task) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (closing_ || !thread_.joinable()) return false;
-    queue_.push_back(std::move(task));
-  }
+  // Signalled under the lock: the stop task, queued under it too, closes the handle.
+  std::lock_guard lock(queue_mutex_);
+  if (closing_ || !thread_.joinable()) return false;
+  queue_.push_back(std::move(task));
   uv_async_send(&wake_);
   return true;
+}
+
+// Ends the current host for good: its sockets closed, its whole process group
+// killed (helpers a plugin forked die with it), its stderr pipe closed so a
+// helper holding it cannot keep the incarnation (or stop()) waiting.
+void Supervisor::abandon_current() {
+  if (current_ == nullptr) return;
+  Incarnation* inc = current_;
+  current_ = nullptr;
+  inc->owner = nullptr;
+  if (inc->channel) inc->channel->close();
+  if (!inc->exited) ::kill(-inc->pid, SIGKILL);
+  auto* err = reinterpret_cast<uv_handle_t*>(&inc->err);
+  if (!uv_is_closing(err)) uv_close(err, [](uv_handle_t* h) { static_cast<Incarnation*>(h->data)->release_handle(); });
+}
+
+// A host's text for the hub's log: one line, printable, bounded.
+std::string Supervisor::clean_line(const std::string& text) {
+  std::string out = text.substr(0, 1000);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
 }
 
 void Supervisor::drain() {
@@ -197,6 +212,8 @@ std::string Supervisor::device_name(uint32_t id) const {
 void Supervisor::spawn() {
   // sv: calls from the loop, events and completions; cs: queries from callers' threads.
   int sv[2], cs[2];
+  phase_ = Phase::kStarting;  // a failure from here on is this start's
+  closed_devices_.clear();     // a new host has never heard of them
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     fail(std::string("socketpair failed: ") + std::strerror(errno));
     return;
@@ -244,6 +261,8 @@ void Supervisor::spawn() {
   options.env = env.data();
   options.cwd = cwd.c_str();
   options.stdio_count = 5;
+  // Its own session and process group, so that a kill reaches whatever it forked.
+  options.flags = UV_PROCESS_DETACHED;
   options.stdio = stdio;
   options.exit_cb = [](uv_process_t* p, int64_t status, int signal) {
     auto* i = static_cast<Incarnation*>(p->data);
@@ -264,6 +283,7 @@ void Supervisor::spawn() {
     if (call_fd_ >= 0) ::close(call_fd_);
     call_fd_ = r == 0 ? cs[0] : -1;
     call_reader_ = FrameReader();
+    call_dead_ = false;
     call_generation_ = ++generation_;
   }
   if (r != 0) {
@@ -305,7 +325,7 @@ void Supervisor::spawn() {
         i->err_line.append(buf->base, static_cast<std::size_t>(n));
         std::size_t nl;
         while ((nl = i->err_line.find('\n')) != std::string::npos) {
-          if (i->owner != nullptr) i->owner->log(LK_LOG_WARNING, "host stderr: " + i->err_line.substr(0, nl));
+          if (i->owner != nullptr) i->owner->log(LK_LOG_WARNING, "host stderr: " + clean_line(i->err_line.substr(0, nl)));
           i->err_line.erase(0, nl + 1);
         }
         if (i->err_line.size() > 4096) i->err_line.clear();
@@ -334,7 +354,7 @@ void Supervisor::spawn() {
   }
   // Ready and every device reopened within the start deadline.
   const uint64_t deadline = now_ns() + static_cast<uint64_t>(config_.start_deadline_ms) * 1'000'000;
-  pending_[0] = Pending{"starting the host", deadline, [](const v1::Reply*, lk_result) {}};
+  pending_[0] = Pending{"starting the host", deadline, now_ns(), [](const v1::Reply*, lk_result) {}};
   deadlines_.insert({deadline, 0});
   arm_deadline_timer();
 }
@@ -357,19 +377,36 @@ void Supervisor::on_message(const std::string& bytes) {
       if (phase_ != Phase::kStarting) return fail("protocol violation: a second Ready");
       return on_ready(m.ready());
     case v1::HostToHub::kReply: {
-      auto it = pending_.find(m.reply().call_id());
-      if (m.reply().call_id() == 0 || it == pending_.end())
+      // The host answers this socket's calls in order, one at a time: the
+      // reply must be to the oldest call (a host cannot hide a stuck call
+      // behind fresh answers), and the next call's wait starts now.
+      auto it = pending_.upper_bound(0);
+      if (m.reply().call_id() == 0 || it == pending_.end() || it->first != m.reply().call_id())
         return fail("protocol violation: a reply to call " + std::to_string(m.reply().call_id()) +
-                    ", which is not outstanding");
+                    (it == pending_.end() ? ", none being outstanding"
+                                          : ", while call " + std::to_string(it->first) + " is the oldest outstanding"));
       Pending p = std::move(it->second);
       deadlines_.erase({p.deadline_ns, it->first});
       pending_.erase(it);
+      const uint64_t now = now_ns();
+      last_progress_ns_ = now;
+      auto next = pending_.upper_bound(0);
+      if (next != pending_.end()) {
+        const uint64_t fresh = now + static_cast<uint64_t>(config_.call_deadline_ms) * 1'000'000;
+        if (fresh > next->second.deadline_ns) {
+          deadlines_.erase({next->second.deadline_ns, next->first});
+          next->second.deadline_ns = fresh;
+          deadlines_.insert({fresh, next->first});
+        }
+      }
       p.done(&m.reply(), LK_OK);
+      arm_deadline_timer();
       return;
     }
     case v1::HostToHub::kEvent: {
       const v1::Event& e = m.event();
       auto it = slots_.find(e.device_id());
+      if (it == slots_.end() && closed_devices_.count(e.device_id())) return;  // sent before it was closed
       if (it == slots_.end() || phase_ == Phase::kStarting)
         return fail("protocol violation: an event for device " + std::to_string(e.device_id()) + ", which is not open");
       if (!it->second.hooks.on_event) return;
@@ -386,6 +423,7 @@ void Supervisor::on_message(const std::string& bytes) {
     case v1::HostToHub::kCompletion: {
       const v1::Completion& c = m.completion();
       auto slot = slots_.find(c.device_id());
+      if (slot == slots_.end() && closed_devices_.count(c.device_id())) return;  // completed by the close
       if (slot == slots_.end()) return fail("protocol violation: a completion for device " +
                                             std::to_string(c.device_id()) + ", which is not open");
       auto op = slot->second.operations.find(c.operation_id());
@@ -403,7 +441,7 @@ void Supervisor::on_message(const std::string& bytes) {
       return;
     }
     case v1::HostToHub::kLog:
-      log(static_cast<lk_log_level>(m.log().level()), m.log().message());
+      log(static_cast<lk_log_level>(std::min<uint32_t>(m.log().level(), LK_LOG_ERROR)), clean_line(m.log().message()));
       return;
     default:
       return fail("protocol violation: an empty message");
@@ -491,7 +529,7 @@ void Supervisor::send_call(v1::HubToHost request, std::string what, ReplyHandler
   const uint64_t id = ++next_call_;
   request.set_call_id(id);
   const uint64_t deadline = now_ns() + static_cast<uint64_t>(config_.call_deadline_ms) * 1'000'000;
-  pending_[id] = Pending{std::move(what), deadline, std::move(done)};
+  pending_[id] = Pending{std::move(what), deadline, now_ns(), std::move(done)};
   deadlines_.insert({deadline, id});
   current_->channel->send(request);
   arm_deadline_timer();
@@ -514,6 +552,19 @@ void Supervisor::on_deadline() {
   if (deadline > now_ns()) return arm_deadline_timer();
   auto it = pending_.find(id);
   const std::string what = it != pending_.end() ? it->second.what : "a call";
+  // A query on the call socket answered meanwhile shows the host at work: the
+  // call waited behind it. Its own full deadline then counts from that answer,
+  // up to twice the deadline in all.
+  const uint64_t deadline_ns = static_cast<uint64_t>(config_.call_deadline_ms) * 1'000'000;
+  if (it != pending_.end() && id != 0) {
+    const uint64_t extended = std::min(last_progress_ns_.load() + deadline_ns, it->second.sent_ns + 2 * deadline_ns);
+    if (extended > now_ns()) {
+      deadlines_.erase({deadline, id});
+      it->second.deadline_ns = extended;
+      deadlines_.insert({extended, id});
+      return arm_deadline_timer();
+    }
+  }
   if (id == 0)
     fail("hang: the host was not ready within " + std::to_string(config_.start_deadline_ms) + " ms", id);
   else
@@ -549,14 +600,8 @@ void Supervisor::fail(const std::string& reason, uint64_t culprit_call) {
   running_ = false;
   // Wakes a caller waiting on the call socket (only this thread changes call_fd_).
   if (call_fd_ >= 0) ::shutdown(call_fd_, SHUT_RDWR);
-  int pid = 0;
-  if (current_ != nullptr) {
-    pid = current_->pid;
-    if (current_->channel) current_->channel->close();
-    if (!current_->exited) uv_process_kill(&current_->process, SIGKILL);
-    current_->owner = nullptr;  // its exit is reaped without us
-    current_ = nullptr;
-  }
+  const int pid = current_ != nullptr ? current_->pid : 0;
+  abandon_current();  // its exit is reaped without us
   const std::string full = "plugin '" + name_ + "'" + (pid ? " (host pid " + std::to_string(pid) + ")" : "") +
                            " failed: " + reason;
   log(LK_LOG_ERROR, full);
@@ -681,15 +726,17 @@ lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, h
   return r;
 }
 
-void Supervisor::close_device(uint32_t id) {
-  if (on_loop_thread()) return;
+std::vector<uint64_t> Supervisor::close_device(uint32_t id) {
+  auto counts = std::make_shared<std::vector<uint64_t>>();
+  if (on_loop_thread()) return {};
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
-  const bool posted = post([this, id, promise] {
+  const bool posted = post([this, id, promise, counts] {
     auto it = slots_.find(id);
     if (it == slots_.end()) return promise->set_value();
     auto operations = std::move(it->second.operations);
     slots_.erase(it);
+    closed_devices_.insert(id);
     {
       std::lock_guard records(records_mutex_);
       records_.erase(id);
@@ -702,13 +749,17 @@ void Supervisor::close_device(uint32_t id) {
     request.mutable_close()->set_device_id(id);
     auto ops = std::make_shared<std::map<uint64_t, host::LockCompletionHandler>>(std::move(operations));
     send_call(std::move(request), "closing device " + std::to_string(id),
-              [promise, ops](const v1::Reply*, lk_result) {
-                // Whatever the host completed before closing went to the slot, now gone: complete the rest.
+              [promise, ops, counts](const v1::Reply* reply, lk_result) {
+                if (reply != nullptr) counts->assign(reply->violations().begin(), reply->violations().end());
+                // The host completed what was pending as it closed; those completions
+                // found no slot and were dropped. The callers hear of them here.
                 for (auto& [op, done] : *ops) done(failed_completion(op, LK_ERR_CLOSED));
                 promise->set_value();
               });
   });
   if (posted) future.wait_for(std::chrono::milliseconds(config_.call_deadline_ms + 2000));
+  return posted && future.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? *counts
+                                                                                          : std::vector<uint64_t>{};
 }
 
 // Queries run on the caller's thread over the host's call socket: a blocking
@@ -718,7 +769,7 @@ void Supervisor::close_device(uint32_t id) {
 lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
   if (!running_) return LK_ERR_CLOSED;
   std::lock_guard lock(call_mutex_);
-  if (call_fd_ < 0 || !running_) return LK_ERR_CLOSED;
+  if (call_fd_ < 0 || call_dead_ || !running_) return LK_ERR_CLOSED;
   const uint64_t generation = call_generation_;
   const auto method = call.method();
   v1::HubToHost request;
@@ -727,10 +778,23 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
   *request.mutable_device() = std::move(call);
   std::string bytes;
   append_frame(request.SerializeAsString(), &bytes);
-  auto failed = [&](std::string why, lk_result result) {
-    post([this, generation, id, method, why = std::move(why), result] {
-      if (generation != generation_) return;  // about an earlier host
+  auto failed = [&](std::string why, lk_result result, bool closed_by_host = false) {
+    // This host is done for: no other caller may wait on it meanwhile.
+    call_dead_ = true;
+    ::shutdown(call_fd_, SHUT_RDWR);
+    post([this, generation, id, method, why = std::move(why), result, closed_by_host] {
+      if (generation != generation_ || phase_ != Phase::kRunning) return;  // about an earlier host
       const std::string what = v1::DeviceCall::Method_Name(method) + " on " + device_name(id);
+      if (closed_by_host) {
+        // A crash: the exit status says more; wait briefly for it, as for the other socket.
+        if (eof_reason_.empty()) eof_reason_ = what + ": " + why;
+        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&grace_timer_)))
+          uv_timer_start(&grace_timer_, [](uv_timer_t* t) {
+            auto* self = static_cast<Supervisor*>(t->data);
+            self->fail(self->eof_reason_);
+          }, 50, 0);
+        return;
+      }
       fail(result == LK_ERR_TIMEOUT
                ? "hang: " + what + " got no answer within " + std::to_string(config_.call_deadline_ms) + " ms"
                : what + ": " + why);
@@ -744,7 +808,9 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
     if (n <= 0) return failed(std::string("the call socket refused the request: ") + std::strerror(errno), LK_ERR_CLOSED);
     sent += static_cast<std::size_t>(n);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.call_deadline_ms);
+  const uint64_t sent_ns = now_ns();
+  const uint64_t deadline_ns = static_cast<uint64_t>(config_.call_deadline_ms) * 1'000'000;
+  uint64_t deadline = sent_ns + deadline_ns;
   char buffer[16 * 1024];
   for (;;) {
     std::optional<std::string> message = call_reader_.next();
@@ -754,19 +820,26 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
       if (!answer.ParseFromString(*message) || !answer.has_reply() || answer.reply().call_id() != next_sync_call_)
         return failed("protocol violation: the call socket carried something other than this call's reply",
                       LK_ERR_CLOSED);
+      last_progress_ns_ = now_ns();
       const auto result = static_cast<lk_result>(answer.reply().result());
       if (reply != nullptr) *reply = std::move(*answer.mutable_reply());
       return result;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return failed("", LK_ERR_TIMEOUT);
+    uint64_t now = now_ns();
+    if (now >= deadline) {
+      // Answers on the other socket meanwhile show the host at work and this
+      // query queued behind them: its deadline counts from the latest, up to
+      // twice the deadline in all.
+      deadline = std::max(deadline, std::min(last_progress_ns_.load() + deadline_ns, sent_ns + 2 * deadline_ns));
+      if (now >= deadline) return failed("", LK_ERR_TIMEOUT);
+    }
     pollfd p{call_fd_, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+    const int ready = ::poll(&p, 1, static_cast<int>((deadline - now + 999'999) / 1'000'000));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) continue;  // the loop re-checks the deadline
     const ssize_t n = ::recv(call_fd_, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return failed("the host closed its call socket", LK_ERR_CLOSED);
+    if (n <= 0) return failed("the host closed its call socket", LK_ERR_CLOSED, true);
     call_reader_.feed(buffer, static_cast<std::size_t>(n));
   }
 }

@@ -43,7 +43,8 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   // Opens a device (blocking). *record gets the description the host sent.
   lk_result open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
                         std::string* record);
-  void close_device(uint32_t id);
+  // Closes a device (blocking); answers the final ContractViolations counts.
+  std::vector<uint64_t> close_device(uint32_t id);
   // The description the device's host sent when it last opened it (after a
   // restart: the new host's).
   std::string record(uint32_t id) const;
@@ -83,6 +84,8 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void heartbeat();
   void restart();
   void notify(PluginNotice::Kind kind, const std::string& reason);
+  void abandon_current();
+  static std::string clean_line(const std::string& text);
   void log(lk_log_level level, const std::string& message);
   int64_t backoff_ms() const;
   std::string device_name(uint32_t id) const;
@@ -112,6 +115,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   mutable std::mutex status_mutex_;
   PluginStatus status_;
   std::atomic<bool> running_{false};
+  std::atomic<uint64_t> last_progress_ns_{0};  // the host's latest answer on either socket
 
   // Loop thread only.
   Phase phase_ = Phase::kIdle;
@@ -123,11 +127,13 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   struct Pending {
     std::string what;
     uint64_t deadline_ns = 0;
+    uint64_t sent_ns = 0;
     ReplyHandler done;
   };
   std::map<uint64_t, Pending> pending_;
   std::set<std::pair<uint64_t, uint64_t>> deadlines_;  // (deadline ns, call id)
   std::map<uint32_t, Slot> slots_;
+  std::set<uint32_t> closed_devices_;  // closed on this host: its late events are dropped
   std::deque<uint64_t> failure_times_ns_;
   std::string eof_reason_;
   std::function<void(const std::string&)> start_waiter_;  // start(): Ready or failure
@@ -140,6 +146,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   // the loop thread replaces it at each spawn and shuts it down on failure.
   std::mutex call_mutex_;
   int call_fd_ = -1;
+  bool call_dead_ = false;  // a query failed on this host: the rest fail fast
   uint64_t call_generation_ = 0;
   uint64_t next_sync_call_ = 0;
   FrameReader call_reader_;

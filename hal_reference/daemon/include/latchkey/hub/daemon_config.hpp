@@ -31,6 +31,7 @@ struct PluginConfig {
 // [isolation]: how isolated plugins are supervised (docs/isolation.md).
 struct IsolationConfig {
   std::filesystem::path host_program;  // empty: lk-plugin-host beside latchkeyd
+  std::filesystem::path run_dir;       // where the hosts' private directories are made; empty: the system's temp dir
   int64_t call_deadline_ms = 2000;
   int64_t heartbeat_interval_ms = 500;
   int64_t restart_backoff_ms = 250;
