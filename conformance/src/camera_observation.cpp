@@ -12,7 +12,7 @@ namespace {
 
 constexpr auto kWindow = std::chrono::milliseconds(2000);
 
-CameraObservation record(const Subject& subject, const std::string& uri) {
+CameraObservation record(const Subject& subject, const std::string& uri, bool in_this_process) {
   CameraObservation obs;
   std::mutex mutex;
   struct Held {
@@ -43,11 +43,20 @@ CameraObservation record(const Subject& subject, const std::string& uri) {
     held.push_back({e.data, obs.attestations.size()});
     obs.attestations.push_back(std::move(a));
   };
-  std::unique_ptr<host::CameraHandle> camera;
-  const lk_result r = host::CameraHandle::open(subject.plugin, uri, [&](const host::DeviceEvent& e) { on_event(e); },
-                                               &camera);
+  std::unique_ptr<host::CameraDevice> camera;
+  lk_result r;
+  std::string error;
+  if (in_this_process) {
+    std::unique_ptr<host::CameraHandle> handle;
+    r = host::CameraHandle::open(subject.plugin, uri, [&](const host::DeviceEvent& e) { on_event(e); }, &handle);
+    camera = std::move(handle);
+  } else {
+    host::DeviceHooks hooks;
+    hooks.on_event = [&](const host::DeviceEvent& e) { on_event(e); };
+    r = open_device(subject, uri, std::move(hooks), &camera, &error);
+  }
   if (r != LK_OK) {
-    obs.error = std::string("open returned ") + host::result_name(r);
+    obs.error = std::string("open returned ") + host::result_name(r) + (error.empty() ? "" : ": " + error);
     return obs;
   }
   obs.description.struct_size = sizeof obs.description;
@@ -82,12 +91,16 @@ CameraObservation record(const Subject& subject, const std::string& uri) {
 
 }  // namespace
 
-const CameraObservation& observe_camera(const Subject& subject, const std::string& uri) {
+const CameraObservation& observe_camera(const Subject& subject, const std::string& uri, ObservedThrough through) {
   static std::mutex mutex;
-  static std::map<std::string, CameraObservation> cache;
+  static std::map<std::pair<std::string, bool>, CameraObservation> cache;
+  // In process, the runner's devices are this process's handles: one recording serves both views.
+  const bool in_this_process =
+      through == ObservedThrough::kThisProcess && subject.mode != isolation::PluginMode::kInProcess;
+  const std::pair<std::string, bool> key{uri, in_this_process};
   std::lock_guard lock(mutex);
-  auto it = cache.find(uri);
-  if (it == cache.end()) it = cache.emplace(uri, record(subject, uri)).first;
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, record(subject, uri, in_this_process)).first;
   return it->second;
 }
 

@@ -35,9 +35,14 @@ struct CameraObservation {
   uint32_t nonce_period_ms = 200;
 };
 
+// kRunner: the device cases' view, through the subject's runner in the run's
+// mode. kThisProcess: TC-ABI-8.2's view, the plugin loaded into this process
+// lending its bytes (in_process mode: both are the same recording).
+enum class ObservedThrough { kRunner, kThisProcess };
+
 // Opens the camera, delivers a fresh nonce every 200 ms for two seconds and
-// records every attestation. Recorded once per device URI and kept.
-const CameraObservation& observe_camera(const Subject& subject, const std::string& uri);
+// records every attestation. Recorded once per device URI and view, and kept.
+const CameraObservation& observe_camera(const Subject& subject, const std::string& uri, ObservedThrough through);
 
 }  // namespace latchkey::certify
 

@@ -1,4 +1,11 @@
 // TC-ABI: the binary contract of docs/abi.md, for every plugin.
+//
+// These cases test the C ABI itself: raw table calls with bad arguments,
+// registered host buffers, negotiation in child processes, and the contract
+// counters of the in-process handles. They always run against the plugin
+// loaded into lk-certify (open_lock_handle, open_camera_handle, the raw
+// tables), in either --mode; an lk-plugin-host would stand between the suite
+// and the very calls they judge.
 #include "borrowed_buffers.h"
 #include "camera_observation.hpp"
 #include "raw_device.hpp"
@@ -162,7 +169,7 @@ void null_entries(CaseContext& ctx) {
     for (const std::string& uri : ctx.subject.camera_uris) {
       EventLog log;
       CaseContext device{ctx.subject, uri};
-      auto cam = open_camera(device, log);
+      auto cam = open_camera_handle(device, log);
       if (!cam) continue;
       lk_camera_description d{};
       d.struct_size = sizeof d;
@@ -415,7 +422,7 @@ std::optional<std::string> needs_lock(const Subject& s, const std::string& uri) 
 
 void completion_exactly_once(CaseContext& ctx) {
   EventLog log;
-  auto lock = open_lock(ctx, log);
+  auto lock = open_lock_handle(ctx, log);
   ASSERT_TRUE(lock);
   lk_lock_description d{};
   d.struct_size = sizeof d;
@@ -455,7 +462,7 @@ void completion_exactly_once(CaseContext& ctx) {
 
 void lock_close_contract(CaseContext& ctx) {
   EventLog log;
-  auto lock = open_lock(ctx, log);
+  auto lock = open_lock_handle(ctx, log);
   ASSERT_TRUE(lock);
   Completions done;
   lk_unlock_params p{};
@@ -479,7 +486,7 @@ std::optional<std::string> needs_camera(const Subject& s, const std::string& uri
 
 void camera_close_contract(CaseContext& ctx) {
   EventLog log;
-  auto cam = open_camera(ctx, log);
+  auto cam = open_camera_handle(ctx, log);
   ASSERT_TRUE(cam);
   log.wait_for([](const auto& e) { return e.size() >= 2; }, 2s);
   cam->close();
@@ -517,7 +524,7 @@ void call_budgets(CaseContext& ctx) {
   if (s.offers_lock() && !s.lock_uris.empty()) {
     EventLog log;
     CaseContext dev{ctx.subject, s.lock_uris.front()};
-    auto lock = open_lock(dev, log);
+    auto lock = open_lock_handle(dev, log);
     ASSERT_TRUE(lock);
     lk_lock_description d{};
     d.struct_size = sizeof d;
@@ -549,7 +556,7 @@ void call_budgets(CaseContext& ctx) {
   if (s.offers_camera() && !s.camera_uris.empty()) {
     EventLog log;
     CaseContext dev{ctx.subject, s.camera_uris.front()};
-    auto cam = open_camera(dev, log);
+    auto cam = open_camera_handle(dev, log);
     ASSERT_TRUE(cam);
     lk_camera_description d{};
     d.struct_size = sizeof d;
@@ -597,8 +604,8 @@ void concurrent_handles(CaseContext& ctx) {
   if (s.offers_lock() && s.lock_uris.size() >= 2) {
     EventLog log_a, log_b;
     CaseContext a{ctx.subject, s.lock_uris[0]}, b{ctx.subject, s.lock_uris[1]};
-    auto lock_a = open_lock(a, log_a);
-    auto lock_b = open_lock(b, log_b);
+    auto lock_a = open_lock_handle(a, log_a);
+    auto lock_b = open_lock_handle(b, log_b);
     ASSERT_TRUE(lock_a && lock_b);
     std::vector<std::thread> threads;
     for (host::LockHandle* h : {lock_a.get(), lock_b.get(), lock_a.get(), lock_b.get()}) {
@@ -627,8 +634,8 @@ void concurrent_handles(CaseContext& ctx) {
   if (s.offers_camera() && s.camera_uris.size() >= 2) {
     EventLog log_a, log_b;
     CaseContext a{ctx.subject, s.camera_uris[0]}, b{ctx.subject, s.camera_uris[1]};
-    auto cam_a = open_camera(a, log_a);
-    auto cam_b = open_camera(b, log_b);
+    auto cam_a = open_camera_handle(a, log_a);
+    auto cam_b = open_camera_handle(b, log_b);
     ASSERT_TRUE(cam_a && cam_b);
     std::vector<std::thread> threads;
     for (host::CameraHandle* h : {cam_a.get(), cam_b.get(), cam_a.get(), cam_b.get()}) {
@@ -652,8 +659,8 @@ void own_sink(CaseContext& ctx) {
   if (s.offers_lock() && s.lock_uris.size() >= 2) {
     EventLog log_a, log_b;
     CaseContext a{ctx.subject, s.lock_uris[0]}, b{ctx.subject, s.lock_uris[1]};
-    auto lock_a = open_lock(a, log_a);
-    auto lock_b = open_lock(b, log_b);
+    auto lock_a = open_lock_handle(a, log_a);
+    auto lock_b = open_lock_handle(b, log_b);
     ASSERT_TRUE(lock_a && lock_b);
     lk_lock_description d{};
     d.struct_size = sizeof d;
@@ -673,8 +680,8 @@ void own_sink(CaseContext& ctx) {
   if (s.offers_camera() && s.camera_uris.size() >= 2) {
     EventLog log_a, log_b;
     CaseContext a{ctx.subject, s.camera_uris[0]}, b{ctx.subject, s.camera_uris[1]};
-    auto cam_a = open_camera(a, log_a);
-    auto cam_b = open_camera(b, log_b);
+    auto cam_a = open_camera_handle(a, log_a);
+    auto cam_b = open_camera_handle(b, log_b);
     ASSERT_TRUE(cam_a && cam_b);
     lk_camera_description da{}, db{};
     da.struct_size = db.struct_size = sizeof da;
@@ -787,7 +794,7 @@ void nothing_freed(CaseContext& ctx) {
 }
 
 void lent_bytes_stable(CaseContext& ctx) {
-  const CameraObservation& obs = observe_camera(ctx.subject, ctx.uri);
+  const CameraObservation& obs = observe_camera(ctx.subject, ctx.uri, ObservedThrough::kThisProcess);
   ASSERT_TRUE(obs.opened) << obs.error;
   ASSERT_FALSE(obs.attestations.empty()) << "no attestation arrived";
   std::size_t changed = 0;

@@ -57,9 +57,10 @@ struct Verdict {
 
 Verdict verify(const Subject& s, const crypto::Bytes& credential, const std::string& door = kDoor) {
   Verdict v;
-  std::unique_ptr<host::AuthzHandle> authz;
-  const lk_result opened = host::AuthzHandle::open(s.plugin, s.authz.config, &authz);
-  EXPECT_EQ(opened, LK_OK) << "the provider refused the configuration";
+  std::unique_ptr<host::AuthzDevice> authz;
+  std::string error;
+  const lk_result opened = open_authz(s, s.authz.config, &authz, &error);
+  EXPECT_EQ(opened, LK_OK) << "the provider refused the configuration" << (error.empty() ? "" : ": " + error);
   if (opened != LK_OK) return v;
   v.grant.struct_size = sizeof v.grant;
   v.refusal.struct_size = sizeof v.refusal;
@@ -154,9 +155,11 @@ void bad_config(CaseContext& ctx) {
   const Subject& s = ctx.subject;
   for (const std::string& config : {std::string("issuer only-a-key-id\n"), std::string("issuer k1 not-hex-at-all\n"),
                                     std::string("")}) {
-    std::unique_ptr<host::AuthzHandle> authz;
-    const lk_result r = host::AuthzHandle::open(s.plugin, config, &authz);
-    EXPECT_EQ(r, LK_ERR_INVALID_ARGUMENT) << "configuration '" << config << "' was answered " << host::result_name(r);
+    std::unique_ptr<host::AuthzDevice> authz;
+    std::string error;
+    const lk_result r = open_authz(s, config, &authz, &error);
+    EXPECT_EQ(r, LK_ERR_INVALID_ARGUMENT) << "configuration '" << config << "' was answered " << host::result_name(r)
+                                          << (error.empty() ? "" : ": " + error);
   }
 }
 

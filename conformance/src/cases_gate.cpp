@@ -124,8 +124,8 @@ std::optional<std::string> needs_camera_replay(const Subject& s, const std::stri
   if (role_of(s, uri) != Role::kCamera) return "a camera scenario";
   // Ask the camera itself whether it can replay on request, before the hub is involved.
   EventLog log;
-  std::unique_ptr<host::CameraHandle> cam;
-  if (host::CameraHandle::open(s.plugin, uri, log.handler(), &cam) == LK_OK) {
+  std::unique_ptr<host::CameraDevice> cam;
+  if (open_device(s, uri, log.hooks(), &cam) == LK_OK) {
     const lk_result r = cam->inject_fault(LK_FAULT_CAMERA_REPLAY, 0);
     cam->clear_faults();
     if (r != LK_OK) return std::string("the camera cannot replay attestations on request (") + host::result_name(r) + ")";
@@ -158,9 +158,10 @@ void jam_on_relock(CaseContext& ctx) {
   ASSERT_TRUE(bench);
   if (!open_session(*bench)) return;
   if (!door(*bench, ctx, "open")) return;
-  const lk_result r = bench->inject_lock_fault(LK_FAULT_LOCK_JAM);
-  if (r == LK_ERR_UNSUPPORTED) GTEST_SKIP() << "the lock cannot play LK_FAULT_LOCK_JAM";
-  ASSERT_EQ(r, LK_OK);
+  const hub::ApiResponse r = bench->inject_lock_fault(LK_FAULT_LOCK_JAM);
+  if (r.status == 409 && r.body.find(host::result_name(LK_ERR_UNSUPPORTED)) != std::string::npos)
+    GTEST_SKIP() << "the lock cannot play LK_FAULT_LOCK_JAM";
+  ASSERT_EQ(r.status, 200) << "the hub could not jam its lock: " << r.body;
   std::this_thread::sleep_for(150ms);
   if (!door(*bench, ctx, "close")) return;
   EXPECT_TRUE(bench->wait_session_end("compromised", 4s))

@@ -8,7 +8,6 @@
 #include <Poco/JSON/Parser.h>
 
 #include <atomic>
-#include <mutex>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -20,19 +19,6 @@ using namespace std::chrono_literals;
 Poco::JSON::Object::Ptr parse(const hub::ApiResponse& r) {
   Poco::JSON::Parser p;
   return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
-}
-
-// The hub opens its lock inside Runtime's constructor. While it does, the
-// lock table's open entry is routed through here so the bench learns the
-// device pointer the test control interface needs (abi.md 10).
-std::mutex g_tap_mutex;
-lk_result (*g_tapped_open)(const char*, const lk_event_sink*, lk_lock_device**) = nullptr;
-lk_lock_device* g_tapped_device = nullptr;
-
-lk_result tapping_open(const char* uri, const lk_event_sink* sink, lk_lock_device** device) {
-  const lk_result r = g_tapped_open(uri, sink, device);
-  if (r == LK_OK && device != nullptr) g_tapped_device = *device;
-  return r;
 }
 
 std::atomic<int> g_bench_number{0};
@@ -65,7 +51,8 @@ GateBench::GateBench(const Subject& subject, Role role, const std::string& uri) 
     issuer_key_id_ = subject.authz.issuer_key_id;
     authz_config_ = subject.authz.config;
   }
-  // Enrolment: the camera's id and pinned key, as the camera describes them.
+  // Enrolment: the camera's id and pinned key, as the camera describes them
+  // (read in this process whatever the mode: the key is the device's own).
   {
     auto plugin = role == Role::kCamera ? subject.plugin : host::Plugin::load(camera_file_);
     std::unique_ptr<host::CameraHandle> cam;
@@ -77,21 +64,12 @@ GateBench::GateBench(const Subject& subject, Role role, const std::string& uri) 
     camera_id_ = d.camera_id;
     camera_key_hex_ = crypto::to_hex({d.public_key, 32});
   }
-  lock_plugin_ = role == Role::kLock ? subject.plugin : host::Plugin::load(lock_file_);
-  auto* table = const_cast<lk_lock_interface_v1*>(lock_plugin_->lock_interface());
-  std::lock_guard tap(g_tap_mutex);
-  g_tapped_open = table->open;
-  g_tapped_device = nullptr;
-  table->open = &tapping_open;
   try {
     runtime_ = std::make_unique<hub::Runtime>(hub::DaemonConfig::parse(config_text(), dir_));
   } catch (...) {
-    table->open = g_tapped_open;
     std::filesystem::remove_all(dir_);
     throw;
   }
-  table->open = g_tapped_open;
-  lock_device_ = g_tapped_device;
   loop_ = std::thread([this] { runtime_->run(); });
 }
 
@@ -107,17 +85,18 @@ GateBench::~GateBench() {
 const gate::GateConfig& GateBench::gate() const { return runtime_->config().gate; }
 
 std::string GateBench::config_text() const {
+  const std::string mode = std::string("\nmode = ") + isolation::to_string(subject_.mode);
   // Fast settings inside the rules' bounds: the camera's declared period sets the nonce period and timeout.
   return "[hub]\nid = hub-cert\ndata_dir = " + (dir_ / "data").string() +
          "\nlog_file = " + (dir_ / "hub.log").string() + "\ntest_control = true\nclock_synced = trust\n"
          "[gate]\nnonce_period_ms = 100\nlive_timeout_ms = 600\nfreeze_window_ms = 1000\nhealth_timeout_ms = 2000\n"
          "relock_deadline_ms = 5000\nsession_max_ms = 30000\nrecording_ack_timeout_ms = 1500\n"
          "lock_command_timeout_ms = 2000\n"
-         "[plugin.lock]\nfile = " + lock_file_ + "\n[plugin.camera]\nfile = " + camera_file_ +
-         "\n[plugin.authz]\nfile = " + authz_file_ +
-         "\n[lock.front]\nplugin = lock\nuri = " + lock_uri_ +
+         "[plugin.lock]\nfile = " + lock_file_ + mode + "\n[plugin.camera]\nfile = " + camera_file_ + mode +
+         "\n[plugin.authz]\nfile = " + authz_file_ + mode +
+         "\n[lock." + lock_name_ + "]\nplugin = lock\nuri = " + lock_uri_ +
          "\n[camera." + camera_id_ + "]\nplugin = camera\nuri = " + camera_uri_ + "\nkey = " + camera_key_hex_ +
-         "\n[door.front]\nlock = front\ncameras = " + camera_id_ +
+         "\n[door." + door_ + "]\nlock = " + lock_name_ + "\ncameras = " + camera_id_ +
          "\n[authz]\nplugin = authz\nconfig = " + authz_config_ +
          "\n[issuer." + issuer_key_id_ + "]\nkey = " + crypto::to_hex(issuer_.public_key) + "\n";
 }
@@ -200,10 +179,8 @@ std::size_t GateBench::alarm_count(const std::string& rule_prefix) {
 
 bool GateBench::door_action(const std::string& action) { return runtime_->test_door_action(door_, action).status == 200; }
 
-lk_result GateBench::inject_lock_fault(lk_fault fault) {
-  const auto* tc = lock_plugin_->test_control_interface();
-  if (tc == nullptr || tc->inject_fault == nullptr || lock_device_ == nullptr) return LK_ERR_UNSUPPORTED;
-  return tc->inject_fault(lock_device_, LK_DEVICE_KIND_LOCK, fault, 0);
+hub::ApiResponse GateBench::inject_lock_fault(lk_fault fault) {
+  return runtime_->test_device_fault("lock", lock_name_, fault, 0);
 }
 
 }  // namespace latchkey::certify

@@ -1,6 +1,8 @@
 // A reference hub (hal_reference's Runtime, in process) with the plugin under
 // test in one role and the reference plugins in the others, so that the gate
-// engine's real rules judge the plugin (TC-GATE).
+// engine's real rules judge the plugin (TC-GATE). Every plugin runs in the
+// run's mode (`mode =` of its [plugin.*] section): isolated in its own
+// lk-plugin-host, or loaded into the hub.
 #ifndef LATCHKEY_CERTIFY_GATE_BENCH_HPP
 #define LATCHKEY_CERTIFY_GATE_BENCH_HPP
 
@@ -44,8 +46,9 @@ class GateBench {
   std::size_t alarm_count(const std::string& rule_prefix = "");
   // Plays a door action on the hub's lock; false when the lock cannot play it.
   bool door_action(const std::string& action);
-  // Injects a fault into the hub's own lock device (test control); the lk_result.
-  lk_result inject_lock_fault(lk_fault fault);
+  // Injects a fault into the hub's own lock device through the hub's test
+  // control (either mode): 200, or 409 naming the lock's refusal.
+  hub::ApiResponse inject_lock_fault(lk_fault fault);
 
  private:
   std::string config_text() const;
@@ -54,12 +57,11 @@ class GateBench {
   Role role_;
   std::filesystem::path dir_;
   std::string door_ = "front";
+  std::string lock_name_ = "front";  // [lock.front]
   std::string camera_id_ = "porch";
   std::string lock_file_, camera_file_, authz_file_;
   std::string lock_uri_, camera_uri_, camera_key_hex_, authz_config_, issuer_key_id_;
   crypto::KeyPair issuer_, courier_;
-  std::shared_ptr<host::Plugin> lock_plugin_;
-  void* lock_device_ = nullptr;  // the hub's lock device, for test control
   std::unique_ptr<hub::Runtime> runtime_;
   std::thread loop_;
 };

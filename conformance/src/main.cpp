@@ -1,8 +1,9 @@
 // lk-certify: runs the Latchkey conformance suite against one plugin.
 //
-//   lk-certify --plugin FILE [--device URI ...] [--out DIR] [--filter PATTERN]
-//              [--interactive] [--authz-config TEXT] [--authz-issuer KEYID:SEEDHEX]
-//              [--authz-reference-format] [--reference-plugins DIR] [--quiet]
+//   lk-certify --plugin FILE [--mode isolated|in_process] [--device URI ...] [--out DIR]
+//              [--filter PATTERN] [--interactive] [--authz-config TEXT]
+//              [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]
+//              [--reference-plugins DIR] [--quiet]
 //   lk-certify --list [--format text|markdown]
 //
 // Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <string_view>
 
 #ifndef LATCHKEY_SDK_VERSION
 #error "LATCHKEY_SDK_VERSION must be defined by the build"
@@ -49,13 +51,36 @@ struct Options {
   std::string authz_issuer;
   bool authz_reference_format = false;
   std::string reference_dir = LATCHKEY_CERTIFY_REFERENCE_DIR;
+  latchkey::isolation::PluginMode mode = latchkey::isolation::PluginMode::kIsolated;  // what the hub does by default
 };
 
 const char* kUsage =
-    "usage: lk-certify --plugin FILE [--device URI ...] [--out DIR] [--filter PATTERN]\n"
-    "                  [--interactive] [--authz-config TEXT] [--authz-issuer KEYID:SEEDHEX]\n"
-    "                  [--authz-reference-format] [--reference-plugins DIR] [--quiet]\n"
+    "usage: lk-certify --plugin FILE [--mode isolated|in_process] [--device URI ...] [--out DIR]\n"
+    "                  [--filter PATTERN] [--interactive] [--authz-config TEXT]\n"
+    "                  [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]\n"
+    "                  [--reference-plugins DIR] [--quiet]\n"
     "       lk-certify --list [--format text|markdown]\n";
+
+const char* kHelp =
+    "\n"
+    "  --plugin FILE           the plugin under test\n"
+    "  --mode MODE             how the device cases (TC-LOCK, TC-CAM, TC-AUTHZ) and the hub of\n"
+    "                          TC-GATE run the plugin: isolated (default; its own lk-plugin-host\n"
+    "                          process, as latchkeyd runs plugins by default) or in_process (loaded\n"
+    "                          into lk-certify). TC-ABI tests the C ABI itself and always runs in process.\n"
+    "  --device URI            a device to test (repeatable); lock=URI or camera=URI for a plugin\n"
+    "                          offering both\n"
+    "  --out DIR               write lk-certify-report.{xml,json,html} there\n"
+    "  --filter PATTERN        case IDs to run, comma-separated prefixes or globs (TC-LOCK, TC-*-2.*)\n"
+    "  --interactive           prompt for the manual steps (otherwise reported as manual)\n"
+    "  --authz-config TEXT     the authorization provider's configuration\n"
+    "  --authz-issuer KEYID:SEEDHEX  an issuer the configuration pins, to mint credentials\n"
+    "  --authz-reference-format      the provider reads the reference format (issuer <key id> <hex>)\n"
+    "  --reference-plugins DIR the reference plugins TC-GATE pairs the plugin with\n"
+    "  --quiet                 print only the summary\n"
+    "  --list                  list the cases (--format text or markdown) and exit\n"
+    "\n"
+    "Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.\n";
 
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
@@ -77,14 +102,19 @@ std::optional<Options> parse(int argc, char** argv) {
     else if (a == "--authz-config" && (v = value())) o.authz_config = *v;
     else if (a == "--authz-issuer" && (v = value())) o.authz_issuer = *v;
     else if (a == "--reference-plugins" && (v = value())) o.reference_dir = *v;
+    else if (a == "--mode" && (v = value())) {
+      if (*v == "isolated") o.mode = latchkey::isolation::PluginMode::kIsolated;
+      else if (*v == "in_process") o.mode = latchkey::isolation::PluginMode::kInProcess;
+      else {
+        std::cerr << "lk-certify: --mode is isolated or in_process\n";
+        return std::nullopt;
+      }
+    }
     else if (a == "--list") o.list = true;
     else if (a == "--interactive") o.interactive = true;
     else if (a == "--quiet") o.quiet = true;
     else if (a == "--authz-reference-format") o.authz_reference_format = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else {
+    else {
       if (!v) std::cerr << "lk-certify: unknown or incomplete argument '" << a << "'\n";
       return std::nullopt;
     }
@@ -127,11 +157,18 @@ void list_cases(const std::string& format) {
                "## Running it\n\n"
                "```sh\n"
                "lk-certify --plugin lk_acme_lock.so --device 'acme://lock/front' --out report/\n"
+               "lk-certify --plugin lk_acme_lock.so --device 'acme://lock/front' --mode in_process\n"
                "lk-certify --plugin lk_acme_camera.so --device 'acme://cam/porch' --interactive\n"
                "lk-certify --plugin lk_acme_authz.so --authz-config \"$(cat authz.conf)\" \\\n"
                "           --authz-issuer acme-1:<64 hex digits of the issuer's Ed25519 seed>\n"
                "lk-certify --list --format markdown\n"
                "```\n\n"
+               "- `--mode isolated|in_process` (default `isolated`): how the plugin runs for the device cases\n"
+               "  (TC-LOCK, TC-CAM, TC-AUTHZ) and in the hub of TC-GATE. `isolated` runs it in its own\n"
+               "  `lk-plugin-host` process, as `latchkeyd` does by default; `in_process` loads it into\n"
+               "  `lk-certify`, as a hub with `mode = in_process` does. The device cases share one plugin host\n"
+               "  for the whole run, restarted if the plugin brings it down; a host failure noticed during a\n"
+               "  case fails that case.\n"
                "- `--device URI` (repeatable): the devices to test. For a plugin offering both a lock and a\n"
                "  camera, prefix `lock=` or `camera=`. The reference plugins get fast defaults from their\n"
                "  driver id; any other lock or camera plugin needs `--device`. Cases that compare two devices\n"
@@ -151,8 +188,14 @@ void list_cases(const std::string& format) {
                "- Exit status: 0 when no case failed, 1 when one did (a plugin the host refuses fails\n"
                "  TC-ABI-1.3 and is reported, not a crash), 2 on a usage error.\n\n"
                "Verdicts: pass, FAIL, skipped (not applicable, with the reason), manual (needs a person).\n\n"
+               "The TC-ABI cases test the C ABI itself: they call the plugin's raw tables with bad arguments,\n"
+               "lend it registered host buffers, probe negotiation in child processes and read the in-process\n"
+               "handles' contract counters. They always run against the plugin loaded into `lk-certify`,\n"
+               "in either mode. The reports name the mode (`pluginMode` in the JSON, a `plugin_mode`\n"
+               "property in the JUnit XML, a line in the HTML).\n\n"
                "`conformance/faulty/` holds deliberately broken plugins; the tests in `tests/conformance/`\n"
-               "check that each fails exactly its expected cases and that the reference plugins pass them all.\n\n"
+               "check, in both modes, that each fails exactly its expected cases and that the reference\n"
+               "plugins pass them all.\n\n"
                "## Test cases\n";
   std::string family;
   for (const auto& c : certify::all_cases()) {
@@ -243,6 +286,13 @@ bool assign_devices(const Options& o, certify::Subject& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    // Before GoogleTest, which would answer --help with its own flags.
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << kUsage << kHelp;
+      return 0;
+    }
+  }
   ::testing::InitGoogleTest(&argc, argv);  // consumes --gtest_* flags only
   const auto options = parse(argc, argv);
   if (!options) {
@@ -262,13 +312,16 @@ int main(int argc, char** argv) {
   subject.file = options->plugin;
   subject.interactive = options->interactive;
   subject.reference_dir = options->reference_dir;
+  subject.mode = options->mode;
   subject.sha256 = sha256_of(subject.file);
   // Negotiation is probed in child processes before this process loads the library.
   subject.negotiation = certify::probe_negotiation(subject.file);
-  host::LoadOptions load;
-  load.log = [quiet = options->quiet](lk_log_level level, const std::string& driver, const std::string& message) {
+  subject.plugin_log = [quiet = options->quiet](lk_log_level level, const std::string& driver,
+                                                 const std::string& message) {
     if (!quiet && level >= LK_LOG_ERROR) std::cerr << "  (plugin " << driver << ": " << message << ")\n";
   };
+  host::LoadOptions load;
+  load.log = subject.plugin_log;
   try {
     subject.plugin = host::Plugin::load(subject.file, load);
   } catch (const host::LoadError& e) {
@@ -283,6 +336,7 @@ int main(int argc, char** argv) {
   report.set_date(utc_now());
   report.set_plugin_file(subject.file.filename().string());
   report.set_plugin_sha256(subject.sha256);
+  report.set_plugin_mode(latchkey::isolation::to_string(subject.mode));
   auto* caps = report.mutable_capabilities();
   caps->set_loaded(subject.loaded());
   caps->set_load_error(subject.load_error);
@@ -304,7 +358,7 @@ int main(int argc, char** argv) {
 
   if (!options->quiet) {
     std::cout << "lk-certify " << LATCHKEY_SDK_VERSION << ": " << subject.file.filename().string() << " (sha256 "
-              << subject.sha256.substr(0, 16) << "...)";
+              << subject.sha256.substr(0, 16) << "..., " << report.plugin_mode() << ")";
     if (subject.loaded())
       std::cout << " " << report.vendor() << " / " << report.driver_id() << " " << report.driver_version();
     else

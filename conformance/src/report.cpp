@@ -87,7 +87,7 @@ std::string report_junit(const v1::CertificationReport& r) {
     const std::pair<const char*, std::string> props[] = {
         {"plugin_file", r.plugin_file()},     {"plugin_sha256", r.plugin_sha256()}, {"vendor", r.vendor()},
         {"driver_id", r.driver_id()},         {"driver_version", r.driver_version()}, {"sdk_version", r.sdk_version()},
-        {"abi_version", r.abi_version()},     {"date", r.date()}};
+        {"abi_version", r.abi_version()},     {"date", r.date()},                   {"plugin_mode", r.plugin_mode()}};
     for (const auto& [name, value] : props)
       x << "      <property name=\"" << name << "\" value=\"" << escape_xml(value) << "\"/>\n";
     x << "    </properties>\n";
@@ -128,8 +128,8 @@ std::string report_html(const v1::CertificationReport& r) {
   const std::pair<const char*, std::string> facts[] = {
       {"Plugin", r.plugin_file()},       {"SHA-256", r.plugin_sha256()},      {"Vendor", r.vendor()},
       {"Driver id", r.driver_id()},      {"Driver version", r.driver_version()}, {"Plugin ABI", r.plugin_abi_version()},
-      {"SDK version", r.sdk_version()},  {"Host ABI", r.abi_version()},        {"Date (UTC)", r.date()},
-      {"Duration", seconds(r.duration_s() * 1000) + " s"}};
+      {"SDK version", r.sdk_version()},  {"Host ABI", r.abi_version()},        {"Plugin mode", r.plugin_mode()},
+      {"Date (UTC)", r.date()},          {"Duration", seconds(r.duration_s() * 1000) + " s"}};
   for (const auto& [k, v] : facts) h << "<dt>" << k << "</dt><dd><code>" << escape_xml(v) << "</code></dd>\n";
   std::string devices;
   for (const auto& d : r.devices()) devices += (devices.empty() ? "" : ", ") + d;

@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include "report.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,15 @@ class CaseTest : public ::testing::Test {
  public:
   CaseTest(Subject& subject, const CaseDef& def, std::string uri) : subject_(subject), def_(def), uri_(std::move(uri)) {}
   void TestBody() override {
+    const std::size_t host_failures = host_failure_count(subject_);
+    run();
+    // The isolated host failing while the case ran (a crash, a hang, a protocol violation) fails the case.
+    for (const std::string& reason : host_failures_since(subject_, host_failures))
+      ADD_FAILURE() << "the plugin's lk-plugin-host failed (noticed during this case): " << reason;
+  }
+
+ private:
+  void run() {
     if (def_.applies) {
       if (auto reason = def_.applies(subject_, uri_)) GTEST_SKIP() << *reason;
     }
@@ -52,7 +62,6 @@ class CaseTest : public ::testing::Test {
     def_.run(ctx);
   }
 
- private:
   Subject& subject_;
   const CaseDef& def_;
   std::string uri_;

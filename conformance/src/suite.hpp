@@ -2,17 +2,27 @@
 // test cases (CaseDef) with their IDs and the clause or rule each one cites,
 // and the context a case body runs in. Case bodies use GoogleTest assertions;
 // lk-certify registers one GoogleTest test per case and device instance.
+//
+// Modes: the device cases (TC-LOCK, TC-CAM, TC-AUTHZ) open their devices
+// through one PluginRunner per run, in the mode the run was given (isolated:
+// the plugin in its own lk-plugin-host process, as the hub runs it by
+// default; in_process: loaded into lk-certify), and TC-GATE runs the hub with
+// that mode. The TC-ABI cases test the C ABI itself - the raw tables, borrowed
+// buffers, negotiation in child processes - so they always call the plugin
+// loaded into this process, whatever the mode.
 #ifndef LATCHKEY_CERTIFY_SUITE_HPP
 #define LATCHKEY_CERTIFY_SUITE_HPP
 
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/host/plugin.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
 
 #include "plugin_probe.hpp"
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +42,20 @@ struct AuthzSetup {
   bool reference_format = false;      // the provider reads "issuer <key id> <hex>" lines
 };
 
+// The runner the device cases open their devices through (device_runner() in
+// support.hpp): started on first use and kept for the whole run, so an
+// isolated plugin has one host process, restarted by its supervisor if it fails.
+struct DeviceRunner {
+  std::mutex mutex;
+  bool tried = false;
+  std::unique_ptr<isolation::PluginRunner> runner;
+  std::string error;                     // why it did not start
+  std::filesystem::path work_dir;        // the isolated host's working directory (removed at the end)
+  std::mutex failures_mutex;             // the supervisor's thread appends
+  std::vector<std::string> host_failures;  // the isolated host failing, in order
+  ~DeviceRunner();
+};
+
 // The plugin under test and everything the suite learnt about it.
 struct Subject {
   std::filesystem::path file;
@@ -45,6 +69,9 @@ struct Subject {
   std::filesystem::path reference_dir;   // the reference plugins the gate cases pair it with
   bool interactive = false;
   NegotiationProbe negotiation;          // probed in a child process before loading
+  isolation::PluginMode mode = isolation::PluginMode::kIsolated;  // how device and gate cases run it
+  host::LogHandler plugin_log;           // the plugin's log lines, in either mode
+  std::shared_ptr<DeviceRunner> devices = std::make_shared<DeviceRunner>();
 
   bool loaded() const { return plugin != nullptr; }
   bool offers_lock() const { return plugin && plugin->lock_interface() != nullptr; }

@@ -1,13 +1,37 @@
 #include "support.hpp"
 
+#include "latchkey/attestation.pb.h"
+
+#include <latchkey/crypto/crypto.hpp>
+
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 namespace latchkey::certify {
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+host::DeviceHooks EventLog::hooks() {
+  host::DeviceHooks hooks;
+  hooks.on_event = handler();
+  hooks.on_call_failed = [this](const std::string& call, lk_result result) {
+    {
+      std::lock_guard lock(mutex_);
+      call_failures_.push_back({call, result});
+    }
+    changed_.notify_all();
+  };
+  return hooks;
+}
+
+std::vector<EventLog::CallFailure> EventLog::call_failures() const {
+  std::lock_guard lock(mutex_);
+  return call_failures_;
 }
 
 host::EventHandler EventLog::handler() {
@@ -48,6 +72,7 @@ bool EventLog::wait_kind(lk_event_kind kind, uint32_t value, milliseconds timeou
 void EventLog::clear() {
   std::lock_guard lock(mutex_);
   entries_.clear();
+  call_failures_.clear();
 }
 
 host::LockCompletionHandler Completions::handler() {
@@ -71,7 +96,151 @@ std::size_t Completions::count(uint64_t operation_id) const {
   return record_->done.count(operation_id);
 }
 
-std::unique_ptr<host::LockHandle> open_lock(const CaseContext& ctx, EventLog& log) {
+DeviceRunner::~DeviceRunner() {
+  runner.reset();  // stops an isolated host before its directory goes
+  if (!work_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir, ignored);
+  }
+}
+
+namespace {
+
+// One runner per run. An isolated host gets a private working directory, the
+// hub's deadlines, and a quarantine threshold no run reaches: a plugin that
+// crashes its host in one case is restarted for the next instead of being
+// shut out for the rest of the run.
+void start_runner(const Subject& s, DeviceRunner& d) {
+  if (!s.plugin) {
+    d.error = "the host refused the plugin (TC-ABI-1.3)";
+    return;
+  }
+  const std::string name = s.file.stem().string();
+  // Absolute: the host process runs in its own working directory.
+  const std::filesystem::path file = std::filesystem::absolute(s.file);
+  try {
+    if (s.mode == isolation::PluginMode::kInProcess) {
+      host::LoadOptions options;
+      options.log = s.plugin_log;
+      d.runner = isolation::run_in_process(name, file, options);
+      return;
+    }
+    std::string pattern = (std::filesystem::temp_directory_path() / "lk-certify-host-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      d.error = "cannot create a working directory for the plugin host under " +
+                std::filesystem::temp_directory_path().string();
+      return;
+    }
+    d.work_dir = pattern;
+    isolation::SupervisionConfig config;
+    config.host_program = isolation::default_host_program();
+    config.work_dir = d.work_dir / "host";
+    config.quarantine_failures = 1000;
+    auto notices = [&d](const isolation::PluginNotice& n) {
+      if (n.kind == isolation::PluginNotice::Kind::kRestored) return;
+      std::lock_guard lock(d.failures_mutex);
+      d.host_failures.push_back((n.kind == isolation::PluginNotice::Kind::kQuarantined ? "quarantined: " : "") +
+                                n.reason);
+    };
+    d.runner = isolation::run_isolated(name, file, config, notices, s.plugin_log);
+  } catch (const std::exception& e) {
+    d.error = std::string("the plugin did not start ") +
+              (s.mode == isolation::PluginMode::kIsolated ? "in its lk-plugin-host: " : "in this process: ") + e.what();
+  }
+}
+
+}  // namespace
+
+isolation::PluginRunner* device_runner(const Subject& subject, std::string* error) {
+  DeviceRunner& d = *subject.devices;
+  isolation::PluginRunner* runner = nullptr;
+  {
+    std::lock_guard lock(d.mutex);
+    if (!d.tried) {
+      d.tried = true;
+      start_runner(subject, d);
+    }
+    if (!d.runner) {
+      if (error) *error = d.error;
+      return nullptr;
+    }
+    runner = d.runner.get();
+  }
+  // A host that failed in an earlier case is being restarted: wait for it (backoff and start).
+  const auto end = Clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    const isolation::PluginStatus st = runner->status();
+    if (st.state == isolation::PluginState::kRunning) return runner;
+    if (st.state != isolation::PluginState::kRestarting || Clock::now() >= end) {
+      if (error)
+        *error = std::string("the plugin's host is ") + isolation::to_string(st.state) +
+                 (st.last_fault.empty() ? "" : " (last fault: " + st.last_fault + ")");
+      return nullptr;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+std::size_t host_failure_count(const Subject& subject) {
+  DeviceRunner& d = *subject.devices;
+  std::lock_guard lock(d.failures_mutex);
+  return d.host_failures.size();
+}
+
+std::vector<std::string> host_failures_since(const Subject& subject, std::size_t mark) {
+  DeviceRunner& d = *subject.devices;
+  std::lock_guard lock(d.failures_mutex);
+  if (mark >= d.host_failures.size()) return {};
+  return {d.host_failures.begin() + static_cast<std::ptrdiff_t>(mark), d.host_failures.end()};
+}
+
+lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
+                      std::unique_ptr<host::LockDevice>* out, std::string* error) {
+  isolation::PluginRunner* runner = device_runner(subject, error);
+  if (runner == nullptr) return LK_ERR_CLOSED;
+  return runner->open_lock(uri, std::move(hooks), out);
+}
+
+lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
+                      std::unique_ptr<host::CameraDevice>* out, std::string* error) {
+  isolation::PluginRunner* runner = device_runner(subject, error);
+  if (runner == nullptr) return LK_ERR_CLOSED;
+  return runner->open_camera(uri, std::move(hooks), out);
+}
+
+lk_result open_authz(const Subject& subject, const std::string& config, std::unique_ptr<host::AuthzDevice>* out,
+                     std::string* error) {
+  isolation::PluginRunner* runner = device_runner(subject, error);
+  if (runner == nullptr) return LK_ERR_CLOSED;
+  return runner->open_authz(config, out);
+}
+
+namespace {
+
+template <class Device>
+std::unique_ptr<Device> open_through_runner(const CaseContext& ctx, EventLog& log, const char* kind) {
+  std::unique_ptr<Device> device;
+  std::string error;
+  const lk_result r = open_device(ctx.subject, ctx.uri, log.hooks(), &device, &error);
+  if (r != LK_OK) {
+    ADD_FAILURE() << kind << " open(\"" << ctx.uri << "\") returned " << host::result_name(r)
+                  << (error.empty() ? "" : ": " + error);
+    return nullptr;
+  }
+  return device;
+}
+
+}  // namespace
+
+std::unique_ptr<host::LockDevice> open_lock(const CaseContext& ctx, EventLog& log) {
+  return open_through_runner<host::LockDevice>(ctx, log, "lock");
+}
+
+std::unique_ptr<host::CameraDevice> open_camera(const CaseContext& ctx, EventLog& log) {
+  return open_through_runner<host::CameraDevice>(ctx, log, "camera");
+}
+
+std::unique_ptr<host::LockHandle> open_lock_handle(const CaseContext& ctx, EventLog& log) {
   std::unique_ptr<host::LockHandle> handle;
   const lk_result r = host::LockHandle::open(ctx.subject.plugin, ctx.uri, log.handler(), &handle);
   if (r != LK_OK) {
@@ -81,7 +250,7 @@ std::unique_ptr<host::LockHandle> open_lock(const CaseContext& ctx, EventLog& lo
   return handle;
 }
 
-std::unique_ptr<host::CameraHandle> open_camera(const CaseContext& ctx, EventLog& log) {
+std::unique_ptr<host::CameraHandle> open_camera_handle(const CaseContext& ctx, EventLog& log) {
   std::unique_ptr<host::CameraHandle> handle;
   const lk_result r = host::CameraHandle::open(ctx.subject.plugin, ctx.uri, log.handler(), &handle);
   if (r != LK_OK) {
@@ -91,12 +260,41 @@ std::unique_ptr<host::CameraHandle> open_camera(const CaseContext& ctx, EventLog
   return handle;
 }
 
+void settle_camera_calls(host::CameraDevice& camera, const EventLog& log, milliseconds timeout) {
+  const std::vector<uint8_t> nonce = crypto::random_bytes(16);
+  const std::string echo(nonce.begin(), nonce.end());
+  const std::size_t from = log.size();
+  if (camera.deliver_nonce(nonce.data(), nonce.size()) != LK_OK) return;
+  log.wait_for(
+      [&](const std::vector<EventLog::Entry>& all) {
+        for (std::size_t i = from; i < all.size(); ++i) {
+          const host::DeviceEvent& e = all[i].event;
+          if (e.kind != LK_EVENT_ATTESTATION || !e.data) continue;
+          v1::SignedAttestation signed_attestation;
+          v1::Attestation attestation;
+          if (signed_attestation.ParseFromArray(e.data->data(), static_cast<int>(e.data->size())) &&
+              attestation.ParseFromString(signed_attestation.attestation()) && attestation.hub_nonce() == echo)
+            return true;
+        }
+        return false;
+      },
+      timeout);
+}
+
+lk_result answer_of(lk_result returned, const EventLog& log, std::size_t mark, const std::string& call) {
+  if (returned != LK_OK) return returned;
+  const auto failures = log.call_failures();
+  for (std::size_t i = mark; i < failures.size(); ++i)
+    if (failures[i].call == call) return failures[i].result;
+  return LK_OK;
+}
+
 void report_escaped_exception(const std::string& what, const char* type) {
   ADD_FAILURE() << what << ": a C++ exception (" << type
                 << ") escaped the C boundary; abi.md 1 says no exception crosses it";
 }
 
-std::optional<lk_lock_completion> run_lock_operation(host::LockHandle& lock, Completions& done, bool unlock,
+std::optional<lk_lock_completion> run_lock_operation(host::LockDevice& lock, Completions& done, bool unlock,
                                                      uint64_t operation_id, uint32_t relock_deadline_ms,
                                                      milliseconds timeout) {
   lk_result r;

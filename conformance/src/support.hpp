@@ -1,11 +1,14 @@
 // Helpers the case bodies share: event and completion recorders with waits,
-// device openers, a fence for raw calls into the plugin, and timing.
+// device openers (through the run's PluginRunner, or in this process for the
+// TC-ABI cases), a fence for raw calls into the plugin, and timing.
 #ifndef LATCHKEY_CERTIFY_SUPPORT_HPP
 #define LATCHKEY_CERTIFY_SUPPORT_HPP
 
 #include "suite.hpp"
 
+#include <latchkey/host/device_api.hpp>
 #include <latchkey/host/devices.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -24,14 +27,21 @@ using std::chrono::milliseconds;
 
 double ms_since(Clock::time_point start);
 
-// Records a device's events with the host time they arrived.
+// Records a device's events with the host time they arrived, and the calls
+// the plugin refused after an isolated device had accepted them.
 class EventLog {
  public:
   struct Entry {
     host::DeviceEvent event;
     Clock::time_point at;
   };
+  struct CallFailure {
+    std::string call;  // "stop_recording"
+    lk_result result;
+  };
   host::EventHandler handler();
+  host::DeviceHooks hooks();  // handler() and the call failures
+  std::vector<CallFailure> call_failures() const;
   std::vector<Entry> entries() const;
   std::size_t size() const;
   // Waits until pred(entries) holds or the timeout passes; returns pred's last answer.
@@ -43,6 +53,7 @@ class EventLog {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::vector<Entry> entries_;
+  std::vector<CallFailure> call_failures_;
 };
 
 // Records lock completions by operation id. Handlers share the record, so a
@@ -63,9 +74,44 @@ class Completions {
   std::shared_ptr<Record> record_ = std::make_shared<Record>();
 };
 
-// Opens ctx.uri as a lock or camera; ADD_FAILURE and nullptr when it does not open.
-std::unique_ptr<host::LockHandle> open_lock(const CaseContext& ctx, EventLog& log);
-std::unique_ptr<host::CameraHandle> open_camera(const CaseContext& ctx, EventLog& log);
+// The subject's runner in the run's mode (suite.hpp DeviceRunner), started on
+// first use and, when its isolated host is restarting, waited for. nullptr
+// with *error set when the plugin cannot run in that mode.
+isolation::PluginRunner* device_runner(const Subject& subject, std::string* error);
+// The isolated host's failures so far (0 in process), and their reasons after the first `mark`.
+std::size_t host_failure_count(const Subject& subject);
+std::vector<std::string> host_failures_since(const Subject& subject, std::size_t mark);
+
+// Opens a device through the subject's runner; an open the runner cannot make
+// (the plugin did not start) answers LK_ERR_CLOSED with *error set.
+lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
+                      std::unique_ptr<host::LockDevice>* out, std::string* error = nullptr);
+lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
+                      std::unique_ptr<host::CameraDevice>* out, std::string* error = nullptr);
+lk_result open_authz(const Subject& subject, const std::string& config, std::unique_ptr<host::AuthzDevice>* out,
+                     std::string* error = nullptr);
+
+// Device cases (TC-LOCK, TC-CAM): opens ctx.uri through the subject's runner;
+// ADD_FAILURE and nullptr when it does not open.
+std::unique_ptr<host::LockDevice> open_lock(const CaseContext& ctx, EventLog& log);
+std::unique_ptr<host::CameraDevice> open_camera(const CaseContext& ctx, EventLog& log);
+// TC-ABI: opens ctx.uri on the plugin loaded into this process, whatever the
+// mode; ADD_FAILURE and nullptr when it does not open.
+std::unique_ptr<host::LockHandle> open_lock_handle(const CaseContext& ctx, EventLog& log);
+std::unique_ptr<host::CameraHandle> open_camera_handle(const CaseContext& ctx, EventLog& log);
+
+// Accepting calls (device_api.hpp: deliver_nonce, start_recording,
+// stop_recording) return LK_OK on an isolated device once sent; the plugin's
+// refusal comes later through on_call_failed. settle_camera_calls() delivers
+// a fresh nonce and waits (up to timeout) for an attestation echoing it: the
+// plugin made that attestation after answering every earlier call, and the
+// host sends a call's answer before anything that follows it, so by then every
+// refusal has arrived.
+void settle_camera_calls(host::CameraDevice& camera, const EventLog& log, milliseconds timeout);
+// The plugin's answer to an accepting call: `returned` when it is not LK_OK,
+// else the first refusal of `call` recorded after `mark` (the size of
+// log.call_failures() before the call), else LK_OK.
+lk_result answer_of(lk_result returned, const EventLog& log, std::size_t mark, const std::string& call);
 
 // Runs a raw call into the plugin. A C++ exception that escapes the C
 // boundary is a failure of the case (abi.md 1, 11), never a crash of the suite.
@@ -87,7 +133,7 @@ lk_result fenced_call(const std::string& what, Fn&& fn) {
 
 // Lock state after a completed operation, waiting up to timeout for a lock
 // or unlock to finish. Returns the completion; ADD_FAILURE when none came.
-std::optional<lk_lock_completion> run_lock_operation(host::LockHandle& lock, Completions& done, bool unlock,
+std::optional<lk_lock_completion> run_lock_operation(host::LockDevice& lock, Completions& done, bool unlock,
                                                      uint64_t operation_id, uint32_t relock_deadline_ms,
                                                      milliseconds timeout);
 

@@ -1,16 +1,17 @@
-# Runs lk-certify on one plugin and checks its JSON report: the set of case
-# IDs with a FAIL verdict must equal EXPECTED_FAILURES exactly, lk-certify
-# must exit 0 (nothing expected to fail) or 1 (failures), never crash, and
-# all three reports must name the plugin's SHA-256.
+# Runs lk-certify on one plugin in one mode and checks its JSON report: the
+# set of case IDs with a FAIL verdict must equal EXPECTED_FAILURES exactly,
+# lk-certify must exit 0 (nothing expected to fail) or 1 (failures), never
+# crash, and all three reports must name the plugin's SHA-256 and the mode.
 #
-#   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DOUT=<dir> "-DARGS=a;b" "-DEXPECTED_FAILURES=TC-..;TC-.." -P check_report.cmake
-foreach(var CERTIFY PLUGIN OUT)
+#   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DMODE=isolated|in_process -DOUT=<dir> "-DARGS=a;b"
+#         "-DEXPECTED_FAILURES=TC-..;TC-.." -P check_report.cmake
+foreach(var CERTIFY PLUGIN MODE OUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_report.cmake: ${var} is not set")
   endif()
 endforeach()
 file(REMOVE_RECURSE "${OUT}")
-execute_process(COMMAND "${CERTIFY}" --plugin "${PLUGIN}" ${ARGS} --out "${OUT}" --quiet
+execute_process(COMMAND "${CERTIFY}" --plugin "${PLUGIN}" --mode "${MODE}" ${ARGS} --out "${OUT}" --quiet
   RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
 list(LENGTH EXPECTED_FAILURES expected_count)
 if(expected_count EQUAL 0)
@@ -48,11 +49,22 @@ file(SHA256 "${PLUGIN}" actual_sha)
 if(NOT sha STREQUAL actual_sha)
   message(FATAL_ERROR "the report names SHA-256 '${sha}', the file's is ${actual_sha}")
 endif()
-foreach(report lk-certify-report.xml lk-certify-report.html)
+string(JSON mode GET "${json}" pluginMode)
+if(NOT mode STREQUAL MODE)
+  message(FATAL_ERROR "the report names plugin mode '${mode}', the run's is ${MODE}")
+endif()
+set(mode_line_xml "<property name=\"plugin_mode\" value=\"${MODE}\"/>")
+set(mode_line_html "<dt>Plugin mode</dt><dd><code>${MODE}</code></dd>")
+foreach(kind xml html)
+  set(report lk-certify-report.${kind})
   file(READ "${OUT}/${report}" text)
   string(FIND "${text}" "${sha}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "${report} does not carry the plugin's SHA-256")
   endif()
+  string(FIND "${text}" "${mode_line_${kind}}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${report} does not name the plugin mode: no '${mode_line_${kind}}'")
+  endif()
 endforeach()
-message(STATUS "failed exactly as expected: ${failed}")
+message(STATUS "${MODE}: failed exactly as expected: ${failed}")
