@@ -62,7 +62,7 @@ struct Supervisor::Incarnation {
 Supervisor::Supervisor(std::string name, std::filesystem::path plugin_file, SupervisionConfig config,
                        NoticeHandler notices, host::LogHandler log)
     : name_(std::move(name)),
-      plugin_file_(std::move(plugin_file)),
+      plugin_file_(std::filesystem::absolute(plugin_file)),  // the host runs in its own directory
       config_(std::move(config)),
       notices_(std::move(notices)),
       log_(std::move(log)) {
