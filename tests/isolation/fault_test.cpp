@@ -16,6 +16,7 @@
 #include <latchkey/hub/runtime.hpp>
 
 #include "fault_plugins/process_faults.h"
+#include "hub_test_support.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
@@ -44,21 +45,9 @@ constexpr int64_t kDeadlineMs = 1000;  // [isolation] call_deadline_ms for these
 constexpr int64_t kNoncePeriodMs = 100;
 const std::string kSeed(64, '3');
 
-Poco::JSON::Object::Ptr parse(const ApiResponse& r) {
-  Poco::JSON::Parser p;
-  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
-}
+using latchkey::testing::parse;
 
-std::string camera_key() {
-  auto plugin = latchkey::host::Plugin::load(fs::path(LATCHKEY_PLUGIN_DIR) / "lk_sim_camera.so");
-  std::unique_ptr<latchkey::host::CameraHandle> cam;
-  latchkey::host::CameraHandle::open(plugin, "sim://camera/porch?seed=" + kSeed,
-                                     [](const latchkey::host::DeviceEvent&) {}, &cam);
-  lk_camera_description d{};
-  d.struct_size = sizeof d;
-  cam->describe(&d);
-  return crypto::to_hex({d.public_key, 32});
-}
+std::string camera_key() { return latchkey::testing::sim_camera_key(LATCHKEY_PLUGIN_DIR, kSeed); }
 
 enum class Target { kCamera, kLock };
 
@@ -144,22 +133,7 @@ class FaultTest : public ::testing::TestWithParam<std::tuple<Target, Fault>> {
     return pred();
   }
 
-  crypto::Bytes grant() {
-    latchkey::v1::Grant g;
-    const auto id = crypto::random_bytes(16);
-    g.set_grant_id(id.data(), id.size());
-    g.set_issuer_key_id("iss-1");
-    g.set_hub_id("hub-1");
-    g.set_door_id("front");
-    g.set_courier_id("courier-1");
-    g.set_courier_public_key(courier.public_key.data(), courier.public_key.size());
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    g.set_not_before_unix_ms(now - 1000);
-    g.set_not_after_unix_ms(now + 3'600'000);
-    g.set_uses(1);
-    return crypto::mint_grant(g, issuer.secret_key);
-  }
+  crypto::Bytes grant() { return latchkey::testing::mint_grant(issuer, courier, "front"); }
 
   ApiResponse unlock() {
     const auto ch = parse(runtime->challenge("front"));

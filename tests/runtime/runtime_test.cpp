@@ -6,6 +6,8 @@
 #include <latchkey/host/plugin.hpp>
 #include <latchkey/hub/runtime.hpp>
 
+#include "hub_test_support.hpp"
+
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
@@ -24,22 +26,9 @@ namespace {
 
 const std::string kCameraSeed(64, '7');
 
-Poco::JSON::Object::Ptr parse(const ApiResponse& r) {
-  Poco::JSON::Parser p;
-  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
-}
+using latchkey::testing::parse;
 
-std::string camera_key() {
-  auto plugin = latchkey::host::Plugin::load(fs::path(LATCHKEY_PLUGIN_DIR) / "lk_sim_camera.so");
-  std::unique_ptr<latchkey::host::CameraHandle> cam;
-  EXPECT_EQ(latchkey::host::CameraHandle::open(plugin, "sim://camera/porch?seed=" + kCameraSeed,
-                                               [](const latchkey::host::DeviceEvent&) {}, &cam),
-            LK_OK);
-  lk_camera_description d{};
-  d.struct_size = sizeof d;
-  cam->describe(&d);
-  return crypto::to_hex({d.public_key, 32});
-}
+std::string camera_key() { return latchkey::testing::sim_camera_key(LATCHKEY_PLUGIN_DIR, kCameraSeed); }
 
 class RuntimeTest : public ::testing::Test {
  protected:
@@ -92,20 +81,7 @@ class RuntimeTest : public ::testing::Test {
   }
 
   crypto::Bytes grant(const std::string& door = "front") {
-    latchkey::v1::Grant g;
-    const auto id = crypto::random_bytes(16);
-    g.set_grant_id(id.data(), id.size());
-    g.set_issuer_key_id("iss-1");
-    g.set_hub_id("hub-1");
-    g.set_door_id(door);
-    g.set_courier_id("courier-1");
-    g.set_courier_public_key(courier.public_key.data(), courier.public_key.size());
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    g.set_not_before_unix_ms(now - 1000);
-    g.set_not_after_unix_ms(now + 3'600'000);
-    g.set_uses(1);
-    return crypto::mint_grant(g, issuer.secret_key);
+    return latchkey::testing::mint_grant(issuer, courier, door);
   }
 
   ApiResponse unlock_with(const crypto::Bytes& signed_grant) {
