@@ -313,6 +313,73 @@ TEST_F(AuditLogTest, A2_OpenRefusesALogWhoseTailDoesNotVerify) {
   }
 }
 
+// The attack run's finding: a decision record before the last checkpoint
+// edited, or deleted together with its consumed_grants row, used to pass
+// open() (only the tail was checked) and the grant opened the door again.
+TEST_F(AuditLogTest, A2_OpenVerifiesTheWholeChainNotOnlyTheTail) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+    for (int i = 1; i <= 3; ++i) log->append(sample_entry(i), kWall, kMono);
+    log->checkpoint(kWall, kMono);
+    log->append(sample_entry(4), kWall, kMono);
+    log->close(kWall, kMono);
+  }
+  {
+    RawDb raw(db_path);
+    raw.exec("UPDATE records SET detail = 'edited' WHERE seq = 2");
+  }
+  try {
+    open_log();
+    FAIL() << "open accepted a record changed before the last checkpoint";
+  } catch (const AuditChainError& e) {
+    EXPECT_EQ(e.seq(), 2u);
+    EXPECT_NE(std::string(e.what()).find("seq 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AuditLogTest, G3_OpenRefusesADecisionDeletedBeforeTheLastCheckpoint) {
+  {
+    auto log = open_log();
+    log->append(sample_entry(1), kWall, kMono);
+    ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+    log->append(sample_entry(2), kWall, kMono);
+    log->checkpoint(kWall, kMono);
+    log->close(kWall, kMono);
+  }
+  {
+    RawDb raw(db_path);
+    raw.exec("DELETE FROM records WHERE seq = 2");
+    raw.exec("DELETE FROM consumed_grants WHERE grant_id = 'g1'");
+  }
+  try {
+    open_log();
+    FAIL() << "open accepted a log whose consumed grant's decision was deleted";
+  } catch (const AuditChainError& e) {
+    EXPECT_EQ(e.seq(), 2u) << e.what();
+  }
+}
+
+TEST_F(AuditLogTest, G3_ConsumedGrantsAndTheVisitorComeFromVerifiedRecords) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(log->commit_decision(decision_entry("g1"), "g1", kWall, kMono).committed());
+    log->checkpoint(kWall, kMono);
+    ASSERT_TRUE(log->commit_decision(decision_entry("g2"), "g2", kWall, kMono).committed());
+    log->close(kWall, kMono);
+  }
+  std::vector<uint64_t> seen;
+  OpenOptions options;
+  options.on_verified_record = [&](const AuditRecord& r) { seen.push_back(r.seq); };
+  auto log = AuditLog::open(db_path, key, options);
+  ASSERT_EQ(seen.size(), log->last_seq());
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
+  const auto consumed = log->consumed_grants();
+  ASSERT_EQ(consumed.size(), 2u);
+  EXPECT_EQ(consumed[0].grant_id, "g1");
+  EXPECT_EQ(consumed[1].grant_id, "g2");
+}
+
 TEST_F(AuditLogTest, I2_OpenRefusesALogThatLostAConsumedGrantRow) {
   {
     auto log = open_log();

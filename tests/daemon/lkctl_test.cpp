@@ -143,6 +143,8 @@ TEST_F(Lkctl, MintProveUnlock_AgainstTheDaemon_Exit0ThenDeniedG3Exit3) {
   EXPECT_EQ(unknown.status, 2) << unknown.output;
   EXPECT_NE(unknown.output.find("cellar"), std::string::npos) << unknown.output;
   client::write_hex_file(path("wrong-token"), crypto::random_bytes(32));
+  std::filesystem::permissions(path("wrong-token"), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
   const CommandRun refused = lkctl("doors --api " + hub_->endpoint().url() + " --token " + path("wrong-token"));
   EXPECT_EQ(refused.status, 2) << refused.output;
   EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;

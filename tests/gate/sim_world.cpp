@@ -27,7 +27,15 @@ std::string random_string(std::mt19937_64& rng, std::size_t n) {
 crypto::Bytes SimCamera::attest(MonoNs now) {
   if (replay && history.size() > 8) return history[history.size() - 8];
   if (!repeat_counter || counter == 0) ++counter;
+  if (looped && !loop_started) {
+    frame = frame > loop_back ? frame - loop_back : 0;
+    loop_started = true;
+  } else if (!looped && loop_started) {
+    frame = live_frame;  // the live scene again: frames never shown before
+    loop_started = false;
+  }
   ++frame;
+  ++live_frame;
   const std::string frame_bytes = id + "/" + boot_id + "/" + std::to_string(frame);
   const crypto::Digest d = crypto::blake2b256(crypto::view(frame_bytes));
   std::string digest(d.begin(), d.end());
@@ -74,6 +82,9 @@ SimWorld::SimWorld(Options options) : options_(std::move(options)), rng_(options
   setup.issuer_keys["issuer-1"] = issuer_.public_key;
   setup.consumed_grants = options_.consumed_grants;
   setup.sessions_open_at_stop = options_.sessions_open_at_stop;
+  setup.door_history = options_.door_history;
+  setup.grants_not_before_ms = options_.grants_not_before_ms;
+  setup.audit_unverified = options_.audit_unverified;
   gate::DoorSetup door{"front", {}};
   for (int i = 0; i < options_.cameras; ++i) {
     SimCamera cam;

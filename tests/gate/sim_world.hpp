@@ -44,6 +44,12 @@ struct SimCamera {
   // Faults
   bool frozen = false, offline = false, replay = false, stale_nonce = false, repeat_counter = false,
        wrong_key = false, ignore_recording = false;
+  // C7: looped footage. While set, frames play again from `loop_back` frames
+  // before the moment the loop began, well signed, fresh nonces, new counters.
+  bool looped = false;
+  uint64_t loop_back = 20;
+  bool loop_started = false;
+  uint64_t live_frame = 0;                // where the live scene is: the loop's end returns here
   std::string frozen_digest;
 
   crypto::Bytes attest(MonoNs now);
@@ -99,6 +105,9 @@ class SimWorld {
     int64_t wall_start_ms = 1'800'000'000'000;
     std::set<std::string> consumed_grants;
     std::map<std::string, std::string> sessions_open_at_stop;
+    std::map<std::string, gate::DoorHistory> door_history;  // G4 across a restart
+    int64_t grants_not_before_ms = 0;                        // A2 recovery cut-off
+    std::string audit_unverified;                            // A2: the log did not verify
     // When set, every audit record also goes to a real AuditLog at this path,
     // which is reopened if it exists (a restart). Records are group-committed
     // before each decision and when check_acknowledged_records() runs;

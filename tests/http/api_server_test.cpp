@@ -212,18 +212,44 @@ TEST_F(ApiServerTest, Body_WrongContentType_415) {
 }
 
 TEST_F(ApiServerTest, Body_DeclaredTooLarge_413WithoutReading) {
-  // Only the headers go out: the answer must not wait for 16 KiB that never come.
+  // Only the headers go out: the answer must not wait for 20 KiB that never come.
   RawResult result = raw_exchange(port_, "POST /v1/doors/front/unlock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                                             kToken + "\r\nContent-Type: application/json\r\nContent-Length: 16385\r\n\r\n");
+                                             kToken + "\r\nContent-Type: application/json\r\nContent-Length: 20481\r\n\r\n");
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.status(), 413) << result.data;
   EXPECT_EQ(hub_.call_count(), 0u);
 }
 
 TEST_F(ApiServerTest, Body_UndeclaredChunkedTooLarge_413) {
-  std::string body = "{\"request\":\"" + std::string(17000, 'a') + "\"}";
-  expect_error(post("/v1/doors/front/unlock", body, {.chunked = true}), 413, "larger than 16384");
+  std::string body = "{\"request\":\"" + std::string(21000, 'a') + "\"}";
+  expect_error(post("/v1/doors/front/unlock", body, {.chunked = true}), 413, "larger than 20480");
   EXPECT_EQ(hub_.call_count(), 0u);
+}
+
+// docs/api.md allows unlock requests of 64 to 8192 bytes; the body limit must
+// let the largest one through (16384 hex digits in {"request":"..."}).
+TEST_F(ApiServerTest, Limits_LargestUnlockRequestPassesTheHttpLayer_OneByteMoreIsRefused) {
+  const std::string largest = "{\"request\":\"" + std::string(2 * 8192, 'c') + "\"}";
+  ASSERT_EQ(post("/v1/doors/front/unlock", largest).status, 200);
+  auto calls = hub_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].bytes.size(), 8192u);
+  expect_error(post("/v1/doors/front/unlock", "{\"request\":\"" + std::string(2 * 8193, 'c') + "\"}"), 400,
+               "must hold 64 to 8192 bytes");
+  EXPECT_EQ(hub_.call_count(), 1u);
+}
+
+TEST_F(ApiServerTest, Limits_BodyOfExactlyMaxBodyAccepted_OneByteMore413NamingTheLimit) {
+  const std::size_t max_body = ApiServer::Options{}.max_body;
+  const std::string request = "{\"request\":\"" + kUnlockHex + "\"}";
+  // Whitespace is valid JSON padding: the body is exactly max_body bytes.
+  const std::string at_limit = request + std::string(max_body - request.size(), ' ');
+  EXPECT_EQ(post("/v1/doors/front/unlock", at_limit).status, 200);
+  expect_error(post("/v1/doors/front/unlock", at_limit + " "), 413,
+               "body larger than " + std::to_string(max_body) + " bytes");
+  expect_error(post("/v1/doors/front/unlock", at_limit + " ", {.chunked = true}), 413,
+               "body larger than " + std::to_string(max_body) + " bytes");
+  EXPECT_EQ(hub_.call_count(), 1u);
 }
 
 TEST_F(ApiServerTest, Body_ChunkedWithinLimit_Accepted) {

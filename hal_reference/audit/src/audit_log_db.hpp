@@ -38,8 +38,9 @@ class AuditLog::Db {
     insert_consumed =
         std::make_unique<sqlite::Statement>(conn, "INSERT INTO consumed_grants(grant_id, seq) VALUES (?1, ?2)");
     find_consumed = std::make_unique<sqlite::Statement>(conn, "SELECT seq FROM consumed_grants WHERE grant_id = ?1");
-    all_consumed =
-        std::make_unique<sqlite::Statement>(conn, "SELECT grant_id, seq FROM consumed_grants ORDER BY seq, grant_id");
+    // G3: the consumed set follows from the (verified) decision records.
+    all_consumed = std::make_unique<sqlite::Statement>(
+        conn, "SELECT consumes_grant, seq FROM records WHERE consumes_grant <> '' ORDER BY seq");
     max_seq = std::make_unique<sqlite::Statement>(conn, "SELECT max(seq) FROM records");
     records_from = std::make_unique<sqlite::Statement>(
         conn, "SELECT " + columns + " FROM records WHERE seq >= ?1 ORDER BY seq LIMIT ?2");

@@ -18,7 +18,7 @@ std::unique_ptr<AuditLog> AuditLog::open(const std::filesystem::path& path, cons
   log->db_ = std::make_unique<Db>(path, options);
   log->create_or_check_schema();
   log->db_->prepare();
-  log->verify_tail();
+  log->verify_chain(options);
   log->reconcile_head_file();
   return log;
 }
@@ -62,34 +62,24 @@ void AuditLog::create_or_check_schema() {
   }
 }
 
-void AuditLog::verify_tail() {
+void AuditLog::verify_chain(const OpenOptions& options) {
   sqlite::Connection& conn = db_->conn;
   const auto refuse = [&](uint64_t seq, const std::string& why) {
-    throw AuditError("audit: open " + path_.string() + ": the chain does not verify at " + seq_text(seq) + ": " +
-                     why + " (run lk-audit-verify; the log stays closed for writing)");
+    throw AuditChainError("audit: open " + path_.string() + ": the chain does not verify at " + seq_text(seq) + ": " +
+                              why + " (run lk-audit-verify; the log stays closed for writing)",
+                          seq);
   };
-  uint64_t last_checkpoint = 0;
-  {
-    sqlite::Statement stmt(conn, "SELECT max(seq) FROM records WHERE type = 'checkpoint'");
-    if (stmt.step("find last checkpoint")) last_checkpoint = static_cast<uint64_t>(stmt.column_int(0));
-  }
-  // From the last signed checkpoint on (or from the start when there is
-  // none): every link, hash and seq, and that checkpoint's signature.
-  uint64_t expected = std::max<uint64_t>(last_checkpoint, 1);
+  // The whole chain, every time (A2, G3): a record changed or deleted before
+  // the last checkpoint must not slip through, and the consumed set the hub
+  // starts from must come from records that verify.
+  uint64_t expected = 1;
   Digest prev = kGenesisHash;
-  bool first = true;
-  sqlite::Statement rows(conn, "SELECT " + std::string(schema::kRecordColumns) +
-                                   " FROM records WHERE seq >= ?1 ORDER BY seq");
-  rows.bind(1, static_cast<int64_t>(expected));
-  while (rows.step("read tail")) {
+  sqlite::Statement rows(conn, "SELECT " + std::string(schema::kRecordColumns) + " FROM records ORDER BY seq");
+  while (rows.step("read chain")) {
     AuditRecord record;
     const std::string malformed = schema::read_record(rows, record);
     if (!malformed.empty()) refuse(expected, malformed);
     if (record.seq != expected) refuse(expected, "record missing (next is " + seq_text(record.seq) + ")");
-    if (first && last_checkpoint > 1) {
-      prev = record.prev_hash;  // vouched for by the checkpoint's signature below
-    }
-    first = false;
     if (record.prev_hash != prev) refuse(record.seq, "prev_hash is not the previous record's hash");
     if (compute_record_hash(record) != record.hash) refuse(record.seq, "record hash does not match its fields");
     if (record.entry.type == kCheckpointType) {
@@ -100,12 +90,12 @@ void AuditLog::verify_tail() {
       }
       if (!verify_checkpoint(*cp, hub_key_.public_key)) refuse(record.seq, "checkpoint signature does not verify");
     }
+    if (options.on_verified_record) options.on_verified_record(record);
     prev = record.hash;
     ++expected;
   }
   tail_seq_ = expected - 1;
   tail_hash_ = prev;
-  if (last_checkpoint == 0 && tail_seq_ == 0) tail_hash_ = kGenesisHash;
   const uint64_t max_seq = db_->read_max_seq();
   if (max_seq != tail_seq_) refuse(tail_seq_ + 1, "seq out of order");
 
@@ -130,8 +120,9 @@ void AuditLog::verify_tail() {
 
 void AuditLog::reconcile_head_file() {
   const auto refuse = [&](const std::string& why) {
-    throw AuditError("audit: open " + path_.string() + ": head file " + head_path_.string() + ": " + why +
-                     " (run lk-audit-verify; the log stays closed for writing)");
+    throw AuditChainError("audit: open " + path_.string() + ": head file " + head_path_.string() + ": " + why +
+                              " (run lk-audit-verify; the log stays closed for writing)",
+                          0);
   };
   const std::optional<Checkpoint> head = read_head_file(head_path_);
   if (head) {

@@ -27,17 +27,6 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
   std::shared_ptr<ServerCore> core_;
 };
 
-class ApiRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit ApiRequestHandlerFactory(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiRequestHandler(core_);
-  }
-
- private:
-  std::shared_ptr<ServerCore> core_;
-};
-
 }  // namespace latchkey::hub::http
 
 #endif  // LATCHKEY_HTTP_API_REQUEST_HANDLER_HPP

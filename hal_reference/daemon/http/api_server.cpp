@@ -1,20 +1,57 @@
 #include "latchkey/hub/api_server.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
-#include "api_request_handler.hpp"
+#include "connection_front_end.hpp"
 #include "poco_includes.hpp"
+#include "request_workers.hpp"
 #include "server_core.hpp"
 
 namespace latchkey::hub {
 
 struct ApiServer::Running {
   std::shared_ptr<http::ServerCore> core;
-  // Declared before the server: destroyed after it, joined in stop().
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::unique_ptr<http::RequestWorkers> workers;
+  std::unique_ptr<http::ConnectionFrontEnd> front_end;
   uint16_t port = 0;
 };
+
+namespace {
+
+void require_positive(long long value, const char* name) {
+  if (value <= 0) throw std::invalid_argument(std::string("ApiServer: ") + name + " must be positive");
+}
+
+// Binds and listens with Poco (its address parsing and messages), then keeps
+// a non-blocking duplicate of the descriptor for the front end.
+int listen_on(const std::string& text, uint16_t& port) {
+  Poco::Net::SocketAddress address;
+  try {
+    address = Poco::Net::SocketAddress(text);
+  } catch (const Poco::Exception& e) {
+    throw std::invalid_argument("ApiServer: address '" + text + "' is not host:port (" + e.displayText() + ")");
+  }
+  Poco::Net::ServerSocket socket;
+  try {
+    socket.bind(address, true, false);   // SO_REUSEADDR, never SO_REUSEPORT: one listener per port
+    // A deep backlog: bursts of connections wait in the kernel, not in SYN retries.
+    socket.listen(1024);
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("ApiServer: cannot listen on " + text + ": " + e.displayText());
+  }
+  port = socket.address().port();
+  const int fd = ::fcntl(socket.impl()->sockfd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0 || ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("ApiServer: cannot set up the listening socket for " + text);
+  }
+  return fd;
+}
+
+}  // namespace
 
 ApiServer::ApiServer(HubApi& api, Options options) : api_(api), options_(std::move(options)) {}
 
@@ -22,7 +59,7 @@ ApiServer::~ApiServer() {
   try {
     stop();
   } catch (...) {
-    // A destructor cannot report; stop() only fails on Poco internals.
+    // A destructor cannot report; stop() only fails on thread errors.
   }
 }
 
@@ -35,40 +72,29 @@ void ApiServer::start() {
   }
   if (options_.event_queue_limit == 0) throw std::invalid_argument("ApiServer: event_queue_limit must be positive");
   if (options_.max_body == 0) throw std::invalid_argument("ApiServer: max_body must be positive");
-
-  Poco::Net::SocketAddress address;
-  try {
-    address = Poco::Net::SocketAddress(options_.address);
-  } catch (const Poco::Exception& e) {
-    throw std::invalid_argument("ApiServer: address '" + options_.address + "' is not host:port (" +
-                                e.displayText() + ")");
-  }
+  require_positive(static_cast<long long>(options_.max_connections), "max_connections");
+  require_positive(options_.header_timeout_ms, "header_timeout_ms");
+  require_positive(options_.body_timeout_ms, "body_timeout_ms");
+  require_positive(options_.keep_alive_timeout_ms, "keep_alive_timeout_ms");
+  require_positive(options_.write_timeout_ms, "write_timeout_ms");
 
   auto running = std::make_unique<Running>();
+  const int listen_fd = listen_on(options_.address, running->port);
   running->core = std::make_shared<http::ServerCore>(api_, options_);
-  Poco::Net::ServerSocket socket;
-  try {
-    socket.bind(address, true, false);   // SO_REUSEADDR, never SO_REUSEPORT: one listener per port
-    socket.listen(64);
-  } catch (const Poco::Exception& e) {
-    throw std::runtime_error("ApiServer: cannot listen on " + options_.address + ": " + e.displayText());
-  }
-  running->port = socket.address().port();
-
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(options_.max_threads);
-  params->setMaxQueued(64);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(100);
-  params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-  // Read and write timeout per socket operation: a silent peer frees its thread.
-  params->setTimeout(Poco::Timespan(10, 0));
-  params->setServerName("latchkeyd");
-
-  running->pool = std::make_unique<Poco::ThreadPool>(2, options_.max_threads, 30);
-  running->server = std::make_unique<Poco::Net::HTTPServer>(
-      new http::ApiRequestHandlerFactory(running->core), *running->pool, socket, params);
-  running->server->start();
+  http::FrontEndLimits limits;
+  limits.max_connections = options_.max_connections;
+  limits.header_timeout_ms = options_.header_timeout_ms;
+  limits.body_timeout_ms = options_.body_timeout_ms;
+  limits.keep_alive_timeout_ms = options_.keep_alive_timeout_ms;
+  limits.write_timeout_ms = options_.write_timeout_ms;
+  limits.max_body = options_.max_body;
+  running->workers =
+      std::make_unique<http::RequestWorkers>(running->core, options_.max_threads, options_.write_timeout_ms);
+  http::RequestWorkers* workers = running->workers.get();
+  running->front_end = std::make_unique<http::ConnectionFrontEnd>(
+      listen_fd, limits, [workers](http::ReadyRequest request) { workers->post(std::move(request)); });
+  workers->answer_to(running->front_end.get());
+  running->front_end->start();
   running_ = std::move(running);
 }
 
@@ -76,13 +102,12 @@ uint16_t ApiServer::port() const { return running_ ? running_->port : 0; }
 
 void ApiServer::stop() {
   if (!running_) return;
-  // Order: refuse new work and end the streams, stop accepting and shut down
-  // every connection's socket, then wait for each connection thread.
+  // Order: refuse new work and end the streams; stop accepting, close idle
+  // connections and wait for every request a worker holds to come back;
+  // then end the workers, which have nothing left to do.
   running_->core->begin_stop();
-  running_->server->stopAll(true);
-  running_->pool->joinAll();
-  running_->server.reset();
-  running_->pool.reset();
+  running_->front_end->stop();
+  running_->workers->stop();
   running_.reset();
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 
+#include "complete_request.hpp"
 #include "json_reply.hpp"
 #include "request_target.hpp"
 
@@ -48,14 +49,8 @@ class StreamRegistration {
 // True when the client closed its side or sent anything (a client of an event
 // stream has nothing more to say; bytes there mean it gave up or misbehaves).
 bool client_gone(Poco::Net::HTTPServerRequest& request) {
-  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-  if (impl == nullptr) return false;
-  try {
-    return impl->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ |
-                                                      Poco::Net::Socket::SELECT_ERROR);
-  } catch (const Poco::Exception&) {
-    return true;
-  }
+  auto* complete = dynamic_cast<CompleteRequest*>(&request);
+  return complete != nullptr && complete->client_gone();
 }
 
 std::string event_name(const std::string& name) {

@@ -1,7 +1,10 @@
 #include <latchkey/hub/daemon_config.hpp>
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -100,38 +103,163 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// One section into `c`; throws DaemonConfigError at its first problem.
+void parse_section(DaemonConfig& c, const std::string& name, const Section& keys, Reader& r,
+                   const std::function<std::filesystem::path(const std::string&)>& absolute) {
+  const auto dot = name.find('.');
+  const std::string kind = dot == std::string::npos ? name : name.substr(0, dot);
+  const std::string id = dot == std::string::npos ? std::string() : name.substr(dot + 1);
+  if (dot != std::string::npos && !valid_name(id))
+    throw DaemonConfigError("section [" + name + "]: '" + id + "' must be 1-63 letters, digits, '-', '_' or '.'");
+  if (name == "hub") {
+    // Every key is read before any is refused, so that one run names every problem.
+    std::vector<std::string> problems;
+    auto attempt = [&](const std::function<void()>& read) {
+      try {
+        read();
+      } catch (const DaemonConfigError& e) {
+        problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+      }
+    };
+    attempt([&] {
+      c.hub_id = r.required("id");
+      if (!valid_name(c.hub_id)) throw DaemonConfigError(r.where("id") + " must be 1-63 letters, digits, '-', '_' or '.'");
+    });
+    attempt([&] { c.data_dir = absolute(r.required("data_dir")); });
+    attempt([&] {
+      c.api_address = r.text("api_address", c.api_address);
+      if (const std::string problem = api_address_problem(c.api_address); !problem.empty())
+        throw DaemonConfigError(r.where("api_address") + " = '" + c.api_address + "': " + problem);
+    });
+    attempt([&] {
+      if (r.has("plugin_dir")) c.plugin_dir = absolute(r.required("plugin_dir"));
+    });
+    attempt([&] { c.test_control = r.boolean("test_control", false); });
+    attempt([&] {
+      const std::string clock = r.text("clock_synced", "ntp");
+      if (clock != "ntp" && clock != "trust")
+        throw DaemonConfigError(r.where("clock_synced") + " = '" + clock + "' must be ntp or trust");
+      c.trust_clock = clock == "trust";
+    });
+    attempt([&] { c.checkpoint_interval_ms = r.integer("checkpoint_interval_ms", 60'000, 1'000, 60'000); });
+    attempt([&] {
+      if (r.has("log_file")) c.log_file = absolute(r.required("log_file"));
+    });
+    attempt([&] { r.finish(); });
+    if (!problems.empty()) throw DaemonConfigError(problems);
+  } else if (name == "gate") {
+    for (const auto& [key, line] : keys) {
+      try {
+        c.gate.set(key, r.text(key));
+      } catch (const gate::ConfigError& e) {
+        throw DaemonConfigError("line " + std::to_string(line.number) + ": [gate] " + e.what());
+      }
+    }
+  } else if (kind == "plugin" && !id.empty()) {
+    PluginConfig plugin{id, r.required("file")};
+    const std::string mode = r.text("mode", "isolated");
+    if (mode != "isolated" && mode != "in_process")
+      throw DaemonConfigError(r.where("mode") + " = '" + mode + "' must be isolated or in_process");
+    plugin.isolated = mode == "isolated";
+    c.plugins[id] = plugin;
+  } else if (name == "isolation") {
+    IsolationConfig& i = c.isolation;
+    if (r.has("host_program")) i.host_program = absolute(r.required("host_program"));
+    if (r.has("run_dir")) i.run_dir = absolute(r.required("run_dir"));
+    i.call_deadline_ms = r.integer("call_deadline_ms", i.call_deadline_ms, 100, 60'000);
+    i.heartbeat_interval_ms = r.integer("heartbeat_interval_ms", i.heartbeat_interval_ms, 50, 60'000);
+    i.restart_backoff_ms = r.integer("restart_backoff_ms", i.restart_backoff_ms, 10, 60'000);
+    i.restart_backoff_max_ms = r.integer("restart_backoff_max_ms", i.restart_backoff_max_ms, i.restart_backoff_ms, 3'600'000);
+    i.quarantine_failures = r.integer("quarantine_failures", i.quarantine_failures, 1, 1000);
+    i.quarantine_window_s = r.integer("quarantine_window_s", i.quarantine_window_s, 1, 86'400);
+    i.address_space_mb = r.integer("address_space_mb", i.address_space_mb, 0, 1 << 20);
+    i.open_files = r.integer("open_files", i.open_files, 16, 65'536);
+  } else if ((kind == "lock" || kind == "camera") && !id.empty()) {
+    DeviceConfig d;
+    d.name = id;
+    d.plugin = r.required("plugin");
+    d.uri = r.required("uri");
+    if (kind == "camera") {
+      d.key = r.key("key");
+      c.cameras[id] = d;
+    } else {
+      c.locks[id] = d;
+    }
+  } else if (kind == "door" && !id.empty()) {
+    DoorConfig d;
+    d.name = id;
+    d.lock = r.required("lock");
+    d.cameras = split_list(r.required("cameras"));
+    c.doors[id] = d;
+  } else if (name == "authz") {
+    c.authz_plugin = r.text("plugin");
+    std::string cfg = r.text("config");
+    for (char& ch : cfg)
+      if (ch == ';') ch = '\n';
+    c.authz_config = cfg;
+  } else if (kind == "issuer" && !id.empty()) {
+    c.issuers[id] = r.key("key");
+  } else if (name == "revoked") {
+    for (const std::string& grant : split_list(r.text("grants"))) {
+      const auto bytes = crypto::from_hex(grant);
+      if (!bytes || bytes->size() != 16)
+        throw DaemonConfigError(r.where("grants") + ": '" + grant + "' is not a grant id of 32 hex digits");
+      c.revoked_grants.insert(crypto::to_hex(*bytes));
+    }
+  } else {
+    throw DaemonConfigError("unknown section [" + name + "]");
+  }
+  r.finish();
+}
+
 }  // namespace
 
-DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem::path& base_dir) {
+DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem::path& base_dir,
+                                 std::vector<std::string>& problems) {
+  // Each problem is noted and parsing goes on, so that one run names them all.
+  auto note = [&](const std::string& problem) { problems.push_back(problem); };
   // Read the sections, keeping line numbers for messages.
   std::map<std::string, Section> sections;
   std::vector<std::string> order;
   std::string current;
+  bool skipping = false;  // inside a section whose header was refused
   std::stringstream in(text);
   std::string raw;
   int number = 0;
   while (std::getline(in, raw)) {
     ++number;
+    const std::string at = "line " + std::to_string(number) + ": ";
     // Comments: a line starting with '#' or ';', or " #" to the end of a line
     // (';' inside values separates the authorization plugin's lines).
     std::string line = trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (const auto hash = line.find(" #"); hash != std::string::npos) line = trim(line.substr(0, hash));
     if (line.front() == '[') {
-      if (line.back() != ']') throw DaemonConfigError("line " + std::to_string(number) + ": a section header ends with ']'");
+      skipping = true;
+      if (line.back() != ']') {
+        note(at + "a section header ends with ']'");
+        continue;
+      }
       current = trim(line.substr(1, line.size() - 2));
-      if (sections.count(current)) throw DaemonConfigError("line " + std::to_string(number) + ": section [" + current + "] appears twice");
+      if (sections.count(current)) {
+        note(at + "section [" + current + "] appears twice");
+        continue;
+      }
+      skipping = false;
       sections[current];
       order.push_back(current);
       continue;
     }
     const auto eq = line.find('=');
-    if (eq == std::string::npos) throw DaemonConfigError("line " + std::to_string(number) + ": expected 'key = value'");
-    if (current.empty()) throw DaemonConfigError("line " + std::to_string(number) + ": a key before any [section]");
-    const std::string key = trim(line.substr(0, eq));
-    if (sections[current].count(key))
-      throw DaemonConfigError("line " + std::to_string(number) + ": key '" + key + "' appears twice in [" + current + "]");
-    sections[current][key] = Line{number, trim(line.substr(eq + 1))};
+    if (eq == std::string::npos) {
+      note(at + "expected 'key = value'");
+    } else if (current.empty()) {
+      note(at + "a key before any [section]");
+    } else if (!skipping) {
+      const std::string key = trim(line.substr(0, eq));
+      if (sections[current].count(key)) note(at + "key '" + key + "' appears twice in [" + current + "]");
+      else sections[current][key] = Line{number, trim(line.substr(eq + 1))};
+    }
   }
 
   DaemonConfig c;
@@ -142,131 +270,135 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
   for (const std::string& name : order) {
     const Section& keys = sections[name];
     Reader r(name, keys);
-    const auto dot = name.find('.');
-    const std::string kind = dot == std::string::npos ? name : name.substr(0, dot);
-    const std::string id = dot == std::string::npos ? std::string() : name.substr(dot + 1);
-    if (dot != std::string::npos && !valid_name(id))
-      throw DaemonConfigError("section [" + name + "]: '" + id + "' must be 1-63 letters, digits, '-', '_' or '.'");
-    if (name == "hub") {
-      c.hub_id = r.required("id");
-      if (!valid_name(c.hub_id)) throw DaemonConfigError(r.where("id") + " must be 1-63 letters, digits, '-', '_' or '.'");
-      c.data_dir = absolute(r.required("data_dir"));
-      c.api_address = r.text("api_address", c.api_address);
-      if (r.has("plugin_dir")) c.plugin_dir = absolute(r.required("plugin_dir"));
-      c.test_control = r.boolean("test_control", false);
-      const std::string clock = r.text("clock_synced", "ntp");
-      if (clock != "ntp" && clock != "trust")
-        throw DaemonConfigError(r.where("clock_synced") + " = '" + clock + "' must be ntp or trust");
-      c.trust_clock = clock == "trust";
-      c.checkpoint_interval_ms = r.integer("checkpoint_interval_ms", 60'000, 1'000, 60'000);
-      if (r.has("log_file")) c.log_file = absolute(r.required("log_file"));
-    } else if (name == "gate") {
-      for (const auto& [key, line] : keys) {
-        try {
-          c.gate.set(key, r.text(key));
-        } catch (const gate::ConfigError& e) {
-          throw DaemonConfigError("line " + std::to_string(line.number) + ": [gate] " + e.what());
-        }
-      }
-    } else if (kind == "plugin" && !id.empty()) {
-      PluginConfig plugin{id, r.required("file")};
-      const std::string mode = r.text("mode", "isolated");
-      if (mode != "isolated" && mode != "in_process")
-        throw DaemonConfigError(r.where("mode") + " = '" + mode + "' must be isolated or in_process");
-      plugin.isolated = mode == "isolated";
-      c.plugins[id] = plugin;
-    } else if (name == "isolation") {
-      IsolationConfig& i = c.isolation;
-      if (r.has("host_program")) i.host_program = absolute(r.required("host_program"));
-      if (r.has("run_dir")) i.run_dir = absolute(r.required("run_dir"));
-      i.call_deadline_ms = r.integer("call_deadline_ms", i.call_deadline_ms, 100, 60'000);
-      i.heartbeat_interval_ms = r.integer("heartbeat_interval_ms", i.heartbeat_interval_ms, 50, 60'000);
-      i.restart_backoff_ms = r.integer("restart_backoff_ms", i.restart_backoff_ms, 10, 60'000);
-      i.restart_backoff_max_ms = r.integer("restart_backoff_max_ms", i.restart_backoff_max_ms, i.restart_backoff_ms, 3'600'000);
-      i.quarantine_failures = r.integer("quarantine_failures", i.quarantine_failures, 1, 1000);
-      i.quarantine_window_s = r.integer("quarantine_window_s", i.quarantine_window_s, 1, 86'400);
-      i.address_space_mb = r.integer("address_space_mb", i.address_space_mb, 0, 1 << 20);
-      i.open_files = r.integer("open_files", i.open_files, 16, 65'536);
-    } else if ((kind == "lock" || kind == "camera") && !id.empty()) {
-      DeviceConfig d;
-      d.name = id;
-      d.plugin = r.required("plugin");
-      d.uri = r.required("uri");
-      if (kind == "camera") {
-        d.key = r.key("key");
-        c.cameras[id] = d;
-      } else {
-        c.locks[id] = d;
-      }
-    } else if (kind == "door" && !id.empty()) {
-      DoorConfig d;
-      d.name = id;
-      d.lock = r.required("lock");
-      d.cameras = split_list(r.required("cameras"));
-      c.doors[id] = d;
-    } else if (name == "authz") {
-      c.authz_plugin = r.text("plugin");
-      std::string cfg = r.text("config");
-      for (char& ch : cfg)
-        if (ch == ';') ch = '\n';
-      c.authz_config = cfg;
-    } else if (kind == "issuer" && !id.empty()) {
-      c.issuers[id] = r.key("key");
-    } else if (name == "revoked") {
-      for (const std::string& grant : split_list(r.text("grants"))) {
-        const auto bytes = crypto::from_hex(grant);
-        if (!bytes || bytes->size() != 16)
-          throw DaemonConfigError(r.where("grants") + ": '" + grant + "' is not a grant id of 32 hex digits");
-        c.revoked_grants.insert(crypto::to_hex(*bytes));
-      }
-    } else {
-      throw DaemonConfigError("unknown section [" + name + "]");
+    try {
+      parse_section(c, name, keys, r, absolute);
+    } catch (const DaemonConfigError& e) {
+      for (const std::string& problem : e.problems()) note(problem);
     }
-    r.finish();
   }
 
   // Cross-checks.
-  if (c.hub_id.empty()) throw DaemonConfigError("configuration: the [hub] section with id and data_dir is required");
+  if (c.hub_id.empty() && !sections.count("hub")) note("configuration: the [hub] section with id and data_dir is required");
   try {
     c.gate.validate();
   } catch (const gate::ConfigError& e) {
-    throw DaemonConfigError(std::string("[gate] ") + e.what());
+    note(std::string("[gate] ") + e.what());
   }
   auto check_plugin = [&](const std::string& what, const std::string& plugin) {
-    if (!c.plugins.count(plugin)) throw DaemonConfigError(what + " names plugin '" + plugin + "', which has no [plugin." + plugin + "] section");
+    if (!c.plugins.count(plugin)) note(what + " names plugin '" + plugin + "', which has no [plugin." + plugin + "] section");
   };
   for (const auto& [n, d] : c.locks) check_plugin("[lock." + n + "]", d.plugin);
   for (const auto& [n, d] : c.cameras) check_plugin("[camera." + n + "]", d.plugin);
   if (!c.authz_plugin.empty()) check_plugin("[authz]", c.authz_plugin);
-  if (c.doors.empty()) throw DaemonConfigError("configuration: at least one [door.<name>] is required");
+  if (c.doors.empty()) note("configuration: at least one [door.<name>] is required");
   std::set<std::string> locks_used;
   std::map<std::string, std::string> camera_door;
   for (const auto& [n, d] : c.doors) {
-    if (!c.locks.count(d.lock)) throw DaemonConfigError("[door." + n + "] lock '" + d.lock + "' has no [lock." + d.lock + "] section");
-    if (!locks_used.insert(d.lock).second) throw DaemonConfigError("[door." + n + "] lock '" + d.lock + "' is already used by another door");
-    if (d.cameras.empty()) throw DaemonConfigError("[door." + n + "] binds no camera (U1 needs at least one)");
+    if (!c.locks.count(d.lock)) note("[door." + n + "] lock '" + d.lock + "' has no [lock." + d.lock + "] section");
+    if (!locks_used.insert(d.lock).second) note("[door." + n + "] lock '" + d.lock + "' is already used by another door");
+    if (d.cameras.empty()) note("[door." + n + "] binds no camera (U1 needs at least one)");
     for (const auto& cam : d.cameras) {
-      if (!c.cameras.count(cam)) throw DaemonConfigError("[door." + n + "] camera '" + cam + "' has no [camera." + cam + "] section");
+      if (!c.cameras.count(cam)) note("[door." + n + "] camera '" + cam + "' has no [camera." + cam + "] section");
       // One door per camera: a camera records one session at a time (U2).
       auto [it, fresh] = camera_door.emplace(cam, n);
       if (!fresh)
-        throw DaemonConfigError("[door." + n + "] camera '" + cam + "' is already bound to door '" + it->second +
-                                (it->second == n ? "' (listed twice)" : "'; a camera serves one door"));
+        note("[door." + n + "] camera '" + cam + "' is already bound to door '" + it->second +
+             (it->second == n ? "' (listed twice)" : "'; a camera serves one door"));
     }
   }
   return c;
 }
 
-DaemonConfig DaemonConfig::load(const std::filesystem::path& file) {
+DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem::path& base_dir) {
+  std::vector<std::string> problems;
+  DaemonConfig c = parse(text, base_dir, problems);
+  if (!problems.empty()) throw DaemonConfigError(problems);
+  return c;
+}
+
+DaemonConfig DaemonConfig::load(const std::filesystem::path& file, std::vector<std::string>& problems) {
   std::ifstream in(file);
-  if (!in) throw DaemonConfigError("cannot read configuration file " + file.string());
+  if (!in) {
+    problems.push_back("cannot read configuration file " + file.string());
+    return {};
+  }
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return parse(text.str(), std::filesystem::absolute(file).parent_path());
-  } catch (const DaemonConfigError& e) {
-    throw DaemonConfigError(file.string() + ": " + e.what());
+  std::vector<std::string> found;
+  DaemonConfig c = parse(text.str(), std::filesystem::absolute(file).parent_path(), found);
+  for (const std::string& problem : found) problems.push_back(file.string() + ": " + problem);
+  return c;
+}
+
+DaemonConfig DaemonConfig::load(const std::filesystem::path& file) {
+  std::vector<std::string> problems;
+  DaemonConfig c = load(file, problems);
+  if (!problems.empty()) throw DaemonConfigError(problems);
+  return c;
+}
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += (text.empty() ? "" : "\n") + line;
+  return text;
+}
+
+// The host part of an address that api_address_problem() accepted, without brackets.
+std::string address_host(const std::string& address) {
+  const std::string host = address.substr(0, address.rfind(':'));
+  return host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+}
+
+}  // namespace
+
+DaemonConfigError::DaemonConfigError(const std::string& problem) : DaemonConfigError(std::vector{problem}) {}
+
+DaemonConfigError::DaemonConfigError(std::vector<std::string> problems)
+    : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
+
+std::string api_address_problem(const std::string& address) {
+  const char* expected = "expected host:port with host a literal IPv4 address (127.0.0.1) or a bracketed IPv6 "
+                         "address ([::1]) and port 0-65535 (0: any free port)";
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::string("no port; ") + expected;
+  const std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
+    return "port '" + port + "' is not a number 0-65535";
+  unsigned char bytes[16];
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']' ||
+        ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), bytes) != 1)
+      return "'" + host + "' is not a bracketed IPv6 address; " + expected;
+  } else if (::inet_pton(AF_INET, host.c_str(), bytes) != 1) {
+    return "'" + host + "' is not a literal IPv4 address" +
+           (host.find(':') != std::string::npos ? " (an IPv6 address goes in brackets)" : "") + "; " + expected;
   }
+  return {};
+}
+
+std::string api_address_warning(const std::string& address) {
+  const std::string host = address_host(address);
+  bool any = false;
+  bool loopback = false;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    any = v4.s_addr == htonl(INADDR_ANY);
+    loopback = (ntohl(v4.s_addr) >> 24) == 127;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    any = IN6_IS_ADDR_UNSPECIFIED(&v6);
+    loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  if (any)
+    return "api_address " + address +
+           " listens on every network interface: the API is reachable from the network, not just this machine";
+  if (!loopback) return "api_address " + address + " is not a loopback address: the API is reachable from the network";
+  return {};
 }
 
 std::filesystem::path DaemonConfig::plugin_path(const std::string& plugin_name) const {

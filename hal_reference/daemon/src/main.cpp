@@ -3,12 +3,17 @@
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
 
+#include "startup_check.hpp"
+
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -29,6 +34,86 @@ int usage() {
   return 2;
 }
 
+// Every line of `text` as "latchkeyd: <prefix><line>" on `out`.
+void print_lines(FILE* out, const char* prefix, const std::string& text) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) std::fprintf(out, "latchkeyd: %s%s\n", prefix, line.c_str());
+  std::fflush(out);
+}
+
+// Start-up messages reach whoever started the daemon even once stderr is the
+// log file: a person at a terminal or a service manager must not have to
+// look in the log to learn why the daemon did not start.
+class StartupReporter {
+ public:
+  ~StartupReporter() {
+    if (terminal_ != nullptr) std::fclose(terminal_);
+  }
+  // Keeps the original stderr, then makes stderr the log file.
+  bool redirect_to_log(const fs::path& log_file) {
+    const int saved = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (saved >= 0) terminal_ = ::fdopen(saved, "w");
+    if (std::freopen(log_file.c_str(), "a", stderr) != nullptr) return true;
+    // stderr may be gone with the failed freopen: report on the saved one.
+    if (terminal_ != nullptr) {
+      std::fprintf(terminal_, "latchkeyd: cannot open log file %s: %s\n", log_file.c_str(), std::strerror(errno));
+      std::fflush(terminal_);
+    }
+    return false;
+  }
+  void fatal(const std::string& message) { report("", message); }
+  void warning(const std::string& message) { report("warning: ", message); }
+
+ private:
+  void report(const char* prefix, const std::string& message) {
+    print_lines(stderr, prefix, message);
+    if (terminal_ != nullptr) print_lines(terminal_, prefix, message);
+  }
+  FILE* terminal_ = nullptr;
+};
+
+// Read-only: nothing is created or changed in the data directory.
+int check(const fs::path& config_file) {
+  const latchkey::hub::StartupCheck result = latchkey::hub::check_startup(config_file, default_plugin_dir());
+  for (const std::string& warning : result.warnings) print_lines(stderr, "warning: ", warning);
+  for (const std::string& problem : result.problems) print_lines(stderr, "", problem);
+  if (!result.problems.empty()) {
+    std::fprintf(stderr, "latchkeyd: %s: %zu problem(s) found\n", config_file.c_str(), result.problems.size());
+    return 1;
+  }
+  std::printf("latchkeyd: configuration, data directory, plugins and devices are usable\n");
+  return 0;
+}
+
+int run(const fs::path& config_file) {
+  StartupReporter reporter;
+  try {
+    latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
+    if (!config.log_file.empty() && !reporter.redirect_to_log(config.log_file)) return 1;
+    if (config.plugin_dir.empty()) config.plugin_dir = default_plugin_dir();
+    if (const std::string warning = latchkey::hub::api_address_warning(config.api_address); !warning.empty())
+      reporter.warning(warning);
+    latchkey::hub::Runtime runtime(std::move(config));
+    latchkey::hub::ApiServer::Options options;
+    options.address = runtime.config().api_address;
+    options.token = runtime.api_token();
+    options.test_control = runtime.config().test_control;
+    latchkey::hub::ApiServer server(runtime, options);
+    server.start();
+    std::printf("latchkeyd: listening on http://%s:%u\n",
+                options.address.substr(0, options.address.rfind(':')).c_str(), static_cast<unsigned>(server.port()));
+    std::fflush(stdout);
+    runtime.run();
+    server.stop();
+    runtime.shutdown();
+    std::printf("latchkeyd: stopped\n");
+    return 0;
+  } catch (const std::exception& e) {
+    reporter.fatal(e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,35 +131,17 @@ int main(int argc, char** argv) {
   // /proc entries (open descriptors, environment, memory) and ptrace are
   // closed to them.
   ::prctl(PR_SET_DUMPABLE, 0);
+  if (check_only) return check(config_file);
 
-  try {
-    latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
-    if (!config.log_file.empty() && std::freopen(config.log_file.c_str(), "a", stderr) == nullptr) {
-      std::fprintf(stdout, "latchkeyd: cannot open log file %s\n", config.log_file.c_str());
-      return 1;
-    }
-    if (config.plugin_dir.empty()) config.plugin_dir = default_plugin_dir();
-    latchkey::hub::Runtime runtime(std::move(config));
-    if (check_only) {
-      std::printf("latchkeyd: configuration, plugins and devices are usable\n");
-      return 0;
-    }
-    latchkey::hub::ApiServer::Options options;
-    options.address = runtime.config().api_address;
-    options.token = runtime.api_token();
-    options.test_control = runtime.config().test_control;
-    latchkey::hub::ApiServer server(runtime, options);
-    server.start();
-    std::printf("latchkeyd: listening on http://%s:%u\n",
-                options.address.substr(0, options.address.rfind(':')).c_str(), static_cast<unsigned>(server.port()));
-    std::fflush(stdout);
-    runtime.run();
-    server.stop();
-    runtime.shutdown();
-    std::printf("latchkeyd: stopped\n");
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "latchkeyd: %s\n", e.what());
-    return 1;
-  }
+  // A2: SIGTERM and SIGINT end the daemon with a final signed checkpoint,
+  // whenever they come. They are blocked here, before any thread exists (so
+  // every thread inherits the mask), and Runtime::run() unblocks them on the
+  // loop thread once its handlers are installed: one that arrives earlier,
+  // also right after the "listening" line, waits for them instead of ending
+  // the daemon by the default action. SIGHUP (reopen the log) likewise.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
+  ::pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+  return run(config_file);
 }

@@ -3,6 +3,7 @@
 #include <latchkey/audit/audit_log.hpp>
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/gate/gate_engine.hpp>
+#include <latchkey/gate/restart_history.hpp>
 #include <latchkey/host/devices.hpp>
 #include <latchkey/host/plugin.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
@@ -105,8 +106,13 @@ struct Runtime::Impl {
 
   crypto::KeyPair hub_key;
   std::string token;
+  // Null when the log did not verify at start (A2): nothing is granted and
+  // nothing is written until the person recovers it (--recover-audit).
   std::unique_ptr<audit::AuditLog> log;
+  std::filesystem::path audit_path;
   std::vector<audit::AuditEntry> pending_audit;
+  // A1/A3: denies answered only once their record is durable (after_work).
+  std::vector<std::pair<uint64_t, ApiResponse>> denies_awaiting_commit;
   std::unique_ptr<gate::GateEngine> engine;
   uint64_t started_ns = 0;
 
@@ -213,8 +219,31 @@ struct Runtime::Impl {
   // Everything the engine asked for, then the group commit and the next deadline.
   void after_work() {
     process_actions();
+    answer_denies();
     schedule_group_commit();
     arm_engine_timer();
+  }
+
+  // A3: a deny is acknowledged only once its decision record committed. The
+  // denies of one round of work share one transaction (one fsync); when it
+  // fails, the client hears that the request was refused and not recorded.
+  void answer_denies() {
+    if (denies_awaiting_commit.empty()) return;
+    flush_audit();
+    const bool durable = log && pending_audit.empty();
+    for (auto& [request_id, response] : denies_awaiting_commit) {
+      if (!durable) response = error(503, "denied, but the decision could not be recorded: no log, no unlock", "U3");
+      publish("decision", response.body);
+      answer(request_id, response);
+    }
+    denies_awaiting_commit.clear();
+  }
+
+  void answer(uint64_t request_id, const ApiResponse& response) {
+    if (auto it = pending_unlocks.find(request_id); it != pending_unlocks.end()) {
+      it->second->set_value(response);
+      pending_unlocks.erase(it);
+    }
   }
 
   void schedule_group_commit() {
@@ -244,7 +273,13 @@ struct Runtime::Impl {
 
   // ---- Audit ----
   void flush_audit() {
-    if (pending_audit.empty() || !log) return;
+    if (pending_audit.empty()) return;
+    if (!log) {
+      // Nothing can be written to a log that does not verify; keep the newest
+      // records in memory only (the alarm says why).
+      if (pending_audit.size() > kMaxPendingAudit) pending_audit.erase(pending_audit.begin());
+      return;
+    }
     try {
       const uint64_t first = log->append_batch(pending_audit, wall_ms(), now());
       for (std::size_t i = 0; i < pending_audit.size(); ++i) publish_audit(first + i, pending_audit[i]);
@@ -311,8 +346,9 @@ struct Runtime::Impl {
       }
       // U3: the decision and the grant's consumption, durable before anything
       // moves, in one transaction with the records still waiting (one fsync).
-      const audit::DecisionCommit r =
-          log->commit_decision(pending_audit, entry, a->consumes_grant, wall_ms(), now());
+      audit::DecisionCommit r;
+      r.error = "the audit log did not verify at start";
+      if (log) r = log->commit_decision(pending_audit, entry, a->consumes_grant, wall_ms(), now());
       if (!r.committed()) {
         log_line("error", "decision commit failed: " + r.error);
       } else {
@@ -333,11 +369,13 @@ struct Runtime::Impl {
         j.field("request_id", a->request_id);
         response = {403, j.done()};
       }
-      publish("decision", response.body);
-      if (auto it = pending_unlocks.find(a->request_id); it != pending_unlocks.end()) {
-        it->second->set_value(response);
-        pending_unlocks.erase(it);
+      if (!a->allowed) {
+        // Its record is among the pending ones: answered after they commit.
+        denies_awaiting_commit.emplace_back(a->request_id, response);
+        return;
       }
+      publish("decision", response.body);  // an allow's record is durable already (U3)
+      answer(a->request_id, response);
     }
   }
 
@@ -460,6 +498,7 @@ struct Runtime::Impl {
 
   void checkpoint() {
     flush_audit();
+    if (!log) return;
     try {
       log->checkpoint(wall_ms(), now());
       if (engine->storage_failed()) engine->on_storage_recovered(now());
@@ -665,21 +704,29 @@ struct Runtime::Impl {
     }
   }
 
-  // F2: sessions that may have begun and never ended. A durable allow
-  // decision (subject: the session) counts as begun: the unlock command may
-  // have left before the "opened" record was committed.
-  std::map<std::string, std::string> sessions_open_at_stop() {
-    std::map<std::string, std::string> open;  // session hex -> door
-    for (const audit::AuditRecord& r : log->records(1)) {
-      const auto& e = r.entry;
-      if (e.type == "decision" && !r.consumes_grant.empty()) open[e.subject] = e.door_id;
-      else if (e.type == "decision" && e.detail.rfind("allow withdrawn", 0) == 0) open.erase(e.subject);
-      else if (e.type == "session" && e.detail.rfind("opened", 0) == 0) open[e.subject] = e.door_id;
-      else if (e.type == "session") open.erase(e.subject);
+  // Opens the audit log, verifying the whole chain (A2) and rebuilding from
+  // its verified records what the engine must remember across a restart
+  // (restart_history.hpp). A chain that does not verify leaves the hub up,
+  // granting nothing, with an alarm (engine start) and a log line naming the
+  // record, so a person can see it and recover (docs/latchkeyd.md).
+  void open_audit_log(gate::GateSetup& setup) {
+    audit_path = config.data_dir / "audit.db";
+    gate::RestartHistory history;
+    audit::OpenOptions options;
+    options.on_verified_record = [&history](const audit::AuditRecord& r) {
+      history.add({r.wall_ms, r.entry.type, r.entry.rule, r.entry.door_id, r.entry.subject, r.entry.detail,
+                   r.consumes_grant});
+    };
+    try {
+      log = audit::AuditLog::open(audit_path, hub_key, options);
+    } catch (const audit::AuditChainError& e) {
+      log.reset();
+      setup.audit_unverified = e.what();
+      log_line("error", std::string("the audit log does not verify; granting nothing until it is recovered "
+                                    "(latchkeyd --recover-audit, docs/latchkeyd.md): ") + e.what());
+      return;
     }
-    std::map<std::string, std::string> by_door;
-    for (const auto& [session, door] : open) by_door[door] = session;
-    return by_door;
+    history.apply(setup, wall_ms());
   }
 };
 
@@ -691,7 +738,8 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   ensure_private_dir(s.config.data_dir);
   s.hub_key = load_or_create_hub_key(s.config.data_dir);
   s.token = load_or_create_token(s.config.data_dir);
-  s.log = audit::AuditLog::open(s.config.data_dir / "audit.db", s.hub_key);
+  gate::GateSetup setup;
+  s.open_audit_log(setup);
   // The loop exists before any device does: plugin events post to it from the start.
   uv_loop_init(&s.loop);
   s.loop_open = true;
@@ -718,15 +766,12 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   }
   s.open_devices();
 
-  gate::GateSetup setup;
   setup.hub_id = s.config.hub_id;
   setup.config = s.config.gate;
   for (const auto& [name, door] : s.config.doors) setup.doors.push_back({name, door.cameras});
   for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key});
   setup.issuer_keys = s.config.issuers;
   setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
-  for (const auto& g : s.log->consumed_grants()) setup.consumed_grants.insert(g.grant_id);
-  setup.sessions_open_at_stop = s.sessions_open_at_stop();
   setup.authz_plugin_required = true;
   s.engine = std::make_unique<gate::GateEngine>(setup, [](std::span<uint8_t> out) { crypto::random_bytes(out); });
 
@@ -781,6 +826,13 @@ void Runtime::run() {
     if (!file.empty() && std::freopen(file.c_str(), "a", stderr) == nullptr) std::perror("latchkeyd: reopen log");
     log_line("info", "SIGHUP: log reopened");
   }, SIGHUP);
+  // latchkeyd blocks these before it starts any thread (main.cpp), so that
+  // none ends it by its default action before the handlers above exist; from
+  // here the loop thread takes them.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
+  pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
   s.after_work();
   uv_run(&s.loop, UV_RUN_DEFAULT);
   // Stopped: whoever waits on the loop gets 503 now rather than at a timeout.
@@ -819,7 +871,7 @@ void Runtime::shutdown() {
   }
   s.flush_audit();
   try {
-    s.log->close(wall_ms(), s.now());  // final signed checkpoint (A2)
+    if (s.log) s.log->close(wall_ms(), s.now());  // final signed checkpoint (A2)
   } catch (const std::exception& e) {
     log_line("error", std::string("closing the audit log failed: ") + e.what());
   }
@@ -844,7 +896,8 @@ ApiResponse Runtime::health() {
     j.field("uptime_ms", (s.now() - static_cast<gate::MonoNs>(s.started_ns)) / 1'000'000);
     j.field("doors", static_cast<uint64_t>(s.config.doors.size()));
     j.field("cameras", static_cast<uint64_t>(s.config.cameras.size()));
-    j.field("audit_records", s.log->last_seq());
+    j.field("audit_records", s.log ? s.log->last_seq() : uint64_t{0});
+    if (!s.log) j.field("audit", "does not verify: no unlock until it is recovered");
     return ApiResponse{200, j.done()};
   });
 }
@@ -938,6 +991,7 @@ ApiResponse Runtime::alarms(uint64_t since_id) {
 ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
   return impl_->call([this, from_seq, limit] {
     impl_->flush_audit();
+    if (!impl_->log) return error(503, "the audit log does not verify (see GET /v1/audit/verify)", "A2");
     const std::size_t n = std::min<std::size_t>(std::max<std::size_t>(limit, 1), 1000);
     // from 0: the newest n records.
     const uint64_t last = impl_->log->last_seq();
@@ -959,7 +1013,7 @@ ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
 ApiResponse Runtime::audit_verify() {
   return impl_->call([this] {
     impl_->flush_audit();
-    const audit::VerifyReport report = audit::verify_log(impl_->log->path(), impl_->hub_key.public_key);
+    const audit::VerifyReport report = audit::verify_log(impl_->audit_path, impl_->hub_key.public_key);
     JsonWriter j;
     j.field("ok", report.ok).field("records", report.record_count).field("head", crypto::to_hex(report.head_hash));
     if (!report.ok) j.field("problem_seq", report.problem_seq).field("error", report.message);

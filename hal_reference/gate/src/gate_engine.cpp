@@ -2,6 +2,7 @@
 
 #include <latchkey/cpp/names.hpp>
 #include <latchkey/crypto/grants.hpp>
+#include <latchkey/gate/restart_history.hpp>
 
 #include <algorithm>
 
@@ -61,6 +62,9 @@ struct GateEngine::State {
     MonoNs lockout_until = 0;
     int lockouts = 0;
     std::map<std::string, MonoNs> challenges;  // G2: challenge -> issued
+    // G2/G4: challenges dropped by a flood of challenge requests, until their
+    // TTL: presenting one is denied without counting toward the lockout.
+    std::map<std::string, MonoNs> evicted_challenges;
     bool inconsistency_alarmed = false;   // U8
     MonoNs relock_retry_at = kNever;      // a relock that failed or timed out is tried again
     int relock_failures = 0;              // in a row; the first raises the alarm
@@ -228,15 +232,22 @@ struct GateEngine::State {
     const int64_t ms = std::min(GateConfig::kLockoutBaseMs << std::min(door.lockouts, 20), GateConfig::kLockoutMaxMs);
     ++door.lockouts;
     door.lockout_until = now + ms_to_ns(ms);
+    // Durable state for the next start (restart_history.cpp): a restart must
+    // not lift a lockout nor restart the doubling.
+    audit("lockout", "G4", door.setup.door_id, "", lockout_detail(ms, door.lockouts));
     alarm("G4", door.setup.door_id, "",
           "5 rejected unlock requests within 10 min: remote unlock locked for " + std::to_string(ms / 1000) + " s");
   }
 
+  // G4 counts rejected requests. Not counted: a lockout's own denies, and
+  // requests refused for the hub's own reasons (its storage failing, U3) or
+  // because a challenge flood evicted the courier's challenge.
   void deny(uint64_t request_id, Door* door, const std::string& door_id, const std::string& rule,
-            const std::string& message, const std::string& subject, MonoNs now) {
+            const std::string& message, const std::string& subject, MonoNs now, bool counted = true) {
+    counted = counted && door != nullptr && rule != "G4" && rule != "U3";
     actions.push_back(Decision{request_id, door_id, false, rule, message, {}});
-    audit("decision", rule, door_id, subject, "deny: " + message);
-    if (door != nullptr && rule != "G4") count_rejection(*door, now);
+    audit("decision", rule, door_id, subject, counted ? counted_deny_detail(message) : uncounted_deny_detail(message));
+    if (counted) count_rejection(*door, now);
   }
 
   // Denies the door's pending (not yet unlocked) request.
@@ -326,6 +337,30 @@ GateEngine::~GateEngine() = default;
 
 void GateEngine::start(MonoNs now) {
   s_->started = true;
+  // G4 across restarts: lockouts and their doubling as the audit log shows them.
+  for (const auto& [door_id, h] : s_->setup.door_history) {
+    auto it = s_->doors.find(door_id);
+    if (it == s_->doors.end()) continue;
+    State::Door& door = it->second;
+    door.lockouts = std::clamp(h.lockouts, 0, 20);
+    const int64_t remaining = std::clamp<int64_t>(h.lockout_remaining_ms, 0, GateConfig::kLockoutMaxMs);
+    if (remaining > 0) {
+      door.lockout_until = now + ms_to_ns(remaining);
+      s_->audit("hub", "G4", door_id, "",
+                "lockout carried over the restart: remote unlock locked for " + std::to_string(remaining) + " ms more");
+    }
+    std::vector<int64_t> ages = h.rejection_ages_ms;
+    std::sort(ages.rbegin(), ages.rend());  // oldest first
+    for (const int64_t age : ages)
+      if (age >= 0 && age <= GateConfig::kLockoutWindowMs) door.rejections.push_back(now - ms_to_ns(age));
+  }
+  if (!s_->setup.audit_unverified.empty()) {
+    // A2: a log that does not verify cannot say which grants were consumed.
+    s_->storage_failed = true;
+    s_->alarm("A2", "", "",
+              "the audit log does not verify: " + s_->setup.audit_unverified +
+                  "; no unlock until it is recovered (latchkeyd --recover-audit)");
+  }
   for (auto& [id, cam] : s_->cameras) {
     cam.next_nonce = now;
     s_->nonces_due.insert({now, id});
@@ -601,11 +636,22 @@ crypto::Bytes GateEngine::issue_challenge(const std::string& door_id, MonoNs now
   auto it = s_->doors.find(door_id);
   if (it == s_->doors.end()) return {};
   auto& challenges = it->second.challenges;
+  auto& evicted = it->second.evicted_challenges;
   const MonoNs ttl = ms_to_ns(s_->setup.config.challenge_ttl_ms);
-  std::erase_if(challenges, [&](const auto& entry) { return now - entry.second > ttl; });
+  const auto expired = [&](const auto& entry) { return now - entry.second > ttl; };
+  std::erase_if(challenges, expired);
+  std::erase_if(evicted, expired);
   while (static_cast<int>(challenges.size()) >= GateConfig::kMaxChallengesPerDoor) {
     auto oldest = std::min_element(challenges.begin(), challenges.end(),
                                    [](const auto& a, const auto& b) { return a.second < b.second; });
+    // Remembered until its TTL; when that memory is full too, the oldest
+    // dropped challenge goes (a flood must then outrun 4096 requests within
+    // one courier's sign-and-submit time to cost the courier a counted deny).
+    if (static_cast<int>(evicted.size()) >= GateConfig::kMaxEvictedChallengesPerDoor) {
+      evicted.erase(std::min_element(evicted.begin(), evicted.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; }));
+    }
+    evicted.insert(*oldest);
     challenges.erase(oldest);
   }
   crypto::Bytes challenge(32);  // 256 bits (G2 asks >= 128)
@@ -629,7 +675,11 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
     return id;
   };
 
-  if (s_->storage_failed) return deny("U3", "the audit log is failing: no log, no unlock");
+  if (s_->storage_failed) {
+    if (!s_->setup.audit_unverified.empty())
+      return deny("U3", "the audit log does not verify: no log, no unlock (latchkeyd --recover-audit)");
+    return deny("U3", "the audit log is failing: no log, no unlock");
+  }
   if (door.lockout_until > now)
     return deny("G4", "remote unlock is locked out for " + std::to_string(to_ms(door.lockout_until - now)) + " ms");
   if (!s_->clock_synced(now)) return deny("F1", "the wall clock has not been synchronised within 24 h");
@@ -655,6 +705,11 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
   if (s_->revoked.count(grant_hex)) return deny("G1", "grant is revoked", grant_hex);
   if (s_->consumed.count(grant_hex) || s_->reserved.count(grant_hex))
     return deny("G3", "grant has already been used", grant_hex);
+  if (grant.not_before_unix_ms() < s_->setup.grants_not_before_ms)
+    return deny("G3",
+                "grant was issued before the audit log was recovered (" +
+                    std::to_string(s_->setup.grants_not_before_ms) + " ms): the hub cannot prove it unused",
+                grant_hex);
 
   // F3: the authorization plugin's verdict is necessary, never sufficient.
   using Outcome = AuthzVerdict::Outcome;
@@ -671,8 +726,18 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
   if (presence.grant_id() != grant.grant_id()) return deny("G2", "presence names another grant", grant_hex);
   if (presence.door_id() != door_id) return deny("G2", "presence names another door", grant_hex);
   auto challenge = door.challenges.find(presence.challenge());
-  if (challenge == door.challenges.end())
+  if (challenge == door.challenges.end()) {
+    // A challenge the hub issued and then dropped under a flood of challenge
+    // requests: the courier did nothing wrong and must not be locked out (G4).
+    if (auto evicted = door.evicted_challenges.find(presence.challenge()); evicted != door.evicted_challenges.end()) {
+      door.evicted_challenges.erase(evicted);
+      s_->deny(id, &door, door_id, "G2",
+               "challenge was dropped by a flood of challenge requests at this door; request a new one", grant_hex, now,
+               false);
+      return id;
+    }
     return deny("G2", "challenge was never issued for this door or was already used", grant_hex);
+  }
   const MonoNs issued = challenge->second;
   door.challenges.erase(challenge);  // usable once, whatever happens next
   if (now - issued > ms_to_ns(s_->setup.config.challenge_ttl_ms))

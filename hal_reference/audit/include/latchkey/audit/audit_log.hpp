@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -41,6 +42,11 @@ struct OpenOptions {
   // How long a write waits for another connection's lock before failing
   // with SQLITE_BUSY (a storage failure for U3).
   int busy_timeout_ms = 1000;
+  // Called for every record, in seq order, as open() verifies it: what a hub
+  // rebuilds from the log (consumed grants, open sessions, lockouts) comes
+  // from verified records only. When open() then throws, the caller must
+  // discard what it built.
+  std::function<void(const AuditRecord&)> on_verified_record;
 };
 
 // A grant id consumed by the decision record `seq` (G3).
@@ -70,14 +76,14 @@ struct DecisionCommit {
 class AuditLog {
  public:
   // Creates the log at `path`, or reopens it. On reopen the stored hub key
-  // must equal hub_key.public_key, the chain is verified from the last
-  // checkpoint record to the tail (hashes, links, seq without gaps, the
-  // checkpoint's signature), every consumed grant must have its decision
-  // record and back, and the head file must not run ahead of the database.
-  // A head file behind the database's last checkpoint (a crash between the
-  // two writes) is brought up to date. Anything else that does not verify
-  // throws AuditError and the log stays closed for writing.
-  // verify_log() checks the whole file.
+  // must equal hub_key.public_key, the whole chain is verified from seq 1 to
+  // the tail (hashes, links, seq without gaps, every checkpoint's signature;
+  // about 0.5 s per 10^5 records, docs/performance.md), every consumed grant
+  // must have its decision record and back, and the head file must not run
+  // ahead of the database. A head file behind the database's last checkpoint
+  // (a crash between the two writes) is brought up to date. A chain that
+  // does not verify throws AuditChainError naming the record; other failures
+  // throw AuditError. Either way the log stays closed for writing.
   static std::unique_ptr<AuditLog> open(const std::filesystem::path& path, const crypto::KeyPair& hub_key,
                                         const OpenOptions& options = {});
 
@@ -107,7 +113,9 @@ class AuditLog {
                                  const std::string& grant_id, int64_t wall_ms, int64_t mono_ns);
 
   bool is_consumed(const std::string& grant_id);
-  // Every consumed grant in seq order: what the gate engine starts from (F2, I2).
+  // Every consumed grant in seq order, read from the decision records (which
+  // open() verified or this object wrote), not from the consumed_grants
+  // table: what the gate engine starts from (F2, G3, I2).
   std::vector<ConsumedGrant> consumed_grants();
 
   // Records with seq >= from_seq in order, at most `limit` of them.
@@ -136,7 +144,7 @@ class AuditLog {
   AuditLog(std::filesystem::path path, const crypto::KeyPair& hub_key);
 
   void create_or_check_schema();
-  void verify_tail();
+  void verify_chain(const OpenOptions& options);
   void reconcile_head_file();
   // Appends `entries` (the last one consuming `grant_id` unless it is
   // empty) in one transaction; returns the first seq. Entries are checked

@@ -1,8 +1,10 @@
 // Key and token files as lkctl, lk-demo and the tests keep them.
 //
 // - A secret key file holds the 32-byte Ed25519 seed as 64 hex digits and a
-//   newline; it is created with mode 0600 and refused when group or others
-//   may read it.
+//   newline; it is created with mode 0600 (O_CREAT|O_EXCL|O_NOFOLLOW, the
+//   mode set at creation). Secrets (key files, the API token) are read
+//   without following a symbolic link and refused unless the opened file is
+//   a regular file of the caller's own with mode at most 0600.
 // - A public key file (".pub") holds the 32-byte public key as 64 hex digits.
 // - A hex file (a grant, a request) holds hex digits; whitespace is ignored.
 // - The API token file (<data_dir>/api-token) holds the token; surrounding

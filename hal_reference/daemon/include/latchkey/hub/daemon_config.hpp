@@ -1,7 +1,8 @@
 // The latchkeyd configuration file (docs/latchkeyd.md): INI sections for the
 // hub, the gate parameters, plugins, locks, cameras, doors, the authorization
 // plugin and pinned issuer keys. Parsing refuses anything it does not know,
-// naming the line, the key, the value and what was expected.
+// naming the line, the key, the value and what was expected, and goes on
+// after a problem so that one run names every problem it can find.
 #ifndef LATCHKEY_HUB_DAEMON_CONFIG_HPP
 #define LATCHKEY_HUB_DAEMON_CONFIG_HPP
 
@@ -17,10 +18,24 @@
 
 namespace latchkey::hub {
 
+// One or more problems; what() lists them, one a line.
 class DaemonConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit DaemonConfigError(const std::string& problem);
+  explicit DaemonConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
 };
+
+// Why `address` cannot be [hub] api_address, or "": it must be host:port, the
+// host a literal IPv4 address or a bracketed IPv6 address (no names to
+// resolve), the port 0-65535 (0: any free port).
+std::string api_address_problem(const std::string& address);
+// For an address api_address_problem() accepts: a warning when the API is
+// reachable from the network (every interface, or not loopback), or "".
+std::string api_address_warning(const std::string& address);
 
 struct PluginConfig {
   std::string name;
@@ -76,9 +91,15 @@ struct DaemonConfig {
   std::set<std::string> revoked_grants;  // hex grant ids ([revoked] grants = ...)
 
   // Parses and cross-checks (doors name existing locks and cameras, devices
-  // existing plugins). Relative paths are resolved against base_dir.
+  // existing plugins). Relative paths are resolved against base_dir. Throws
+  // DaemonConfigError naming every problem found.
   static DaemonConfig parse(const std::string& text, const std::filesystem::path& base_dir);
   static DaemonConfig load(const std::filesystem::path& file);
+  // The same, but adds the problems to `problems` and returns what could be
+  // read (latchkeyd --check goes on to check what the configuration names).
+  static DaemonConfig parse(const std::string& text, const std::filesystem::path& base_dir,
+                            std::vector<std::string>& problems);
+  static DaemonConfig load(const std::filesystem::path& file, std::vector<std::string>& problems);
 
   std::filesystem::path plugin_path(const std::string& plugin_name) const;
 };

@@ -38,6 +38,14 @@ struct CameraSetup {
   crypto::PublicKey device_key{};       // pinned at enrolment (C1)
 };
 
+// G4 across restarts: what the audit log shows of a door's lockouts
+// (restart_history.hpp builds it).
+struct DoorHistory {
+  int lockouts = 0;                        // lockouts since the last unlock: the doubling goes on from here
+  int64_t lockout_remaining_ms = 0;        // of the newest lockout, at start
+  std::vector<int64_t> rejection_ages_ms;  // counted rejections since then, their age at start
+};
+
 struct GateSetup {
   std::string hub_id;
   GateConfig config;
@@ -49,6 +57,14 @@ struct GateSetup {
   // F2: sessions the audit log shows open when the hub stopped: door id -> session id (hex).
   std::map<std::string, std::string> sessions_open_at_stop;
   bool authz_plugin_required = true;                     // F3: its verdict is necessary
+  std::map<std::string, DoorHistory> door_history;       // G4, by door id
+  // A2/G3: the audit log was recovered at this wall time (Unix ms); a grant
+  // whose not_before is earlier may have been consumed in the lost log and
+  // is refused. 0: never recovered.
+  int64_t grants_not_before_ms = 0;
+  // A2: non-empty when the audit log did not verify at start (the reason,
+  // naming the record): nothing is granted (as U3) and an alarm is raised.
+  std::string audit_unverified;
 };
 
 // What the authorization plugin said about the presented credential (F3).

@@ -1,0 +1,219 @@
+#include "startup_check.hpp"
+
+#include <latchkey/audit/verify.hpp>
+#include <latchkey/hub/daemon_config.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
+
+#include "runtime_files.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace latchkey::hub {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool exists_no_follow(const fs::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// SQLite makes -wal and -shm files even for a read-only reader of a WAL
+// database, so the log is verified as a copy in a private directory of its
+// own: the data directory is only read.
+void check_audit_log(const DaemonConfig& config, const crypto::KeyPair& hub_key, StartupCheck& out) {
+  const fs::path db = config.data_dir / "audit.db";
+  if (!exists_no_follow(db)) return;
+  std::string pattern = (fs::temp_directory_path() / "latchkey-check-audit-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("cannot create a directory to verify a copy in: " + std::string(std::strerror(errno)));
+  const fs::path copy_dir = pattern;
+  struct Remover {
+    fs::path dir;
+    ~Remover() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } remover{copy_dir};
+  for (const char* suffix : {"", "-wal", ".head"}) {
+    const fs::path file = db.string() + suffix;
+    if (exists_no_follow(file)) fs::copy_file(file, copy_dir / (file.filename()));
+  }
+  const audit::VerifyReport report = audit::verify_log(copy_dir / "audit.db", hub_key.public_key);
+  if (!report.ok)
+    out.problems.push_back("audit log " + db.string() + ": " + audit::to_string(report.problem) + " at seq " +
+                           std::to_string(report.problem_seq) + ": " + report.message);
+}
+
+// The log is opened for appending at start: an existing file must be
+// writable, a new one creatable (checked without creating it).
+void check_log_file(const fs::path& file, StartupCheck& out) {
+  if (file.empty()) return;
+  if (exists_no_follow(file)) {
+    if (::access(file.c_str(), W_OK) != 0)
+      out.problems.push_back("[hub] log_file " + file.string() + ": not writable: " + std::strerror(errno));
+  } else if (::access(file.parent_path().c_str(), W_OK | X_OK) != 0) {
+    out.problems.push_back("[hub] log_file " + file.string() + ": cannot be created in " +
+                           file.parent_path().string() + ": " + std::strerror(errno));
+  }
+}
+
+// As the runtime supervises its hosts (docs/isolation.md).
+isolation::SupervisionConfig supervision(const IsolationConfig& i, const fs::path& work_dir) {
+  isolation::SupervisionConfig c;
+  c.host_program = i.host_program.empty() ? isolation::default_host_program() : i.host_program;
+  c.work_dir = work_dir;
+  c.call_deadline_ms = i.call_deadline_ms;
+  c.heartbeat_interval_ms = i.heartbeat_interval_ms;
+  c.restart_backoff_ms = i.restart_backoff_ms;
+  c.restart_backoff_max_ms = i.restart_backoff_max_ms;
+  c.quarantine_failures = static_cast<int>(i.quarantine_failures);
+  c.quarantine_window_ms = i.quarantine_window_s * 1000;
+  c.address_space_bytes = static_cast<uint64_t>(i.address_space_mb) << 20;
+  c.max_open_files = static_cast<uint64_t>(i.open_files);
+  return c;
+}
+
+// A private directory for the hosts' working directories, outside the data
+// directory, removed when the check ends.
+class HostRoot {
+ public:
+  explicit HostRoot(const IsolationConfig& isolation) {
+    const fs::path base = isolation.run_dir.empty() ? fs::temp_directory_path() : isolation.run_dir;
+    std::string pattern = (base / "latchkey-check-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("[isolation] run_dir: cannot create a directory for the plugin hosts under " +
+                               base.string() + ": " + std::strerror(errno));
+    path_ = pattern;
+  }
+  ~HostRoot() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  HostRoot(const HostRoot&) = delete;
+  HostRoot& operator=(const HostRoot&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+using Runners = std::map<std::string, std::unique_ptr<isolation::PluginRunner>>;
+
+// `host_root` is made at the first isolated plugin and must outlive the runners.
+Runners load_plugins(const DaemonConfig& config, std::unique_ptr<HostRoot>& host_root, StartupCheck& out) {
+  Runners runners;
+  auto log = [&out](lk_log_level level, const std::string& driver, const std::string& message) {
+    if (level >= LK_LOG_WARNING) out.warnings.push_back("plugin " + driver + ": " + message);
+  };
+  for (const auto& [name, plugin] : config.plugins) {
+    const std::string where = "[plugin." + name + "] file " + config.plugin_path(name).string() + ": ";
+    try {
+      if (plugin.isolated) {
+        if (!host_root) host_root = std::make_unique<HostRoot>(config.isolation);
+        runners[name] = isolation::run_isolated(name, config.plugin_path(name),
+                                                supervision(config.isolation, host_root->path() / name), {}, log);
+      } else {
+        host::LoadOptions options;
+        options.log = log;
+        runners[name] = isolation::run_in_process(name, config.plugin_path(name), options);
+      }
+    } catch (const std::exception& e) {
+      out.problems.push_back(where + e.what());
+    }
+  }
+  return runners;
+}
+
+// Opens every configured device the way a start does, then closes it again.
+void check_devices(const DaemonConfig& config, Runners& runners, StartupCheck& out) {
+  for (const auto& [name, d] : config.locks) {
+    auto runner = runners.find(d.plugin);
+    if (runner == runners.end()) continue;  // its plugin's problem is noted already
+    const std::string where = "[lock." + name + "]: ";
+    if (!runner->second->offers_lock()) {
+      out.problems.push_back(where + "plugin '" + d.plugin + "' offers no lock interface");
+      continue;
+    }
+    std::unique_ptr<host::LockDevice> handle;
+    const lk_result r = runner->second->open_lock(d.uri, {}, &handle);
+    if (r != LK_OK) out.problems.push_back(where + "opening " + d.uri + " failed: " + host::result_name(r));
+  }
+  for (const auto& [name, d] : config.cameras) {
+    auto runner = runners.find(d.plugin);
+    if (runner == runners.end()) continue;
+    const std::string where = "[camera." + name + "]: ";
+    if (!runner->second->offers_camera()) {
+      out.problems.push_back(where + "plugin '" + d.plugin + "' offers no camera interface");
+      continue;
+    }
+    std::unique_ptr<host::CameraDevice> handle;
+    const lk_result r = runner->second->open_camera(d.uri, {}, &handle);
+    if (r != LK_OK) {
+      out.problems.push_back(where + "opening " + d.uri + " failed: " + host::result_name(r));
+      continue;
+    }
+    lk_camera_description desc{};
+    desc.struct_size = sizeof desc;
+    if (handle->describe(&desc) != LK_OK) {
+      out.problems.push_back(where + "describe failed");
+      continue;
+    }
+    // C1 enrolment: the camera must hold the key pinned in the configuration.
+    if (!std::equal(d.key.begin(), d.key.end(), desc.public_key))
+      out.problems.push_back(where + "the device's key " + crypto::to_hex({desc.public_key, sizeof desc.public_key}) +
+                             " differs from the pinned key " + crypto::to_hex(d.key));
+    if (std::string(desc.camera_id) != name)
+      out.problems.push_back(where + "the device calls itself '" + std::string(desc.camera_id) +
+                             "'; the section name must match its camera id");
+  }
+  if (config.authz_plugin.empty()) {
+    out.warnings.push_back("[authz] names no plugin: every unlock will be denied (F3)");
+  } else if (auto runner = runners.find(config.authz_plugin); runner != runners.end()) {
+    std::unique_ptr<host::AuthzDevice> authz;
+    if (!runner->second->offers_authz()) {
+      out.problems.push_back("[authz]: plugin '" + config.authz_plugin + "' offers no authorization interface");
+    } else if (const lk_result r = runner->second->open_authz(config.authz_config, &authz); r != LK_OK) {
+      out.problems.push_back(std::string("[authz]: the plugin refused its configuration: ") + host::result_name(r));
+    }
+  }
+}
+
+}  // namespace
+
+StartupCheck check_startup(const fs::path& config_file, const fs::path& default_plugin_dir) {
+  StartupCheck out;
+  DaemonConfig config = DaemonConfig::load(config_file, out.problems);
+  if (config.plugin_dir.empty()) config.plugin_dir = default_plugin_dir;
+  if (api_address_problem(config.api_address).empty()) {
+    if (std::string warning = api_address_warning(config.api_address); !warning.empty())
+      out.warnings.push_back(std::move(warning));
+  }
+  if (!config.data_dir.empty()) {
+    std::optional<crypto::KeyPair> hub_key;
+    for (std::string& problem : check_runtime_files(config.data_dir, &hub_key)) out.problems.push_back(problem);
+    try {
+      if (hub_key) check_audit_log(config, *hub_key, out);
+    } catch (const std::exception& e) {
+      out.problems.push_back("audit log " + (config.data_dir / "audit.db").string() + ": " + e.what());
+    }
+  }
+  check_log_file(config.log_file, out);
+  try {
+    std::unique_ptr<HostRoot> host_root;
+    Runners runners = load_plugins(config, host_root, out);
+    check_devices(config, runners, out);
+  } catch (const std::exception& e) {
+    out.problems.emplace_back(e.what());
+  }
+  return out;
+}
+
+}  // namespace latchkey::hub
