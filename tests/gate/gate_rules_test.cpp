@@ -258,6 +258,42 @@ TEST(Gate, C5_FrozenFrameEndsLivenessWithinTheFreezeWindow) {
   EXPECT_TRUE(has_audit(w, "attestation_rejected", "C5"));
 }
 
+// ---- C7 ----
+TEST(Gate, C7_LoopedFootageEndsLivenessAtTheFirstRepeatedFrame) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.run_for(5'000);  // 20 distinct frames the loop can return to
+  ASSERT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));
+  w.camera().looped = true;  // well signed, fresh nonces, rising counters: only the pixels repeat
+  w.run_for(300);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C7"));
+  w.run_for(5'000);  // the loop plays on: the camera stays not LIVE
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+}
+
+TEST(Gate, C7_ADigestOlderThanTheLoopWindowIsNoLoop) {
+  auto o = options();
+  o.config.loop_window_ms = 10'000;
+  SimWorld w(o);
+  ASSERT_TRUE(w.warm_up());
+  w.camera().loop_back = 60;  // 15 s back at 4 attestations a second: beyond the window
+  w.run_for(20'000);
+  w.camera().looped = true;
+  w.run_for(2'000);
+  EXPECT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_FALSE(has_audit(w, "attestation_rejected", "C7"));
+}
+
+TEST(Gate, C7_AFrozenRunIsC5sCaseNotALoop) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().frozen = true;
+  w.run_for(2'000);
+  EXPECT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_FALSE(has_audit(w, "attestation_rejected", "C7"));
+}
+
 // ---- C6 ----
 TEST(Gate, C6_OfflineCameraRaisesAnAlarmOutsideDeliveries) {
   SimWorld w(options());

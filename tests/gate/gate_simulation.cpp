@@ -38,6 +38,7 @@ enum class Fault {
   kCameraStaleNonce,
   kCameraCounterRepeat,
   kCameraWrongKey,
+  kCameraLoop,
   kCameraClockJump,
   kLockJam,
   kLockLyingState,
@@ -54,7 +55,7 @@ enum class Fault {
 
 const char* name(Fault f) {
   static const char* names[] = {"none",          "camera freeze",     "camera offline",     "camera replay",
-                                "stale nonce",   "counter repeat",    "wrong key",          "clock jump",
+                                "stale nonce",   "counter repeat",    "wrong key",          "looped footage",     "clock jump",
                                 "lock jam",      "lying lock state",  "missing completion", "door opened twice",
                                 "grant replayed", "grant expired",    "grant other door",   "grant forged",
                                 "stale challenge", "storage failure"};
@@ -86,6 +87,7 @@ void inject_camera_fault(SimWorld& w, Fault f) {
     case Fault::kCameraStaleNonce: cam.stale_nonce = true; cam.first_nonce = cam.nonce; break;
     case Fault::kCameraCounterRepeat: cam.repeat_counter = true; break;
     case Fault::kCameraWrongKey: cam.wrong_key = true; break;
+    case Fault::kCameraLoop: cam.looped = true; break;
     case Fault::kCameraClockJump: cam.clock_offset_ns += ms_to_ns(1'000 + static_cast<int64_t>(w.rng()() % 5'000)); break;
     default: break;
   }
@@ -93,7 +95,7 @@ void inject_camera_fault(SimWorld& w, Fault f) {
 
 void clear_faults(SimWorld& w) {
   auto& cam = w.camera();
-  cam.frozen = cam.offline = cam.replay = cam.stale_nonce = cam.repeat_counter = cam.wrong_key = false;
+  cam.frozen = cam.offline = cam.replay = cam.stale_nonce = cam.repeat_counter = cam.wrong_key = cam.looped = false;
   auto& lock = w.lock();
   const bool repair = lock.jam || lock.lie_locked || lock.no_completion;
   lock.jam = lock.lie_locked = lock.no_completion = false;

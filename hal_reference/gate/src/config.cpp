@@ -12,6 +12,7 @@ const std::vector<GateConfig::Bound>& GateConfig::bounds() {
       {"nonce_period_ms", &GateConfig::nonce_period_ms, 50, 1'000, "C2"},
       {"live_timeout_ms", &GateConfig::live_timeout_ms, 200, 5'000, "C4"},
       {"freeze_window_ms", &GateConfig::freeze_window_ms, 1'000, 10'000, "C5"},
+      {"loop_window_ms", &GateConfig::loop_window_ms, 10'000, 600'000, "C7"},
       {"health_timeout_ms", &GateConfig::health_timeout_ms, 1'000, 600'000, "C6"},        // Latchkey's bounds
       {"relock_deadline_ms", &GateConfig::relock_deadline_ms, 5'000, 300'000, "U4"},
       {"session_max_ms", &GateConfig::session_max_ms, 30'000, 1'800'000, "U7"},

@@ -97,6 +97,19 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   if (!drift_reference_ || now - drift_reference_->second >= ms_to_ns(GateConfig::kDriftWindowMs))
     drift_reference_ = {a.capture_time_ns(), now};
 
+  // C7: a new digest that returns to one accepted within loop_window. The run
+  // of identical digests just before it is C5's case, so only a change of
+  // digest is looked up. Rejected digests are not remembered: a loop stays
+  // rejected for as long as it plays.
+  if (a.frame_digest() != run_digest_) {
+    if (const auto seen = seen_digests_.find(a.frame_digest());
+        seen != seen_digests_.end() && now - seen->second <= ms_to_ns(config_.loop_window_ms)) {
+      return reject("C7", "frame digest returned to one seen " + std::to_string((now - seen->second) / 1'000'000) +
+                              " ms ago (looped footage)",
+                    counter);
+    }
+  }
+
   // C5: a frame digest unchanged for longer than freeze_window.
   if (a.frame_digest() != run_digest_) {
     run_digest_ = a.frame_digest();
@@ -106,6 +119,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
                   counter);
   }
 
+  remember_digest(a.frame_digest(), now);
   ++accepted_count_;
   // C4: a camera that fell silent past live_timeout was not LIVE; the run of
   // consecutive accepted attestations starts again.
@@ -120,6 +134,23 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   v.recording = rec.recording();
   v.session_id = rec.session_id();
   return v;
+}
+
+void LivenessMonitor::remember_digest(const std::string& digest, MonoNs now) {
+  const MonoNs oldest = now - ms_to_ns(config_.loop_window_ms);
+  while (!seen_order_.empty() && seen_order_.front().second < oldest) {
+    // Only the newest sighting of a digest removes it from the map.
+    if (auto it = seen_digests_.find(seen_order_.front().first);
+        it != seen_digests_.end() && it->second == seen_order_.front().second)
+      seen_digests_.erase(it);
+    seen_order_.pop_front();
+  }
+  auto [it, inserted] = seen_digests_.try_emplace(digest, now);
+  if (!inserted) {
+    if (it->second == now) return;
+    it->second = now;
+  }
+  seen_order_.emplace_back(digest, now);
 }
 
 bool LivenessMonitor::live(MonoNs now) const noexcept {

@@ -28,6 +28,9 @@ struct GateConfig {
   int64_t live_timeout_ms = 1'000;
   // C5: identical frame digests for longer than this make a camera not LIVE.
   int64_t freeze_window_ms = 3'000;
+  // C7: a frame digest that returns to one accepted within this window (other
+  // than the run just before it) means looped footage: not LIVE.
+  int64_t loop_window_ms = 60'000;
   // C6: a bound camera not LIVE this long raises a camera-offline alarm.
   int64_t health_timeout_ms = 10'000;
   // U4: the relock deadline carried by every unlock command.
@@ -52,6 +55,7 @@ struct GateConfig {
   static constexpr int64_t kClockSyncMaxAgeMs = 24 * 3'600'000LL;  // F1
   static constexpr int64_t kRelockAfterCloseMs = 1'000;            // U8
   static constexpr int kMaxChallengesPerDoor = 64;                 // bounds memory under a challenge flood
+  static constexpr int kMaxEvictedChallengesPerDoor = 4096;        // G4: dropped challenges remembered (32 B each)
 
   struct Bound {
     std::string_view key;

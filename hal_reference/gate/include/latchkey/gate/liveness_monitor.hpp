@@ -1,4 +1,4 @@
-// LivenessMonitor: one camera's proof of life (RULES.md C1-C5).
+// LivenessMonitor: one camera's proof of life (RULES.md C1-C5, C7).
 //
 // Verifies each attestation against the camera's pinned Ed25519 key and
 // tracks counter, boot id, clock drift, nonce echo, frame digest and
@@ -7,7 +7,8 @@
 //
 // Latchkey's reading of C3/C4: a rejected attestation is evidence of a fault
 // or an attack, so it ends LIVE at once (the run of consecutive accepted
-// attestations restarts); frozen frames (C5) are rejected the same way.
+// attestations restarts); frozen frames (C5) and looped footage (C7) are
+// rejected the same way.
 #ifndef LATCHKEY_GATE_LIVENESS_MONITOR_HPP
 #define LATCHKEY_GATE_LIVENESS_MONITOR_HPP
 
@@ -18,12 +19,13 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace latchkey::gate {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string rule;            // rule ID of a rejection: C1, C2, C3 or C5
+  std::string rule;            // rule ID of a rejection: C1, C2, C3, C5 or C7
   std::string reason;          // for people and the audit log
   uint64_t counter = 0;        // as claimed by the attestation (0 if unparsable)
   bool recording = false;      // accepted only: the camera records...
@@ -83,6 +85,11 @@ class LivenessMonitor {
   // C5: the current run of identical digests.
   std::string run_digest_;
   MonoNs run_start_ = 0;
+  // C7: every digest accepted within loop_window, with when it was last seen;
+  // the deque holds them in order of acceptance so old ones leave in O(1).
+  std::unordered_map<std::string, MonoNs> seen_digests_;
+  std::deque<std::pair<std::string, MonoNs>> seen_order_;
+  void remember_digest(const std::string& digest, MonoNs now);
 
   int64_t consecutive_ = 0;
   std::optional<MonoNs> last_accepted_;
