@@ -1,0 +1,82 @@
+// One MQTT client connection (libmosquitto) on a thread of its own.
+//
+// The thread connects, runs mosquitto_loop, and after every failure or loss
+// waits and connects again, doubling the wait from 100 ms up to 2 s. It is
+// this class's own thread rather than mosquitto_loop_start's because
+// libmosquitto 2.0's mosquitto_loop_forever returns for good on some errors
+// (TLS, name resolution), which would leave the camera unwatched until a
+// restart; here every error is retried. Callbacks run on that thread. The
+// destructor stops and joins it: afterwards no callback runs.
+#ifndef LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
+#define LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace latchkey::net_camera {
+
+struct LinkConfig {
+  std::string host;
+  uint16_t port = 1883;
+  bool tls = false;
+  std::string tls_ca_file;   // TLS: empty uses the system's CA folder
+  std::string user;
+  std::string password;
+  std::string client_id;
+  int keepalive_s = 5;
+  struct Subscription {
+    std::string topic;
+    int qos = 0;
+  };
+  std::vector<Subscription> subscriptions;  // (re)made on every connect, in this order
+};
+
+struct LinkCallbacks {
+  std::function<void()> connected;                                    // subscribed
+  std::function<void(const std::string& why)> lost;                   // an attempt failed or a connection ended
+  std::function<void(int connack_code, const std::string& why)> refused;  // the broker said no (e.g. credentials)
+  std::function<void(std::string_view topic, const uint8_t* data, std::size_t size)> message;
+};
+
+class MqttLink {
+ public:
+  MqttLink(LinkConfig config, LinkCallbacks callbacks);  // starts connecting
+  ~MqttLink();                                           // stops and joins
+  MqttLink(const MqttLink&) = delete;
+  MqttLink& operator=(const MqttLink&) = delete;
+
+  // Queues one message. False (with *error set) when not connected or refused.
+  bool publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error);
+  bool connected() const noexcept { return connected_.load(); }
+
+ private:
+  static void on_connect(mosquitto*, void* self, int rc);
+  static void on_disconnect(mosquitto*, void* self, int rc);
+  static void on_message(mosquitto*, void* self, const mosquitto_message* message);
+  void run();
+  bool sleep_for(std::chrono::milliseconds wait);  // false when stopping
+
+  const LinkConfig config_;
+  const LinkCallbacks callbacks_;
+  mosquitto* mosq_ = nullptr;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;  // last: it uses everything above
+};
+
+}  // namespace latchkey::net_camera
+
+#endif  // LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
