@@ -1,0 +1,200 @@
+#include "agent.hpp"
+
+#include "event_log.hpp"
+#include "pacer.hpp"
+
+#include <latchkey/camera_link.pb.h>
+
+#include <stdexcept>
+
+#ifndef LK_CAMERA_AGENT_VERSION
+#define LK_CAMERA_AGENT_VERSION "0.0.0"
+#endif
+
+namespace latchkey::camera {
+
+namespace {
+constexpr std::size_t kMaxSourceDescription = 256;  // keeps the hello under its 512-byte limit
+constexpr uint64_t kRetryRecordingNs = 5'000'000'000;
+constexpr uint64_t kBadNonceLogIntervalNs = 5'000'000'000;
+}  // namespace
+
+std::string agent_version() { return std::string("lk-camera-agent ") + LK_CAMERA_AGENT_VERSION; }
+
+Agent::Agent(const AgentConfig& config, const lk_attest_key& key, std::string password, const std::atomic<bool>& stop)
+    : config_(config),
+      attester_(key, config.camera_id),
+      source_(SourceOptions{config.source, config.input_options, config.loop, config.freeze_after, true}, stop) {
+  const BootId boot = attester_.boot_id();
+  if (!config_.record_dir.empty()) recorder_ = std::make_unique<Recorder>(config_.record_dir, to_hex(boot.data(), 4));
+  // Runs inside source_.next(), on the capture thread: a segment for a
+  // reopened source starts before its first packet (a key frame) is lost.
+  source_.set_packet_sink([this](const AVPacket& packet, AVRational time_base) {
+    if (!recorder_) return;
+    if (source_.generation() != seen_generation_) {
+      seen_generation_ = source_.generation();
+      recorder_->source_changed(*source_.codec_parameters());
+    }
+    keep_recording();
+    recorder_->on_packet(packet, time_base, monotonic_ns());
+  });
+  push_recording_state();
+
+  LinkSettings settings;
+  settings.camera_id = config_.camera_id;
+  settings.host = config_.broker_host;
+  settings.port = config_.broker_port;
+  settings.password = std::move(password);
+  settings.tls = config_.tls;
+  settings.tls_ca_file = config_.tls_ca_file;
+  settings.hello = make_hello(key);
+  LinkHandlers handlers;
+  handlers.on_connected = [this] {
+    nonce_seen_ = false;
+    commands_.forget_last_id();
+  };
+  handlers.on_nonce = [this](const uint8_t* data, std::size_t size) { on_nonce(data, size); };
+  handlers.on_command = [this](const uint8_t* data, std::size_t size) { commands_.offer(data, size); };
+  log_event("started: boot id " + to_hex(boot.data(), boot.size()) + ", source " + source_.location().description +
+            ", attestation period " + std::to_string(config_.period_ms) + " ms" +
+            (config_.record_dir.empty() ? ", no --record-dir (recording commands will be refused)" : ""));
+  link_ = std::make_unique<MqttLink>(std::move(settings), std::move(handlers));
+}
+
+Agent::~Agent() { shut_down(); }
+
+std::vector<uint8_t> Agent::make_hello(const lk_attest_key& key) const {
+  latchkey::v1::CameraHello hello;
+  const PublicKey pk = public_key_of(key);
+  const BootId boot = attester_.boot_id();
+  hello.set_camera_id(config_.camera_id);
+  hello.set_public_key(pk.data(), pk.size());
+  hello.set_boot_id(boot.data(), boot.size());
+  hello.set_attestation_period_ms(config_.period_ms);
+  hello.set_agent(agent_version());
+  hello.set_source(source_.location().description.substr(0, kMaxSourceDescription));
+  std::vector<uint8_t> bytes(hello.ByteSizeLong());
+  hello.SerializeToArray(bytes.data(), static_cast<int>(bytes.size()));
+  return bytes;
+}
+
+void Agent::on_nonce(const uint8_t* data, std::size_t size) {
+  if (!attester_.set_nonce(data, size)) {
+    const uint64_t now = monotonic_ns();
+    if (now - last_bad_nonce_log_ns_.load() > kBadNonceLogIntervalNs) {
+      last_bad_nonce_log_ns_ = now;
+      log_event("ignored a nonce of " + std::to_string(size) + " bytes (nonces are 16 to 32 bytes)");
+    }
+    return;
+  }
+  if (!nonce_seen_.exchange(true))
+    log_event("first nonce from the hub on this connection (" + std::to_string(size) +
+              " bytes): attestations echo the newest one from now on");
+}
+
+void Agent::attest_loop() {
+  const uint64_t period = uint64_t{config_.period_ms} * 1'000'000;
+  uint64_t next = monotonic_ns();
+  bool paused = false;
+  std::string error;
+  while (true) {
+    next += period;
+    if (!sleep_until(next, stop_attesting_)) break;
+    const uint64_t now = monotonic_ns();
+    if (now > next + period) next = now;  // fell behind: no burst to catch up
+    Latest frame;
+    {
+      const std::lock_guard lock(latest_mutex_);
+      frame = latest_;
+    }
+    if (!frame.valid) continue;
+    if (now - frame.capture_ns > kStaleFrameNs) {
+      if (!paused) log_event("no new frame for over 1 s: attestations paused until frames return");
+      paused = true;
+      continue;
+    }
+    if (paused) log_event("frames again: attestations resume");
+    paused = false;
+    const auto signed_attestation = attester_.sign(frame.digest, frame.capture_ns, error);
+    if (!signed_attestation) {
+      log_event("cannot sign an attestation: " + error);
+      continue;
+    }
+    link_->publish_attestation(*signed_attestation);
+  }
+}
+
+void Agent::push_recording_state() {
+  const RecordingState state = recorder_ ? recorder_->state() : RecordingState{};
+  if (state == pushed_state_) return;
+  attester_.set_recording(state);
+  pushed_state_ = state;
+}
+
+void Agent::handle_commands() {
+  while (const auto command = commands_.take()) {
+    if (!command->start) {
+      log_event("command " + std::to_string(command->command_id) + ": stop recording");
+      wanted_session_.reset();
+      if (recorder_) recorder_->stop();
+      continue;
+    }
+    const std::string session = to_hex(command->session_id.data(), command->session_id.size());
+    log_event("command " + std::to_string(command->command_id) + ": start recording for session " + session);
+    if (!recorder_) {
+      log_event("cannot record: no --record-dir is set; attestations keep saying not recording");
+      continue;
+    }
+    if (wanted_session_ == command->session_id && recorder_->recording()) continue;  // already doing so
+    wanted_session_ = command->session_id;
+    start_attempt_generation_ = UINT64_MAX;  // try at once
+    if (recorder_->recording()) recorder_->stop();
+  }
+}
+
+// Records while a session is wanted: starts a segment as soon as the source
+// is up, a new one when a live source was reopened (its stream may differ),
+// and tries again every 5 s after a failure.
+void Agent::keep_recording() {
+  if (!recorder_ || !wanted_session_) return;
+  if (recorder_->recording() && recorded_generation_ == source_.generation()) return;
+  if (recorder_->recording()) recorder_->stop();
+  const AVCodecParameters* parameters = source_.codec_parameters();
+  if (parameters == nullptr) return;
+  const uint64_t now = monotonic_ns();
+  if (start_attempt_generation_ == source_.generation() && now - last_start_attempt_ns_ < kRetryRecordingNs) return;
+  start_attempt_generation_ = source_.generation();
+  last_start_attempt_ns_ = now;
+  if (recorder_->start(*wanted_session_, *parameters, source_.time_base(), source_.frame_rate()))
+    recorded_generation_ = source_.generation();
+}
+
+int Agent::run() {
+  attest_thread_ = std::thread([this] { attest_loop(); });
+  CapturedFrame frame;
+  FrameSource::Status status = FrameSource::Status::kFrame;
+  while (true) {
+    handle_commands();
+    keep_recording();
+    push_recording_state();
+    status = source_.next(frame);
+    if (status != FrameSource::Status::kFrame) break;
+    {
+      const std::lock_guard lock(latest_mutex_);
+      latest_ = {true, frame.digest, frame.capture_ns};
+    }
+    if (recorder_) recorder_->on_frame(*frame.frame, frame.capture_ns);
+  }
+  if (status == FrameSource::Status::kEnded) log_event("the source ended: stopping");
+  shut_down();
+  return 0;
+}
+
+void Agent::shut_down() {
+  stop_attesting_ = true;
+  if (attest_thread_.joinable()) attest_thread_.join();
+  if (link_) link_->shutdown(std::chrono::milliseconds(2000));
+  if (recorder_ && recorder_->recording()) recorder_->stop();
+}
+
+}  // namespace latchkey::camera

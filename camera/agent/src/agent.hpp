@@ -1,0 +1,84 @@
+// The agent: frames in, attestations out. Three threads:
+// - the capture thread (run()'s caller) decodes every frame, keeps the newest
+//   digest, feeds the recorder and carries out recording commands;
+// - the attestation thread signs the newest digest once per period and
+//   publishes it while connected (attestations are signed, and the counter
+//   advances, while disconnected too; they are only not sent);
+// - the MQTT network thread (mqtt_link.hpp) hands in nonces and commands.
+#pragma once
+
+#include "agent_config.hpp"
+#include "attester.hpp"
+#include "command_intake.hpp"
+#include "frame_source.hpp"
+#include "mqtt_link.hpp"
+#include "recorder.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace latchkey::camera {
+
+// "lk-camera-agent <version>", as the hello's agent field.
+std::string agent_version();
+
+class Agent {
+ public:
+  // password: the broker password read from --password-file (may be empty).
+  // stop is set by SIGINT/SIGTERM. Throws std::runtime_error when a part
+  // cannot be set up (the source, the MQTT client).
+  Agent(const AgentConfig& config, const lk_attest_key& key, std::string password, const std::atomic<bool>& stop);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Runs until stop is set or a file source ends; then publishes offline,
+  // disconnects and finishes any recording. Returns the exit status.
+  int run();
+
+ private:
+  struct Latest {
+    bool valid = false;
+    FrameDigest digest{};
+    uint64_t capture_ns = 0;
+  };
+
+  std::vector<uint8_t> make_hello(const lk_attest_key& key) const;
+  void attest_loop();
+  void on_nonce(const uint8_t* data, std::size_t size);
+  void handle_commands();
+  void keep_recording();
+  void push_recording_state();
+  void shut_down();
+
+  // A frame older than this is not attested: a source that stopped
+  // delivering must not look live (the hub then sees no attestations).
+  static constexpr uint64_t kStaleFrameNs = 1'000'000'000;
+
+  AgentConfig config_;
+  std::atomic<bool> stop_attesting_{false};
+  Attester attester_;
+  FrameSource source_;
+  std::unique_ptr<Recorder> recorder_;
+  CommandIntake commands_;
+  std::unique_ptr<MqttLink> link_;
+  std::thread attest_thread_;
+
+  std::mutex latest_mutex_;
+  Latest latest_;  // guarded by latest_mutex_
+
+  std::atomic<bool> nonce_seen_{false};  // since the last connect
+  std::atomic<uint64_t> last_bad_nonce_log_ns_{0};
+  std::optional<SessionId> wanted_session_;  // the session to record for, per the last command
+  uint64_t recorded_generation_ = 0;
+  uint64_t seen_generation_ = UINT64_MAX;  // of the source, by the packet sink
+  uint64_t last_start_attempt_ns_ = 0;
+  uint64_t start_attempt_generation_ = UINT64_MAX;
+  RecordingState pushed_state_;
+};
+
+}  // namespace latchkey::camera
