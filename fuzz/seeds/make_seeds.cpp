@@ -1,0 +1,193 @@
+// lk-fuzz-seeds: writes the binary seed inputs of fuzz/corpus/ from the fixed
+// world of support/fixed_world.hpp, so that they stay valid when a message
+// format or a fixed key changes. Text seeds (configuration, HTTP) are kept
+// by hand. Usage: lk-fuzz-seeds <fuzz/corpus directory>
+#include <latchkey/crypto/attestations.hpp>
+#include <latchkey/crypto/grants.hpp>
+#include <latchkey/isolation/frame.hpp>
+
+#include "latchkey/plugin_host.pb.h"
+#include "support/fixed_world.hpp"
+#include "support/gate_world.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+using namespace latchkey;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path g_root;
+
+void write(const std::string& target, const std::string& name, const std::string& bytes) {
+  const fs::path dir = g_root / target;
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << bytes;
+}
+
+std::string mode(uint8_t m, const std::string& rest) { return std::string(1, static_cast<char>(m)) + rest; }
+
+v1::Grant good_grant() {
+  v1::Grant g;
+  g.set_grant_id(std::string(16, 'g'));
+  g.set_issuer_key_id(std::string(fuzz::kIssuerKeyId));
+  g.set_hub_id(std::string(fuzz::kHubId));
+  g.set_door_id(std::string(fuzz::kDoorId));
+  g.set_courier_id("courier-1");
+  const auto& pk = fuzz::courier_key().public_key;
+  g.set_courier_public_key(std::string(pk.begin(), pk.end()));
+  g.set_not_before_unix_ms(fuzz::kWallMs - 60'000);
+  g.set_not_after_unix_ms(fuzz::kWallMs + 3'600'000);
+  g.set_uses(1);
+  return g;
+}
+
+std::string minted(const v1::Grant& g) {
+  const crypto::Bytes b = crypto::mint_grant(g, fuzz::issuer_key().secret_key);
+  return {b.begin(), b.end()};
+}
+
+void grant_seeds() {
+  v1::Grant g = good_grant();
+  write("grant", "valid_signed", mode(0, minted(g)));
+  write("grant", "valid_body", mode(1, g.SerializeAsString()));
+  v1::Grant cams = g;
+  cams.add_required_camera_ids("cam-1");
+  cams.add_required_camera_ids("cam-2");
+  write("grant", "body_with_cameras", mode(1, cams.SerializeAsString()));
+  v1::Grant long_lived = g;
+  long_lived.set_not_after_unix_ms(g.not_before_unix_ms() + crypto::kMaxGrantLifetimeMs + 1);
+  write("grant", "body_lifetime_over_24h", mode(1, long_lived.SerializeAsString()));
+  v1::Grant other_hub = g;
+  other_hub.set_hub_id("hub-2");
+  write("grant", "signed_other_hub", mode(0, minted(other_hub)));
+}
+
+std::string presence_body(const std::string& challenge) {
+  v1::PresenceStatement p;
+  p.set_grant_id(good_grant().grant_id());
+  p.set_door_id(std::string(fuzz::kDoorId));
+  p.set_challenge(challenge);
+  return p.SerializeAsString();
+}
+
+void unlock_seeds() {
+  // The challenge unlock_request_fuzzer's engine issues: the same steps give the same bytes.
+  fuzz::GateWorld world;
+  const crypto::Bytes issued = world.prepare();
+  const std::string challenge(issued.begin(), issued.end());
+  const v1::Grant g = good_grant();
+  std::string structured;
+  fuzz::put_counted(structured, g.SerializeAsString());
+  structured += presence_body(challenge);
+  write("unlock_request", "valid_structured", mode(1, structured));
+  const crypto::Bytes request = crypto::make_unlock_request(fuzz::view(minted(g)), std::string(fuzz::kDoorId),
+                                                            issued, fuzz::courier_key().secret_key);
+  write("unlock_request", "valid_raw", mode(0, std::string(request.begin(), request.end())));
+  std::string stale;
+  fuzz::put_counted(stale, g.SerializeAsString());
+  stale += presence_body(std::string(16, 'x'));
+  write("unlock_request", "unknown_challenge", mode(1, stale));
+}
+
+void attestation_seeds() {
+  // Replays the nonces the monitor issues: one at start, one per step (flag 2).
+  const fuzz::FixedRandom random;
+  std::vector<std::string> nonces;
+  for (int i = 0; i < 8; ++i) {
+    std::string n(16, '\0');
+    random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(n.data()), n.size()));
+    nonces.push_back(n);
+  }
+  std::string live;
+  for (int i = 0; i < 6; ++i) {
+    v1::Attestation a;
+    a.set_camera_id(std::string(fuzz::kCameraId));
+    a.set_boot_id(std::string(16, 'b'));
+    a.set_counter(static_cast<uint64_t>(i + 1));
+    a.set_capture_time_ns(static_cast<uint64_t>(1000 + 250 * (i + 1)) * 1'000'000);
+    a.set_frame_digest(std::string(31, 'f') + static_cast<char>(i));
+    a.set_hub_nonce(nonces[static_cast<std::size_t>(i + 1)]);
+    if (i == 5) {
+      a.mutable_recording()->set_recording(true);
+      a.mutable_recording()->set_session_id(std::string(16, 's'));
+    }
+    live.push_back(static_cast<char>(1 | 2));  // harness signs; a nonce first
+    live.push_back(25);                         // 250 ms
+    fuzz::put_counted(live, a.SerializeAsString());
+  }
+  write("attestation", "six_accepted_then_recording", live);
+
+  v1::Attestation a;
+  a.set_camera_id(std::string(fuzz::kCameraId));
+  a.set_boot_id(std::string(16, 'b'));
+  a.set_counter(1);
+  a.set_frame_digest(std::string(32, 'f'));
+  a.set_hub_nonce(nonces[0]);
+  const crypto::Bytes signed_by_camera = crypto::sign_attestation(a, fuzz::camera_key().secret_key);
+  std::string raw(1, '\0');
+  raw.push_back(1);
+  fuzz::put_counted(raw, std::string(signed_by_camera.begin(), signed_by_camera.end()));
+  write("attestation", "one_signed_by_camera", raw);
+}
+
+void frame_seeds() {
+  v1::HostToHub ready;
+  ready.mutable_ready()->set_abi_version(1);
+  ready.mutable_ready()->set_driver_id("sim_camera");
+  v1::HostToHub reply;
+  reply.mutable_reply()->set_call_id(1);
+  reply.mutable_reply()->set_record(std::string(48, 'r'));
+  reply.mutable_reply()->add_violations(0);
+  v1::HostToHub event;
+  event.mutable_event()->set_device_id(1);
+  event.mutable_event()->set_kind(3);
+  event.mutable_event()->set_data(std::string(100, 'a'));
+  v1::HostToHub completion;
+  completion.mutable_completion()->set_device_id(1);
+  completion.mutable_completion()->set_operation_id(7);
+  v1::HostToHub log;
+  log.mutable_log()->set_message("a line\nwith a break");
+  std::string to_hub(1, 5);
+  for (const auto* m : {&ready, &reply, &event, &completion, &log}) isolation::append_frame(m->SerializeAsString(), &to_hub);
+  write("frames_host_to_hub", "one_of_each", to_hub);
+  write("frames_host_to_hub", "over_the_limit", std::string(1, 63) + std::string("\x01\x00\x00\x01", 4));
+
+  v1::HubToHost ping;
+  ping.set_call_id(1);
+  ping.mutable_ping()->set_sequence(9);
+  v1::HubToHost open;
+  open.set_call_id(2);
+  open.mutable_open()->set_device_id(1);
+  open.mutable_open()->set_kind(v1::DEVICE_KIND_CAMERA);
+  open.mutable_open()->set_uri("sim://camera?id=cam-1");
+  v1::HubToHost call;
+  call.set_call_id(3);
+  call.mutable_device()->set_device_id(1);
+  call.mutable_device()->set_method(v1::DeviceCall::START_RECORDING);
+  call.mutable_device()->set_data(std::string(16, 's'));
+  v1::HubToHost close;
+  close.set_call_id(4);
+  close.mutable_close()->set_device_id(1);
+  std::string to_host(1, 2);
+  for (const auto* m : {&ping, &open, &call, &close}) isolation::append_frame(m->SerializeAsString(), &to_host);
+  write("frames_hub_to_host", "one_of_each", to_host);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: lk-fuzz-seeds <fuzz/corpus directory>\n";
+    return 2;
+  }
+  g_root = argv[1];
+  grant_seeds();
+  unlock_seeds();
+  attestation_seeds();
+  frame_seeds();
+  std::cout << "seeds written under " << g_root << "\n";
+  return 0;
+}
