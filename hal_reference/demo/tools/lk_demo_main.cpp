@@ -5,6 +5,7 @@
 // audit log, stops the daemon and verifies the log again offline.
 // Exit 0 only when every check passed. See hal_reference/demo/README.md.
 #include "demo_steps.hpp"
+#include "real_camera.hpp"
 #include "timeline.hpp"
 
 #include <latchkey/audit/verify.hpp>
@@ -12,7 +13,10 @@
 #include <latchkey/client/event_collector.hpp>
 #include <latchkey/demo/hub_status.hpp>
 
+#include <stdlib.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -52,6 +56,21 @@ int run(bool keep) {
   options.gate["health_timeout_ms"] = "3000";  // the C6 alarm shows within seconds
 
   timeline.step("Setting up");
+  // The camera side lives in a folder of its own: on a real camera it is
+  // another machine. Made before the hub, which pins the agent's key.
+  char camera_dir_template[] = "/tmp/lk-demo-camera-XXXXXX";
+  if (::mkdtemp(camera_dir_template) == nullptr) throw demo::DaemonError("cannot make a temporary folder");
+  const std::filesystem::path camera_dir = camera_dir_template;
+  struct RemoveUnlessKept {
+    std::filesystem::path dir;
+    bool& keep;
+    ~RemoveUnlessKept() {
+      std::error_code ec;
+      if (!keep) std::filesystem::remove_all(dir, ec);
+    }
+  } camera_dir_cleanup{camera_dir, keep};
+  lkdemo::RealCamera real_camera(outputs.latchkeyd.parent_path() / "lk-camera-agent", camera_dir, timeline);
+  options.doors.push_back(real_camera.door());
   demo::SimHub hub(options);
   if (keep) hub.keep_data_dir();
   timeline.act("setup", "data directory " + hub.data_dir().string());
@@ -59,7 +78,8 @@ int run(bool keep) {
   for (const auto& [camera, key] : hub.camera_keys()) {
     timeline.act("setup", "enrolled camera " + camera + ", device key " + crypto::to_hex(key));
   }
-  timeline.act("setup", "doors: front (lock front, camera porch), back (lock back, camera yard)");
+  timeline.act("setup", "doors: front (lock front, camera porch), back (lock back, camera yard), "
+                        "garage (lock garage, camera drive: the real agent)");
   hub.start();
   timeline.act("setup", "latchkeyd (pid " + std::to_string(hub.process().pid()) + ") listening on " +
                             hub.endpoint().url() + ", token from " + (hub.data_dir() / "api-token").string());
@@ -77,6 +97,7 @@ int run(bool keep) {
   lkdemo::refused_grants(d);
   lkdemo::camera_offline(d);
   lkdemo::plugin_crash(d);
+  lkdemo::real_camera_delivery(d, real_camera);
 
   timeline.step("The audit log");
   const auto verify = api->get("/v1/audit/verify");

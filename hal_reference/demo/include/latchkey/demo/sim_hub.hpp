@@ -26,9 +26,19 @@
 
 namespace latchkey::demo {
 
+// A camera outside the hub: an agent that signs its own attestations and
+// reaches the hub through its MQTT broker (docs/camera-link.md), relayed by
+// the net_camera plugin. The hub knows only the public key.
+struct NetCamera {
+  std::string id;
+  std::string uri;         // mqtt://host:port/<id>?user=hub&password_file=...
+  crypto::PublicKey key;   // pinned at enrolment (C1)
+};
+
 struct SimDoor {
   std::string id;
   std::vector<std::string> cameras;  // each a simulated camera of its own
+  std::vector<NetCamera> net_cameras = {};
 };
 
 struct SimHubOptions {
@@ -84,7 +94,7 @@ class SimHub {
   const std::string& hub_id() const { return options_.hub_id; }
   const std::string& issuer_key_id() const { return options_.issuer_key_id; }
   const crypto::KeyPair& issuer() const { return issuer_; }
-  // The pinned device key of each camera.
+  // The pinned device key of each camera (simulated and network).
   const std::map<std::string, crypto::PublicKey>& camera_keys() const { return camera_keys_; }
   std::vector<std::string> camera_ids() const;
 

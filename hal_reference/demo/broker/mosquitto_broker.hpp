@@ -10,8 +10,8 @@
 // log, when it does not within the start timeout. The broker receives
 // SIGTERM if the thread that started it exits (PR_SET_PDEATHSIG), so a
 // crashed test leaves no broker behind.
-#ifndef LATCHKEY_TESTS_SUPPORT_MOSQUITTO_BROKER_HPP
-#define LATCHKEY_TESTS_SUPPORT_MOSQUITTO_BROKER_HPP
+#ifndef LATCHKEY_DEMO_MOSQUITTO_BROKER_HPP
+#define LATCHKEY_DEMO_MOSQUITTO_BROKER_HPP
 
 #include <sys/types.h>
 
@@ -88,4 +88,4 @@ class MosquittoBroker {
 
 }  // namespace latchkey::testing
 
-#endif  // LATCHKEY_TESTS_SUPPORT_MOSQUITTO_BROKER_HPP
+#endif  // LATCHKEY_DEMO_MOSQUITTO_BROKER_HPP
