@@ -59,6 +59,10 @@ struct BenchCamera::State {
     a.set_capture_time_ns(static_cast<uint64_t>(now));
     a.set_frame_digest(digest.data(), digest.size());
     a.set_hub_nonce(nonce.data(), nonce.size());
+    // C8: a well-lit, sharp view of the door, as a real camera would measure it.
+    a.mutable_scene()->set_mean_luminance(120'000);
+    a.mutable_scene()->set_sharpness(20'000);
+    a.mutable_scene()->set_reference_similarity(950);
     if (recording) {
       a.mutable_recording()->set_recording(true);
       a.mutable_recording()->set_session_id(session.data(), session.size());

@@ -204,6 +204,15 @@ crypto::Bytes SimCamera::attest_locked() {
   attestation.set_frame_digest(frame_digest_.data(), frame_digest_.size());
   const std::vector<uint8_t>& nonce = faults_.ignore_nonce && first_nonce_ ? *first_nonce_ : nonce_;
   attestation.set_hub_nonce(nonce.data(), nonce.size());
+  // C8: the simulated view is lit and in focus and looks like its
+  // reference; the luminance is the frame's own mean.
+  uint64_t sum = 0;
+  const std::size_t pixels_at = frame_.size() - SimCamera::kFrameWidth * SimCamera::kFrameHeight * 3;
+  for (std::size_t i = pixels_at; i < frame_.size(); ++i) sum += frame_[i];
+  v1::SceneMeasurements* scene = attestation.mutable_scene();
+  scene->set_mean_luminance(static_cast<uint32_t>(sum * 1000 / (frame_.size() - pixels_at)));
+  scene->set_sharpness(25'000);
+  scene->set_reference_similarity(950);
   if (recording_.on) {
     v1::RecordingState* recording = attestation.mutable_recording();
     recording->set_recording(true);

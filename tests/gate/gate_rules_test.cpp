@@ -294,6 +294,77 @@ TEST(Gate, C7_AFrozenRunIsC5sCaseNotALoop) {
   EXPECT_FALSE(has_audit(w, "attestation_rejected", "C7"));
 }
 
+// ---- C8 ----
+TEST(Gate, C8_CoveredLensEndsLivenessAfterTheTamperWindowWithOneAlarm) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.camera().covered = true;
+  w.run_for(1'500);  // within tamper_window (2 s): a hand passing is tolerated
+  EXPECT_TRUE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_EQ(w.alarms_with("C8"), 0);
+  w.run_for(1'000);
+  EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now()));
+  EXPECT_TRUE(has_audit(w, "attestation_rejected", "C8"));
+  w.run_for(3'000);
+  EXPECT_EQ(w.alarms_with("C8"), 1);  // one camera-tamper alarm per episode
+  w.camera().covered = false;
+  ASSERT_TRUE(w.warm_up());
+  w.camera().covered = true;
+  w.run_for(3'000);
+  EXPECT_EQ(w.alarms_with("C8"), 2);  // a new episode, a new alarm
+}
+
+TEST(Gate, C8_EachLimitIsItsOwnReason) {
+  struct Case {
+    const char* what;
+    uint32_t luminance, sharpness, similarity;
+    const char* reason;
+  };
+  for (const Case& c : {Case{"dark", 2'000, 20'000, 900, "too dark"}, Case{"bright", 252'000, 20'000, 900, "too bright"},
+                        Case{"blurred", 128'000, 100, 900, "too blurred"},
+                        Case{"turned", 128'000, 20'000, 50, "unlike the reference view"}}) {
+    SimWorld w(options());
+    ASSERT_TRUE(w.warm_up()) << c.what;
+    w.camera().luminance = c.luminance;
+    w.camera().sharpness = c.sharpness;
+    w.camera().similarity = c.similarity;
+    w.run_for(3'000);
+    EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now())) << c.what;
+    bool named = false;
+    for (const auto& r : w.audit())
+      if (r.entry.type == "attestation_rejected" && r.entry.rule == "C8" &&
+          r.entry.detail.find(c.reason) != std::string::npos)
+        named = true;
+    EXPECT_TRUE(named) << c.what << ": no C8 rejection saying '" << c.reason << "'";
+  }
+}
+
+TEST(Gate, C8_MissingMeasurementsCountOnlyWhereRequired) {
+  SimWorld lenient(options());
+  lenient.camera().measures_scene = false;
+  EXPECT_TRUE(lenient.warm_up());
+  lenient.run_for(5'000);
+  EXPECT_TRUE(lenient.engine().camera_live(lenient.camera_id(), lenient.now()));
+
+  auto o = options();
+  o.scene.required = true;
+  SimWorld strict(o);
+  strict.camera().measures_scene = false;
+  strict.run_for(5'000);
+  EXPECT_FALSE(strict.engine().camera_live(strict.camera_id(), strict.now()));
+  EXPECT_TRUE(has_audit(strict, "attestation_rejected", "C8"));
+}
+
+TEST(Gate, C8_LimitsOutsideTheirBoundsAreRefusedNamingTheCamera) {
+  auto o = options();
+  o.scene.min_luminance = 200'000;
+  o.scene.max_luminance = 100'000;
+  EXPECT_THROW(SimWorld w(o), std::exception);
+  o = options();
+  o.scene.min_similarity = 1'001;
+  EXPECT_THROW(SimWorld w(o), std::exception);
+}
+
 // ---- C6 ----
 TEST(Gate, C6_OfflineCameraRaisesAnAlarmOutsideDeliveries) {
   SimWorld w(options());

@@ -39,6 +39,7 @@ enum class Fault {
   kCameraCounterRepeat,
   kCameraWrongKey,
   kCameraLoop,
+  kCameraCovered,
   kCameraClockJump,
   kLockJam,
   kLockLyingState,
@@ -55,7 +56,7 @@ enum class Fault {
 
 const char* name(Fault f) {
   static const char* names[] = {"none",          "camera freeze",     "camera offline",     "camera replay",
-                                "stale nonce",   "counter repeat",    "wrong key",          "looped footage",     "clock jump",
+                                "stale nonce",   "counter repeat",    "wrong key",          "looped footage",     "covered lens",       "clock jump",
                                 "lock jam",      "lying lock state",  "missing completion", "door opened twice",
                                 "grant replayed", "grant expired",    "grant other door",   "grant forged",
                                 "stale challenge", "storage failure"};
@@ -88,6 +89,7 @@ void inject_camera_fault(SimWorld& w, Fault f) {
     case Fault::kCameraCounterRepeat: cam.repeat_counter = true; break;
     case Fault::kCameraWrongKey: cam.wrong_key = true; break;
     case Fault::kCameraLoop: cam.looped = true; break;
+    case Fault::kCameraCovered: cam.covered = true; break;
     case Fault::kCameraClockJump: cam.clock_offset_ns += ms_to_ns(1'000 + static_cast<int64_t>(w.rng()() % 5'000)); break;
     default: break;
   }
@@ -95,7 +97,7 @@ void inject_camera_fault(SimWorld& w, Fault f) {
 
 void clear_faults(SimWorld& w) {
   auto& cam = w.camera();
-  cam.frozen = cam.offline = cam.replay = cam.stale_nonce = cam.repeat_counter = cam.wrong_key = cam.looped = false;
+  cam.frozen = cam.offline = cam.replay = cam.stale_nonce = cam.repeat_counter = cam.wrong_key = cam.looped = cam.covered = false;
   auto& lock = w.lock();
   const bool repair = lock.jam || lock.lie_locked || lock.no_completion;
   lock.jam = lock.lie_locked = lock.no_completion = false;

@@ -52,6 +52,12 @@ crypto::Bytes SimCamera::attest(MonoNs now) {
   a.set_capture_time_ns(static_cast<uint64_t>(now + clock_offset_ns));
   a.set_frame_digest(digest);
   a.set_hub_nonce(stale_nonce ? first_nonce : nonce);
+  if (measures_scene) {
+    auto* scene = a.mutable_scene();
+    scene->set_mean_luminance(covered ? 3'000 : luminance);
+    scene->set_sharpness(covered ? 40 : sharpness);
+    scene->set_reference_similarity(covered ? 20 : similarity);
+  }
   auto* rec = a.mutable_recording();
   rec->set_recording(!recording_session.empty());
   rec->set_session_id(recording_session);
@@ -93,7 +99,7 @@ SimWorld::SimWorld(Options options) : options_(std::move(options)), rng_(options
     cam.other_key = seeded_key(rng_);
     cam.boot_id = random_string(rng_, 16);
     cam.period_ns = ms_to_ns(250);
-    setup.cameras.push_back({cam.id, cam.key.public_key});
+    setup.cameras.push_back({cam.id, cam.key.public_key, options_.scene});
     door.camera_ids.push_back(cam.id);
     cameras_.push_back(std::move(cam));
   }

@@ -50,6 +50,10 @@ struct SimCamera {
   uint64_t loop_back = 20;
   bool loop_started = false;
   uint64_t live_frame = 0;                // where the live scene is: the loop's end returns here
+  // C8: the camera's own measurements of its view (healthy by default).
+  bool measures_scene = true;
+  uint32_t luminance = 128'000, sharpness = 20'000, similarity = 900;
+  bool covered = false;                   // a hand or tape over the lens: dark, flat, unlike the reference
   std::string frozen_digest;
 
   crypto::Bytes attest(MonoNs now);
@@ -114,6 +118,7 @@ class SimWorld {
     // decisions go through commit_decision.
     std::filesystem::path audit_path;
     uint64_t hub_seed = 0;  // the hub's audit key; 0: derived from seed
+    gate::SceneLimits scene{};  // C8, for every camera
   };
 
   explicit SimWorld(Options options);

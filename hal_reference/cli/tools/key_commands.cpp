@@ -45,7 +45,13 @@ int run_enrol(const CommandLine& args) {
             << "pin it in the hub's configuration:\n"
             << "[camera." << camera.camera_id << "]\n"
             << "uri = " << uri << "\n"
-            << "key = " << crypto::to_hex(camera.public_key) << "\n";
+            << "key = " << crypto::to_hex(camera.public_key) << "\n"
+            << "# C8: the limits of its view (docs/latchkeyd.md); these are the defaults\n"
+            << "scene_required = true\n"
+            << "scene_min_luminance = 8000\n"
+            << "scene_max_luminance = 247000\n"
+            << "scene_min_sharpness = 300\n"
+            << "scene_min_similarity = 300\n";
   return kExitOk;
 }
 

@@ -181,6 +181,19 @@ void parse_section(DaemonConfig& c, const std::string& name, const Section& keys
     d.uri = r.required("uri");
     if (kind == "camera") {
       d.key = r.key("key");
+      // C8: set at enrolment, per camera; the units are those of the
+      // attestation's SceneMeasurements (docs/latchkeyd.md).
+      gate::SceneLimits& s = d.scene;
+      s.required = r.boolean("scene_required", s.required);
+      s.min_luminance = static_cast<uint32_t>(r.integer("scene_min_luminance", s.min_luminance, 0, 255'000));
+      s.max_luminance = static_cast<uint32_t>(r.integer("scene_max_luminance", s.max_luminance, 0, 255'000));
+      s.min_sharpness = static_cast<uint32_t>(r.integer("scene_min_sharpness", s.min_sharpness, 0, 1'020'000));
+      s.min_similarity = static_cast<uint32_t>(r.integer("scene_min_similarity", s.min_similarity, 0, 1'000));
+      try {
+        s.validate();
+      } catch (const std::invalid_argument& e) {
+        throw DaemonConfigError("[camera." + id + "]: " + e.what());
+      }
       c.cameras[id] = d;
     } else {
       c.locks[id] = d;

@@ -159,6 +159,7 @@ struct Runtime::Impl {
     uint64_t id;
     int64_t time_ms;
     gate::RaiseAlarm alarm;
+    int64_t mono_us;  // hub monotonic clock when raised (U5 measurements, docs/api.md)
   };
   std::deque<Alarm> alarms;
   uint64_t next_alarm_id = 0;
@@ -171,6 +172,9 @@ struct Runtime::Impl {
   uint64_t next_subscriber = 0;
 
   gate::MonoNs now() const { return static_cast<gate::MonoNs>(uv_hrtime()); }
+  // The same clock in microseconds, as events carry it ("mono_us"): lets a
+  // client measure U5/I4 on the hub's own clock (docs/api.md, attack-path.md).
+  int64_t mono_us() const { return now() / 1000; }
 
   // ---- Work from other threads ----
   bool post(std::function<void()> task) {
@@ -332,7 +336,7 @@ struct Runtime::Impl {
     } else if (const auto* a = std::get_if<gate::CommandLock>(&action)) {
       command(a->door_id, a->operation_id, false, 0, a->rule);
     } else if (const auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
-      Alarm alarm{++next_alarm_id, wall_ms(), *a};
+      Alarm alarm{++next_alarm_id, wall_ms(), *a, mono_us()};
       alarms.push_back(alarm);
       if (alarms.size() > kAlarmHistory) alarms.pop_front();
       log_line("alarm", a->rule + " " + a->door_id + " " + a->camera_id + ": " + a->message);
@@ -399,7 +403,8 @@ struct Runtime::Impl {
     }
     JsonWriter j;
     j.field("door", door).field("command", unlock ? "unlock" : "lock").field("operation", op).field("rule", rule);
-    j.field("result", host::result_name(r));
+    // mono_us: when the lock's plugin had taken the command (after the call returned).
+    j.field("result", host::result_name(r)).field("mono_us", mono_us());
     publish("door", j.done());
     // A failed start never completes (ABI): tell the engine now.
     if (r != LK_OK) engine->on_lock_completion(door, op, r, LK_LOCK_STATE_UNKNOWN, now());
@@ -420,7 +425,7 @@ struct Runtime::Impl {
   std::string alarm_json(const Alarm& a) const {
     JsonWriter j;
     j.field("id", a.id).field("time_ms", a.time_ms).field("rule", a.alarm.rule).field("door", a.alarm.door_id);
-    j.field("camera", a.alarm.camera_id).field("message", a.alarm.message);
+    j.field("camera", a.alarm.camera_id).field("message", a.alarm.message).field("mono_us", a.mono_us);
     return j.done();
   }
 
@@ -468,7 +473,11 @@ struct Runtime::Impl {
     if (live == it->second) return;
     it->second = live;
     JsonWriter j;
-    j.field("camera", id).field("live", live);
+    j.field("camera", id).field("live", live).field("mono_us", mono_us());
+    // The hub time of the last accepted attestation: where U5's
+    // live_timeout + 50 ms is counted from.
+    const gate::LivenessMonitor* m = engine->monitor(id);
+    if (m && m->last_accepted()) j.field("last_accepted_mono_us", static_cast<int64_t>(*m->last_accepted() / 1000));
     publish("camera", j.done());
   }
 
@@ -529,6 +538,14 @@ struct Runtime::Impl {
       else c.raw("last_accepted_age_ms", "null");
       c.field("counter", m ? m->last_counter() : 0).field("recording_session", m ? hex(m->recording_session()) : "");
       c.field("accepted", m ? m->accepted_count() : 0).field("rejected", m ? m->rejected_count() : 0);
+      if (m && m->last_scene()) {  // C8: what the camera last measured of its view
+        JsonWriter scene;
+        scene.field("mean_luminance", m->last_scene()->mean_luminance).field("sharpness", m->last_scene()->sharpness);
+        scene.field("reference_similarity", m->last_scene()->reference_similarity);
+        c.raw("scene", scene.done());
+      } else {
+        c.raw("scene", "null");
+      }
       cams.push_back(c.done());
     }
     j.raw_array("cameras", cams);
@@ -620,7 +637,7 @@ struct Runtime::Impl {
     a.door_id = door;
     a.camera_id = camera;
     a.message = message;
-    Alarm alarm{++next_alarm_id, wall_ms(), a};
+    Alarm alarm{++next_alarm_id, wall_ms(), a, mono_us()};
     alarms.push_back(alarm);
     if (alarms.size() > kAlarmHistory) alarms.pop_front();
     log_line("alarm", rule + " " + message);
@@ -769,7 +786,7 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   setup.hub_id = s.config.hub_id;
   setup.config = s.config.gate;
   for (const auto& [name, door] : s.config.doors) setup.doors.push_back({name, door.cameras});
-  for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key});
+  for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key, cam.scene});
   setup.issuer_keys = s.config.issuers;
   setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
   setup.authz_plugin_required = true;

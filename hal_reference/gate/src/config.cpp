@@ -1,6 +1,8 @@
 #include <latchkey/gate/config.hpp>
 
 #include <charconv>
+#include <stdexcept>
+#include <string>
 
 namespace latchkey::gate {
 
@@ -13,6 +15,7 @@ const std::vector<GateConfig::Bound>& GateConfig::bounds() {
       {"live_timeout_ms", &GateConfig::live_timeout_ms, 200, 5'000, "C4"},
       {"freeze_window_ms", &GateConfig::freeze_window_ms, 1'000, 10'000, "C5"},
       {"loop_window_ms", &GateConfig::loop_window_ms, 10'000, 600'000, "C7"},
+      {"tamper_window_ms", &GateConfig::tamper_window_ms, 1'000, 10'000, "C8"},
       {"health_timeout_ms", &GateConfig::health_timeout_ms, 1'000, 600'000, "C6"},        // Latchkey's bounds
       {"relock_deadline_ms", &GateConfig::relock_deadline_ms, 5'000, 300'000, "U4"},
       {"session_max_ms", &GateConfig::session_max_ms, 30'000, 1'800'000, "U7"},
@@ -36,6 +39,21 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+void SceneLimits::validate() const {
+  const auto check = [](const char* name, uint32_t value, uint32_t max) {
+    if (value > max)
+      throw std::invalid_argument(std::string("scene limit ") + name + " = " + std::to_string(value) +
+                                  " is out of bounds [0, " + std::to_string(max) + "] (C8)");
+  };
+  check("min_luminance", min_luminance, 255'000);
+  check("max_luminance", max_luminance, 255'000);
+  check("min_sharpness", min_sharpness, 1'020'000);
+  check("min_similarity", min_similarity, 1'000);
+  if (min_luminance >= max_luminance)
+    throw std::invalid_argument("scene limit min_luminance = " + std::to_string(min_luminance) +
+                                " must be below max_luminance = " + std::to_string(max_luminance) + " (C8)");
+}
 
 void GateConfig::validate() const {
   for (const Bound& b : bounds()) {

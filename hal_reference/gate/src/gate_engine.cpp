@@ -5,6 +5,7 @@
 #include <latchkey/gate/restart_history.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace latchkey::gate {
 
@@ -24,6 +25,7 @@ struct GateEngine::State {
     bool was_live = false;
     MonoNs not_live_since = 0;
     bool health_alarmed = false;
+    bool tamper_alarmed = false;      // C8: one camera-tamper alarm per episode
     MonoNs next_nonce = kNever;
     MonoNs watch_at = kNever;  // its entry in `watch`: when LIVE ends or C6 is due
   };
@@ -311,8 +313,13 @@ GateEngine::GateEngine(GateSetup setup, RandomSource random) : s_(std::make_uniq
   setup.config.validate();
   s_->random = std::move(random);
   for (const CameraSetup& c : setup.cameras) {
+    try {
+      c.scene.validate();
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("camera '" + c.camera_id + "': " + e.what());
+    }
     State::Camera cam;
-    cam.monitor = std::make_unique<LivenessMonitor>(c.camera_id, c.device_key, setup.config);
+    cam.monitor = std::make_unique<LivenessMonitor>(c.camera_id, c.device_key, setup.config, c.scene);
     if (!s_->cameras.emplace(c.camera_id, std::move(cam)).second)
       throw ConfigError("camera '" + c.camera_id + "' is enrolled twice");
   }
@@ -397,6 +404,15 @@ void GateEngine::on_attestation(const std::string& camera_id, crypto::ByteView b
   }
   const AttestationVerdict v = it->second.monitor->on_attestation(bytes, now);
   if (!v.accepted) s_->audit("attestation_rejected", v.rule, "", camera_id, v.reason);
+  // C8: a camera-tamper alarm, once until the camera's view is good again.
+  auto& cam = it->second;
+  if (!v.accepted && v.rule == "C8" && !cam.tamper_alarmed) {
+    cam.tamper_alarmed = true;
+    for (const std::string& door_id : cam.doors) s_->alarm("C8", door_id, camera_id, "camera-tamper: " + v.reason);
+    if (cam.doors.empty()) s_->alarm("C8", "", camera_id, "camera-tamper: " + v.reason);
+  } else if (v.accepted) {
+    cam.tamper_alarmed = false;
+  }
   s_->refresh_camera(camera_id, now);
   if (v.accepted && v.recording)
     for (const std::string& door_id : it->second.doors) s_->check_recording(s_->doors.at(door_id), now);

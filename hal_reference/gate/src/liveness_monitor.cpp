@@ -12,8 +12,33 @@ crypto::ByteView view(const std::string& s) { return {reinterpret_cast<const uin
 }  // namespace
 
 LivenessMonitor::LivenessMonitor(std::string camera_id, const crypto::PublicKey& device_key,
-                                 const GateConfig& config)
-    : camera_id_(std::move(camera_id)), key_(device_key), config_(config) {}
+                                 const GateConfig& config, const SceneLimits& scene)
+    : camera_id_(std::move(camera_id)), key_(device_key), config_(config), scene_(scene) {}
+
+namespace {
+
+// C8: what is wrong with the camera's view, or nothing.
+std::optional<std::string> scene_problem(const v1::Attestation& a, const SceneLimits& limits) {
+  if (!a.has_scene()) {
+    if (limits.required) return std::string("no scene measurements (C8 required for this camera)");
+    return std::nullopt;
+  }
+  const auto& m = a.scene();
+  const auto level = [](uint32_t x) { return std::to_string(x / 1000) + "." + std::to_string(x % 1000 / 100); };
+  if (m.mean_luminance() < limits.min_luminance)
+    return "too dark: mean luminance " + level(m.mean_luminance()) + " < " + level(limits.min_luminance) + " (covered?)";
+  if (m.mean_luminance() > limits.max_luminance)
+    return "too bright: mean luminance " + level(m.mean_luminance()) + " > " + level(limits.max_luminance) +
+           " (blinded?)";
+  if (m.sharpness() < limits.min_sharpness)
+    return "too blurred: sharpness " + level(m.sharpness()) + " < " + level(limits.min_sharpness) + " (smeared?)";
+  if (m.reference_similarity() < limits.min_similarity)
+    return "unlike the reference view: similarity " + std::to_string(m.reference_similarity()) + " < " +
+           std::to_string(limits.min_similarity) + " per mille (turned?)";
+  return std::nullopt;
+}
+
+}  // namespace
 
 crypto::Bytes LivenessMonitor::issue_nonce(MonoNs now, const RandomSource& random) {
   crypto::Bytes nonce(kNonceSize);
@@ -119,6 +144,19 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
                   counter);
   }
 
+  // C8: the camera's own measurements of the frame, out of its limits for
+  // longer than tamper_window. Within the window the attestation counts: a
+  // hand passing in front of the lens is not an attack.
+  if (const auto problem = scene_problem(a, scene_)) {
+    if (!tamper_since_) tamper_since_ = now;
+    if (now - *tamper_since_ > ms_to_ns(config_.tamper_window_ms))
+      return reject("C8", *problem + " for " + std::to_string((now - *tamper_since_) / 1'000'000) + " ms", counter);
+  } else {
+    tamper_since_.reset();
+  }
+
+  if (a.has_scene())
+    last_scene_ = Scene{a.scene().mean_luminance(), a.scene().sharpness(), a.scene().reference_similarity()};
   remember_digest(a.frame_digest(), now);
   ++accepted_count_;
   // C4: a camera that fell silent past live_timeout was not LIVE; the run of

@@ -62,6 +62,9 @@ struct DeviceConfig {
   std::string plugin;
   std::string uri;
   crypto::PublicKey key{};  // cameras: the pinned device key (C1)
+  // Cameras: the limits of its view (C8), scene_* keys. A camera must send
+  // its measurements unless its section says scene_required = false.
+  gate::SceneLimits scene{.required = true};
 };
 
 struct DoorConfig {

@@ -17,6 +17,23 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// C8: what a camera's frames must look like, set per camera at enrolment.
+// Units are those of the attestation's SceneMeasurements (fixed point).
+struct SceneLimits {
+  // A camera whose attestations carry no measurements is out of limits
+  // when this is set; when it is not, such a camera is not checked for C8
+  // (a camera that measures is always checked).
+  bool required = false;
+  uint32_t min_luminance = 8'000;      // mean GRAY8 level x 1000: below is a covered or dark lens
+  uint32_t max_luminance = 247'000;    // above is a blinded sensor
+  uint32_t min_sharpness = 300;        // mean |Laplacian| x 1000: below is a smeared or defocused lens
+  uint32_t min_similarity = 300;       // 0-1000 likeness to the reference view: below is a turned camera
+
+  // Throws std::invalid_argument naming the limit and its bounds: luminance
+  // 0-255000 with min < max, sharpness 0-1020000, similarity 0-1000.
+  void validate() const;
+};
+
 struct GateConfig {
   // G1: accepted clock skew on a grant's window.
   int64_t grant_skew_ms = 60'000;
@@ -31,6 +48,9 @@ struct GateConfig {
   // C7: a frame digest that returns to one accepted within this window (other
   // than the run just before it) means looped footage: not LIVE.
   int64_t loop_window_ms = 60'000;
+  // C8: a camera's own scene measurements out of its limits for longer
+  // than this make it not LIVE and raise a camera-tamper alarm.
+  int64_t tamper_window_ms = 2'000;
   // C6: a bound camera not LIVE this long raises a camera-offline alarm.
   int64_t health_timeout_ms = 10'000;
   // U4: the relock deadline carried by every unlock command.

@@ -36,6 +36,7 @@ struct DoorSetup {
 struct CameraSetup {
   std::string camera_id;
   crypto::PublicKey device_key{};       // pinned at enrolment (C1)
+  SceneLimits scene{};                  // set at enrolment (C8)
 };
 
 // G4 across restarts: what the audit log shows of a door's lockouts

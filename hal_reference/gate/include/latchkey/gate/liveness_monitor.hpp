@@ -1,4 +1,4 @@
-// LivenessMonitor: one camera's proof of life (RULES.md C1-C5, C7).
+// LivenessMonitor: one camera's proof of life (docs/rules.md C1-C5, C7, C8).
 //
 // Verifies each attestation against the camera's pinned Ed25519 key and
 // tracks counter, boot id, clock drift, nonce echo, frame digest and
@@ -7,8 +7,8 @@
 //
 // Latchkey's reading of C3/C4: a rejected attestation is evidence of a fault
 // or an attack, so it ends LIVE at once (the run of consecutive accepted
-// attestations restarts); frozen frames (C5) and looped footage (C7) are
-// rejected the same way.
+// attestations restarts); frozen frames (C5), looped footage (C7) and a
+// tampered view (C8, past its window) are rejected the same way.
 #ifndef LATCHKEY_GATE_LIVENESS_MONITOR_HPP
 #define LATCHKEY_GATE_LIVENESS_MONITOR_HPP
 
@@ -25,7 +25,7 @@ namespace latchkey::gate {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string rule;            // rule ID of a rejection: C1, C2, C3, C5 or C7
+  std::string rule;            // rule ID of a rejection: C1, C2, C3, C5, C7 or C8
   std::string reason;          // for people and the audit log
   uint64_t counter = 0;        // as claimed by the attestation (0 if unparsable)
   bool recording = false;      // accepted only: the camera records...
@@ -34,7 +34,8 @@ struct AttestationVerdict {
 
 class LivenessMonitor {
  public:
-  LivenessMonitor(std::string camera_id, const crypto::PublicKey& device_key, const GateConfig& config);
+  LivenessMonitor(std::string camera_id, const crypto::PublicKey& device_key, const GateConfig& config,
+                  const SceneLimits& scene = {});
 
   const std::string& camera_id() const noexcept { return camera_id_; }
 
@@ -58,6 +59,12 @@ class LivenessMonitor {
   void allow_new_boot() noexcept { allow_new_boot_ = true; }
   // Ends LIVE now, e.g. when the camera's plugin fails (F1).
   void mark_not_live() noexcept { consecutive_ = 0; }
+
+  // C8: the measurements of the last accepted attestation that carried any.
+  struct Scene {
+    uint32_t mean_luminance = 0, sharpness = 0, reference_similarity = 0;
+  };
+  const std::optional<Scene>& last_scene() const noexcept { return last_scene_; }
 
   uint64_t accepted_count() const noexcept { return accepted_count_; }
   uint64_t rejected_count() const noexcept { return rejected_count_; }
@@ -90,6 +97,10 @@ class LivenessMonitor {
   std::unordered_map<std::string, MonoNs> seen_digests_;
   std::deque<std::pair<std::string, MonoNs>> seen_order_;
   void remember_digest(const std::string& digest, MonoNs now);
+  // C8: since when the camera's scene has been out of its limits.
+  SceneLimits scene_;
+  std::optional<MonoNs> tamper_since_;
+  std::optional<Scene> last_scene_;
 
   int64_t consecutive_ = 0;
   std::optional<MonoNs> last_accepted_;
