@@ -39,8 +39,11 @@ int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
   DecisionFloorMeter floor_meter(dir);
   std::vector<double> latency_us;
   std::vector<double> answer_us;
+  crypto::Bytes consumed;  // a grant already used, for the deny path
   for (std::size_t i = 0; i < trials + kWarmup; ++i) {
-    const auto request = hub.unlock_request(hub.grant());
+    const crypto::Bytes grant = hub.grant();
+    if (consumed.empty()) consumed = grant;
+    const auto request = hub.unlock_request(grant);
     const std::size_t from = hub.mark();
     const int64_t t0 = mono_ns();
     const hub::ApiResponse r = hub.runtime().unlock("front", request);
@@ -64,6 +67,28 @@ int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
     }
     if (i >= kWarmup) floor_meter.sample();  // one floor sample per trial, same conditions
   }
+  // The deny path (A1/A3): a deny is answered only once its record is
+  // durable. A consumed grant is denied (G3; from the fifth, the lockout's
+  // G4 deny, recorded the same way); floor: one SQLite FULL commit.
+  std::vector<double> deny_us, commit_floor_us;
+  {
+    DecisionFloorMeter deny_floor(dir);
+    for (std::size_t i = 0; i < trials + kWarmup; ++i) {
+      const auto request = hub.unlock_request(consumed);
+      const int64_t t0 = mono_ns();
+      const hub::ApiResponse r = hub.runtime().unlock("front", request);
+      const int64_t answered = mono_ns();
+      if (r.status != 403) {
+        std::fprintf(stderr, "deny latency: trial %zu answered %d: %s\n", i, r.status, r.body.c_str());
+        return 1;
+      }
+      if (i >= kWarmup) {
+        deny_us.push_back(static_cast<double>(answered - t0) / 1000.0);
+        deny_floor.sample();
+      }
+    }
+    commit_floor_us.assign(1, deny_floor.result().commit_us);
+  }
   hub.stop();
 
   const DecisionFloor floor = floor_meter.result();
@@ -77,6 +102,10 @@ int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
             "<= 1.5", verdict_text(p99 / f99 <= 1.5),
             "request in -> CommandUnlock out, " + std::to_string(trials) + " trials; API answer p50 " +
                 fmt("%.0f us", percentile(answer_us, 0.5)));
+  const double d50 = percentile(deny_us, 0.5), d99 = percentile(deny_us, 0.99);
+  print_row("Deny answer latency p50 (answered after its record commits)", fmt("%.0f us", d50),
+            fmt("%.0f us", commit_floor_us[0]), fmt("%.2f", d50 / commit_floor_us[0]), "-", "info",
+            "floor: 1 SQLite FULL commit; p99 " + fmt("%.0f us", d99) + ", " + std::to_string(trials) + " denies");
   return 0;
 }
 
