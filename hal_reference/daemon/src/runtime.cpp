@@ -458,6 +458,13 @@ struct Runtime::Impl {
       });
     } else if (e.kind == LK_EVENT_CAMERA_STATUS) {
       post([this, camera, value = e.value] {
+        // C3: a camera that went offline and announces itself again may
+        // have rebooted (a network camera's agent restarted). Its next
+        // attestation may carry a new boot id; it must still be signed by
+        // the pinned key and echo a fresh nonce, so a replay of an old boot
+        // gains nothing.
+        if (value == LK_CAMERA_STATUS_ONLINE && cameras.count(camera))
+          engine->on_camera_reenrolled(camera, now(), "it came back online after being offline");
         JsonWriter j;
         j.field("camera", camera).field("status", static_cast<uint64_t>(value));
         publish("camera", j.done());

@@ -61,10 +61,11 @@ RealCamera::RealCamera(const fs::path& agent, const fs::path& dir, Timeline& tim
   agent_.start({agent.string(), "--camera-id", kCamera, "--source", source, "--broker",
                 "127.0.0.1:" + std::to_string(broker_->port()), "--password-file",
                 broker_->password_file(kCamera).string(), "--key-file", key_file.string(), "--record-dir",
-                record_dir_.string(), "--period-ms", "100"},
+                record_dir_.string(), "--period-ms", "100", "--reference-file", (dir / "reference.pgm").string()},
                dir / "agent.log");
   timeline.act("camera", "lk-camera-agent (pid " + std::to_string(agent_.pid()) + ") films " + source +
-                             ", decodes every frame with FFmpeg and signs an attestation every 100 ms");
+                             ", decodes every frame with FFmpeg, measures its view against the "
+                             "reference it takes at first start (C8) and signs an attestation every 100 ms");
 
   camera_.id = kCamera;
   camera_.key = key;

@@ -431,11 +431,11 @@ void GateEngine::on_camera_fault(const std::string& camera_id, const std::string
   s_->refresh_camera(camera_id, now);
 }
 
-void GateEngine::on_camera_reenrolled(const std::string& camera_id, MonoNs now) {
+void GateEngine::on_camera_reenrolled(const std::string& camera_id, MonoNs now, const std::string& why) {
   s_->refresh_cameras(now);
   auto it = s_->cameras.find(camera_id);
   if (it == s_->cameras.end()) return;
-  s_->audit("camera", "C3", "", camera_id, "re-enrolled after its plugin restarted: the next boot id is accepted");
+  s_->audit("camera", "C3", "", camera_id, "re-enrolled (" + why + "): the next boot id is accepted");
   it->second.monitor->allow_new_boot();
 }
 

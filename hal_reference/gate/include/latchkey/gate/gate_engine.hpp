@@ -114,7 +114,8 @@ class GateEngine {
   void on_camera_fault(const std::string& camera_id, const std::string& reason, MonoNs now);  // F1
   // C3 re-enrolment: the camera's plugin restarted and the device proved the
   // pinned key again; its next attestation may carry a new boot id.
-  void on_camera_reenrolled(const std::string& camera_id, MonoNs now);
+  void on_camera_reenrolled(const std::string& camera_id, MonoNs now,
+                            const std::string& why = "its plugin restarted");
   void on_lock_state(const std::string& door_id, lk_lock_state state, MonoNs now);
   void on_door_state(const std::string& door_id, lk_door_state state, MonoNs now);
   void on_lock_alarm(const std::string& door_id, lk_alarm_code code, MonoNs now);
