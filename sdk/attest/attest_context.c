@@ -1,5 +1,6 @@
 /* The per-boot state an attestation carries besides the frame: boot id,
- * counter, newest nonce, recording state (RULES.md C1-C3, U2). */
+ * counter, newest nonce, recording state, scene measurements (RULES.md
+ * C1-C3, C8, U2). */
 #include "attest_internal.h"
 
 #include <stdlib.h>
@@ -75,6 +76,23 @@ lk_attest_result lk_attest_set_recording(lk_attest_context *context, int recordi
   context->session_id_size = session_id != NULL ? LK_ATTEST_SESSION_ID_SIZE : 0u;
   context->segment_id = segment_id;
   context->recorded_bytes = recorded_bytes;
+  return LK_ATTEST_OK;
+}
+
+lk_attest_result lk_attest_set_scene(lk_attest_context *context, const lk_attest_scene *scene) {
+  if (context == NULL) return LK_ATTEST_ERR_INVALID_ARGUMENT;
+  if (scene == NULL) {
+    /* C8: no measurements is said by leaving the field out, never by zeros. */
+    context->has_scene = 0;
+    memset(&context->scene, 0, sizeof context->scene);
+    return LK_ATTEST_OK;
+  }
+  /* Bounds also keep each value's varint within the size attest_encode.c reserves. */
+  if (scene->mean_luminance > LK_ATTEST_LUMINANCE_MAX || scene->sharpness > LK_ATTEST_SHARPNESS_MAX ||
+      scene->reference_similarity > LK_ATTEST_SIMILARITY_MAX)
+    return LK_ATTEST_ERR_BAD_SCENE;
+  context->scene = *scene;
+  context->has_scene = 1;
   return LK_ATTEST_OK;
 }
 

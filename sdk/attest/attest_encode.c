@@ -2,7 +2,8 @@
  * (sdk/proto/latchkey/attestation.proto), by hand so the camera needs no
  * protobuf runtime. Fields go in number order and proto3 defaults (0, empty)
  * are left out, as libprotobuf serializes them; the recording state is always
- * sent, so "not recording" is stated rather than implied. The hub verifies
+ * sent, so "not recording" is stated rather than implied; the scene (C8) is
+ * sent exactly when the context has one. The hub verifies
  * the signature over the attestation bytes exactly as they arrive (C1), so
  * what matters is that they parse; matching libprotobuf byte for byte keeps
  * them easy to compare in tests. */
@@ -68,10 +69,26 @@ static size_t encode_recording(const lk_attest_context *c, uint8_t *out) {
 
 #define LK__RECORDING_MAX (2u + (2u + LK_ATTEST_SESSION_ID_SIZE) + 2u * (1u + LK__VARINT_MAX))
 
+/* SceneMeasurements (C8), at most (1 + 3) + (1 + 3) + (1 + 2) = 11 bytes:
+ * lk_attest_set_scene keeps each value within the varint size below. */
+static size_t encode_scene(const lk_attest_scene *scene, uint8_t *out) {
+  lk__attest_writer w = {out};
+  put_uint64(&w, 1, scene->mean_luminance);
+  put_uint64(&w, 2, scene->sharpness);
+  put_uint64(&w, 3, scene->reference_similarity);
+  return (size_t)(w.at - out);
+}
+
+#define LK__SCENE_MAX ((1u + 3u) + (1u + 3u) + (1u + 2u))
+typedef char lk__attest_scene_varints_fit[(LK_ATTEST_LUMINANCE_MAX < (1u << 21) && LK_ATTEST_SHARPNESS_MAX < (1u << 21) &&
+                                           LK_ATTEST_SIMILARITY_MAX < (1u << 14))
+                                              ? 1
+                                              : -1];
+
 /* Each length-delimited field of up to 127 bytes costs tag + 1 length byte. */
 #define LK__BODY_MAX_SUM                                                                                 \
   ((2u + (LK_ATTEST_CAMERA_ID_MAX - 1u)) + (2u + LK_ATTEST_BOOT_ID_SIZE) + 2u * (1u + LK__VARINT_MAX) + \
-   (2u + LK_ATTEST_DIGEST_SIZE) + (2u + LK_ATTEST_NONCE_MAX) + (2u + LK__RECORDING_MAX))
+   (2u + LK_ATTEST_DIGEST_SIZE) + (2u + LK_ATTEST_NONCE_MAX) + (2u + LK__RECORDING_MAX) + (2u + LK__SCENE_MAX))
 typedef char lk__attest_body_max_matches[(LK__BODY_MAX_SUM == LK__ATTEST_BODY_MAX) ? 1 : -1];
 
 size_t lk__attest_encode_body(const lk_attest_context *c, uint64_t counter, uint64_t capture_time_ns,
@@ -90,6 +107,16 @@ size_t lk__attest_encode_body(const lk_attest_context *c, uint64_t counter, uint
   put_varint(&w, recording_size);
   memcpy(w.at, recording, recording_size);
   w.at += recording_size;
+  if (c->has_scene) {
+    /* Present whenever set, so all-zero measurements (a black, flat frame
+     * unlike the reference) are sent as a field of length 0, not left out. */
+    uint8_t scene[LK__SCENE_MAX];
+    const size_t scene_size = encode_scene(&c->scene, scene);
+    put_tag(&w, 8, kWireBytes);
+    put_varint(&w, scene_size);
+    memcpy(w.at, scene, scene_size);
+    w.at += scene_size;
+  }
   return (size_t)(w.at - body);
 }
 
@@ -98,7 +125,7 @@ size_t lk__attest_signed_size(size_t body_size) {
          LK__ATTEST_SIGNATURE_SIZE;
 }
 
-/* A body of LK__ATTEST_BODY_MAX (217) bytes needs a 2-byte length. */
+/* A body of LK__ATTEST_BODY_MAX (230) bytes needs a 2-byte length. */
 typedef char lk__attest_signed_max_matches[(1u + 2u + LK__ATTEST_BODY_MAX + 2u + LK__ATTEST_SIGNATURE_SIZE ==
                                             LK_ATTEST_SIGNED_MAX)
                                                ? 1

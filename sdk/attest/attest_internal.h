@@ -27,10 +27,12 @@ struct lk_attest_context {
   size_t session_id_size;  /* 0 or LK_ATTEST_SESSION_ID_SIZE */
   uint64_t segment_id;
   uint64_t recorded_bytes;
+  int has_scene;         /* 0: the scene field is left out */
+  lk_attest_scene scene;
 };
 
 /* The Attestation message's longest encoding: see attest_encode.c. */
-#define LK__ATTEST_BODY_MAX 217u
+#define LK__ATTEST_BODY_MAX 230u
 
 /* Encodes the Attestation for counter, capture time and digest into body
  * (LK__ATTEST_BODY_MAX bytes); returns the bytes written. */
@@ -47,6 +49,21 @@ lk_attest_result lk__attest_say(lk_attest_result result, char *message, size_t m
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/* Writes size bytes to path atomically (a temporary file in the same
+ * directory, fsynced, given mode, renamed over path, the directory fsynced);
+ * what names the file in messages, e.g. "reference file". On failure path
+ * is unchanged and the temporary file removed. */
+lk_attest_result lk__attest_replace_file(const char *path, const void *data, size_t size, unsigned mode,
+                                         const char *what, char *message, size_t message_size);
+
+/* Opens path's parent directory and fsyncs it; 0 or -1 with errno set. */
+int lk__attest_sync_parent_directory(const char *path);
+
+/* A thumbnail's standard deviation in tenths of a grey level (rounded down),
+ * and whether it is below LK_ATTEST_REFERENCE_CONTRAST_MIN (attest_scene.c). */
+uint32_t lk__attest_thumbnail_deviation_x10(const uint8_t thumbnail[LK_ATTEST_THUMB_SIZE]);
+int lk__attest_thumbnail_is_flat(const uint8_t thumbnail[LK_ATTEST_THUMB_SIZE]);
 
 /* sodium_init, once; LK_ATTEST_ERR_CRYPTO when libsodium cannot start. */
 lk_attest_result lk__attest_init_sodium(void);

@@ -26,35 +26,6 @@ static lk_attest_result write_all(int fd, const char *data, size_t size) {
   return LK_ATTEST_OK;
 }
 
-/* The new name is durable only once its directory is synced too. */
-static int sync_parent_directory(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = NULL;
-  if (slash == NULL) {
-    dir = malloc(2);
-    if (dir != NULL) strcpy(dir, ".");
-  } else {
-    const size_t length = slash == path ? 1u : (size_t)(slash - path);
-    dir = malloc(length + 1u);
-    if (dir != NULL) {
-      memcpy(dir, path, length);
-      dir[length] = '\0';
-    }
-  }
-  if (dir == NULL) {
-    errno = ENOMEM;
-    return -1;
-  }
-  const int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-  free(dir);
-  if (fd < 0) return -1;
-  const int synced = fsync(fd);
-  const int error = errno;
-  close(fd);
-  errno = error;
-  return synced;
-}
-
 lk_attest_result lk_attest_key_create(const char *path, lk_attest_key **key, char *message, size_t message_size) {
   uint8_t seed[LK_ATTEST_SEED_SIZE];
   /* Header, 64 hex digits, newline; sodium_bin2hex adds a NUL. */
@@ -96,7 +67,7 @@ lk_attest_result lk_attest_key_create(const char *path, lk_attest_key **key, cha
     result = LK_ATTEST_ERR_IO;
     error = errno;
   }
-  if (result == LK_ATTEST_OK && sync_parent_directory(path) != 0) {
+  if (result == LK_ATTEST_OK && lk__attest_sync_parent_directory(path) != 0) {
     step = "made durable (its directory's fsync failed)";
     result = LK_ATTEST_ERR_IO;
     error = errno;

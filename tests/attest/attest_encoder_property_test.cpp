@@ -1,5 +1,6 @@
 // A seeded randomized property test of lk_attest_sign over its inputs: camera
-// ids, nonces, recording states, counters, capture times, digests and output
+// ids, nonces, recording states, scene measurements (absent, all zero, any
+// value, beyond the maxima), counters, capture times, digests and output
 // buffers of random sizes, within and beyond the limits. Every call either
 // succeeds with bytes that libprotobuf parses to exactly the inputs, that
 // verify with libsodium and the hub's verifier, or refuses with the
@@ -40,6 +41,8 @@ struct Model {
   std::string session_id;
   uint64_t segment_id = 0;
   uint64_t recorded_bytes = 0;
+  bool has_scene = false;
+  lk_attest_scene scene{};
   uint64_t counter = 0;
 };
 
@@ -91,6 +94,7 @@ class RandomCamera {
     for (size_t step = pick(1, 6); step > 0; --step) {
       if (chance(40)) change_nonce(context.get(), model);
       if (chance(40)) change_recording(context.get(), model);
+      if (chance(40)) change_scene(context.get(), model);
       if (chance(20)) {
         model.counter = chance(30) ? UINT64_MAX - pick(0, 1) : any_u64();
         lk__attest_set_counter(context.get(), model.counter);
@@ -136,6 +140,34 @@ class RandomCamera {
     model.session_id = with_session ? session : std::string();
     model.segment_id = segment;
     model.recorded_bytes = bytes;
+  }
+
+  // A measurement: zero (left out inside the scene), its maximum, one above
+  // (refused), or any value of any varint width below the maximum.
+  uint32_t measurement(uint32_t max) {
+    switch (pick(0, 9)) {
+      case 0: return 0;
+      case 1: return max;
+      case 2: return chance(50) ? max + 1 : static_cast<uint32_t>(pick(max + 1, UINT32_MAX));
+      default: return static_cast<uint32_t>(pick(0, max) >> pick(0, 20));
+    }
+  }
+
+  void change_scene(lk_attest_context* context, Model& model) {
+    if (chance(15)) {
+      EXPECT_EQ(lk_attest_set_scene(context, nullptr), LK_ATTEST_OK);
+      model.has_scene = false;
+      return;
+    }
+    const lk_attest_scene scene = {measurement(LK_ATTEST_LUMINANCE_MAX), measurement(LK_ATTEST_SHARPNESS_MAX),
+                                   measurement(LK_ATTEST_SIMILARITY_MAX)};
+    const bool valid = scene.mean_luminance <= LK_ATTEST_LUMINANCE_MAX && scene.sharpness <= LK_ATTEST_SHARPNESS_MAX &&
+                       scene.reference_similarity <= LK_ATTEST_SIMILARITY_MAX;
+    EXPECT_EQ(lk_attest_set_scene(context, &scene), valid ? LK_ATTEST_OK : LK_ATTEST_ERR_BAD_SCENE)
+        << scene.mean_luminance << " " << scene.sharpness << " " << scene.reference_similarity;
+    if (!valid) return;
+    model.has_scene = true;
+    model.scene = scene;
   }
 
   void sign_once(lk_attest_context* context, Model& model, const std::string& boot_id,
@@ -201,6 +233,12 @@ class RandomCamera {
     EXPECT_EQ(a.recording().session_id(), model.session_id);
     EXPECT_EQ(a.recording().segment_id(), model.segment_id);
     EXPECT_EQ(a.recording().recorded_bytes(), model.recorded_bytes);
+    EXPECT_EQ(a.has_scene(), model.has_scene);
+    EXPECT_EQ(a.scene().mean_luminance(), model.has_scene ? model.scene.mean_luminance : 0u);
+    EXPECT_EQ(a.scene().sharpness(), model.has_scene ? model.scene.sharpness : 0u);
+    EXPECT_EQ(a.scene().reference_similarity(), model.has_scene ? model.scene.reference_similarity : 0u);
+    if (model.has_scene) ++scene_count;
+    EXPECT_EQ(a.SerializeAsString(), p.signed_attestation.attestation());
     EXPECT_EQ(p.signed_attestation.SerializeAsString(), std::string(out.begin(), out.end()));
     EXPECT_TRUE(verifies_with_libsodium(p, public_key));
     const crypto::OpenedAttestation opened = crypto::open_attestation(out, public_key);
@@ -211,6 +249,7 @@ class RandomCamera {
 
  public:
   static inline uint64_t signed_count = 0;
+  static inline uint64_t scene_count = 0;
 };
 
 }  // namespace
@@ -226,6 +265,8 @@ TEST(AttestEncoderProperty, EveryCallParsesToItsInputsOrRefusesAndNeverWritesPas
   }
   // Most runs must reach a signature, or the property says little.
   EXPECT_GT(RandomCamera::signed_count, runs) << "attestations signed and checked";
-  std::printf("%llu attestations signed and checked over %llu contexts\n",
-              static_cast<unsigned long long>(RandomCamera::signed_count), static_cast<unsigned long long>(runs));
+  EXPECT_GT(RandomCamera::scene_count, runs / 4) << "attestations with a scene";
+  std::printf("%llu attestations signed and checked (%llu with a scene) over %llu contexts\n",
+              static_cast<unsigned long long>(RandomCamera::signed_count),
+              static_cast<unsigned long long>(RandomCamera::scene_count), static_cast<unsigned long long>(runs));
 }

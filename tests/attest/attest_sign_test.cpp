@@ -1,5 +1,6 @@
-// latchkey_attest signs what the hub verifies (RULES.md C1-C3, U2): every
-// field read back with libprotobuf equals what was fed in, the signature
+// latchkey_attest signs what the hub verifies (RULES.md C1-C3, C8, U2): every
+// field read back with libprotobuf equals what was fed in (the scene present
+// exactly when set, even all zeros), the signature
 // verifies with libsodium and with sdk crypto's open_attestation, the counter
 // strictly increases, each context is a new boot.
 #include <sodium.h>
@@ -186,6 +187,87 @@ TEST_F(AttestSign, U2_NotRecordingIsStatedWithoutASessionId) {
   EXPECT_EQ(sign_and_parse().attestation.recording().segment_id(), 3u);
 }
 
+TEST_F(AttestSign, C8_SceneIsAbsentUntilSetAndAbsentAgainWhenCleared) {
+  Parsed p = sign_and_parse();
+  ASSERT_TRUE(p.ok);
+  EXPECT_FALSE(p.attestation.has_scene()) << "a context starts without measurements";
+
+  const lk_attest_scene scene = {123456, 7890, 912};
+  ASSERT_EQ(lk_attest_set_scene(context.get(), &scene), LK_ATTEST_OK);
+  p = sign_and_parse();
+  ASSERT_TRUE(p.ok);
+  ASSERT_TRUE(p.attestation.has_scene());
+  EXPECT_EQ(p.attestation.scene().mean_luminance(), 123456u);
+  EXPECT_EQ(p.attestation.scene().sharpness(), 7890u);
+  EXPECT_EQ(p.attestation.scene().reference_similarity(), 912u);
+  EXPECT_TRUE(sign_and_parse().attestation.has_scene()) << "the scene stays until changed";
+
+  ASSERT_EQ(lk_attest_set_scene(context.get(), nullptr), LK_ATTEST_OK);
+  p = sign_and_parse();
+  ASSERT_TRUE(p.ok);
+  EXPECT_FALSE(p.attestation.has_scene()) << "NULL clears: the field is left out";
+}
+
+TEST_F(AttestSign, C8_AllZeroSceneIsPresentWithLengthZero) {
+  const lk_attest_scene zero = {0, 0, 0};
+  ASSERT_EQ(lk_attest_set_scene(context.get(), &zero), LK_ATTEST_OK);
+  const std::vector<uint8_t> out = sign(context.get(), 1000, digest_of(3));
+  const Parsed p = parse(out);
+  ASSERT_TRUE(p.ok);
+  ASSERT_TRUE(p.attestation.has_scene()) << "black, flat and unlike the reference is still a measurement";
+  EXPECT_EQ(p.attestation.scene().mean_luminance(), 0u);
+  EXPECT_EQ(p.attestation.scene().sharpness(), 0u);
+  EXPECT_EQ(p.attestation.scene().reference_similarity(), 0u);
+  const std::string& body = p.signed_attestation.attestation();
+  ASSERT_GE(body.size(), 2u);
+  EXPECT_EQ(body.substr(body.size() - 2), std::string("\x42\x00", 2)) << "field 8, length 0, last";
+  EXPECT_EQ(p.attestation.SerializeAsString(), body);
+  EXPECT_EQ(p.signed_attestation.SerializeAsString(), std::string(out.begin(), out.end()));
+}
+
+TEST_F(AttestSign, C8_SceneBytesAreWhatLibprotobufWouldSerialize) {
+  const std::string nonce = bytes(20, 'n');
+  const std::string session = bytes(16, 's');
+  ASSERT_EQ(lk_attest_set_nonce(context.get(), u8(nonce), nonce.size()), LK_ATTEST_OK);
+  ASSERT_EQ(lk_attest_set_recording(context.get(), 1, u8(session), 2, 3), LK_ATTEST_OK);
+  // Each value alone, every varint width, and the maxima: zeros inside are left out.
+  const std::vector<lk_attest_scene> scenes = {
+      {1, 0, 0},       {0, 1, 0},       {0, 0, 1},          {127, 128, 999},
+      {16383, 16384, 1000}, {255000, 1020000, 1000}, {100000, 0, 700}, {0, 55555, 0}};
+  for (const lk_attest_scene& scene : scenes) {
+    ASSERT_EQ(lk_attest_set_scene(context.get(), &scene), LK_ATTEST_OK);
+    const std::vector<uint8_t> out = sign(context.get(), 77, digest_of(4));
+    const Parsed p = parse(out);
+    ASSERT_TRUE(p.ok);
+    ASSERT_TRUE(p.attestation.has_scene());
+    EXPECT_EQ(p.attestation.scene().mean_luminance(), scene.mean_luminance);
+    EXPECT_EQ(p.attestation.scene().sharpness(), scene.sharpness);
+    EXPECT_EQ(p.attestation.scene().reference_similarity(), scene.reference_similarity);
+    EXPECT_EQ(p.attestation.SerializeAsString(), p.signed_attestation.attestation()) << scene.mean_luminance;
+    EXPECT_EQ(p.signed_attestation.SerializeAsString(), std::string(out.begin(), out.end()));
+    EXPECT_TRUE(verifies_with_libsodium(p, public_key_of(key.get())));
+    EXPECT_TRUE(crypto::open_attestation(out, public_key_of(key.get())).ok);
+  }
+}
+
+TEST_F(AttestSign, C8_OutOfRangeSceneIsRefusedAndTheOldOneKept) {
+  const lk_attest_scene good = {1000, 2000, 300};
+  ASSERT_EQ(lk_attest_set_scene(context.get(), &good), LK_ATTEST_OK);
+  for (const lk_attest_scene& bad : {lk_attest_scene{LK_ATTEST_LUMINANCE_MAX + 1, 0, 0},
+                                     lk_attest_scene{0, LK_ATTEST_SHARPNESS_MAX + 1, 0},
+                                     lk_attest_scene{0, 0, LK_ATTEST_SIMILARITY_MAX + 1},
+                                     lk_attest_scene{UINT32_MAX, UINT32_MAX, UINT32_MAX}})
+    EXPECT_EQ(lk_attest_set_scene(context.get(), &bad), LK_ATTEST_ERR_BAD_SCENE);
+  EXPECT_EQ(lk_attest_set_scene(nullptr, &good), LK_ATTEST_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(lk_attest_set_scene(nullptr, nullptr), LK_ATTEST_ERR_INVALID_ARGUMENT);
+  const Parsed p = sign_and_parse();
+  ASSERT_TRUE(p.attestation.has_scene());
+  EXPECT_EQ(p.attestation.scene().mean_luminance(), 1000u);
+  EXPECT_EQ(p.attestation.scene().sharpness(), 2000u);
+  EXPECT_EQ(p.attestation.scene().reference_similarity(), 300u);
+  EXPECT_EQ(lk_attest_counter(context.get()), 1u) << "refusals sign nothing";
+}
+
 TEST_F(AttestSign, SizeQueryAndShortBufferNeitherSignNorWrite) {
   size_t needed = 0;
   ASSERT_EQ(lk_attest_sign(context.get(), 1000, digest_of(1).data(), nullptr, &needed), LK_ATTEST_OK);
@@ -216,10 +298,15 @@ TEST_F(AttestSign, LongestInputsNeedExactlySignedMax) {
   lk__attest_set_counter(c.get(), UINT64_MAX - 1);
   size_t needed = 0;
   ASSERT_EQ(lk_attest_sign(c.get(), UINT64_MAX, digest_of(1).data(), nullptr, &needed), LK_ATTEST_OK);
+  EXPECT_EQ(needed, LK_ATTEST_SIGNED_MAX - 13u) << "without a scene: 286 bytes, as before C8";
+  const lk_attest_scene widest = {LK_ATTEST_LUMINANCE_MAX, LK_ATTEST_SHARPNESS_MAX, LK_ATTEST_SIMILARITY_MAX};
+  ASSERT_EQ(lk_attest_set_scene(c.get(), &widest), LK_ATTEST_OK);
+  ASSERT_EQ(lk_attest_sign(c.get(), UINT64_MAX, digest_of(1).data(), nullptr, &needed), LK_ATTEST_OK);
   EXPECT_EQ(needed, LK_ATTEST_SIGNED_MAX);
   const Parsed p = parse(sign(c.get(), UINT64_MAX, digest_of(1)));
   ASSERT_TRUE(p.ok);
   EXPECT_EQ(p.attestation.camera_id(), std::string(63, 'x'));
+  EXPECT_EQ(p.attestation.scene().sharpness(), LK_ATTEST_SHARPNESS_MAX);
 }
 
 TEST_F(AttestSign, CameraIdMustBe1To63PrintableCharacters) {
@@ -254,11 +341,12 @@ TEST_F(AttestSign, NullArgumentsAreRefused) {
 
 TEST(AttestResult, EveryCodeHasItsOwnName) {
   std::set<std::string> names;
-  for (lk_attest_result code = LK_ATTEST_OK; code >= LK_ATTEST_ERR_COUNTER_EXHAUSTED; --code) {
+  for (lk_attest_result code = LK_ATTEST_OK; code >= LK_ATTEST_ERR_REFERENCE_FLAT; --code) {
     const std::string name = lk_attest_result_name(code);
     EXPECT_EQ(name.rfind("LK_ATTEST_", 0), 0u) << code;
     names.insert(name);
   }
-  EXPECT_EQ(names.size(), static_cast<size_t>(1 - LK_ATTEST_ERR_COUNTER_EXHAUSTED));
+  EXPECT_EQ(names.size(), static_cast<size_t>(1 - LK_ATTEST_ERR_REFERENCE_FLAT));
+  EXPECT_STREQ(lk_attest_result_name(LK_ATTEST_ERR_REFERENCE_FLAT - 1), "unknown");
   EXPECT_STREQ(lk_attest_result_name(-999), "unknown");
 }

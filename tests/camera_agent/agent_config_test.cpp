@@ -12,7 +12,10 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-Args base() { return {"--camera-id", "front-door", "--source", "lavfi:testsrc2", "--key-file", "/tmp/k"}; }
+Args base() {
+  return {"--camera-id", "front-door", "--source", "lavfi:testsrc2", "--key-file", "/tmp/k", "--reference-file",
+          "/tmp/reference.pgm"};
+}
 
 Args with(Args args, std::initializer_list<std::string> more) {
   args.insert(args.end(), more);
@@ -34,9 +37,46 @@ TEST(AgentConfig, DefaultsAndRequiredOptions) {
   EXPECT_EQ(o.config.period_ms, 100u);
   EXPECT_FALSE(o.config.loop);
   EXPECT_EQ(o.config.freeze_after, 0u);
+  EXPECT_EQ(o.config.reference_file, "/tmp/reference.pgm");
+  EXPECT_FALSE(o.config.retake_reference);
+  EXPECT_FALSE(o.config.no_scene);
   EXPECT_NE(refusal({"--source", "x", "--key-file", "k"}).find("--camera-id"), std::string::npos);
   EXPECT_NE(refusal({"--camera-id", "c", "--key-file", "k"}).find("--source"), std::string::npos);
   EXPECT_NE(refusal({"--camera-id", "c", "--source", "x"}).find("--key-file"), std::string::npos);
+}
+
+TEST(AgentConfig, C8_CamerasMeasureUnlessToldNotTo) {
+  const Args bare = {"--camera-id", "c", "--source", "x", "--key-file", "k"};
+  EXPECT_NE(refusal(bare).find("--reference-file is required"), std::string::npos) << refusal(bare);
+  EXPECT_NE(refusal(bare).find("--no-scene"), std::string::npos) << "the refusal names the way out";
+  const ParseOutcome none = parse_command_line(with(bare, {"--no-scene"}));
+  ASSERT_EQ(none.kind, ParseOutcome::Kind::kRun) << none.error;
+  EXPECT_TRUE(none.config.no_scene);
+  EXPECT_TRUE(none.config.reference_file.empty());
+  const ParseOutcome retake = parse_command_line(with(base(), {"--retake-reference"}));
+  ASSERT_EQ(retake.kind, ParseOutcome::Kind::kRun) << retake.error;
+  EXPECT_TRUE(retake.config.retake_reference);
+  EXPECT_NE(refusal(with(base(), {"--no-scene"})).find("--no-scene"), std::string::npos);
+  EXPECT_NE(refusal(with(bare, {"--no-scene", "--retake-reference"})).find("--retake-reference"), std::string::npos);
+  EXPECT_NE(refusal(with(base(), {"--no-scene=maybe"})).find("--no-scene"), std::string::npos);
+  EXPECT_NE(refusal(with(bare, {"--reference-file", ""})).find("--reference-file"), std::string::npos);
+  EXPECT_EQ(refusal(with(base(), {"--no-scene=false"})), "");
+  // --print-key needs neither.
+  EXPECT_EQ(refusal({"--key-file", "k", "--print-key"}), "");
+}
+
+TEST(AgentConfig, C8_RetakeReferenceIsForTheCommandLineOnly) {
+  camera_test::TempDir dir;
+  const std::string path = dir.file("agent.conf");
+  std::ofstream(path) << "camera-id = porch\nsource = /dev/video0\nkey-file = /k\nreference-file = /r.pgm\n"
+                         "retake-reference = true\n";
+  EXPECT_NE(refusal({"--config", path}).find(path + ":5: 'retake-reference' is a command-line flag only"),
+            std::string::npos)
+      << refusal({"--config", path});
+  std::ofstream(path) << "camera-id = porch\nsource = /dev/video0\nkey-file = /k\nno-scene = yes\n";
+  const ParseOutcome o = parse_command_line({"--config", path});
+  ASSERT_EQ(o.kind, ParseOutcome::Kind::kRun) << o.error;
+  EXPECT_TRUE(o.config.no_scene);
 }
 
 TEST(AgentConfig, EveryOptionIsRead) {
@@ -117,11 +157,13 @@ TEST(AgentConfig, BadValuesAreRefusedNamingTheOption) {
 }
 
 TEST(AgentConfig, LoopOnlyForFilesAndLavfi) {
-  EXPECT_NE(refusal({"--camera-id", "c", "--key-file", "k", "--source", "rtsp://cam/stream", "--loop"}).find("--loop"),
+  EXPECT_NE(refusal({"--camera-id", "c", "--key-file", "k", "--no-scene", "--source", "rtsp://cam/stream", "--loop"})
+                .find("--loop"),
             std::string::npos);
-  EXPECT_NE(refusal({"--camera-id", "c", "--key-file", "k", "--source", "/dev/video0", "--loop"}).find("--loop"),
+  EXPECT_NE(refusal({"--camera-id", "c", "--key-file", "k", "--no-scene", "--source", "/dev/video0", "--loop"})
+                .find("--loop"),
             std::string::npos);
-  EXPECT_EQ(refusal({"--camera-id", "c", "--key-file", "k", "--source", "clip.mkv", "--loop"}), "");
+  EXPECT_EQ(refusal({"--camera-id", "c", "--key-file", "k", "--no-scene", "--source", "clip.mkv", "--loop"}), "");
 }
 
 TEST(AgentConfig, PrintKeyNeedsOnlyTheKeyFile) {
@@ -135,7 +177,7 @@ TEST(AgentConfig, HelpListsEveryOptionAndTheTestAids) {
   const std::string help = help_text();
   for (const char* name : {"--camera-id", "--source", "--broker", "--password-file", "--tls-ca-file", "--key-file",
                            "--record-dir", "--period-ms", "--loop", "--freeze-after", "--print-key", "--config",
-                           "--input-option"})
+                           "--input-option", "--reference-file", "--retake-reference", "--no-scene"})
     EXPECT_NE(help.find(name), std::string::npos) << name;
   EXPECT_NE(help.find("TEST AID"), std::string::npos);
 }
@@ -147,6 +189,7 @@ TEST(AgentConfig, ConfigFileWithCommandLineOverrides) {
                          "camera-id = porch\n"
                          "source = /dev/video0\n"
                          "key-file = /var/lib/lk/device.key\n"
+                         "reference-file = /var/lib/lk/reference.pgm\n"
                          "; a comment\n"
                          "\n"
                          "broker = hub.lan:8883\n"
@@ -160,6 +203,7 @@ TEST(AgentConfig, ConfigFileWithCommandLineOverrides) {
   EXPECT_EQ(o.config.broker_port, 8883);
   EXPECT_EQ(o.config.tls_ca_file, "/etc/lk/ca.pem");
   EXPECT_EQ(o.config.period_ms, 50u) << "the command line overrides the file";
+  EXPECT_EQ(o.config.reference_file, "/var/lib/lk/reference.pgm");
   ASSERT_EQ(o.config.input_options.size(), 1u);
 }
 

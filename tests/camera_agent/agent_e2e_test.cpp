@@ -1,13 +1,15 @@
 // lk-camera-agent against a real Mosquitto broker, seen from the hub's side
 // of the camera link (docs/camera-link.md): the retained hello with the key
 // the agent printed, attestations that verify with libsodium alone, nonces
-// echoed, recording reported truthfully, the last will, clean shutdown,
-// reconnects.
+// echoed, recording reported truthfully, scene measurements (C8) equal to
+// latchkey_attest's of the very frame signed, the reference view taken,
+// kept and retaken, the last will, clean shutdown, reconnects.
 #include "camera_agent_test_support.hpp"
 #include "e2e_fixture.hpp"
 
 #include <latchkey/attestation.pb.h>
 #include <latchkey/camera_link.pb.h>
+#include <latchkey/lk_attest.h>
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -15,6 +17,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sys/stat.h>
 
 namespace latchkey::camera_test {
@@ -54,6 +57,11 @@ std::string from_hex(const std::string& hex) {
   return out;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
   randombytes_buf(out.data(), n);
@@ -78,7 +86,9 @@ class AgentEndToEnd : public ::testing::Test {
     broker_ = std::make_unique<Broker>(dir_.path());
   }
 
-  void start_agent(const std::vector<std::string>& extra = {}) {
+  // With --reference-file reference.pgm in the test's folder unless
+  // with_reference is false (then extra says --no-scene or another file).
+  void start_agent(const std::vector<std::string>& extra = {}, bool with_reference = true) {
     std::vector<std::string> argv = {LK_TEST_CAMERA_AGENT,
                                      "--camera-id", kCamera,
                                      "--source", "lavfi:testsrc2=size=320x240:rate=25",
@@ -86,6 +96,7 @@ class AgentEndToEnd : public ::testing::Test {
                                      "--key-file", dir_.file("device.key"),
                                      "--record-dir", dir_.file("recordings"),
                                      "--period-ms", std::to_string(kPeriodMs)};
+    if (with_reference) argv.insert(argv.end(), {"--reference-file", reference_file()});
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent_ = std::make_unique<ChildProcess>(argv, dir_.file("agent.log"));
     const std::string line = agent_->read_line(milliseconds(10000));
@@ -93,6 +104,8 @@ class AgentEndToEnd : public ::testing::Test {
     public_key_ = from_hex(line.substr(12));
     ASSERT_EQ(public_key_.size(), 32u);
   }
+
+  std::string reference_file() const { return dir_.file("reference.pgm"); }
 
   std::string log() {
     std::ifstream in(dir_.file("agent.log"));
@@ -170,6 +183,7 @@ TEST_F(AgentEndToEnd, AttestsEchoesNoncesRecordsAndLeavesAWill) {
     EXPECT_EQ(a.frame_digest().size(), 32u);
     EXPECT_NE(a.frame_digest(), last_digest) << "a 25 fps source and a 100 ms period: a new frame each time";
     EXPECT_FALSE(a.recording().recording());
+    EXPECT_TRUE(a.has_scene()) << "every attestation of a measuring agent carries its scene (C8)";
     last_counter = a.counter();
     last_digest = a.frame_digest();
     ++count;
@@ -303,6 +317,102 @@ TEST_F(AgentEndToEnd, FreezeAfterGivesIdenticalDigests) {
   }
 }
 
+// C8: the scene measurements in each attestation are latchkey_attest's own
+// of the frame whose digest it signs, against the reference view the agent
+// took at its first start and saved.
+TEST_F(AgentEndToEnd, C8_AttestationsCarryTheMeasurementsOfTheFrameTheySign) {
+  if (!have_ffmpeg_command()) GTEST_SKIP() << "no ffmpeg command";
+  ASSERT_FALSE(std::filesystem::exists(reference_file()));
+  start_agent();
+  client_ = std::make_unique<TestClient>(broker_->port(), kCamera);
+  const int first = next_attestation(0, milliseconds(6000));
+  ASSERT_GE(first, 0) << log();
+  EXPECT_NE(log().find("reference view taken from frame"), std::string::npos) << log();
+  EXPECT_NE(log().find(reference_file()), std::string::npos) << "the log names the file; " << log();
+  std::array<uint8_t, LK_ATTEST_THUMB_SIZE> reference{};
+  char message[LK_ATTEST_MESSAGE_SIZE] = "";
+  ASSERT_EQ(lk_attest_reference_load(reference_file().c_str(), reference.data(), message, sizeof message), LK_ATTEST_OK)
+      << message;
+  struct stat st {};
+  ASSERT_EQ(::stat(reference_file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+
+  // The frames testsrc2 gives, decoded by the ffmpeg command, by digest.
+  const auto frames = ffmpeg_gray_frames("testsrc2=size=320x240:rate=25", true, 250, 320, 240);
+  ASSERT_EQ(frames.size(), 250u);
+  std::map<std::string, std::size_t> by_digest;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    std::array<uint8_t, 32> d{};
+    crypto_generichash(d.data(), d.size(), frames[i].data(), frames[i].size(), nullptr, 0);
+    by_digest[std::string(d.begin(), d.end())] = i;
+  }
+  int checked = 0;
+  for (int i = first; i >= 0 && checked < 10; i = next_attestation(static_cast<std::size_t>(i) + 1, milliseconds(2000))) {
+    const auto a = attestation_at(i);
+    ASSERT_TRUE(a.has_scene());
+    const auto found = by_digest.find(a.frame_digest());
+    ASSERT_NE(found, by_digest.end()) << "an attested frame past the first 250";
+    const std::vector<uint8_t>& pixels = frames[found->second];
+    lk_attest_scene expected{};
+    ASSERT_EQ(lk_attest_scene_measure(pixels.data(), 320, 240, 320, reference.data(), &expected), LK_ATTEST_OK);
+    EXPECT_EQ(a.scene().mean_luminance(), expected.mean_luminance) << "frame " << found->second + 1;
+    EXPECT_EQ(a.scene().sharpness(), expected.sharpness) << "frame " << found->second + 1;
+    EXPECT_EQ(a.scene().reference_similarity(), expected.reference_similarity) << "frame " << found->second + 1;
+    EXPECT_GE(a.scene().reference_similarity(), 850u) << "the scene the reference was taken of";
+    EXPECT_GT(a.scene().sharpness(), 1000u);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10);
+}
+
+// C8: the reference view stays what it was at enrolment, across restarts and
+// whatever the camera sees later, until a person asks for a new one.
+TEST_F(AgentEndToEnd, C8_TheReferenceIsKeptAcrossRestartsAndRetakenOnlyWhenAsked) {
+  start_agent();
+  client_ = std::make_unique<TestClient>(broker_->port(), kCamera);
+  ASSERT_GE(next_attestation(0, milliseconds(6000)), 0) << log();
+  const std::string enrolled = read_file(reference_file());
+  ASSERT_FALSE(enrolled.empty());
+  agent_->signal(SIGTERM);
+  ASSERT_EQ(agent_->wait(milliseconds(10000)), 0) << log();
+
+  // The camera turned to another scene: it attests at once, measuring it unlike its reference.
+  std::size_t mark = client_->size();
+  start_agent({"--source", "lavfi:mandelbrot=size=320x240:rate=25"});
+  int i = next_attestation(mark, milliseconds(3000));
+  ASSERT_GE(i, 0) << log();
+  for (int n = 0; n < 5; ++n, i = next_attestation(static_cast<std::size_t>(i) + 1, milliseconds(2000))) {
+    ASSERT_GE(i, 0);
+    EXPECT_LE(attestation_at(i).scene().reference_similarity(), 400u);
+  }
+  EXPECT_EQ(read_file(reference_file()), enrolled) << "never replaced unasked";
+  EXPECT_NE(log().find("loaded the reference view from " + reference_file()), std::string::npos) << log();
+  agent_->signal(SIGTERM);
+  ASSERT_EQ(agent_->wait(milliseconds(10000)), 0) << log();
+
+  // Re-aimed on purpose: --retake-reference makes the new view the reference.
+  mark = client_->size();
+  start_agent({"--source", "lavfi:mandelbrot=size=320x240:rate=25", "--retake-reference"});
+  i = next_attestation(mark, milliseconds(6000));
+  ASSERT_GE(i, 0) << log();
+  EXPECT_NE(read_file(reference_file()), enrolled);
+  i = next_attestation(static_cast<std::size_t>(i) + 1, milliseconds(2000));
+  ASSERT_GE(i, 0);
+  EXPECT_GE(attestation_at(i).scene().reference_similarity(), 800u) << "mandelbrot zooms slowly";
+}
+
+TEST_F(AgentEndToEnd, C8_NoSceneSendsNoMeasurements) {
+  start_agent({"--no-scene"}, false);
+  client_ = std::make_unique<TestClient>(broker_->port(), kCamera);
+  int i = next_attestation(0, milliseconds(5000));
+  for (int n = 0; n < 3; ++n, i = next_attestation(static_cast<std::size_t>(i) + 1, milliseconds(2000))) {
+    ASSERT_GE(i, 0) << log();
+    EXPECT_FALSE(attestation_at(i).has_scene()) << "the field is absent, not zero";
+  }
+  EXPECT_NE(log().find("--no-scene: attestations carry no scene measurements"), std::string::npos) << log();
+  EXPECT_FALSE(std::filesystem::exists(reference_file()));
+}
+
 // The hub's broker as docs/broker.md sets it up: no anonymous clients, a
 // password per camera, the camera-link ACL, TLS with a CA the camera is given.
 class AgentEndToEndSecure : public AgentEndToEnd {
@@ -383,13 +493,41 @@ TEST(AgentKeyFile, AKeyFileOthersCanReadIsRefused) {
     ASSERT_EQ(create.wait(milliseconds(5000)), 0);
   }
   ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
-  ChildProcess refused({LK_TEST_CAMERA_AGENT, "--camera-id", "c", "--source", "lavfi:testsrc2", "--key-file", key},
+  ChildProcess refused({LK_TEST_CAMERA_AGENT, "--camera-id", "c", "--source", "lavfi:testsrc2", "--key-file", key,
+                        "--no-scene"},
                        dir.file("refused.log"));
   EXPECT_NE(refused.wait(milliseconds(5000)), 0);
   EXPECT_EQ(refused.read_line(milliseconds(100)), "") << "no key printed";
   std::ifstream in(dir.file("refused.log"));
   const std::string text(std::istreambuf_iterator<char>(in), {});
   EXPECT_NE(text.find("mode 0644"), std::string::npos) << text;
+}
+
+TEST(AgentReferenceFile, AMalformedReferenceFileStopsTheStartWithItsReason) {
+  TempDir dir;
+  const std::string reference = dir.file("reference.pgm");
+  std::ofstream(reference) << "not a picture\n";
+  ChildProcess agent({LK_TEST_CAMERA_AGENT, "--camera-id", "c", "--source", "lavfi:testsrc2", "--key-file",
+                      dir.file("device.key"), "--reference-file", reference, "--broker", "127.0.0.1:1"},
+                     dir.file("log"));
+  EXPECT_EQ(agent.wait(milliseconds(10000)), 1);
+  std::ifstream in(dir.file("log"));
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(text.find("reference file " + reference + " is not a latchkey reference view"), std::string::npos) << text;
+  EXPECT_NE(text.find("--retake-reference"), std::string::npos) << text;
+  std::ifstream again(reference);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), "not a picture\n") << "left as it was";
+}
+
+TEST(AgentCommandLine, WithoutAReferenceFileOrNoSceneTheAgentDoesNotStart) {
+  TempDir dir;
+  ChildProcess agent({LK_TEST_CAMERA_AGENT, "--camera-id", "c", "--source", "lavfi:testsrc2", "--key-file",
+                      dir.file("k")},
+                     dir.file("log"));
+  EXPECT_EQ(agent.wait(milliseconds(5000)), 2);
+  std::ifstream in(dir.file("log"));
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(text.find("--reference-file is required"), std::string::npos) << text;
 }
 
 TEST(AgentCommandLine, BadValuesExitWithUsageStatus) {

@@ -36,21 +36,28 @@ bool make_test_video(const std::string& path, const std::string& codec, int fram
              "'");
 }
 
-std::vector<std::array<uint8_t, 32>> ffmpeg_gray_digests(const std::string& input, bool lavfi, int frames, int width,
-                                                         int height) {
-  std::vector<std::array<uint8_t, 32>> digests;
+std::vector<std::vector<uint8_t>> ffmpeg_gray_frames(const std::string& input, bool lavfi, int frames, int width,
+                                                     int height) {
+  std::vector<std::vector<uint8_t>> out;
   TempDir dir;
   const std::string raw = dir.file("frames.gray");
   if (!run("ffmpeg -hide_banner -loglevel error -y " + std::string(lavfi ? "-f lavfi " : "") + "-i '" + input +
            "' -frames:v " + std::to_string(frames) + " -pix_fmt gray -f rawvideo '" + raw + "'"))
-    return digests;
+    return out;
   std::ifstream in(raw, std::ios::binary);
-  std::vector<char> frame(static_cast<std::size_t>(width) * static_cast<std::size_t>(height));
+  std::vector<uint8_t> frame(static_cast<std::size_t>(width) * static_cast<std::size_t>(height));
+  while (in.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(frame.size())))
+    out.push_back(frame);
+  return out;
+}
+
+std::vector<std::array<uint8_t, 32>> ffmpeg_gray_digests(const std::string& input, bool lavfi, int frames, int width,
+                                                         int height) {
+  std::vector<std::array<uint8_t, 32>> digests;
   if (sodium_init() < 0) return digests;
-  while (in.read(frame.data(), static_cast<std::streamsize>(frame.size()))) {
+  for (const auto& frame : ffmpeg_gray_frames(input, lavfi, frames, width, height)) {
     std::array<uint8_t, 32> d{};
-    crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(frame.data()), frame.size(),
-                       nullptr, 0);
+    crypto_generichash(d.data(), d.size(), frame.data(), frame.size(), nullptr, 0);
     digests.push_back(d);
   }
   return digests;

@@ -40,6 +40,11 @@ bool make_test_video(const std::string& path, const std::string& codec, int fram
 std::vector<std::array<uint8_t, 32>> ffmpeg_gray_digests(const std::string& input, bool lavfi, int frames,
                                                          int width, int height);
 
+// The GRAY8 pixels themselves (width x height bytes a frame, packed), as
+// ffmpeg_gray_digests decodes them.
+std::vector<std::vector<uint8_t>> ffmpeg_gray_frames(const std::string& input, bool lavfi, int frames, int width,
+                                                     int height);
+
 // Decodes path with libavformat/libavcodec and counts its video frames; -1
 // when it cannot be opened.
 int count_video_frames(const std::string& path, std::string* codec_name = nullptr);

@@ -24,6 +24,9 @@ std::string agent_version() { return std::string("lk-camera-agent ") + LK_CAMERA
 Agent::Agent(const AgentConfig& config, const lk_attest_key& key, std::string password, const std::atomic<bool>& stop)
     : config_(config),
       attester_(key, config.camera_id),
+      scene_(config.no_scene ? nullptr
+                             : std::make_unique<SceneMeter>(
+                                   SceneOptions{config.reference_file, config.retake_reference})),
       source_(SourceOptions{config.source, config.input_options, config.loop, config.freeze_after, true}, stop) {
   const BootId boot = attester_.boot_id();
   if (!config_.record_dir.empty()) recorder_ = std::make_unique<Recorder>(config_.record_dir, to_hex(boot.data(), 4));
@@ -58,6 +61,9 @@ Agent::Agent(const AgentConfig& config, const lk_attest_key& key, std::string pa
   log_event("started: boot id " + to_hex(boot.data(), boot.size()) + ", source " + source_.location().description +
             ", attestation period " + std::to_string(config_.period_ms) + " ms" +
             (config_.record_dir.empty() ? ", no --record-dir (recording commands will be refused)" : ""));
+  log_event(scene_ ? scene_->describe()
+                   : "--no-scene: attestations carry no scene measurements, so the hub cannot tell a covered, "
+                     "blurred or turned camera (C8)");
   link_ = std::make_unique<MqttLink>(std::move(settings), std::move(handlers));
 }
 
@@ -106,6 +112,8 @@ void Agent::attest_loop() {
     {
       const std::lock_guard lock(latest_mutex_);
       frame = latest_;
+      if (scene_ && latest_gray_.index == latest_.index && scene_gray_.index != latest_.index)
+        std::swap(latest_gray_, scene_gray_);
     }
     if (!frame.valid) continue;
     if (now - frame.capture_ns > kStaleFrameNs) {
@@ -115,13 +123,29 @@ void Agent::attest_loop() {
     }
     if (paused) log_event("frames again: attestations resume");
     paused = false;
-    const auto signed_attestation = attester_.sign(frame.digest, frame.capture_ns, error);
+    std::optional<lk_attest_scene> scene;
+    if (scene_) {
+      scene = scene_of(frame);
+      if (!scene) continue;  // no reference view yet, or a picture that cannot be measured: logged
+    }
+    const auto signed_attestation = attester_.sign(frame.digest, frame.capture_ns, scene ? &*scene : nullptr, error);
     if (!signed_attestation) {
       log_event("cannot sign an attestation: " + error);
       continue;
     }
     link_->publish_attestation(*signed_attestation);
   }
+}
+
+// C8: the measurements of the frame about to be attested, each frame
+// measured once however many periods it stays the newest.
+// Its picture was swapped into scene_gray_ along with the copy of latest_.
+std::optional<lk_attest_scene> Agent::scene_of(const Latest& frame) {
+  if (measured_index_ == frame.index) return measured_;
+  if (scene_gray_.index != frame.index) return std::nullopt;  // cannot happen: latest_ and its picture go together
+  measured_ = scene_->measure(scene_gray_, frame.capture_ns);
+  measured_index_ = frame.index;
+  return measured_;
 }
 
 void Agent::push_recording_state() {
@@ -179,9 +203,11 @@ int Agent::run() {
     push_recording_state();
     status = source_.next(frame);
     if (status != FrameSource::Status::kFrame) break;
+    if (scene_) staging_gray_.assign(frame.gray, frame.gray_width, frame.gray_height, frame.gray_stride, frame.index);
     {
       const std::lock_guard lock(latest_mutex_);
-      latest_ = {true, frame.digest, frame.capture_ns};
+      latest_ = {true, frame.digest, frame.capture_ns, frame.index};
+      if (scene_) std::swap(latest_gray_, staging_gray_);
     }
     if (recorder_) recorder_->on_frame(*frame.frame, frame.capture_ns);
   }

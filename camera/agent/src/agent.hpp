@@ -1,9 +1,12 @@
 // The agent: frames in, attestations out. Three threads:
 // - the capture thread (run()'s caller) decodes every frame, keeps the newest
-//   digest, feeds the recorder and carries out recording commands;
-// - the attestation thread signs the newest digest once per period and
-//   publishes it while connected (attestations are signed, and the counter
-//   advances, while disconnected too; they are only not sent);
+//   digest (and, when measuring, a copy of its GRAY8 picture), feeds the
+//   recorder and carries out recording commands;
+// - the attestation thread measures the newest frame's scene (C8, once per
+//   frame attested, not per frame decoded), signs its digest and
+//   measurements once per period and publishes them while connected
+//   (attestations are signed, and the counter advances, while disconnected
+//   too; they are only not sent);
 // - the MQTT network thread (mqtt_link.hpp) hands in nonces and commands.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include "frame_source.hpp"
 #include "mqtt_link.hpp"
 #include "recorder.hpp"
+#include "scene_meter.hpp"
 
 #include <atomic>
 #include <memory>
@@ -30,7 +34,8 @@ class Agent {
  public:
   // password: the broker password read from --password-file (may be empty).
   // stop is set by SIGINT/SIGTERM. Throws std::runtime_error when a part
-  // cannot be set up (the source, the MQTT client).
+  // cannot be set up (the source, the MQTT client, a reference file that
+  // exists but is refused).
   Agent(const AgentConfig& config, const lk_attest_key& key, std::string password, const std::atomic<bool>& stop);
   ~Agent();
   Agent(const Agent&) = delete;
@@ -45,7 +50,10 @@ class Agent {
     bool valid = false;
     FrameDigest digest{};
     uint64_t capture_ns = 0;
+    uint64_t index = 0;  // CapturedFrame::index
   };
+
+  std::optional<lk_attest_scene> scene_of(const Latest& frame);
 
   std::vector<uint8_t> make_hello(const lk_attest_key& key) const;
   void attest_loop();
@@ -62,6 +70,7 @@ class Agent {
   AgentConfig config_;
   std::atomic<bool> stop_attesting_{false};
   Attester attester_;
+  std::unique_ptr<SceneMeter> scene_;  // null with --no-scene; before source_: a bad reference stops the start first
   FrameSource source_;
   std::unique_ptr<Recorder> recorder_;
   CommandIntake commands_;
@@ -70,6 +79,15 @@ class Agent {
 
   std::mutex latest_mutex_;
   Latest latest_;  // guarded by latest_mutex_
+  // C8: three pictures passed around by swapping, never copied twice: the
+  // capture thread fills staging_gray_ and swaps it into latest_gray_ (the
+  // picture of latest_); the attestation thread swaps that into scene_gray_
+  // to measure it outside the lock.
+  GrayPicture latest_gray_;   // guarded by latest_mutex_
+  GrayPicture staging_gray_;  // capture thread only
+  GrayPicture scene_gray_;    // attestation thread only
+  uint64_t measured_index_ = 0;                 // attestation thread only: the frame measured_ is of
+  std::optional<lk_attest_scene> measured_;     // attestation thread only
 
   std::atomic<bool> nonce_seen_{false};  // since the last connect
   std::atomic<uint64_t> last_bad_nonce_log_ns_{0};

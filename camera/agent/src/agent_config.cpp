@@ -140,6 +140,28 @@ std::vector<Option> options() {
          c.freeze_after = *n;
          return std::nullopt;
        }},
+      {"reference-file", "FILE",
+       "the reference view the scene measurements (C8) compare each frame with, a 32x18 grey PGM; "
+       "taken from the first usable frame and saved there when missing (enrolment); required unless --no-scene",
+       [](AgentConfig& c, const std::string& v) { return set_string(c.reference_file, v); }},
+      {"retake-reference", nullptr,
+       "replace the reference view with the first usable frame of this start (after re-aiming the camera; "
+       "command line only)",
+       [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
+         const auto b = parse_bool(v);
+         if (!b) return "'" + v + "' is not true or false";
+         c.retake_reference = *b;
+         return std::nullopt;
+       },
+       true},
+      {"no-scene", nullptr,
+       "send no scene measurements (C8): the hub then cannot tell a covered, blurred or turned camera",
+       [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
+         const auto b = parse_bool(v);
+         if (!b) return "'" + v + "' is not true or false";
+         c.no_scene = *b;
+         return std::nullopt;
+       }},
       {"print-key", nullptr, "print the public key (creating the key file if missing) and exit",
        [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
          const auto b = parse_bool(v);
@@ -202,6 +224,14 @@ std::optional<std::string> check_complete(AgentConfig& c) {
   const auto kind = locate_source(c.source).kind;
   if (c.loop && is_live(kind))
     return "--loop: a " + std::string(source_kind_name(kind)) + " source cannot be looped (files and lavfi only)";
+  // C8: a camera measures unless told not to, so none is left unmeasured by
+  // a forgotten option.
+  if (c.no_scene && !c.reference_file.empty())
+    return "--no-scene: a --reference-file is given too; measure (drop --no-scene) or do not (drop --reference-file)";
+  if (c.no_scene && c.retake_reference) return "--retake-reference: --no-scene takes no reference view";
+  if (!c.no_scene && c.reference_file.empty())
+    return "--reference-file is required: the reference view the scene measurements (C8) compare frames with, "
+           "taken at first start; --no-scene to send no measurements";
   return std::nullopt;
 }
 
@@ -293,11 +323,13 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
 
 std::string help_text() {
   std::ostringstream out;
-  out << "Usage: lk-camera-agent --camera-id ID --source SOURCE --key-file FILE [options]\n"
+  out << "Usage: lk-camera-agent --camera-id ID --source SOURCE --key-file FILE --reference-file FILE [options]\n"
+         "       lk-camera-agent --camera-id ID --source SOURCE --key-file FILE --no-scene [options]\n"
          "       lk-camera-agent --key-file FILE --print-key\n"
          "\n"
          "The Latchkey camera agent: decodes every frame of SOURCE, signs an attestation of the\n"
-         "newest frame's pixels, the hub's newest nonce and the recording state every period, and\n"
+         "newest frame's pixels, its scene measurements (mean luminance, sharpness, likeness to the\n"
+         "reference view), the hub's newest nonce and the recording state every period, and\n"
          "publishes it on latchkey/camera/<ID>/attestation (docs/camera-link.md, docs/camera-agent.md).\n"
          "\n"
          "Options (in a --config file, write the same names without \"--\", one \"name = value\" a line):\n";
@@ -311,7 +343,12 @@ std::string help_text() {
          "  --version                the agent's version\n"
          "\n"
          "--loop and --freeze-after are test aids: they make the agent misbehave on purpose (looped\n"
-         "or frozen footage) so the hub's C5/C7 checks can be exercised. Never set them on a camera.\n";
+         "or frozen footage) so the hub's C5/C7 checks can be exercised. Never set them on a camera.\n"
+         "\n"
+         "The reference view (C8) is taken at enrolment, with the camera aimed as it will stay and\n"
+         "nothing in front of it: at the first start, from the first frame with enough contrast 1 s\n"
+         "after the source starts; attestations begin once it is saved. Look at the PGM file to check it.\n"
+         "--retake-reference takes it again (the camera was re-aimed on purpose).\n";
   return out.str();
 }
 

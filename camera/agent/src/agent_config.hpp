@@ -27,6 +27,9 @@ struct AgentConfig {
   uint32_t period_ms = 100;              // attestation period, 20-1000
   bool loop = false;                     // test aid: play a file or lavfi source forever
   uint64_t freeze_after = 0;             // test aid: 0 = off, else freeze after N frames
+  std::string reference_file;            // C8: the reference view (a 32x18 grey PGM); empty only with no_scene
+  bool retake_reference = false;         // command line only: take the reference view again at this start
+  bool no_scene = false;                 // attest without scene measurements (C8)
   bool print_key = false;
 
   static constexpr uint32_t kPeriodMinMs = 20;

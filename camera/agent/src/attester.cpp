@@ -25,9 +25,25 @@ void Attester::set_recording(const RecordingState& state) {
 
 std::optional<std::vector<uint8_t>> Attester::sign(const FrameDigest& digest, uint64_t capture_ns,
                                                    std::string& error) {
+  const std::lock_guard lock(mutex_);
+  return sign_locked(digest, capture_ns, error);
+}
+
+std::optional<std::vector<uint8_t>> Attester::sign(const FrameDigest& digest, uint64_t capture_ns,
+                                                   const lk_attest_scene* scene, std::string& error) {
+  // Set and signed under one lock: the measurements are this frame's.
+  const std::lock_guard lock(mutex_);
+  if (const auto r = lk_attest_set_scene(context_, scene); r != LK_ATTEST_OK) {
+    error = lk_attest_result_name(r);
+    return std::nullopt;
+  }
+  return sign_locked(digest, capture_ns, error);
+}
+
+std::optional<std::vector<uint8_t>> Attester::sign_locked(const FrameDigest& digest, uint64_t capture_ns,
+                                                          std::string& error) {
   std::vector<uint8_t> bytes(LK_ATTEST_SIGNED_MAX);
   std::size_t size = bytes.size();
-  const std::lock_guard lock(mutex_);
   if (const auto r = lk_attest_sign(context_, capture_ns, digest.data(), bytes.data(), &size); r != LK_ATTEST_OK) {
     error = lk_attest_result_name(r);
     return std::nullopt;

@@ -1,6 +1,6 @@
 // The attestation context of this run (lk_attest_context): boot id, counter,
 // the hub's newest nonce and the recording state, signed with each frame
-// digest into SignedAttestation bytes. The context is not thread-safe, so
+// digest (and its scene measurements, C8) into SignedAttestation bytes. The context is not thread-safe, so
 // every call here takes one lock: the MQTT thread hands in nonces, the
 // capture thread the recording state, the attestation thread signs.
 #pragma once
@@ -37,10 +37,16 @@ class Attester {
   // The SignedAttestation for a frame with this digest captured at
   // capture_ns; nullopt (with error) when signing fails.
   std::optional<std::vector<uint8_t>> sign(const FrameDigest& digest, uint64_t capture_ns, std::string& error);
+  // The same with the frame's scene measurements (C8); scene nullptr: the
+  // attestation carries none (the field is left out).
+  std::optional<std::vector<uint8_t>> sign(const FrameDigest& digest, uint64_t capture_ns,
+                                           const lk_attest_scene* scene, std::string& error);
 
   uint64_t counter() const;
 
  private:
+  std::optional<std::vector<uint8_t>> sign_locked(const FrameDigest& digest, uint64_t capture_ns, std::string& error);
+
   mutable std::mutex mutex_;
   lk_attest_context* context_ = nullptr;
   BootId boot_id_{};

@@ -248,6 +248,7 @@ FrameSource::Status FrameSource::deliver(CapturedFrame& out) {
   out.frame = frame_.get();
   out.index = ++delivered_;
   out.frozen = false;
+  set_gray(out);
   if (options_.freeze_after != 0 && delivered_ >= options_.freeze_after) {
     frozen_ = true;
     log_event("freeze-after " + std::to_string(options_.freeze_after) +
@@ -263,7 +264,15 @@ FrameSource::Status FrameSource::deliver_frozen(CapturedFrame& out) {
   out.frame = frame_.get();
   out.index = ++delivered_;
   out.frozen = true;
+  set_gray(out);
   return Status::kFrame;
+}
+
+void FrameSource::set_gray(CapturedFrame& out) const {
+  out.gray = pixels_.pixels();
+  out.gray_width = pixels_.width();
+  out.gray_height = pixels_.height();
+  out.gray_stride = pixels_.stride();
 }
 
 }  // namespace latchkey::camera

@@ -33,6 +33,13 @@ struct CapturedFrame {
   uint64_t capture_ns = 0;  // CLOCK_MONOTONIC when the frame was decoded (or re-digested)
   uint64_t index = 0;       // frames delivered so far, this one included
   bool frozen = false;      // a re-digest of the last frame (freeze_after)
+  // The GRAY8 picture the digest is of (pixel_digest.hpp): gray_height rows
+  // gray_stride bytes apart, gray_width pixels each; valid until the next
+  // call of next(). What the scene measurements (C8) are taken from.
+  const uint8_t* gray = nullptr;
+  int gray_width = 0;
+  int gray_height = 0;
+  int gray_stride = 0;
 };
 
 // The video stream's encoded packets as read, before decoding, with
@@ -72,6 +79,7 @@ class FrameSource {
   bool restart_loop();
   Status deliver(CapturedFrame& out);
   Status deliver_frozen(CapturedFrame& out);
+  void set_gray(CapturedFrame& out) const;
   int read_and_send();
   static int interrupt(void* opaque);
 

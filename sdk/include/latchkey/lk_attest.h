@@ -4,8 +4,10 @@
  * What a camera's own firmware links to prove it is live: it holds the
  * camera's Ed25519 device key (in a file only the agent can read), a boot id,
  * a strictly increasing counter, the newest hub nonce and the recording state,
- * and signs them with each frame's digest into the exact SignedAttestation
- * bytes of sdk/proto/latchkey/attestation.proto that the hub verifies.
+ * and signs them with each frame's digest and scene measurements (C8) into
+ * the exact SignedAttestation bytes of sdk/proto/latchkey/attestation.proto
+ * that the hub verifies. It also computes those measurements from a grey
+ * frame and keeps the reference view they compare with.
  *
  * Plain C99, libsodium its only dependency. Not part of the plugin ABI (the
  * hub never loads it); link it with find_package(Latchkey COMPONENTS attest)
@@ -24,8 +26,9 @@
  *   threads at once. A context is not thread-safe: calls on one context run
  *   one at a time (from any thread). A digest likewise. Distinct objects are
  *   independent, so a decoder thread may feed a digest while another thread
- *   signs with a context, and lk_attest_monotonic_ns and lk_attest_result_name
- *   may be called from any thread at any time.
+ *   signs with a context, and lk_attest_monotonic_ns, lk_attest_result_name
+ *   and the scene measurement functions (which keep no state) may be called
+ *   from any thread at any time.
  */
 #ifndef LATCHKEY_LK_ATTEST_H
 #define LATCHKEY_LK_ATTEST_H
@@ -47,8 +50,18 @@ extern "C" {
 #define LK_ATTEST_NONCE_MAX 32u         /*   as LK_NONCE_MAX in lk_camera.h */
 #define LK_ATTEST_SESSION_ID_SIZE 16u   /* the hub's session id (U2) */
 #define LK_ATTEST_CAMERA_ID_MAX 64u     /* bytes including the NUL, as LK_CAMERA_ID_MAX */
-#define LK_ATTEST_SIGNED_MAX 286u       /* the longest SignedAttestation lk_attest_sign writes */
+#define LK_ATTEST_SIGNED_MAX 299u       /* the longest SignedAttestation lk_attest_sign writes (286 without a scene) */
 #define LK_ATTEST_MESSAGE_SIZE 512u     /* a message buffer this long never truncates a path of 300 bytes */
+
+/* Scene measurements (C8); see "Scene measurements" below. */
+#define LK_ATTEST_LUMINANCE_MAX 255000u   /* mean GRAY8 level x 1000 */
+#define LK_ATTEST_SHARPNESS_MAX 1020000u  /* mean |4-neighbour Laplacian| x 1000: 4 x 255 x 1000 */
+#define LK_ATTEST_SIMILARITY_MAX 1000u    /* likeness to the reference view, 0-1000 */
+#define LK_ATTEST_THUMB_WIDTH 32u         /* the reference view and the frames compared with it: */
+#define LK_ATTEST_THUMB_HEIGHT 18u        /*   32 x 18 area averages of GRAY8, row by row */
+#define LK_ATTEST_THUMB_SIZE (LK_ATTEST_THUMB_WIDTH * LK_ATTEST_THUMB_HEIGHT)
+#define LK_ATTEST_FRAME_SIDE_MAX 16384u   /* frames measured are 32x18 to 16384x16384 pixels */
+#define LK_ATTEST_REFERENCE_CONTRAST_MIN 4u /* grey levels: the least standard deviation of a reference view */
 
 /* ---- Results ------------------------------------------------------------ */
 
@@ -70,6 +83,11 @@ typedef int32_t lk_attest_result;
 #define LK_ATTEST_ERR_BAD_CAMERA_ID (-13)      /* not 1-63 printable ASCII characters 0x21-0x7E */
 #define LK_ATTEST_ERR_BAD_NONCE_SIZE (-14)     /* not LK_ATTEST_NONCE_MIN..LK_ATTEST_NONCE_MAX bytes */
 #define LK_ATTEST_ERR_COUNTER_EXHAUSTED (-15)  /* 2^64 - 1 attestations in one boot: create a new context */
+#define LK_ATTEST_ERR_BAD_SCENE (-16)          /* a scene measurement above its maximum (LK_ATTEST_*_MAX) */
+#define LK_ATTEST_ERR_BAD_FRAME (-17)          /* a frame smaller than 32x18, larger than 16384 a side, or stride < width */
+#define LK_ATTEST_ERR_REFERENCE_NOT_FOUND (-18) /* load: no reference file at the path */
+#define LK_ATTEST_ERR_REFERENCE_FORMAT (-19)   /* not a latchkey reference file (header, size or checksum wrong) */
+#define LK_ATTEST_ERR_REFERENCE_FLAT (-20)     /* a view with too little contrast to compare frames with */
 
 /* The code's name, e.g. "LK_ATTEST_ERR_KEY_MODE"; "unknown" for other values.
  * The string is static. [any thread] */
@@ -181,12 +199,34 @@ lk_attest_result lk_attest_set_recording(lk_attest_context *context, int recordi
                                          uint64_t recorded_bytes);
 
 /*
+ * The scene measurements later attestations carry (C8), the field "scene" of
+ * the Attestation: set them for each frame before signing it, as the camera's
+ * own measurements of the frame whose digest it signs (see "Scene
+ * measurements" below for how to compute them). scene is copied. NULL clears
+ * them: later attestations carry no scene (the field is absent), as from a
+ * camera that does not measure. A context starts without a scene. Values of
+ * 0 are sent as such: a scene of all zeros is present, not absent.
+ * Errors: INVALID_ARGUMENT (context NULL), BAD_SCENE (mean_luminance above
+ * LK_ATTEST_LUMINANCE_MAX, sharpness above LK_ATTEST_SHARPNESS_MAX or
+ * reference_similarity above LK_ATTEST_SIMILARITY_MAX; the scene held
+ * before is kept).
+ */
+typedef struct lk_attest_scene {
+  uint32_t mean_luminance;        /* mean GRAY8 level x 1000, 0-255000 */
+  uint32_t sharpness;             /* mean absolute 4-neighbour Laplacian of GRAY8 x 1000, 0-1020000 */
+  uint32_t reference_similarity;  /* likeness to the reference view taken at enrolment, 0-1000 */
+} lk_attest_scene;
+
+lk_attest_result lk_attest_set_scene(lk_attest_context *context, const lk_attest_scene *scene);
+
+/*
  * Signs one attestation for a frame captured at capture_time_ns (the camera's
  * monotonic clock: the caller passes the frame's own timestamp, e.g. a V4L2
  * buffer's CLOCK_MONOTONIC time, or lk_attest_monotonic_ns(); the library
  * never reads a clock here) whose decoded bytes digest to frame_digest.
  * Writes a serialized SignedAttestation: the Attestation (camera id, boot id,
- * the next counter, capture time, digest, newest nonce, recording state)
+ * the next counter, capture time, digest, newest nonce, recording state and,
+ * when set, the scene measurements)
  * in protobuf wire format, fields in number order, and the Ed25519 signature
  * over "latchkey.attestation.v1" NUL attestation-bytes.
  * buffer NULL: *size receives the size needed and LK_ATTEST_OK is returned;
@@ -223,6 +263,124 @@ lk_attest_result lk_attest_digest_final(lk_attest_digest *digest, uint8_t out[LK
 
 /* Frees the digest. NULL is ignored. */
 void lk_attest_digest_free(lk_attest_digest *digest);
+
+/* ---- Scene measurements (C8): pure functions of a GRAY8 frame ----------- */
+
+/*
+ * What the hub judges a covered, blinded, blurred or turned camera by. Each
+ * is computed from the frame's 8-bit grey plane (GRAY8, the luma, as the
+ * digest above), in integers only: the same frame gives the same numbers,
+ * and so the same attestation bytes, on every platform and compiler.
+ *
+ * A frame is given as pixels (height rows, stride bytes apart, width pixels
+ * of one byte each), width 32-16384, height 18-16384, stride >= width.
+ * These functions keep no state, allocate nothing and may be called from any
+ * thread at any time, on any number of frames at once.
+ *
+ * - mean luminance: the mean of all pixels x 1000, rounded (0 black, 255000
+ *   white).
+ * - sharpness: the mean over every pixel not on the border of
+ *   |4 p(x,y) - p(x-1,y) - p(x+1,y) - p(x,y-1) - p(x,y+1)| x 1000, rounded.
+ *   Edges and texture give large values; a defocused, fogged, smeared or
+ *   covered lens small ones. Noise adds to it too, so compare a camera only
+ *   with itself.
+ * - reference similarity: the frame's thumbnail (below) against the
+ *   reference view's, by zero-mean normalised cross-correlation r (the
+ *   Pearson correlation of the 576 values), reported as round(1000 r),
+ *   0 when r <= 0 or when either thumbnail is perfectly uniform. Subtracting
+ *   the means and dividing by the spreads makes r blind to a uniform change
+ *   of brightness or contrast (dusk, a light switched on, auto exposure,
+ *   gain): a * p + b correlates with p exactly. What lowers it is a change
+ *   of the view's layout: the camera turned or moved, the lens covered or
+ *   sprayed (nothing left to correlate), another scene shown to it. The
+ *   32 x 18 averages make it indifferent to noise, compression and small
+ *   movements; a person close to the lens lowers it in proportion to what
+ *   they hide (set the hub's threshold at enrolment with that in mind).
+ *
+ * The thumbnail: the frame cut into 32 x 18 cells, cell (i, j) covering
+ * columns [i w / 32, (i + 1) w / 32) and rows [j h / 18, (j + 1) h / 18)
+ * (integer division), each the rounded mean of its pixels; row by row, 576
+ * bytes. It does not depend on the frame's resolution, so a reference
+ * still fits a camera whose stream size changed (not its aspect ratio).
+ */
+
+/*
+ * Measures the frame into *scene: mean_luminance, sharpness and, when
+ * reference (a thumbnail, LK_ATTEST_THUMB_SIZE bytes) is not NULL,
+ * reference_similarity of the frame's thumbnail to it; without a reference
+ * reference_similarity is set to 0. One pass over the frame for the first
+ * two, one more for the thumbnail.
+ * Errors: INVALID_ARGUMENT (pixels or scene NULL), BAD_FRAME.
+ */
+lk_attest_result lk_attest_scene_measure(const uint8_t *pixels, uint32_t width, uint32_t height, size_t stride,
+                                         const uint8_t *reference, lk_attest_scene *scene);
+
+/*
+ * Writes the frame's thumbnail (described above) to thumbnail: what a
+ * reference view is made of at enrolment, and what each frame is compared
+ * by. Errors: INVALID_ARGUMENT (pixels or thumbnail NULL), BAD_FRAME.
+ */
+lk_attest_result lk_attest_thumbnail(const uint8_t *pixels, uint32_t width, uint32_t height, size_t stride,
+                                     uint8_t thumbnail[LK_ATTEST_THUMB_SIZE]);
+
+/* The similarity (0-1000, described above) of two thumbnails; symmetric,
+ * 1000 for a thumbnail with itself unless it is uniform. Both pointers must
+ * be valid. [any thread] */
+uint32_t lk_attest_similarity(const uint8_t thumbnail[LK_ATTEST_THUMB_SIZE],
+                              const uint8_t reference[LK_ATTEST_THUMB_SIZE]);
+
+/* ---- The reference view: taken at enrolment, kept in a file -------------- */
+
+/*
+ * The reference view is the thumbnail of a frame taken when the camera was
+ * installed, pointing where it should, with nothing in front of it. Its
+ * file is a binary PGM image (any image viewer shows it, so whoever enrols
+ * the camera can see what it was compared with), exactly:
+ *   "P5\n# latchkey-reference-v1 blake2b-256 <64 hex digits>\n32 18\n255\n"
+ *   then the 576 thumbnail bytes,
+ * the digits being BLAKE2b-256 of those 576 bytes. Nothing else is accepted,
+ * never repaired: a file edited, cut short or damaged is refused with a
+ * sentence saying how. It is not secret (mode 0644); whoever can replace it
+ * can make another view the reference, so keep it where the agent's own
+ * files are.
+ *
+ * Messages are as for key files: when message is not NULL and
+ * message_size > 0 it receives a NUL-terminated sentence naming the path.
+ */
+
+/*
+ * Checks that a thumbnail can serve as a reference view: its standard
+ * deviation is at least LK_ATTEST_REFERENCE_CONTRAST_MIN grey levels. A
+ * uniform view (a covered lens, darkness, a wall of one colour) correlates
+ * with nothing, so every later frame would look unlike it.
+ * Errors: INVALID_ARGUMENT (reference NULL), REFERENCE_FLAT (the message
+ * gives the standard deviation found).
+ */
+lk_attest_result lk_attest_reference_check(const uint8_t reference[LK_ATTEST_THUMB_SIZE], char *message,
+                                           size_t message_size);
+
+/*
+ * Writes the reference view to path, replacing any file there atomically: a
+ * temporary file in the same directory, written, fsynced, mode 0644, renamed
+ * over path, the directory fsynced. On failure path is unchanged and no
+ * temporary file is left behind. The view is checked first
+ * (lk_attest_reference_check).
+ * Errors: INVALID_ARGUMENT (path or reference NULL, path empty),
+ * REFERENCE_FLAT, IO, NO_MEMORY, CRYPTO.
+ */
+lk_attest_result lk_attest_reference_save(const char *path, const uint8_t reference[LK_ATTEST_THUMB_SIZE],
+                                          char *message, size_t message_size);
+
+/*
+ * Reads the reference view at path into reference (written only on
+ * success). The file must be a regular file in the format above whose view
+ * passes lk_attest_reference_check.
+ * Errors: INVALID_ARGUMENT (path or reference NULL, path empty),
+ * REFERENCE_NOT_FOUND, REFERENCE_FORMAT (not a regular file, wrong size,
+ * header or checksum), REFERENCE_FLAT, IO (e.g. permission denied), CRYPTO.
+ */
+lk_attest_result lk_attest_reference_load(const char *path, uint8_t reference[LK_ATTEST_THUMB_SIZE], char *message,
+                                          size_t message_size);
 
 /* ---- Time ---------------------------------------------------------------- */
 
