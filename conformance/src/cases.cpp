@@ -10,6 +10,7 @@ const std::vector<CaseDef>& all_cases() {
     add_abi_cases(c);
     add_lock_cases(c);
     add_camera_cases(c);
+    add_agent_cases(c);
     add_authz_cases(c);
     add_gate_cases(c);
     return c;

@@ -4,9 +4,14 @@
 //              [--filter PATTERN] [--interactive] [--authz-config TEXT]
 //              [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]
 //              [--reference-plugins DIR] [--quiet]
+//   lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]
+//              [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]]
+//              [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]
+//              [--agent-tolerance-ms N] [--plugin RELAY] [--mode ...] [--out DIR] [...]
 //   lk-certify --list [--format text|markdown]
 //
 // Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
+#include "agent_target.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "suite.hpp"
@@ -16,8 +21,11 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -52,6 +60,10 @@ struct Options {
   bool authz_reference_format = false;
   std::string reference_dir = LATCHKEY_CERTIFY_REFERENCE_DIR;
   latchkey::isolation::PluginMode mode = latchkey::isolation::PluginMode::kIsolated;  // what the hub does by default
+  // --agent: a camera agent over the hub's broker (agent_target.hpp).
+  std::string agent_uri;
+  certify::AgentOptions agent;
+  bool agent_flags = false;  // an agent-only option was given
 };
 
 const char* kUsage =
@@ -59,6 +71,10 @@ const char* kUsage =
     "                  [--filter PATTERN] [--interactive] [--authz-config TEXT]\n"
     "                  [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]\n"
     "                  [--reference-plugins DIR] [--quiet]\n"
+    "       lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]\n"
+    "                  [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]]\n"
+    "                  [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]\n"
+    "                  [--agent-tolerance-ms N] [--plugin RELAY.so] [--mode MODE] [--out DIR] [...]\n"
     "       lk-certify --list [--format text|markdown]\n";
 
 const char* kHelp =
@@ -80,7 +96,40 @@ const char* kHelp =
     "  --quiet                 print only the summary\n"
     "  --list                  list the cases (--format text or markdown) and exit\n"
     "\n"
+    "A camera agent (docs/camera-link.md), certified over the hub's broker; only TC-CAM runs:\n"
+    "  --agent URI             mqtt://HOST[:PORT]/CAMERA_ID or mqtts://...: the agent's camera id\n"
+    "  --user NAME             the hub's broker user (default hub)\n"
+    "  --password-file FILE    that user's password (first line)\n"
+    "  --tls-ca-file FILE      mqtts: the CA of the broker's certificate (default: the system's)\n"
+    "  --agent-command CMD     how to start the agent (run with /bin/sh -c); lk-certify starts,\n"
+    "                          restarts (TC-CAM-9) and stops it. Without it the lab runs the agent and\n"
+    "                          the restart is a manual step (--interactive), never a pass\n"
+    "  --agent-frozen-args ARGS  appended to the command to start the agent on a frozen source\n"
+    "                          (TC-CAM-9.3; lk-camera-agent: --freeze-after 5); else that case is skipped\n"
+    "  --record-dir DIR        where the agent's recordings can be read: TC-CAM-7.1 compares the bytes\n"
+    "                          it reports with the file's size\n"
+    "  --agent-window-s N      how long TC-CAM-6 watches the stream (default 10, 3-3600)\n"
+    "  --nonce-period-ms N     the hub's nonce period the agent is held to (default 250, 50-1000)\n"
+    "  --agent-tolerance-ms N  TC-CAM-6.1's allowance beyond the declared period (default 100, 0-5000)\n"
+    "  --plugin RELAY.so       the relay the TC-CAM-1 to 5 cases drive the agent through\n"
+    "                          (default: lk_net_camera.so in --reference-plugins DIR)\n"
+    "\n"
     "Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.\n";
+
+// The agent options that take a text (a path or a command), or nullptr.
+std::string* agent_text_option(Options& o, const std::string& a) {
+  if (a == "--user") return &o.agent.user;
+  if (a == "--agent-command") return &o.agent.command;
+  if (a == "--agent-frozen-args") return &o.agent.frozen_args;
+  return nullptr;
+}
+
+std::filesystem::path* agent_path_option(Options& o, const std::string& a) {
+  if (a == "--password-file") return &o.agent.password_file;
+  if (a == "--tls-ca-file") return &o.agent.tls_ca_file;
+  if (a == "--record-dir") return &o.agent.record_dir;
+  return nullptr;
+}
 
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
@@ -110,6 +159,31 @@ std::optional<Options> parse(int argc, char** argv) {
         return std::nullopt;
       }
     }
+    else if (a == "--agent" && (v = value())) o.agent_uri = *v;
+    else if (std::string* field = agent_text_option(o, a)) {
+      if (!(v = value())) return std::nullopt;
+      *field = *v;
+      o.agent_flags = true;
+    }
+    else if (std::filesystem::path* field = agent_path_option(o, a)) {
+      if (!(v = value())) return std::nullopt;
+      *field = *v;
+      o.agent_flags = true;
+    }
+    else if ((a == "--agent-window-s" || a == "--nonce-period-ms" || a == "--agent-tolerance-ms") && (v = value())) {
+      const bool window = a == "--agent-window-s", nonce = a == "--nonce-period-ms";
+      const unsigned long low = window ? 3 : nonce ? 50 : 0, high = window ? 3600 : nonce ? 1000 : 5000;
+      unsigned long n = 0;
+      const bool digits = !v->empty() && v->size() < 10 &&
+                          std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (digits) n = std::stoul(*v);
+      if (!digits || n < low || n > high) {
+        std::cerr << "lk-certify: " << a << " is a number from " << low << " to " << high << "\n";
+        return std::nullopt;
+      }
+      (window ? o.agent.window_s : nonce ? o.agent.nonce_period_ms : o.agent.tolerance_ms) = static_cast<uint32_t>(n);
+      o.agent_flags = true;
+    }
     else if (a == "--list") o.list = true;
     else if (a == "--interactive") o.interactive = true;
     else if (a == "--quiet") o.quiet = true;
@@ -119,8 +193,38 @@ std::optional<Options> parse(int argc, char** argv) {
       return std::nullopt;
     }
   }
+  if (!o.agent_uri.empty()) {
+    std::string error;
+    const auto address = certify::AgentAddress::parse(o.agent_uri, &error);
+    if (!address) {
+      std::cerr << "lk-certify: " << error << "\n";
+      return std::nullopt;
+    }
+    o.agent.address = *address;
+    if (o.agent.password_file.empty()) {
+      std::cerr << "lk-certify: --agent needs --password-file (the hub user's broker password)\n";
+      return std::nullopt;
+    }
+    if (!o.devices.empty()) {
+      std::cerr << "lk-certify: --device does not go with --agent (the agent's camera id is in its URI)\n";
+      return std::nullopt;
+    }
+    if (!o.agent.frozen_args.empty() && o.agent.command.empty()) {
+      std::cerr << "lk-certify: --agent-frozen-args needs --agent-command\n";
+      return std::nullopt;
+    }
+    if (!o.agent.tls_ca_file.empty() && !o.agent.address.tls) {
+      std::cerr << "lk-certify: --tls-ca-file needs an mqtts:// --agent URI\n";
+      return std::nullopt;
+    }
+    if (o.plugin.empty()) o.plugin = (std::filesystem::path(o.reference_dir) / "lk_net_camera.so").string();
+  } else if (o.agent_flags) {
+    std::cerr << "lk-certify: --user, --password-file, --tls-ca-file, --record-dir and the --agent-* options "
+                 "need --agent\n";
+    return std::nullopt;
+  }
   if (!o.list && o.plugin.empty()) {
-    std::cerr << "lk-certify: --plugin FILE is required\n";
+    std::cerr << "lk-certify: --plugin FILE (or --agent URI) is required\n";
     return std::nullopt;
   }
   if (o.format != "text" && o.format != "markdown") {
@@ -137,6 +241,7 @@ const char* scope_text(Scope s) {
     case Scope::kCamera: return "each camera";
     case Scope::kAuthz: return "provider";
     case Scope::kGate: return "each device in the hub";
+    case Scope::kAgent: return "the camera agent";
   }
   return "";
 }
@@ -150,10 +255,11 @@ void list_cases(const std::string& format) {
   std::cout << "# Certification: the lk-certify conformance suite\n\n"
                "<!-- Generated by `lk-certify --list --format markdown`; do not edit. Regenerate with\n"
                "     `cmake --build <build> --target certification_doc`. A test fails when this file differs. -->\n\n"
-               "`lk-certify` runs every applicable test case against one plugin and writes a report a\n"
-               "certification partner signs. The plugin's declared capabilities (the interfaces it offers,\n"
-               "its lock and camera description flags, whether it offers test control) select the cases;\n"
-               "the others are reported as skipped with the reason. Device cases run once per device URI.\n\n"
+               "`lk-certify` runs every applicable test case against one plugin (or, with `--agent`, one\n"
+               "camera agent: see below) and writes a report a certification partner signs. The plugin's\n"
+               "declared capabilities (the interfaces it offers, its lock and camera description flags,\n"
+               "whether it offers test control) select the cases; the others are reported as skipped with\n"
+               "the reason. Device cases run once per device URI.\n\n"
                "## Running it\n\n"
                "```sh\n"
                "lk-certify --plugin lk_acme_lock.so --device 'acme://lock/front' --out report/\n"
@@ -161,6 +267,9 @@ void list_cases(const std::string& format) {
                "lk-certify --plugin lk_acme_camera.so --device 'acme://cam/porch' --interactive\n"
                "lk-certify --plugin lk_acme_authz.so --authz-config \"$(cat authz.conf)\" \\\n"
                "           --authz-issuer acme-1:<64 hex digits of the issuer's Ed25519 seed>\n"
+               "lk-certify --agent mqtt://hub.local:1883/porch --password-file hub.password \\\n"
+               "           --agent-command 'lk-camera-agent --config agent.conf' \\\n"
+               "           --agent-frozen-args '--freeze-after 5' --record-dir /mnt/porch/recordings\n"
                "lk-certify --list --format markdown\n"
                "```\n\n"
                "- `--mode isolated|in_process` (default `isolated`): how the plugin runs for the device cases\n"
@@ -196,6 +305,40 @@ void list_cases(const std::string& format) {
                "`conformance/faulty/` holds deliberately broken plugins; the tests in `tests/conformance/`\n"
                "check, in both modes, that each fails exactly its expected cases and that the reference\n"
                "plugins pass them all.\n\n"
+               "## Certifying a camera agent\n\n"
+               "A camera that runs its own agent ([camera-link.md](camera-link.md)) is certified over the hub's\n"
+               "broker with `--agent mqtt[s]://HOST[:PORT]/CAMERA_ID`, logged in as the hub's broker user\n"
+               "(`--user`, default `hub`; `--password-file`; `--tls-ca-file` for `mqtts://`). Only TC-CAM runs:\n\n"
+               "- TC-CAM-1 to 5 run unchanged on the relay plugin `lk_net_camera.so` (`--plugin` names another,\n"
+               "  default the one in `--reference-plugins DIR`), loaded through the host loader in the run's\n"
+               "  `--mode`: the agent is judged exactly as the hub sees it. The relay has no test control and\n"
+               "  no snapshot, so TC-CAM-3.x and 4.1 are skipped; TC-CAM-5.1 stays a manual step.\n"
+               "- TC-CAM-6 to 9 talk to the agent directly with lk-certify's own MQTT client: they read its\n"
+               "  hello, time its stream on the wire, send malformed nonces and commands, and restart it.\n"
+               "  The key every case holds the agent to is the one in its first hello of the run.\n"
+               "- `--agent-command CMD`: lk-certify starts the agent with `/bin/sh -c CMD` (its output into\n"
+               "  `agent.log` under `--out`), restarts it for TC-CAM-9 (SIGTERM to its process group, SIGKILL\n"
+               "  after 10 s) and stops it at the end. Without it the lab runs the agent, and the restart of\n"
+               "  TC-CAM-9.1 and 9.2 is a manual step: prompted with `--interactive` (lk-certify then watches\n"
+               "  the restart), reported manual otherwise, never passed.\n"
+               "- `--agent-frozen-args ARGS`: appended to the command to start the agent on a frozen source for\n"
+               "  TC-CAM-9.3 (`--freeze-after 5` for `lk-camera-agent`); without it that case is skipped. The\n"
+               "  agent is then restarted without them.\n"
+               "- `--record-dir DIR`: where the agent's recordings can be read (the agent's own folder, or a\n"
+               "  mount of it). TC-CAM-7.1 then finds the session's file (its name holds the session id in hex,\n"
+               "  as `lk-camera-agent` names them, or it is the only new file) and requires the byte count the\n"
+               "  attestations report never to exceed it and, after StopRecording, to equal its size.\n"
+               "- `--agent-window-s N` (default 10): how long TC-CAM-6 watches the stream.\n"
+               "  `--nonce-period-ms N` (default 250, as C2): the hub's nonce period; TC-CAM-6.2 requires the\n"
+               "  echo latency (nonce published to the first attestation echoing it) to be at most one period at\n"
+               "  p50 and two at p99, so that an echo is still younger than C2's three periods when the next\n"
+               "  nonce replaces it, and every echo to be younger than three. `--agent-tolerance-ms N` (default\n"
+               "  100): what TC-CAM-6.1 allows beyond the hello's `attestation_period_ms`.\n"
+               "- The report names the relay plugin (file, SHA-256, mode) and, as its first device, the agent's\n"
+               "  URI with the agent name and key its hello announced. A passing agent case writes what it\n"
+               "  measured into its detail.\n\n"
+               "`conformance/faulty/lk-faulty-agent` is an agent that breaks one rule chosen with `--fault`;\n"
+               "`tests/conformance` certifies `lk-camera-agent` and each fault against a private broker.\n\n"
                "## Test cases\n";
   std::string family;
   for (const auto& c : certify::all_cases()) {
@@ -283,6 +426,44 @@ bool assign_devices(const Options& o, certify::Subject& s) {
   return true;
 }
 
+// Connects to the agent (and starts it with --agent-command), printing what it announced.
+std::shared_ptr<certify::AgentTarget> start_agent(const Options& o) {
+  auto agent = std::make_shared<certify::AgentTarget>();
+  agent->options = o.agent;
+  if (!o.agent.command.empty()) {
+    std::error_code ignored;
+    if (!o.out.empty()) std::filesystem::create_directories(o.out, ignored);
+    agent->options.log_file = o.out.empty() ? std::filesystem::temp_directory_path() /
+                                                  ("lk-certify-agent-" + std::to_string(::getpid()) + ".log")
+                                            : std::filesystem::path(o.out) / "agent.log";
+  }
+  if (!o.quiet)
+    std::cout << "lk-certify: camera agent " << o.agent.address.uri
+              << (o.agent.command.empty() ? " (run by the lab)" : ", started with: " + o.agent.command)
+              << std::endl;
+  const std::string error = agent->start();
+  if (!error.empty()) {
+    std::cerr << "lk-certify: the camera agent was not reached: " << error << "\n";
+  } else if (!o.quiet) {
+    const auto& h = *agent->enrolled;
+    std::cout << "lk-certify: hello from '" << h.camera_id() << "': " << (h.agent().empty() ? "(no agent name)" : h.agent())
+              << ", key " << crypto::to_hex(crypto::view(h.public_key())) << ", period " << h.attestation_period_ms()
+              << " ms, boot " << crypto::to_hex(crypto::view(h.boot_id())) << std::endl;
+  }
+  if (!o.quiet && agent->process)
+    std::cout << "lk-certify: the agent's output goes to " << agent->options.log_file.string() << std::endl;
+  return agent;
+}
+
+// The report's line for the agent: its URI and what its hello announced.
+std::string agent_identity(const certify::AgentTarget& agent) {
+  std::string text = agent.options.address.uri;
+  if (!agent.enrolled) return text + " (no hello)";
+  const auto& h = *agent.enrolled;
+  return text + " (" + (h.agent().empty() ? "agent" : h.agent()) + ", key " +
+         crypto::to_hex(crypto::view(h.public_key())) + ")";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -346,12 +527,19 @@ int main(int argc, char** argv) {
     report.set_driver_id(id.driver_id);
     report.set_driver_version(id.driver_version);
     report.set_plugin_abi_version(version_text(id.abi_version));
-    if (!assign_devices(*options, subject) || !configure_authz(*options, subject)) return 2;
+    if (options->agent_uri.empty() && (!assign_devices(*options, subject) || !configure_authz(*options, subject)))
+      return 2;
     caps->set_lock(subject.offers_lock());
     caps->set_camera(subject.offers_camera());
     caps->set_authz(subject.offers_authz());
     caps->set_test_control(subject.offers_test_control());
     caps->set_snapshot(subject.offers_camera() && subject.plugin->camera_interface()->snapshot != nullptr);
+  }
+  if (!options->agent_uri.empty()) {
+    // The agent is what is certified; the plugin only relays it to the TC-CAM-1 to 5 cases.
+    subject.agent = start_agent(*options);
+    if (subject.loaded() && subject.offers_camera()) subject.camera_uris = {subject.agent->relay_uri()};
+    report.add_devices(agent_identity(*subject.agent));
   }
   for (const auto& u : subject.lock_uris) report.add_devices(u);
   for (const auto& u : subject.camera_uris) report.add_devices(u);

@@ -100,6 +100,8 @@ std::string report_junit(const v1::CertificationReport& r) {
       else if (c->verdict() == v1::CASE_VERDICT_SKIPPED || c->verdict() == v1::CASE_VERDICT_MANUAL)
         x << "      <skipped message=\"" << escape_xml(std::string(verdict_text(c->verdict())) + ": " + c->detail())
           << "\"/>\n";
+      else if (!c->detail().empty())  // what a passing case measured
+        x << "      <system-out>" << escape_xml(c->detail()) << "</system-out>\n";
       x << "    </testcase>\n";
     }
     x << "  </testsuite>\n";

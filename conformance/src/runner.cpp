@@ -1,5 +1,6 @@
 #include "runner.hpp"
 
+#include "agent_target.hpp"
 #include "report.hpp"
 #include "support.hpp"
 
@@ -36,6 +37,9 @@ std::vector<std::string> instances_of(const Subject& s, Scope scope) {
       if (s.offers_authz() || all.empty()) all.push_back("");
       return all;
     }
+    case Scope::kAgent:
+      if (s.agent) return {s.agent->options.address.uri};
+      return {};
   }
   return {""};
 }
@@ -87,7 +91,10 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
     c->set_duration_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
     const ::testing::TestResult& result = *info.result();
     std::ostringstream detail;
-    std::string skip_message;
+    std::string skip_message, measured;
+    // What a case measured (RecordProperty("measured", ...)), for every verdict but skipped.
+    for (int i = 0; i < result.test_property_count(); ++i)
+      if (std::string(result.GetTestProperty(i).key()) == "measured") measured = result.GetTestProperty(i).value();
     for (int i = 0; i < result.total_part_count(); ++i) {
       const ::testing::TestPartResult& part = result.GetTestPartResult(i);
       if (part.skipped()) {
@@ -99,6 +106,7 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
     }
     if (result.Failed()) {
       c->set_verdict(v1::CASE_VERDICT_FAIL);
+      if (!measured.empty()) detail << "\nmeasured: " << measured;
       c->set_detail(detail.str());
     } else if (result.Skipped()) {
       const bool manual = skip_message.rfind(kManualPrefix, 0) == 0;
@@ -106,10 +114,11 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
       c->set_detail(manual ? skip_message.substr(std::string(kManualPrefix).size()) : skip_message);
     } else {
       c->set_verdict(v1::CASE_VERDICT_PASS);
+      if (!measured.empty()) c->set_detail("measured: " + measured);
     }
     if (!quiet_) {
       std::cout << verdict_text(c->verdict()) << " (" << static_cast<long>(c->duration_ms()) << " ms)";
-      if (c->verdict() != v1::CASE_VERDICT_PASS && !c->detail().empty()) {
+      if (!c->detail().empty()) {
         std::string text = c->detail();
         for (std::size_t pos = 0; (pos = text.find('\n', pos)) != std::string::npos; pos += 5) text.replace(pos, 1, "\n    ");
         std::cout << "\n    " << text;
@@ -141,6 +150,9 @@ void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::Cert
   instances.clear();
   for (const CaseDef& def : all_cases()) {
     if (!case_selected(def.id, filter)) continue;
+    // An --agent run certifies the camera: only the TC-CAM cases concern it
+    // (the others would test the relay plugin, locks, providers or the hub).
+    if (subject.agent && family_of(def.id) != "CAM") continue;
     for (const std::string& uri : instances_of(subject, def.scope)) {
       v1::CaseResult* c = report.add_cases();
       c->set_id(def.id);

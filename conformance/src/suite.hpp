@@ -30,8 +30,11 @@
 namespace latchkey::certify {
 
 // What a case runs once for: the plugin, each lock or camera device, the
-// authorization provider, or (kGate) each device and the provider in the hub.
-enum class Scope { kPlugin, kLock, kCamera, kAuthz, kGate };
+// authorization provider, (kGate) each device and the provider in the hub, or
+// (kAgent) the camera agent of an --agent run, spoken to over the broker.
+enum class Scope { kPlugin, kLock, kCamera, kAuthz, kGate, kAgent };
+
+struct AgentTarget;  // agent_target.hpp: the camera agent under test (lk-certify --agent)
 
 // How the suite can obtain credentials for an authorization provider.
 struct AuthzSetup {
@@ -72,6 +75,10 @@ struct Subject {
   isolation::PluginMode mode = isolation::PluginMode::kIsolated;  // how device and gate cases run it
   host::LogHandler plugin_log;           // the plugin's log lines, in either mode
   std::shared_ptr<DeviceRunner> devices = std::make_shared<DeviceRunner>();
+  // Set in an --agent run: the camera agent is under test, the plugin is the
+  // relay (lk_net_camera.so) the TC-CAM device cases reach it through, and
+  // only TC-CAM cases run.
+  std::shared_ptr<AgentTarget> agent;
 
   bool loaded() const { return plugin != nullptr; }
   bool offers_lock() const { return plugin && plugin->lock_interface() != nullptr; }
@@ -105,6 +112,7 @@ const std::vector<CaseDef>& all_cases();
 void add_abi_cases(std::vector<CaseDef>& cases);
 void add_lock_cases(std::vector<CaseDef>& cases);
 void add_camera_cases(std::vector<CaseDef>& cases);
+void add_agent_cases(std::vector<CaseDef>& cases);  // TC-CAM-6 to 9, scope kAgent
 void add_authz_cases(std::vector<CaseDef>& cases);
 void add_gate_cases(std::vector<CaseDef>& cases);
 
