@@ -1,12 +1,16 @@
 // lk-fuzz-seeds: writes the binary seed inputs of fuzz/corpus/ from the fixed
 // world of support/fixed_world.hpp, so that they stay valid when a message
 // format or a fixed key changes. Text seeds (configuration, HTTP) are kept
-// by hand. Usage: lk-fuzz-seeds <fuzz/corpus directory>
+// by hand. The camera link's binary seeds (hello_pin, command_intake,
+// nonce_intake) and agent_config's (a counted argument block, then a file)
+// are written here too. Usage: lk-fuzz-seeds <fuzz/corpus directory>
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/isolation/frame.hpp>
 
+#include "latchkey/camera_link.pb.h"
 #include "latchkey/plugin_host.pb.h"
+#include "support/camera_link_world.hpp"
 #include "support/fixed_world.hpp"
 #include "support/gate_world.hpp"
 
@@ -176,6 +180,140 @@ void frame_seeds() {
   write("frames_hub_to_host", "one_of_each", to_host);
 }
 
+// ---- The camera link's MQTT payloads (docs/camera-link.md) ----
+
+std::string hello(const std::string& camera_id, const std::string& key, uint32_t period_ms) {
+  v1::CameraHello h;
+  h.set_camera_id(camera_id);
+  h.set_public_key(key);
+  h.set_boot_id(std::string(16, 'b'));
+  h.set_attestation_period_ms(period_ms);
+  h.set_agent("lk-camera-agent 0.1.0");
+  h.set_source("lavfi:testsrc2=size=1280x720:rate=10");
+  return h.SerializeAsString();
+}
+
+void hello_pin_seeds() {
+  const auto pinned = fuzz::uri_pinned_key();
+  const std::string key(pinned.begin(), pinned.end());
+  const std::string other(32, 'k');
+  const std::string cam(fuzz::kLinkCameraId);
+  // Mode byte (bit 0: the URI pins the key), then counted hellos.
+  std::string first(1, 0);
+  fuzz::put_counted(first, hello(cam, other, 100));
+  fuzz::put_counted(first, hello(cam, other, 250));  // the same key again: confirmed, its period taken
+  fuzz::put_counted(first, hello(cam, key, 100));    // another key: refused
+  write("hello_pin", "adopt_confirm_then_other_key", first);
+  std::string uri_pinned(1, 1);
+  fuzz::put_counted(uri_pinned, hello(cam, key, 100));
+  fuzz::put_counted(uri_pinned, "");                 // a cleared retained hello
+  fuzz::put_counted(uri_pinned, hello(cam, other, 100));
+  write("hello_pin", "uri_pinned_confirm_cleared_other", uri_pinned);
+  std::string refused(1, 0);
+  fuzz::put_counted(refused, hello("cam-2", other, 100));               // another camera
+  fuzz::put_counted(refused, hello(cam, std::string(31, 'k'), 100));    // a short key
+  fuzz::put_counted(refused, std::string("\xff\xff\xff", 3));          // not protobuf
+  v1::CameraHello big;
+  big.ParseFromString(hello(cam, other, 100));
+  big.set_source(std::string(520, 's'));
+  fuzz::put_counted(refused, big.SerializeAsString());                  // over 512 bytes
+  fuzz::put_counted(refused, hello(cam, other, 100));                   // then adopted
+  write("hello_pin", "refused_then_adopted", refused);
+}
+
+std::string command(uint64_t id, const std::string* session) {
+  v1::CameraCommand c;
+  c.set_command_id(id);
+  if (session != nullptr) c.mutable_start_recording()->set_session_id(*session);
+  else c.mutable_stop_recording();
+  return c.SerializeAsString();
+}
+
+void command_intake_seeds() {
+  constexpr uint64_t kWallUs = 1'700'000'000'000'000;  // the hub counts from its wall clock in microseconds
+  const std::string session(16, 's');
+  const auto offer = [](std::string& out, const std::string& payload) {
+    out.push_back(0);
+    fuzz::put_counted(out, payload);
+  };
+  std::string in_order;
+  offer(in_order, command(kWallUs, &session));
+  offer(in_order, command(kWallUs + 1, nullptr));
+  in_order += std::string("\x02\x02\x02", 3);  // take three times, the last finds nothing
+  write("command_intake", "start_stop_taken", in_order);
+  std::string again;
+  offer(again, command(kWallUs + 5, &session));
+  offer(again, command(kWallUs + 5, &session));  // a redelivery
+  offer(again, command(kWallUs + 4, nullptr));   // older
+  again.push_back(3);                             // a new connection
+  offer(again, command(1, nullptr));             // a restarted hub counting from 1
+  again += std::string("\x02\x02", 2);
+  write("command_intake", "redelivery_then_reconnect", again);
+  std::string bad;
+  const std::string short_session(15, 's');
+  offer(bad, command(7, &short_session));
+  v1::CameraCommand empty;
+  empty.set_command_id(8);
+  offer(bad, empty.SerializeAsString());           // asks for nothing
+  offer(bad, std::string("\xff\xff\xff", 3));      // not protobuf
+  offer(bad, std::string(65, '\0'));               // over 64 bytes
+  offer(bad, "");                                   // an empty payload
+  offer(bad, command(9, &session));
+  bad.push_back(2);
+  write("command_intake", "malformed_then_start", bad);
+}
+
+void nonce_intake_seeds() {
+  const auto step = [](std::string& out, bool sign, const std::string& nonce) {
+    out.push_back(sign ? 1 : 0);
+    fuzz::put_counted(out, nonce);
+  };
+  std::string sizes;
+  step(sizes, true, "");                        // before any nonce: echoes none
+  step(sizes, true, std::string(16, 'n'));
+  step(sizes, true, std::string(32, 'N'));
+  write("nonce_intake", "none_16_32", sizes);
+  std::string refused;
+  step(refused, false, std::string(20, 'a'));
+  step(refused, true, std::string(15, 'b'));    // too short: 'a's still echoed
+  step(refused, true, std::string(33, 'c'));    // too long
+  step(refused, false, "");
+  step(refused, true, std::string(16, 'd'));
+  write("nonce_intake", "refused_keep_previous", refused);
+}
+
+void agent_config_seeds() {
+  // A counted block of command-line arguments, one a line, then the --config file.
+  const auto seed = [](const std::string& name, const std::string& args, const std::string& file) {
+    std::string out;
+    fuzz::put_counted(out, args);
+    write("agent_config", name, out + file);
+  };
+  seed("full_file", "",
+       "# lk-camera-agent.conf\n"
+       "camera-id = cam-1\n"
+       "source = lavfi:testsrc2=size=1280x720:rate=10\n"
+       "input-option = video_size=1280x720\n"
+       "input-option = rtsp_transport=tcp\n"
+       "broker = mqtts://hub.local:8883\n"
+       "password-file = /etc/latchkey/camera.pw\n"
+       "tls-ca-file = /etc/latchkey/ca.pem\n"
+       "key-file = /var/lib/latchkey/device.key\n"
+       "record-dir = /var/lib/latchkey/recordings\n"
+       "\n"
+       "; test aids\n"
+       "period-ms = 250\n"
+       "loop = yes\n"
+       "freeze-after = 0\n");
+  seed("command_line_wins", "--camera-id\nporch.2\n--period-ms=20\n--broker\n[::1]:1883\n--loop=false",
+       "camera-id = cam-1\nsource = rtsp://user:secret@10.0.0.5/stream\nkey-file = k\nloop = off\n");
+  seed("print_key", "--print-key\n--key-file\n/tmp/k", "");
+  seed("refused_lines", "",
+       "camera-id = cam-1\nprint-key = true\nbroker = http://hub\nno equals sign\nunknown = 1\n");
+  seed("plain_broker_with_ca", "--key-file=k\n--source=/dev/video0",
+       "camera-id=c\nbroker=mqtt://hub:1883/\ntls-ca-file=/ca.pem\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,6 +326,10 @@ int main(int argc, char** argv) {
   unlock_seeds();
   attestation_seeds();
   frame_seeds();
+  hello_pin_seeds();
+  command_intake_seeds();
+  nonce_intake_seeds();
+  agent_config_seeds();
   std::cout << "seeds written under " << g_root << "\n";
   return 0;
 }

@@ -9,6 +9,8 @@
 
 #include <latchkey/crypto/crypto.hpp>
 
+#include "support/fuzz_input.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -19,16 +21,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
-// A property the decoder promises, checked on every input: a broken one
-// aborts, and libFuzzer saves the input as a crash.
-#define LK_FUZZ_CHECK(condition, what)                                                  \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
-      std::fprintf(stderr, "fuzz property broken at %s:%d: %s\n", __FILE__, __LINE__, what); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 namespace latchkey::fuzz {
 
@@ -77,48 +69,6 @@ inline crypto::ByteView view(const std::string& s) {
 inline std::string signature_over(std::string_view domain, const std::string& body, const crypto::SecretKey& key) {
   const crypto::Signature s = crypto::sign(domain, view(body), key);
   return std::string(s.begin(), s.end());
-}
-
-// Cuts a fuzz input into fields: a byte, a 2-byte big-endian length and the
-// bytes it counts (clamped to what is left), or the rest.
-class InputCursor {
- public:
-  InputCursor(const uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-
-  bool empty() const { return at_ >= size_; }
-  uint8_t byte() { return empty() ? 0 : data_[at_++]; }
-  std::string counted() {
-    std::size_t n = std::size_t{byte()} << 8;
-    n |= byte();
-    return take(n);
-  }
-  std::string rest() { return take(size_ - at_); }
-
- private:
-  std::string take(std::size_t n) {
-    n = std::min(n, size_ - at_);
-    std::string out(reinterpret_cast<const char*>(data_ + at_), n);
-    at_ += n;
-    return out;
-  }
-
-  const uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
-
-// LK_FUZZ_TRACE=1 in the environment: targets say what became of each input
-// (to check that a seed reaches as deep as it is meant to).
-inline bool tracing() {
-  static const bool on = std::getenv("LK_FUZZ_TRACE") != nullptr;
-  return on;
-}
-
-// Writes the same fields, for the seed generator.
-inline void put_counted(std::string& out, const std::string& field) {
-  out.push_back(static_cast<char>(field.size() >> 8));
-  out.push_back(static_cast<char>(field.size() & 0xff));
-  out += field;
 }
 
 }  // namespace latchkey::fuzz

@@ -50,6 +50,8 @@ std::string read_password_file(const std::string& path) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.empty()) refuse(path, "empty");
   if (text.find('\n') != std::string::npos) refuse(path, "more than one line");
+  // libmosquitto takes the password as a C string: it would send only what comes before a NUL.
+  if (text.find('\0') != std::string::npos) refuse(path, "holds a NUL byte");
   return text;
 }
 
