@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds everything and runs every
 # test with ctest.  With --sanitize the same happens in an AddressSanitizer +
-# UndefinedBehaviorSanitizer build.
+# UndefinedBehaviorSanitizer build, over the tests where the sanitizers find
+# things: everything but the isolated twin of each conformance run (the same
+# cases as the in-process twin, the plugin behind a socket) and the timing
+# tests on network namespaces (the instrumented hub is too slow for the U5
+# target they measure; they run in the normal pass).
+# Soaks, long fuzz runs and benchmarks have their own commands:
+# tools/soak-camera-link.sh, tools/fuzz.sh, bench/run.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -10,4 +16,6 @@ build=$("$root/tools/build.sh" "$@" | tail -n 1)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600
+exclude=()
+[[ "${1:-}" == "--sanitize" ]] && exclude=(-LE "^(isolated|netns)$")
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "${exclude[@]}"

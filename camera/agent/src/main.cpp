@@ -46,6 +46,10 @@ bool read_password(const std::string& path, std::string& password, std::string& 
     error = "--password-file: " + path + " has an empty first line";
     return false;
   }
+  if (password.find('\0') != std::string::npos) {  // libmosquitto takes a C string: it would send less
+    error = "--password-file: " + path + " holds a NUL byte in its first line";
+    return false;
+  }
   using std::filesystem::perms;
   if ((perms & (perms::group_read | perms::others_read)) != perms::none)
     latchkey::camera::log_event("warning: --password-file " + path + " is readable by other users (chmod 600 it)");
