@@ -8,6 +8,8 @@
 #
 # The audit figures need a real disk: the data directory (default
 # <build>/bench-data) must not be tmpfs (LATCHKEY_BENCH_DATA_DIR moves it).
+# The camera-link figures need mosquitto, mosquitto_passwd and ffmpeg
+# (tools/install-deps.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,6 +60,12 @@ run unlock "$bin/lk-bench-hub" unlock --dir "$data" --trials 200
 run camera-loss-2000 "$bin/lk-bench-hub" camera-loss --dir "$data" --cameras 2000 --trials 30
 run camera-loss-500 "$bin/lk-bench-hub" camera-loss --dir "$data" --cameras 500 --trials 20
 run memory "$bin/lk-bench-hub" memory --dir "$data" --counts 10,100,1000,2000
+# The real camera link: lk-camera-agent, Mosquitto (/usr/sbin/mosquitto) and
+# the net_camera plugin; FFmpeg's ffmpeg makes the agent's input files.
+run camera-link-echo "$bin/lk-bench-camera-link" nonce-echo --dir "$data" --periods 20,100 --trials 300 \
+  --nodelay-periods 20
+run camera-link-agent-cpu "$bin/lk-bench-camera-link" agent-cpu --dir "$data" --sizes 1280x720,1920x1080 --seconds 10
+run camera-link-hub-cpu "$bin/lk-bench-camera-link" hub-cpu --dir "$data" --counts 1,8,32 --seconds 10
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - started ))
