@@ -42,6 +42,9 @@ MqttLink::MqttLink(LinkConfig config, LinkCallbacks callbacks)
   if (rc != MOSQ_ERR_SUCCESS) fail("mosquitto_threaded_set", rc);
   rc = mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   if (rc != MOSQ_ERR_SUCCESS) fail("protocol version", rc);
+  // Nonces are small and late ones are worthless (C2): no Nagle delay.
+  rc = mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
+  if (rc != MOSQ_ERR_SUCCESS) fail("TCP_NODELAY", rc);
   rc = mosquitto_username_pw_set(mosq_, config_.user.c_str(), config_.password.c_str());
   if (rc != MOSQ_ERR_SUCCESS) fail("user name and password", rc);
   if (config_.tls) {

@@ -54,6 +54,7 @@ std::unique_ptr<NetCamera> NetCamera::open(std::string_view uri, plugin::EventSi
   std::string password = read_password_file(parsed.password_file);
   auto camera = std::make_unique<NetCamera>(std::move(parsed), std::move(password), sink);
   camera->await_hello();
+  camera->announce();
   return camera;
 }
 
@@ -88,6 +89,15 @@ NetCamera::NetCamera(NetCameraUri uri, std::string password, plugin::EventSink s
 NetCamera::~NetCamera() {
   link_.reset();      // no message, loss or refusal after this
   watchdog_.reset();  // no silence check after this
+}
+
+void NetCamera::announce() {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  opened_ = true;
+  // What happened while opening: an offline link is reported now; ONLINE
+  // still waits for the next attestation.
+  if (status_ == Status::kOffline)
+    sink_.emit(LK_EVENT_CAMERA_STATUS, LK_CAMERA_STATUS_OFFLINE, 0, now_ns());
 }
 
 void NetCamera::await_hello() {
@@ -245,6 +255,7 @@ void NetCamera::on_attestation(const uint8_t* data, std::size_t size) {
   const uint64_t now = now_ns();
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
+    if (!opened_) return;  // before any nonce was sent: worthless, and the host knows no device yet
     last_attestation_ns_ = now;
     set_status_locked(Status::kOnline, "attestations arrive");
   }
@@ -267,6 +278,7 @@ void NetCamera::set_status_locked(Status status, const std::string& why) {
   status_ = status;
   const bool online = status == Status::kOnline;
   log(online ? LK_LOG_INFO : LK_LOG_WARNING, std::string(online ? "online: " : "offline: ") + why);
+  if (!opened_) return;  // announce() reports it once the device exists
   sink_.emit(LK_EVENT_CAMERA_STATUS, online ? LK_CAMERA_STATUS_ONLINE : LK_CAMERA_STATUS_OFFLINE, 0, now_ns());
 }
 

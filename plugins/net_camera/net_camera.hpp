@@ -53,6 +53,7 @@ class NetCamera final : public plugin::CameraDevice {
   enum class Status { kUnknown, kOnline, kOffline };
 
   void await_hello();
+  void announce();
   void on_connected();
   void on_lost(const std::string& why);
   void on_refused(int code, const std::string& why);
@@ -83,6 +84,9 @@ class NetCamera final : public plugin::CameraDevice {
 
   std::mutex status_mutex_;  // guards the block below; status events are emitted holding it
   Status status_ = Status::kUnknown;
+  // Set once open() has returned the device: the host knows no device
+  // before that, so nothing is emitted (status and attestations wait).
+  bool opened_ = false;
   uint64_t last_attestation_ns_;
   std::atomic<uint32_t> silence_limit_ms_;
 

@@ -52,6 +52,8 @@ MqttLink::MqttLink(LinkSettings settings, LinkHandlers handlers)
     throw std::runtime_error(what + ": " + mosquitto_reason(rc));
   };
   mosquitto_threaded_set(client_, true);  // other threads publish; run() drives the network
+  // Attestations are small and a late one is worthless (C2): no Nagle delay.
+  mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
   int rc = mosquitto_username_pw_set(client_, settings_.camera_id.c_str(),
                                      settings_.password.empty() ? nullptr : settings_.password.c_str());
   if (rc != MOSQ_ERR_SUCCESS) fail("cannot set the broker user name", rc);

@@ -233,6 +233,7 @@ void MosquittoBroker::write_files() {
        << "acl_file " << (dir_ / "acl").string() << "\n"
        << (options_.max_packet_size > 0 ? "max_packet_size " + std::to_string(options_.max_packet_size) + "\n" : "")
        << "persistence false\n"
+       << "set_tcp_nodelay true\n"
        << "retain_available true\n"
        << "max_queued_messages 100\n"
        << "log_dest file " << (dir_ / "mosquitto.log").string() << "\n"
