@@ -98,6 +98,7 @@ int run(bool keep) {
   lkdemo::camera_offline(d);
   lkdemo::plugin_crash(d);
   lkdemo::real_camera_delivery(d, real_camera);
+  lkdemo::link_cut(d, real_camera);
 
   timeline.step("The audit log");
   const auto verify = api->get("/v1/audit/verify");

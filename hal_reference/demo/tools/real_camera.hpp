@@ -15,6 +15,8 @@
 
 namespace latchkey::testing {
 class MosquittoBroker;
+class NetnsLink;
+class NetnsProcess;
 }
 
 namespace lkdemo {
@@ -32,10 +34,17 @@ class RealCamera {
   // The door with the agent's camera, for SimHubOptions::doors.
   latchkey::demo::SimDoor door() const;
   const std::filesystem::path& record_dir() const { return record_dir_; }
-  latchkey::demo::ChildProcess& agent() { return agent_; }
+  // The camera's own network namespace, joined to the hub's by a veth pair;
+  // null when this machine gives no rights to make one (link_unavailable()
+  // says why), and the agent then runs on loopback.
+  latchkey::testing::NetnsLink* link() { return link_.get(); }
+  const std::string& link_unavailable() const { return link_unavailable_; }
 
  private:
+  std::unique_ptr<latchkey::testing::NetnsLink> link_;
+  std::string link_unavailable_;
   std::unique_ptr<latchkey::testing::MosquittoBroker> broker_;
+  std::unique_ptr<latchkey::testing::NetnsProcess> netns_agent_;
   latchkey::demo::ChildProcess agent_;
   latchkey::demo::NetCamera camera_;
   std::filesystem::path record_dir_;
@@ -44,6 +53,12 @@ class RealCamera {
 // f. A delivery at door garage watched by the agent: LIVE from its own
 //    signatures, recording acknowledged (U2) into a real file, relock (U8).
 void real_camera_delivery(Demo& d, RealCamera& camera);
+
+// g. The 2017 attack on the camera's real link, during a delivery: the
+//    camera's veth goes down; the hub relocks (door closed) within
+//    live_timeout + 50 ms of the last attestation it accepted, measured on
+//    the hub's own clock (U5, I4). Says plainly when it has no rights.
+void link_cut(Demo& d, RealCamera& camera);
 
 }  // namespace lkdemo
 

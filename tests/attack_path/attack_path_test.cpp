@@ -1,0 +1,88 @@
+// The 2017 attack on a real path, a few trials of each fault (docs/attack-path.md).
+// Each trial: a delivery session open (door closed on even trials, open on
+// odd ones), the camera's link broken or its picture frozen or looped, and
+// the hub must relock (door closed) or alarm (door open) within
+// live_timeout + 50 ms of the last attestation it accepted (RULES.md U5, I4),
+// measured on the hub's own monotonic clock from its event stream.
+#include "attack_world.hpp"
+#include "netns_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+namespace latchkey::attack {
+namespace {
+
+constexpr int kTrials = 3;
+
+void run_fault(Fault fault, const std::function<void(const TrialResult&)>& check_cause) {
+  if (const auto why = testing::netns_unavailable_reason())
+    GTEST_SKIP() << "needs network namespaces (run as root): " << *why;
+  WorldOptions options = default_world_options();
+  options.log = [](const std::string& line) { std::cerr << "  " << line << "\n"; };
+  AttackWorld world(options);
+  std::cerr << "  setup: " << world.describe_setup() << "\n";
+  std::vector<TrialResult> results;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    const TrialResult r = world.run(fault, trial % 2 == 1);
+    std::cerr << "  trial " << trial << ": " << r.describe() << "\n";
+    results.push_back(r);
+    EXPECT_TRUE(r.valid) << r.describe();
+    if (!r.valid) continue;
+    EXPECT_TRUE(r.detected) << r.describe();
+    EXPECT_TRUE(r.failure.empty()) << r.describe();
+    EXPECT_GT(r.last_accepted_us, 0) << r.describe();
+    EXPECT_LE(r.delay_us, world.target_us()) << "U5/I4 target missed: " << r.describe();
+    check_cause(r);
+  }
+  const FaultStats s = summarize(results);
+  std::cerr << "  " << fault_name(fault) << ": " << s.trials << " valid trial(s), " << s.misses
+            << " miss(es); detection delay p50 " << s.p50_ms << " ms, max " << s.max_ms << " ms (target "
+            << world.target_us() / 1000 << " ms)\n";
+  if (::testing::Test::HasFailure()) std::cerr << world.diagnostics();
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Silence: nothing reaches the hub, LIVE ends at live_timeout.
+void expect_timeout(const TrialResult& r) { EXPECT_EQ(r.cause, "timeout") << r.describe(); }
+
+TEST(AttackPath, LinkDown) { run_fault(Fault::kLinkDown, expect_timeout); }
+
+TEST(AttackPath, Loss100Percent) { run_fault(Fault::kLoss, expect_timeout); }
+
+// Attestations arrive, but later than live_timeout: LIVE ends first, and
+// they echo nonces older than 3 periods (C2).
+TEST(AttackPath, DelayBeyondLiveTimeout) { run_fault(Fault::kDelay, expect_timeout); }
+
+// The camera cut off; the attacker replays its recorded attestations with
+// the camera's password. Each is rejected (C3 counter, C2 stale nonce); the
+// first rejection ends LIVE, none extends it.
+TEST(AttackPath, ReplayFromAttackerNamespace) {
+  run_fault(Fault::kReplay, [](const TrialResult& r) {
+    EXPECT_TRUE(starts_with(r.cause, "rejected C3") || starts_with(r.cause, "rejected C2") || r.cause == "timeout")
+        << r.describe();
+    EXPECT_GE(r.replay_published, 10) << r.describe();
+    EXPECT_GE(r.replay_rejected, r.replay_published) << r.describe();
+    EXPECT_FALSE(r.replay_accepted) << r.describe();
+    EXPECT_FALSE(r.replay_made_live) << r.describe();
+    for (const auto& rule : r.replay_rules) EXPECT_TRUE(rule == "C2" || rule == "C3") << rule << ": " << r.describe();
+  });
+}
+
+// The agent freezes mid-session (--freeze-after): perfectly signed, fresh
+// attestations of one picture; C5 rejects them after freeze_window. The
+// clock starts at the last accepted attestation before that rejection.
+TEST(AttackPath, FrozenSource) {
+  run_fault(Fault::kFrozen, [](const TrialResult& r) { EXPECT_TRUE(starts_with(r.cause, "rejected C5")) << r.describe(); });
+}
+
+// A clip made now with ffmpeg, played with --loop: at its second pass the
+// digests return to accepted ones (C7).
+TEST(AttackPath, LoopedFile) {
+  run_fault(Fault::kLooped, [](const TrialResult& r) { EXPECT_TRUE(starts_with(r.cause, "rejected C7")) << r.describe(); });
+}
+
+}  // namespace
+}  // namespace latchkey::attack
