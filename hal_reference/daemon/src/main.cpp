@@ -1,14 +1,17 @@
 // latchkeyd: the reference hub daemon. See docs/latchkeyd.md.
 #include <latchkey/hub/api_server.hpp>
+#include <latchkey/hub/audit_recovery.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
 
+#include "runtime_files.hpp"
 #include "startup_check.hpp"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -30,7 +33,10 @@ fs::path default_plugin_dir() {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: latchkeyd --config FILE [--check]\n");
+  std::fprintf(stderr,
+               "usage: latchkeyd --config FILE [--check | --recover-audit]\n"
+               "  --check          check the configuration, data directory, plugins and devices; change nothing\n"
+               "  --recover-audit  set aside an audit log that does not verify and start a new one (docs/latchkeyd.md)\n");
   return 2;
 }
 
@@ -85,6 +91,29 @@ int check(const fs::path& config_file) {
   return 0;
 }
 
+// A2: the person's way out of an audit log that does not verify. The
+// broken log is kept under a new name; the new log records the recovery,
+// and grants issued before it are refused from then on (G3: the lost log
+// may have consumed them). Run with latchkeyd stopped.
+int recover_audit(const fs::path& config_file) {
+  try {
+    const latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
+    const latchkey::crypto::KeyPair hub_key = latchkey::hub::load_or_create_hub_key(config.data_dir);
+    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count();
+    const latchkey::hub::AuditRecovery r =
+        latchkey::hub::recover_audit_log(config.data_dir / "audit.db", hub_key, wall_ms, mono_ns);
+    print_lines(r.recovered ? stdout : stderr, "", r.message);
+    // Nothing to recover is no failure when the log verifies or is absent.
+    return r.recovered || r.message.find("nothing to recover") != std::string::npos ? 0 : 1;
+  } catch (const std::exception& e) {
+    print_lines(stderr, "", std::string("recover audit log: ") + e.what());
+    return 1;
+  }
+}
+
 int run(const fs::path& config_file) {
   StartupReporter reporter;
   try {
@@ -119,12 +148,15 @@ int run(const fs::path& config_file) {
 int main(int argc, char** argv) {
   fs::path config_file;
   bool check_only = false;
+  bool recover = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) config_file = argv[++i];
     else if (std::strcmp(argv[i], "--check") == 0) check_only = true;
+    else if (std::strcmp(argv[i], "--recover-audit") == 0) recover = true;
     else return usage();
   }
-  if (config_file.empty()) return usage();
+  if (config_file.empty() || (check_only && recover)) return usage();
+  if (recover) return recover_audit(config_file);
   // A client that goes away mid-answer must not take the hub with it.
   std::signal(SIGPIPE, SIG_IGN);
   // Plugin hosts run as this same user: as a non-dumpable process the hub's
