@@ -9,7 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+
+#include <array>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 namespace latchkey::attack {
 namespace {
@@ -44,6 +51,47 @@ void run_fault(Fault fault, const std::function<void(const TrialResult&)>& check
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// C1: the camera's private key stays on the camera. With the camera LIVE
+// through the hub, no file of the hub's data directory holds its seed (as
+// hex or raw) or its expanded Ed25519 secret key; the hub's configuration
+// holds its public key, the only thing the hub pins.
+TEST(AttackPath, C1_TheHubsDataDirectoryHoldsOnlyTheCamerasPublicKey) {
+  if (const auto why = testing::netns_unavailable_reason())
+    GTEST_SKIP() << "needs network namespaces (run as root): " << *why;
+  AttackWorld world(default_world_options());
+  std::ifstream key_in(world.camera_key_file());
+  const std::string key_text((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());
+  const std::size_t end = key_text.find_last_not_of("\n");
+  ASSERT_NE(end, std::string::npos);
+  ASSERT_GE(end + 1, 64u) << "unexpected key file: " << world.camera_key_file();
+  const std::string seed_hex = key_text.substr(end + 1 - 64, 64);
+  std::array<unsigned char, crypto_sign_SEEDBYTES> seed{};
+  ASSERT_EQ(sodium_hex2bin(seed.data(), seed.size(), seed_hex.c_str(), seed_hex.size(), nullptr, nullptr, nullptr), 0);
+  std::array<unsigned char, crypto_sign_PUBLICKEYBYTES> pk{};
+  std::array<unsigned char, crypto_sign_SECRETKEYBYTES> sk{};
+  ASSERT_EQ(crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data()), 0);
+  std::array<char, 2 * crypto_sign_PUBLICKEYBYTES + 1> pk_hex{};
+  sodium_bin2hex(pk_hex.data(), pk_hex.size(), pk.data(), pk.size());
+
+  const std::string raw_seed(seed.begin(), seed.end()), raw_sk(sk.begin(), sk.end());
+  std::size_t files = 0;
+  bool pinned = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(world.hub_data_dir())) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string lower = bytes;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(lower.find(seed_hex), std::string::npos) << entry.path() << " holds the camera's seed (hex)";
+    EXPECT_EQ(bytes.find(raw_seed), std::string::npos) << entry.path() << " holds the camera's seed";
+    EXPECT_EQ(bytes.find(raw_sk), std::string::npos) << entry.path() << " holds the camera's secret key";
+    pinned = pinned || lower.find(pk_hex.data()) != std::string::npos;
+  }
+  EXPECT_GT(files, 3u) << "the data directory was not searched";
+  EXPECT_TRUE(pinned) << "the camera's public key is not pinned in the hub's data directory";
+}
 
 // Silence: nothing reaches the hub, LIVE ends at live_timeout.
 void expect_timeout(const TrialResult& r) { EXPECT_EQ(r.cause, "timeout") << r.describe(); }

@@ -626,6 +626,9 @@ TrialResult AttackWorld::run(Fault fault, bool door_open) {
   return r;
 }
 
+std::filesystem::path AttackWorld::camera_key_file() const { return impl_->key_file; }
+std::filesystem::path AttackWorld::hub_data_dir() const { return impl_->hub->data_dir(); }
+
 std::string AttackWorld::describe_setup() const {
   const auto& l = *impl_->link;
   std::ostringstream out;

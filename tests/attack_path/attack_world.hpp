@@ -123,6 +123,9 @@ class AttackWorld {
   int64_t target_us() const { return (options_.live_timeout_ms + 50) * 1000; }
   // How the faults are made (netem or the fallbacks) and where things are.
   std::string describe_setup() const;
+  // The camera's key file (on the camera's side) and the hub's data directory.
+  std::filesystem::path camera_key_file() const;
+  std::filesystem::path hub_data_dir() const;
   // The agent's and the hub's log tails, for failure messages.
   std::string diagnostics() const;
 
