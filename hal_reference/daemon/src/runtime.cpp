@@ -135,6 +135,22 @@ struct Runtime::Impl {
   std::filesystem::path host_root;
 
   ~Impl() {
+    // Construction failed half way (a plugin did not start, say): shutdown()
+    // never ran. Stop the devices first, so nothing posts to the loop, then
+    // close the loop's handles and the loop itself.
+    if (loop_open) {
+      stopping = true;
+      cameras.clear();
+      locks.clear();
+      authz.reset();
+      runners.clear();
+      uv_walk(&loop, [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      }, nullptr);
+      uv_run(&loop, UV_RUN_DEFAULT);
+      uv_loop_close(&loop);
+      loop_open = false;
+    }
     // Also when construction failed half way: the hosts' directories go.
     if (!host_root.empty()) {
       std::error_code ignored;

@@ -65,6 +65,7 @@ Digest blake2b256(ByteView data) {
 }
 
 void random_bytes(std::span<uint8_t> out) {
+  if (out.empty()) return;  // an empty vector's data() may be null, which randombytes_buf must not get
   ensure_sodium();
   randombytes_buf(out.data(), out.size());
 }
