@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libsodium-dev libsqlite3-dev libbenchmark-dev
   abigail-tools binutils
   clang-14 libc++-14-dev libc++abi-14-dev libclang-rt-14-dev
-  mosquitto mosquitto-clients libmosquitto-dev openssl
+  mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev openssl
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   iproute2 tcpdump
 )

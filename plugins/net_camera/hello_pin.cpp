@@ -1,6 +1,7 @@
 #include "hello_pin.hpp"
 
 #include <latchkey/camera_link.pb.h>
+#include <latchkey/lk_camera.h>
 
 #include <algorithm>
 #include <utility>
@@ -32,20 +33,23 @@ HelloPin::Outcome HelloPin::offer(const uint8_t* data, std::size_t size) {
   if (size == 0) return {Verdict::kCleared, "an empty hello (retained hello cleared); the pinned key stays"};
   if (size > kMaxHelloBytes)
     return {Verdict::kRefused, "hello of " + std::to_string(size) + " bytes refused (at most " +
-                                   std::to_string(kMaxHelloBytes) + ")"};
+                                   std::to_string(kMaxHelloBytes) + ")", LK_CAMERA_REFUSED_OVERSIZED};
   v1::CameraHello hello;
-  if (!hello.ParseFromArray(data, static_cast<int>(size))) return {Verdict::kRefused, "malformed hello refused"};
+  if (!hello.ParseFromArray(data, static_cast<int>(size))) return {Verdict::kRefused, "malformed hello refused", LK_CAMERA_REFUSED_MALFORMED};
   if (hello.camera_id() != camera_id_)
-    return {Verdict::kRefused, "hello naming camera '" + printable(hello.camera_id()) + "' refused on this camera's topic"};
+    return {Verdict::kRefused, "hello naming camera '" + printable(hello.camera_id()) + "' refused on this camera's topic",
+            LK_CAMERA_REFUSED_FOREIGN};
   if (hello.public_key().size() != PublicKey().size())
     return {Verdict::kRefused, "hello with a " + std::to_string(hello.public_key().size()) +
-                                   "-byte public key refused (Ed25519 keys are 32 bytes)"};
+                                   "-byte public key refused (Ed25519 keys are 32 bytes)",
+            LK_CAMERA_REFUSED_MALFORMED};
   PublicKey key{};
   std::copy(hello.public_key().begin(), hello.public_key().end(), key.begin());
   const std::string key_hex = to_hex(key.data(), key.size());
   if (key_ && *key_ != key)
     return {Verdict::kRefused, "hello with another public key " + key_hex + " refused; the pinned key is " +
-                                   to_hex(key_->data(), key_->size()) + " (a new key needs a new enrolment)"};
+                                   to_hex(key_->data(), key_->size()) + " (a new key needs a new enrolment)",
+            LK_CAMERA_REFUSED_FOREIGN};
   const bool first = !key_;
   key_ = key;
   heard_ = true;

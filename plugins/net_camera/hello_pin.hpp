@@ -30,6 +30,7 @@ class HelloPin {
   struct Outcome {
     Verdict verdict;
     std::string message;  // for the log
+    uint32_t refusal = 0;  // kRefused: an lk_camera_refusal (LK_CAMERA_REFUSED_*)
   };
 
   HelloPin(std::string camera_id, std::optional<PublicKey> pinned);

@@ -76,7 +76,7 @@ NetCamera::NetCamera(NetCameraUri uri, std::string password, plugin::EventSink s
   config.client_id = client_id(uri_.camera_id);
   // The broker handles SUBSCRIBEs in order, so with the hello last, every
   // subscription is in place once the retained hello arrives (and open returns).
-  config.subscriptions = {{topic("attestation"), 0}, {topic("state"), 1}, {topic("hello"), 1}};
+  config.subscriptions = {{report_topic(), 1}, {topic("attestation"), 0}, {topic("state"), 1}, {topic("hello"), 1}};
   LinkCallbacks callbacks;
   callbacks.connected = [this] { on_connected(); };
   callbacks.lost = [this](const std::string& why) { on_lost(why); };
@@ -199,6 +199,10 @@ void NetCamera::on_refused(int code, const std::string& why) {
 }
 
 void NetCamera::on_message(std::string_view t, const uint8_t* data, std::size_t size) {
+  if (t == report_topic()) {
+    on_broker_report(data, size);
+    return;
+  }
   if (t.size() <= prefix_.size() || t.substr(0, prefix_.size()) != prefix_) return;
   const std::string_view leaf = t.substr(prefix_.size());
   if (leaf == "attestation") {
@@ -229,7 +233,7 @@ void NetCamera::on_hello(const uint8_t* data, std::size_t size) {
     case HelloPin::Verdict::kAdopted: log(LK_LOG_INFO, outcome.message); break;
     case HelloPin::Verdict::kConfirmed: log(LK_LOG_DEBUG, outcome.message); break;
     case HelloPin::Verdict::kCleared: log(LK_LOG_INFO, outcome.message); break;
-    case HelloPin::Verdict::kRefused: hello_log_.log(LK_LOG_ERROR, "camera " + uri_.camera_id + ": " + outcome.message); break;
+    case HelloPin::Verdict::kRefused: refuse({outcome.refusal, 1, outcome.message}); break;
   }
 }
 
@@ -241,15 +245,16 @@ void NetCamera::on_state(const uint8_t* data, std::size_t size) {
   } else if (state == "online") {
     log(LK_LOG_DEBUG, "its agent says 'online' (ONLINE follows its attestations)");
   } else {
-    state_log_.log(LK_LOG_WARNING, "camera " + uri_.camera_id + ": unknown state message of " + std::to_string(size) +
-                                       " bytes ignored");
+    refuse({LK_CAMERA_REFUSED_MALFORMED, 1,
+            "state message of " + std::to_string(size) + " bytes refused (only 'online' or 'offline')"});
   }
 }
 
 void NetCamera::on_attestation(const uint8_t* data, std::size_t size) {
   if (size == 0 || size > kMaxAttestationBytes) {
-    dropped_log_.log(LK_LOG_WARNING, "camera " + uri_.camera_id + ": attestation of " + std::to_string(size) +
-                                         " bytes dropped (1 to " + std::to_string(kMaxAttestationBytes) + " allowed)");
+    refuse({size == 0 ? LK_CAMERA_REFUSED_MALFORMED : LK_CAMERA_REFUSED_OVERSIZED, 1,
+            "attestation of " + std::to_string(size) + " bytes dropped (1 to " + std::to_string(kMaxAttestationBytes) +
+                " allowed)"});
     return;
   }
   const uint64_t now = now_ns();
@@ -263,7 +268,34 @@ void NetCamera::on_attestation(const uint8_t* data, std::size_t size) {
   sink_.emit_lent(LK_EVENT_ATTESTATION, std::vector<uint8_t>(data, data + size), now);
 }
 
+void NetCamera::on_broker_report(const uint8_t* data, std::size_t size) {
+  std::string error;
+  std::optional<Refusal> refusal = parse_broker_report(data, size, &error);
+  if (!refusal) {
+    report_log_.log(LK_LOG_ERROR, "net_camera " + uri_.camera_id + ": a report on " + report_topic() +
+                                      " ignored: " + error + " (is the broker's guard plugin the same version?)");
+    return;
+  }
+  refusal->reason = "the broker refused: " + refusal->reason;
+  refuse(std::move(*refusal));
+}
+
+void NetCamera::refuse(Refusal refusal) {
+  std::optional<Refusal> now = refusals_.admit(std::move(refusal));
+  if (now) report_refusal(*now);
+}
+
+void NetCamera::report_refusal(const Refusal& refusal) {
+  const std::string text = refusal_text(refusal);
+  log(LK_LOG_WARNING, "refused: " + text);
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  if (!opened_) return;  // the host knows no device yet; the log has it
+  sink_.emit_borrowed(LK_EVENT_CAMERA_STATUS, LK_CAMERA_STATUS_MESSAGE_REFUSED, refusal.kind,
+                      reinterpret_cast<const uint8_t*>(text.data()), text.size(), now_ns());
+}
+
 void NetCamera::check_silence() {
+  for (const Refusal& held : refusals_.due()) report_refusal(held);
   const uint64_t limit_ns = static_cast<uint64_t>(silence_limit_ms_.load()) * 1'000'000;
   std::lock_guard<std::mutex> lock(status_mutex_);
   if (status_ == Status::kOffline) return;

@@ -14,6 +14,7 @@
 #include "log_throttle.hpp"
 #include "mqtt_link.hpp"
 #include "net_camera_uri.hpp"
+#include "refusals.hpp"
 #include "ticker.hpp"
 
 #include <latchkey/cpp/plugin.hpp>
@@ -61,11 +62,16 @@ class NetCamera final : public plugin::CameraDevice {
   void on_hello(const uint8_t* data, std::size_t size);
   void on_state(const uint8_t* data, std::size_t size);
   void on_attestation(const uint8_t* data, std::size_t size);
+  void on_broker_report(const uint8_t* data, std::size_t size);
+  // A refused message: logged, and reported to the host (paced per kind).
+  void refuse(Refusal refusal);
+  void report_refusal(const Refusal& refusal);
   void check_silence();
   void set_status_locked(Status status, const std::string& why);  // status_mutex_ held
   void publish_command(const std::string& serialized);            // mutex_ held
   uint32_t period_ms_locked() const;                              // mutex_ held
   std::string topic(const char* leaf) const { return prefix_ + leaf; }
+  std::string report_topic() const { return "latchkey/broker/refused/" + uri_.camera_id; }
   void log(lk_log_level level, const std::string& message) const;
 
   const NetCameraUri uri_;
@@ -90,9 +96,8 @@ class NetCamera final : public plugin::CameraDevice {
   uint64_t last_attestation_ns_;
   std::atomic<uint32_t> silence_limit_ms_;
 
-  LogThrottle dropped_log_;
-  LogThrottle hello_log_;
-  LogThrottle state_log_;
+  RefusalPacer refusals_;
+  LogThrottle report_log_;  // guard reports that do not parse
 
   std::unique_ptr<MqttLink> link_;   // started last in the constructor, stopped first
   std::unique_ptr<Ticker> watchdog_;

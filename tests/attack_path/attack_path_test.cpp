@@ -93,6 +93,23 @@ TEST(AttackPath, C1_TheHubsDataDirectoryHoldsOnlyTheCamerasPublicKey) {
   EXPECT_TRUE(pinned) << "the camera's public key is not pinned in the hub's data directory";
 }
 
+// Bad input on the camera's topic from the attacker's namespace: refused by
+// the broker's guard, reported to the hub's plugin, audited by the hub
+// (docs/camera-link.md "Refused messages"); the camera stays LIVE.
+TEST(AttackPath, C1_ForeignAndOversizedMessagesOnTheCamerasTopicAreRefusedAndAudited) {
+  if (const auto why = testing::netns_unavailable_reason())
+    GTEST_SKIP() << "needs network namespaces (run as root): " << *why;
+  AttackWorld world(default_world_options());
+  const std::vector<std::string> audited = world.send_bad_messages();
+  std::string all;
+  for (const std::string& line : audited) all += "  " + line + "\n";
+  auto has = [&](const std::string& fragment) { return all.find(fragment) != std::string::npos; };
+  EXPECT_TRUE(has("C1: foreign: the broker refused: user 'hub' published 100 bytes on latchkey/camera/"))
+      << "audited:\n" << all << world.diagnostics();
+  EXPECT_TRUE(has(": oversized: the broker refused: user '")) << "audited:\n" << all;
+  EXPECT_TRUE(has("published 2000 bytes on latchkey/camera/")) << "audited:\n" << all;
+}
+
 // Silence: nothing reaches the hub, LIVE ends at live_timeout.
 void expect_timeout(const TrialResult& r) { EXPECT_EQ(r.cause, "timeout") << r.describe(); }
 

@@ -629,6 +629,34 @@ TrialResult AttackWorld::run(Fault fault, bool door_open) {
 std::filesystem::path AttackWorld::camera_key_file() const { return impl_->key_file; }
 std::filesystem::path AttackWorld::hub_data_dir() const { return impl_->hub->data_dir(); }
 
+std::vector<std::string> AttackWorld::send_bad_messages() {
+  Impl& w = *impl_;
+  // Only records after this point count.
+  const auto newest = w.api->get("/v1/audit?limit=1").json()->getArray("records");
+  const int64_t after = newest->size() ? newest->getObject(0)->getValue<int64_t>("seq") : 0;
+  w.eavesdropper->publish(w.attestation_topic(), std::string(100, 'x'));
+  w.impostor->publish(w.attestation_topic(), std::string(2000, 'y'));
+  std::vector<std::string> found;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    found.clear();
+    bool foreign = false, oversized = false;
+    const auto records =
+        w.api->get("/v1/audit?from=" + std::to_string(after + 1) + "&limit=1000").json()->getArray("records");
+    for (std::size_t i = 0; i < records->size(); ++i) {
+      const auto r = records->getObject(static_cast<unsigned>(i));
+      if (r->getValue<std::string>("type") != "message_refused") continue;
+      const std::string detail = r->getValue<std::string>("detail");
+      found.push_back(r->getValue<std::string>("rule") + ": " + detail);
+      foreign = foreign || detail.rfind("foreign: ", 0) == 0;
+      oversized = oversized || detail.rfind("oversized: ", 0) == 0;
+    }
+    if (foreign && oversized) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return found;
+}
+
 std::string AttackWorld::describe_setup() const {
   const auto& l = *impl_->link;
   std::ostringstream out;

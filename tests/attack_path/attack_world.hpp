@@ -126,6 +126,12 @@ class AttackWorld {
   // The camera's key file (on the camera's side) and the hub's data directory.
   std::filesystem::path camera_key_file() const;
   std::filesystem::path hub_data_dir() const;
+  // Bad input on the camera's attestation topic, from the attacker's
+  // namespace: a publish with the hub's stolen password (foreign) and one of
+  // 2000 bytes with the camera's (oversized). Returns the hub's audit
+  // records of type message_refused that followed ("rule: detail" each),
+  // waiting up to 5 s for both kinds.
+  std::vector<std::string> send_bad_messages();
   // The agent's and the hub's log tails, for failure messages.
   std::string diagnostics() const;
 

@@ -3,6 +3,8 @@
 // code that enforces a rule makes its test fail.
 #include "sim_world.hpp"
 
+#include <latchkey/lk_camera.h>
+
 #include <gtest/gtest.h>
 
 using latchkey::sim::SimWorld;
@@ -705,4 +707,35 @@ TEST(Gate, F1_FailedRelockIsRetriedAndAlarmsOnce) {
   EXPECT_GT(w.observed().locks.size(), locks_after_jam);
   EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
   EXPECT_EQ(w.alarms_with("F1"), alarms_after_jam);
+}
+
+// Refused messages on a camera's link (LK_CAMERA_STATUS_MESSAGE_REFUSED) are
+// audited: foreign ones under C1, at most one record per camera and kind a
+// second, the rest counted into the next; liveness is not touched.
+TEST(Gate, C1_RefusedMessagesOnACamerasLinkAreAuditedAndPaced) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const std::string cam = w.camera_id();
+  auto refused = [&](const std::string& rule) {
+    std::vector<std::string> details;
+    for (const auto& r : w.audit())
+      if (r.entry.type == "message_refused" && r.entry.rule == rule && r.entry.subject == cam)
+        details.push_back(r.entry.detail);
+    return details;
+  };
+  for (int i = 0; i < 20; ++i)
+    w.engine().on_camera_message_refused(cam, LK_CAMERA_REFUSED_FOREIGN, "user 'garden' published 90 bytes", w.now());
+  w.engine().on_camera_message_refused(cam, LK_CAMERA_REFUSED_OVERSIZED, "2000 bytes", w.now());
+  w.engine().on_camera_message_refused("no-such-camera", LK_CAMERA_REFUSED_FOREIGN, "x", w.now());
+  w.run_for(10);
+  ASSERT_EQ(refused("C1").size(), 1u);
+  EXPECT_EQ(refused("C1")[0], "foreign: user 'garden' published 90 bytes");
+  ASSERT_EQ(refused("").size(), 1u);
+  EXPECT_EQ(refused("")[0], "oversized: 2000 bytes");
+  EXPECT_TRUE(w.engine().camera_live(cam, w.now())) << "a refusal says nothing about liveness";
+  w.run_for(1000);
+  w.engine().on_camera_message_refused(cam, LK_CAMERA_REFUSED_FOREIGN, "again", w.now());
+  w.run_for(10);
+  ASSERT_EQ(refused("C1").size(), 2u);
+  EXPECT_EQ(refused("C1")[1], "foreign: again (and 19 more refusal reports within the last second)");
 }

@@ -1,9 +1,14 @@
 // The broker's side of the contract (tools/broker/latchkey.acl, shipped and
-// used here as is): no anonymous clients, a camera publishes only its own
-// hello, state and attestations and reads only its own nonces and commands,
-// and oversized messages go nowhere. Each "nothing arrived" is checked after
+// used here as is, with the guard plugin): no anonymous clients, a camera
+// publishes only its own hello, state and attestations and reads only its own
+// nonces and commands, oversized messages go nowhere, and each refusal is
+// reported to the hub. Each "nothing arrived" is checked after
 // a later message that did arrive, so it is not just "not yet".
 #include "net_camera_fixture.hpp"
+
+#include <latchkey/camera_link.pb.h>
+
+#include <algorithm>
 
 namespace latchkey::testing {
 namespace {
@@ -98,7 +103,41 @@ TEST_F(Acl, AUserTheAclDoesNotNameCanPublishOnNoCamerasTopic) {
   EXPECT_EQ(monitor_->received(porch_->topic("attestation")).size(), 1u);
 }
 
-TEST_F(Acl, AnOversizedAttestationIsDroppedByTheBrokerAndItsSenderDisconnected) {
+// Refused, and told: the broker's guard (hal_reference/broker_guard) reports
+// each refusal to the hub's plugin, which hands it to the hub to audit.
+TEST_F(Acl, C1_AForeignPublishIsRefusedByTheBrokerAndReportedToTheHub) {
+  TestCamera garden(*broker_, "garden", 2);
+  garden.start(kPeriodMs);
+  EXPECT_EQ(garden.client().publish(porch_->topic("attestation"), garden.attest(), 1), kNotAuthorized);
+  const auto refused = wait_refusal(LK_CAMERA_REFUSED_FOREIGN);
+  ASSERT_TRUE(refused) << logs();
+  EXPECT_NE(refused->text.find("the broker refused: user 'garden' published"), std::string::npos) << refused->text;
+  EXPECT_NE(refused->text.find("on latchkey/camera/porch/attestation"), std::string::npos) << refused->text;
+  // A camera posing as the hub (a nonce for itself) is foreign too.
+  const std::size_t mark = recorder_.events().size();
+  EXPECT_EQ(porch_->client().publish(porch_->topic("nonce"), Bytes(16, 0xEE), 1), kNotAuthorized);
+  const auto posing = wait_refusal(LK_CAMERA_REFUSED_FOREIGN, mark, Millis(3000));
+  ASSERT_TRUE(posing) << logs();
+  EXPECT_NE(posing->text.find("user 'porch' published 16 bytes on latchkey/camera/porch/nonce"), std::string::npos)
+      << posing->text;
+}
+
+TEST_F(Acl, AnOversizedAttestationIsRefusedByTheBrokerAndReportedAndTheCameraStaysConnected) {
+  EXPECT_EQ(porch_->client().publish(porch_->topic("attestation"), Bytes(2000, 0xAB), 1), kNotAuthorized);
+  const auto refused = wait_refusal(LK_CAMERA_REFUSED_OVERSIZED);
+  ASSERT_TRUE(refused) << logs();
+  EXPECT_NE(refused->text.find("2000 bytes on latchkey/camera/porch/attestation (at most 1024)"), std::string::npos)
+      << refused->text;
+  // The largest allowed passes, on the same connection.
+  const Bytes largest(1024, 0xCD);
+  porch_->publish_attestation(largest);
+  ASSERT_TRUE(wait_attestations(1)) << logs();
+  EXPECT_EQ(attestations(), std::vector<Bytes>{largest});
+  ASSERT_TRUE(monitor_->wait_received(porch_->topic("attestation"), 1));
+  EXPECT_EQ(monitor_->received(porch_->topic("attestation")).size(), 1u) << "the broker forwarded 2000 bytes";
+}
+
+TEST_F(Acl, APacketOverTheBrokersLimitDisconnectsItsSender) {
   // An MQTT 3.1.1 client, to whom the broker announces no limit: it sends
   // the packet, and the broker drops it and disconnects it.
   ClientOptions o;
@@ -110,39 +149,102 @@ TEST_F(Acl, AnOversizedAttestationIsDroppedByTheBrokerAndItsSenderDisconnected) 
   MqttTestClient garden(o);
   ASSERT_EQ(garden.connect(), 0);
   ASSERT_LT(monitor_->subscribe("latchkey/camera/garden/state", 1), 0x80);
-  garden.publish("latchkey/camera/garden/attestation", Bytes(2000, 0xAB), 0);
+  garden.publish("latchkey/camera/garden/attestation", Bytes(10000, 0xAB), 0);
   EXPECT_TRUE(monitor_->wait_received("latchkey/camera/garden/state", 1)) << "no will: still connected?";
-  // The porch's attestations, up to the largest allowed, pass.
-  const Bytes fine = porch_->attest();
-  porch_->publish_attestation(fine);
-  ASSERT_TRUE(wait_attestations(1)) << logs();
-  EXPECT_EQ(attestations(), std::vector<Bytes>{fine});
+  porch_->publish_attestation(porch_->attest());
   ASSERT_TRUE(monitor_->wait_received(porch_->topic("attestation"), 1));
-  EXPECT_TRUE(monitor_->received("latchkey/camera/garden/attestation").empty()) << "the broker forwarded 2000 bytes";
-  const Bytes largest(1024, 0xCD);
-  porch_->publish_attestation(largest);
-  ASSERT_TRUE(wait_attestations(2)) << logs();
-  EXPECT_EQ(attestations().back(), largest);
+  EXPECT_TRUE(monitor_->received("latchkey/camera/garden/attestation").empty()) << "the broker forwarded 10000 bytes";
 }
 
-// With a broker that lets big messages through, the plugin still drops them.
+TEST_F(Acl, AFloodOfRefusalsCostsOneReportASecondAndEveryOneIsCounted) {
+  TestCamera garden(*broker_, "garden", 2);
+  garden.start(kPeriodMs);
+  constexpr int kFlood = 200;
+  const Bytes forged = garden.attest();
+  for (int i = 0; i < kFlood; ++i) garden.client().publish(porch_->topic("attestation"), forged, 0);
+  // The counts of the reports add up to the flood, within a few seconds.
+  uint64_t counted = 0;
+  std::size_t reports = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  while (counted < kFlood && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+    counted = 0;
+    const auto all = refusals();
+    reports = all.size();
+    for (const RefusalEvent& r : all) {
+      EXPECT_EQ(r.kind, LK_CAMERA_REFUSED_FOREIGN);
+      const std::size_t n = r.text.find(" refused, the latest: ");
+      counted += n == std::string::npos ? 1 : std::stoull(r.text.substr(0, n));
+    }
+  }
+  EXPECT_EQ(counted, static_cast<uint64_t>(kFlood)) << logs();
+  EXPECT_LE(reports, 8u) << "at most about one report a second";
+  EXPECT_GE(reports, 1u);
+}
+
+// With a broker that lets anything through (no guard, no limit), the plugin
+// still refuses, and reports, what it can tell is wrong.
 class PermissiveBroker : public NetCameraTest {
  protected:
   void SetUp() override {
     BrokerOptions o = default_broker();
     o.max_packet_size = 0;
+    o.guard = false;
     start_broker(o);
     start_porch();
   }
 };
 
-TEST_F(PermissiveBroker, AnOversizedAttestationIsDroppedAndLoggedByThePlugin) {
+TEST_F(PermissiveBroker, AnOversizedAttestationIsRefusedAndReportedByThePlugin) {
   porch_->client().publish(porch_->topic("attestation"), Bytes(1025, 0xAB), 1);
   const Bytes largest(1024, 0xCD);
   porch_->client().publish(porch_->topic("attestation"), largest, 1);
   ASSERT_TRUE(wait_attestations(1)) << logs();
   EXPECT_EQ(attestations(), std::vector<Bytes>{largest});
   EXPECT_TRUE(recorder_.logged("attestation of 1025 bytes dropped")) << logs();
+  const auto refused = wait_refusal(LK_CAMERA_REFUSED_OVERSIZED);
+  ASSERT_TRUE(refused) << logs();
+  EXPECT_EQ(refused->text, "attestation of 1025 bytes dropped (1 to 1024 allowed)");
+}
+
+TEST_F(PermissiveBroker, AMalformedHelloOrStateIsRefusedAndReported) {
+  porch_->client().publish(porch_->topic("hello"), Bytes{0xFF, 0xFF, 0xFF}, 1, true);
+  const auto hello = wait_refusal(LK_CAMERA_REFUSED_MALFORMED);
+  ASSERT_TRUE(hello) << logs();
+  EXPECT_EQ(hello->text, "malformed hello refused");
+  std::this_thread::sleep_for(Millis(1100));  // past the pacing interval of the kind
+  const std::size_t mark = recorder_.events().size();
+  porch_->client().publish(porch_->topic("state"), Bytes{'m', 'a', 'y', 'b', 'e'}, 1);
+  const auto state = wait_refusal(LK_CAMERA_REFUSED_MALFORMED, mark);
+  ASSERT_TRUE(state) << logs();
+  EXPECT_EQ(state->text, "state message of 5 bytes refused (only 'online' or 'offline')");
+  // Neither changes what counts: the porch's attestations still pass.
+  porch_->publish_attestation(porch_->attest());
+  EXPECT_TRUE(wait_attestations(1)) << logs();
+}
+
+TEST_F(PermissiveBroker, C1_AHelloNamingAnotherCameraOrKeyIsRefusedAsForeign) {
+  // Where no ACL stops it, porch's credentials announce another camera...
+  v1::CameraHello hello;
+  hello.set_camera_id("garden");
+  hello.set_public_key(std::string(32, '\x01'));
+  std::string bytes = hello.SerializeAsString();
+  porch_->client().publish(porch_->topic("hello"), Bytes(bytes.begin(), bytes.end()), 1);
+  const auto other_camera = wait_refusal(LK_CAMERA_REFUSED_FOREIGN);
+  ASSERT_TRUE(other_camera) << logs();
+  EXPECT_EQ(other_camera->text, "hello naming camera 'garden' refused on this camera's topic");
+  // ... or another key for porch: both refused, the pinned key stays.
+  std::this_thread::sleep_for(Millis(1100));
+  const std::size_t mark = recorder_.events().size();
+  hello.set_camera_id("porch");
+  bytes = hello.SerializeAsString();
+  porch_->client().publish(porch_->topic("hello"), Bytes(bytes.begin(), bytes.end()), 1);
+  const auto other_key = wait_refusal(LK_CAMERA_REFUSED_FOREIGN, mark);
+  ASSERT_TRUE(other_key) << logs();
+  EXPECT_NE(other_key->text.find("hello with another public key 0101"), std::string::npos) << other_key->text;
+  const lk_camera_description d = describe();
+  EXPECT_TRUE(std::equal(porch_->public_key().begin(), porch_->public_key().end(), d.public_key))
+      << "the pinned key stayed";
 }
 
 }  // namespace

@@ -52,7 +52,9 @@ TEST(BrokerFiles, TheShippedConfigurationRefusesAnonymousClientsAndLimitsSizes) 
   };
   EXPECT_TRUE(has("allow_anonymous false"));
   EXPECT_TRUE(has("per_listener_settings false"));
-  EXPECT_TRUE(has("max_packet_size 1200"));
+  EXPECT_TRUE(has("max_packet_size 8192"));
+  EXPECT_TRUE(has("plugin /usr/local/lib/latchkey/latchkey_broker_guard.so"));
+  EXPECT_TRUE(has("plugin_opt_hub_user hub"));
   EXPECT_TRUE(has("persistence false"));
   EXPECT_TRUE(has("acl_file /etc/latchkey/broker/latchkey.acl"));
   EXPECT_TRUE(has("password_file /etc/latchkey/broker/passwd"));

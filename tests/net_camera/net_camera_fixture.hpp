@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -83,6 +84,32 @@ class NetCameraTest : public ::testing::Test {
   // Index of the first status event with value at or after from; -1 when none came in time.
   long wait_status(uint32_t status, std::size_t from, Millis wait = kEventWait) {
     return recorder_.wait_event(LK_EVENT_CAMERA_STATUS, status, -1, from, wait);
+  }
+
+  // Refusal reports (LK_CAMERA_STATUS_MESSAGE_REFUSED) from index from on.
+  struct RefusalEvent {
+    uint32_t kind;     // LK_CAMERA_REFUSED_*
+    std::string text;  // the reason
+  };
+  std::vector<RefusalEvent> refusals(std::size_t from = 0) {
+    std::vector<RefusalEvent> out;
+    const auto events = recorder_.events();
+    for (std::size_t i = from; i < events.size(); ++i) {
+      const auto& e = events[i];
+      if (e.kind != LK_EVENT_CAMERA_STATUS || e.value != LK_CAMERA_STATUS_MESSAGE_REFUSED) continue;
+      std::string text;
+      if (e.data) text.assign(reinterpret_cast<const char*>(e.data->data()), e.data->size());
+      out.push_back({e.detail, text});
+    }
+    return out;
+  }
+
+  // The first refusal of kind after from, waiting up to wait.
+  std::optional<RefusalEvent> wait_refusal(uint32_t kind, std::size_t from = 0, Millis wait = kEventWait) {
+    const long at = recorder_.wait_event(LK_EVENT_CAMERA_STATUS, LK_CAMERA_STATUS_MESSAGE_REFUSED, kind, from, wait);
+    if (at < 0) return std::nullopt;
+    for (const RefusalEvent& r : refusals(static_cast<std::size_t>(at))) return r;
+    return std::nullopt;
   }
 
   // Polls the plugin's log lines for fragment.

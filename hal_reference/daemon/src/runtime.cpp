@@ -16,6 +16,7 @@
 #include <sys/timex.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -471,6 +472,24 @@ struct Runtime::Impl {
       post([this, camera, data = e.data] {
         engine->on_attestation(camera, {data->data(), data->size()}, now());
         publish_liveness(camera);
+      });
+    } else if (e.kind == LK_EVENT_CAMERA_STATUS && e.value == LK_CAMERA_STATUS_MESSAGE_REFUSED) {
+      // Refused messages on the camera's link: audited by the engine. The
+      // reason is the plugin's text; only printable ASCII of it is kept.
+      std::string reason;
+      if (e.data) {
+        const std::size_t n = std::min<std::size_t>(e.data->size(), LK_CAMERA_REFUSAL_TEXT_MAX);
+        for (std::size_t i = 0; i < n; ++i) {
+          const uint8_t c = e.data->data()[i];
+          reason.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+        }
+      }
+      if (reason.empty()) reason = "(no reason given)";
+      post([this, camera, refusal = e.detail, reason = std::move(reason)] {
+        engine->on_camera_message_refused(camera, refusal, reason, now());
+        JsonWriter j;
+        j.field("camera", camera).field("refused", reason);
+        publish("camera", j.done());
       });
     } else if (e.kind == LK_EVENT_CAMERA_STATUS) {
       post([this, camera, value = e.value] {

@@ -17,6 +17,9 @@
 #include <sstream>
 #include <thread>
 
+#ifndef LATCHKEY_BROKER_GUARD_PATH
+#error "LATCHKEY_BROKER_GUARD_PATH must name the built latchkey_broker_guard.so"
+#endif
 #ifndef LATCHKEY_BROKER_ACL_FILE
 #error "LATCHKEY_BROKER_ACL_FILE must name tools/broker/latchkey.acl"
 #endif
@@ -231,6 +234,8 @@ void MosquittoBroker::write_files() {
        << "allow_anonymous false\n"
        << "password_file " << (dir_ / "passwd").string() << "\n"
        << "acl_file " << (dir_ / "acl").string() << "\n"
+       << (options_.guard ? std::string("plugin ") + LATCHKEY_BROKER_GUARD_PATH + "\nplugin_opt_hub_user " + kHubUser + "\n"
+                          : std::string())
        << (options_.max_packet_size > 0 ? "max_packet_size " + std::to_string(options_.max_packet_size) + "\n" : "")
        << "persistence false\n"
        << "set_tcp_nodelay true\n"

@@ -1,7 +1,8 @@
 // A real Mosquitto broker (Debian's /usr/sbin/mosquitto) for tests and the
 // demo, configured as a Latchkey hub's broker (docs/broker.md): no anonymous
 // clients, one password per user (the hub and each camera), the shipped ACL
-// (tools/broker/latchkey.acl), a packet size limit, no persistence, and
+// (tools/broker/latchkey.acl), the guard plugin that reports refused
+// messages (hal_reference/broker_guard), a packet size limit, no persistence, and
 // optionally a TLS listener with a throwaway CA.
 //
 // Everything lives in a private temporary folder that the destructor removes
@@ -37,7 +38,8 @@ struct BrokerOptions {
   std::vector<std::string> extra_users;  // users the ACL says nothing about
   bool tls = false;                   // also a TLS listener, with a throwaway CA
   uint16_t tls_port = 0;              // 0: a free port
-  uint32_t max_packet_size = 1200;    // bytes of an MQTT packet (a 1024-byte attestation fits); 0: no limit
+  uint32_t max_packet_size = 8192;    // bytes of an MQTT packet (larger ones: sender disconnected); 0: no limit
+  bool guard = true;                  // load latchkey_broker_guard (refused messages reported to the hub)
   std::filesystem::path acl_file;     // empty: the shipped tools/broker/latchkey.acl
   std::chrono::milliseconds start_timeout{10000};
 };

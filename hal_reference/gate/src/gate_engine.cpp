@@ -1,6 +1,7 @@
 #include <latchkey/gate/gate_engine.hpp>
 
 #include <latchkey/cpp/names.hpp>
+#include <latchkey/lk_camera.h>
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/gate/restart_history.hpp>
 
@@ -26,6 +27,12 @@ struct GateEngine::State {
     MonoNs not_live_since = 0;
     bool health_alarmed = false;
     bool tamper_alarmed = false;      // C8: one camera-tamper alarm per episode
+    struct RefusalPace {
+      MonoNs last_record = 0;
+      bool recorded = false;
+      uint64_t unrecorded = 0;        // refusal reports since the last record
+    };
+    std::map<uint32_t, RefusalPace> refusals;  // by lk_camera_refusal
     MonoNs next_nonce = kNever;
     MonoNs watch_at = kNever;  // its entry in `watch`: when LIVE ends or C6 is due
   };
@@ -429,6 +436,26 @@ void GateEngine::on_camera_fault(const std::string& camera_id, const std::string
   s_->audit("plugin_fault", "F1", "", camera_id, reason);
   it->second.monitor->mark_not_live();
   s_->refresh_camera(camera_id, now);
+}
+
+void GateEngine::on_camera_message_refused(const std::string& camera_id, uint32_t refusal, const std::string& reason,
+                                           MonoNs now) {
+  auto it = s_->cameras.find(camera_id);
+  if (it == s_->cameras.end()) return;
+  auto& pace = it->second.refusals[refusal];
+  if (pace.recorded && now - pace.last_record < ms_to_ns(1000)) {
+    ++pace.unrecorded;
+    return;
+  }
+  const char* kind = refusal == LK_CAMERA_REFUSED_MALFORMED   ? "malformed"
+                     : refusal == LK_CAMERA_REFUSED_OVERSIZED ? "oversized"
+                     : refusal == LK_CAMERA_REFUSED_FOREIGN   ? "foreign"
+                                                              : "refused";
+  std::string detail = std::string(kind) + ": " + reason;
+  if (pace.unrecorded > 0)
+    detail += " (and " + std::to_string(pace.unrecorded) + " more refusal reports within the last second)";
+  pace = {now, true, 0};
+  s_->audit("message_refused", refusal == LK_CAMERA_REFUSED_FOREIGN ? "C1" : "", "", camera_id, detail);
 }
 
 void GateEngine::on_camera_reenrolled(const std::string& camera_id, MonoNs now, const std::string& why) {

@@ -30,6 +30,20 @@ typedef uint32_t lk_camera_status;
 #define LK_CAMERA_STATUS_OFFLINE 2u
 #define LK_CAMERA_STATUS_RECORDING_STARTED 3u
 #define LK_CAMERA_STATUS_RECORDING_STOPPED 4u
+/* Appended in ABI 1.0 (receivers ignore values they do not know): messages on
+ * the camera's link were refused - malformed, oversized, or not from the
+ * camera. detail: lk_camera_refusal; data: the reason, printable ASCII without
+ * a NUL, at most LK_CAMERA_REFUSAL_TEXT_MAX bytes, valid during on_event
+ * (release NULL). The host audits it; a plugin sends at most one per kind
+ * per second, naming in the text how many refusals it stands for. */
+#define LK_CAMERA_STATUS_MESSAGE_REFUSED 5u
+
+/* Why messages were refused (detail of LK_CAMERA_STATUS_MESSAGE_REFUSED). */
+typedef uint32_t lk_camera_refusal;
+#define LK_CAMERA_REFUSED_MALFORMED 1u  /* does not parse, or says what it may not */
+#define LK_CAMERA_REFUSED_OVERSIZED 2u  /* larger than its kind allows */
+#define LK_CAMERA_REFUSED_FOREIGN 3u    /* sent by someone other than this camera */
+#define LK_CAMERA_REFUSAL_TEXT_MAX 256u
 
 typedef struct lk_camera_device lk_camera_device;   /* opaque, owned by the plugin */
 

@@ -88,6 +88,20 @@ class EventSink {
     deliver(event);
   }
 
+  // Emits an event with bytes valid only during the call (release NULL).
+  void emit_borrowed(lk_event_kind kind, uint32_t value, uint32_t detail, const uint8_t* data, std::size_t size,
+                     uint64_t device_time_ns) const noexcept {
+    lk_event event{};
+    event.struct_size = sizeof(event);
+    event.kind = kind;
+    event.value = value;
+    event.detail = detail;
+    event.device_time_ns = device_time_ns;
+    event.data = data;
+    event.data_size = size;
+    deliver(event);
+  }
+
   // Emits an event that lends bytes; the host releases them when done.
   void emit_lent(lk_event_kind kind, std::vector<uint8_t> bytes, uint64_t device_time_ns) const noexcept {
     std::vector<uint8_t>* lent = nullptr;
