@@ -316,6 +316,31 @@ TEST(Gate, C8_CoveredLensEndsLivenessAfterTheTamperWindowWithOneAlarm) {
   EXPECT_EQ(w.alarms_with("C8"), 2);  // a new episode, a new alarm
 }
 
+// C8 ends LIVE when tamper_window has passed since the first attestation out
+// of limits, by the engine's own deadline: not at the next attestation after
+// the window, which with a slow camera would be up to a period later.
+TEST(Gate, C8_LivenessEndsWhenTheWindowEndsNotAtTheNextAttestation) {
+  SimWorld w(options());
+  w.camera().period_ns = ms_to_ns(400);
+  ASSERT_TRUE(w.warm_up(5'000));
+  const uint64_t sent_before = w.attestations_sent();
+  w.camera().covered = true;
+  // Find the arrival of the first covered attestation: the next one sent.
+  while (w.attestations_sent() == sent_before) w.run_for(1);
+  const latchkey::gate::MonoNs first_sent = w.now();
+  const latchkey::gate::MonoNs window = ms_to_ns(w.engine().config().tamper_window_ms);
+  while (w.engine().camera_live(w.camera_id(), w.now()) && w.now() < first_sent + window + ms_to_ns(1'000))
+    w.run_for(1);
+  const latchkey::gate::MonoNs ended = w.now() - first_sent;
+  // The attestation takes attestation_latency (10 ms) to arrive; the window
+  // runs from its arrival; the 1 ms steps add at most 1 ms.
+  EXPECT_GE(ended, window) << "LIVE ended inside the window";
+  EXPECT_LE(ended, window + ms_to_ns(10) + ms_to_ns(2)) << "LIVE ended " << (ended - window) / 1'000'000
+                                                        << " ms after the window (waited for an attestation?)";
+  EXPECT_EQ(w.alarms_with("C8"), 1) << "the camera-tamper alarm comes with the end of LIVE";
+  EXPECT_TRUE(has_audit(w, "camera", "C8"));
+}
+
 TEST(Gate, C8_EachLimitIsItsOwnReason) {
   struct Case {
     const char* what;

@@ -148,7 +148,19 @@ struct GateEngine::State {
         const MonoNs until = cam.monitor->live_until();
         cam.not_live_since = until != kNever && until <= now ? until : now;
         cam.was_live = false;
-        audit("camera", "C4", "", id, "camera is no longer LIVE");
+        const bool tampered = cam.monitor->tampered(now);
+        audit("camera", tampered ? "C8" : "C4", "", id,
+              tampered ? "camera is no longer LIVE: " + cam.monitor->tamper_problem() + " for longer than " +
+                             std::to_string(setup.config.tamper_window_ms) + " ms"
+                       : std::string("camera is no longer LIVE"));
+        // C8: the camera-tamper alarm when the window ends, once per episode.
+        if (tampered && !cam.tamper_alarmed) {
+          cam.tamper_alarmed = true;
+          const std::string message = "camera-tamper: " + cam.monitor->tamper_problem() + " for longer than " +
+                                      std::to_string(setup.config.tamper_window_ms) + " ms";
+          for (const std::string& door_id : cam.doors) alarm("C8", door_id, id, message);
+          if (cam.doors.empty()) alarm("C8", "", id, message);
+        }
         camera_lost(id, now);
       } else if (!cam.was_live && is_live) {
         cam.was_live = true;

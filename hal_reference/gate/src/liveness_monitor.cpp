@@ -2,6 +2,7 @@
 
 #include <latchkey/crypto/attestations.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace latchkey::gate {
@@ -149,10 +150,12 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   // hand passing in front of the lens is not an attack.
   if (const auto problem = scene_problem(a, scene_)) {
     if (!tamper_since_) tamper_since_ = now;
+    tamper_problem_ = *problem;
     if (now - *tamper_since_ > ms_to_ns(config_.tamper_window_ms))
       return reject("C8", *problem + " for " + std::to_string((now - *tamper_since_) / 1'000'000) + " ms", counter);
   } else {
     tamper_since_.reset();
+    tamper_problem_.clear();
   }
 
   if (a.has_scene())
@@ -193,12 +196,19 @@ void LivenessMonitor::remember_digest(const std::string& digest, MonoNs now) {
 
 bool LivenessMonitor::live(MonoNs now) const noexcept {
   return consecutive_ >= GateConfig::kLiveMinConsecutive && last_accepted_ &&
-         now - *last_accepted_ < ms_to_ns(config_.live_timeout_ms);
+         now - *last_accepted_ < ms_to_ns(config_.live_timeout_ms) && !tampered(now);
 }
 
 MonoNs LivenessMonitor::live_until() const noexcept {
   if (consecutive_ < GateConfig::kLiveMinConsecutive || !last_accepted_) return kNever;
-  return *last_accepted_ + ms_to_ns(config_.live_timeout_ms);
+  const MonoNs silent = *last_accepted_ + ms_to_ns(config_.live_timeout_ms);
+  // C8: the window ends LIVE by itself, not at the next attestation after it.
+  if (tamper_since_) return std::min(silent, *tamper_since_ + ms_to_ns(config_.tamper_window_ms) + 1);
+  return silent;
+}
+
+bool LivenessMonitor::tampered(MonoNs now) const noexcept {
+  return tamper_since_ && now - *tamper_since_ > ms_to_ns(config_.tamper_window_ms);
 }
 
 }  // namespace latchkey::gate

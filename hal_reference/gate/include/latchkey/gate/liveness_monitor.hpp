@@ -47,8 +47,14 @@ class LivenessMonitor {
 
   // C4/C5: LIVE at `now`.
   bool live(MonoNs now) const noexcept;
-  // When LIVE ends if nothing else arrives (kNever when not LIVE).
+  // When LIVE ends if nothing else arrives (kNever when not LIVE): live_timeout
+  // after the last accepted attestation, or earlier, when the view has been
+  // out of its limits (C8) for tamper_window.
   MonoNs live_until() const noexcept;
+  // C8: the view has been out of its limits for longer than tamper_window at
+  // `now`, by the attestations so far; what is wrong with it.
+  bool tampered(MonoNs now) const noexcept;
+  const std::string& tamper_problem() const noexcept { return tamper_problem_; }
   // Hub time of the last accepted attestation (nullopt before the first).
   std::optional<MonoNs> last_accepted() const noexcept { return last_accepted_; }
   uint64_t last_counter() const noexcept { return last_counter_; }
@@ -100,6 +106,7 @@ class LivenessMonitor {
   // C8: since when the camera's scene has been out of its limits.
   SceneLimits scene_;
   std::optional<MonoNs> tamper_since_;
+  std::string tamper_problem_;
   std::optional<Scene> last_scene_;
 
   int64_t consecutive_ = 0;
