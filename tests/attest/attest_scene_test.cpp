@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -61,16 +63,25 @@ Thumb thumbnail(const Frame& f) {
 uint32_t rounded_mean_x1000(uint64_t sum, uint64_t count) { return static_cast<uint32_t>((sum * 1000 + count / 2) / count); }
 
 lk_attest_scene plain_scene(const Frame& f) {
-  uint64_t luminance = 0, laplacian = 0;
+  uint64_t luminance = 0;
   for (uint32_t y = 0; y < f.height; ++y)
-    for (uint32_t x = 0; x < f.width; ++x) {
-      luminance += f.at(x, y);
-      if (x == 0 || y == 0 || x + 1 == f.width || y + 1 == f.height) continue;
-      laplacian += static_cast<uint64_t>(std::abs(4 * f.at(x, y) - f.at(x - 1, y) - f.at(x + 1, y) - f.at(x, y - 1) -
-                                                  f.at(x, y + 1)));
-    }
+    for (uint32_t x = 0; x < f.width; ++x) luminance += f.at(x, y);
+  // Sharpness: the block sums of the coarse copy, then their Laplacian.
+  const uint32_t b = std::max(1u, std::min(f.width / 160, f.height / 90));
+  const uint32_t columns = std::min(f.width / b, 512u), rows = f.height / b;
+  std::vector<int64_t> q(uint64_t{columns} * rows, 0);
+  for (uint32_t j = 0; j < rows; ++j)
+    for (uint32_t i = 0; i < columns; ++i)
+      for (uint32_t y = j * b; y < (j + 1) * b; ++y)
+        for (uint32_t x = i * b; x < (i + 1) * b; ++x) q[j * columns + i] += f.at(x, y);
+  auto at = [&](uint32_t i, uint32_t j) { return q[j * columns + i]; };
+  uint64_t laplacian = 0;
+  for (uint32_t j = 1; j + 1 < rows; ++j)
+    for (uint32_t i = 1; i + 1 < columns; ++i)
+      laplacian += static_cast<uint64_t>(
+          std::llabs(4 * at(i, j) - at(i - 1, j) - at(i + 1, j) - at(i, j - 1) - at(i, j + 1)));
   return {rounded_mean_x1000(luminance, uint64_t{f.width} * f.height),
-          rounded_mean_x1000(laplacian, uint64_t{f.width - 2} * (f.height - 2)), 0};
+          rounded_mean_x1000(laplacian, uint64_t{columns - 2} * (rows - 2) * b * b), 0};
 }
 
 Thumb plain_thumbnail(const Frame& f) {
@@ -161,11 +172,55 @@ TEST(AttestScene, C8_AFineTextureIsSharperThanItsBlur) {
   EXPECT_LT(measure(blurred).sharpness * 5, measure(sharp).sharpness);
 }
 
+// Sensor noise on a blurred picture must not make it look sharp: the
+// sharpness is taken on block means, over which noise averages out.
+TEST(AttestScene, C8_NoiseDoesNotHideABlur) {
+  std::mt19937_64 rng(11);
+  Frame sharp(640, 360), blurred(640, 360);
+  for (uint32_t y = 0; y < 360; ++y)
+    for (uint32_t x = 0; x < 640; ++x) sharp.at(x, y) = ((x / 40) + (y / 40)) % 2 ? 200 : 50;
+  for (uint32_t y = 0; y < 360; ++y)
+    for (uint32_t x = 0; x < 640; ++x) {
+      unsigned sum = 0, n = 0;
+      for (int d = -20; d <= 20; d += 4)
+        for (int e = -20; e <= 20; e += 4) {
+          const int xx = static_cast<int>(x) + d, yy = static_cast<int>(y) + e;
+          if (xx < 0 || yy < 0 || xx >= 640 || yy >= 360) continue;
+          sum += sharp.at(static_cast<uint32_t>(xx), static_cast<uint32_t>(yy));
+          ++n;
+        }
+      blurred.at(x, y) = static_cast<uint8_t>(sum / n);
+    }
+  auto noisy = [&](const Frame& f) {
+    Frame out = f;
+    for (uint32_t y = 0; y < 360; ++y)
+      for (uint32_t x = 0; x < 640; ++x)
+        out.at(x, y) = static_cast<uint8_t>(std::clamp<int>(f.at(x, y) + static_cast<int>(rng() % 41) - 20, 0, 255));
+    return out;
+  };
+  const uint32_t sharp_noisy = measure(noisy(sharp)).sharpness, blurred_noisy = measure(noisy(blurred)).sharpness;
+  EXPECT_GT(sharp_noisy, 3 * blurred_noisy) << "sharp " << sharp_noisy << ", blurred " << blurred_noisy;
+  EXPECT_LT(measure(blurred).sharpness * 5, measure(sharp).sharpness);
+}
+
+TEST(AttestScene, C8_MeasurementsMatchTheirDefinitionsOnFramesOfEveryBlockSize) {
+  std::mt19937_64 rng(7);
+  // b = 1 (and more than 512 columns), 2, 4, 8 and an odd stride.
+  for (const auto& [w, h] : {std::pair{1100u, 20u}, std::pair{333u, 181u}, std::pair{641u, 361u},
+                             std::pair{1280u, 720u}, std::pair{1000u, 900u}}) {
+    const Frame f = random_frame(rng, w, h, 13);
+    const lk_attest_scene expected = plain_scene(f);
+    const lk_attest_scene scene = measure(f);
+    EXPECT_EQ(scene.mean_luminance, expected.mean_luminance) << w << "x" << h;
+    EXPECT_EQ(scene.sharpness, expected.sharpness) << w << "x" << h;
+  }
+}
+
 TEST(AttestScene, C8_MeasurementsMatchTheirDefinitionsOnRandomFramesWithPadding) {
   std::mt19937_64 rng(20250611);
   for (int run = 0; run < 60; ++run) {
-    const uint32_t w = static_cast<uint32_t>(32 + rng() % 300);
-    const uint32_t h = static_cast<uint32_t>(18 + rng() % 200);
+    const uint32_t w = static_cast<uint32_t>(32 + rng() % 400);
+    const uint32_t h = static_cast<uint32_t>(18 + rng() % 250);
     const Frame f = random_frame(rng, w, h, rng() % 70);
     const Thumb reference = plain_thumbnail(random_frame(rng, 64, 36, 0));
     const lk_attest_scene expected = plain_scene(f);

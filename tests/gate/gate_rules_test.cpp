@@ -341,6 +341,30 @@ TEST(Gate, C8_LivenessEndsWhenTheWindowEndsNotAtTheNextAttestation) {
   EXPECT_TRUE(has_audit(w, "camera", "C8"));
 }
 
+// The window runs from the first tampered frame, not from when its
+// attestation arrived: a frame that waited on the camera (up to a period
+// before it is signed) starts the window at its capture, on the hub's clock
+// as the fastest recent transit tells.
+TEST(Gate, C8_TheWindowRunsFromTheCaptureOfTheFirstTamperedFrame) {
+  SimWorld w(options());
+  w.camera().period_ns = ms_to_ns(400);
+  ASSERT_TRUE(w.warm_up(5'000));
+  const uint64_t sent_before = w.attestations_sent();
+  w.camera().covered = true;
+  w.camera().capture_lag_ns = ms_to_ns(120);  // the covered frame was captured 120 ms before it was sent
+  while (w.attestations_sent() == sent_before) w.run_for(1);
+  const latchkey::gate::MonoNs captured = w.now() - ms_to_ns(120);
+  const latchkey::gate::MonoNs window = ms_to_ns(w.engine().config().tamper_window_ms);
+  while (w.engine().camera_live(w.camera_id(), w.now()) && w.now() < captured + window + ms_to_ns(1'000))
+    w.run_for(1);
+  const latchkey::gate::MonoNs ended = w.now() - captured;
+  // Capture + the fastest transit (10 ms) + the window, within the 1 ms steps.
+  EXPECT_GE(ended, window + ms_to_ns(10)) << (ended - window) / 1'000'000 << " ms";
+  EXPECT_LE(ended, window + ms_to_ns(12)) << "LIVE ended " << (ended - window) / 1'000'000
+                                          << " ms after capture + window (counted from the arrival?)";
+  EXPECT_EQ(w.alarms_with("C8"), 1);
+}
+
 TEST(Gate, C8_EachLimitIsItsOwnReason) {
   struct Case {
     const char* what;

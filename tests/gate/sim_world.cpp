@@ -49,7 +49,7 @@ crypto::Bytes SimCamera::attest(MonoNs now) {
   a.set_camera_id(id);
   a.set_boot_id(boot_id);
   a.set_counter(counter);
-  a.set_capture_time_ns(static_cast<uint64_t>(now + clock_offset_ns));
+  a.set_capture_time_ns(static_cast<uint64_t>(now - capture_lag_ns + clock_offset_ns));
   a.set_frame_digest(digest);
   a.set_hub_nonce(stale_nonce ? first_nonce : nonce);
   if (measures_scene) {

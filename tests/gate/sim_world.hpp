@@ -35,6 +35,7 @@ struct SimCamera {
   std::string boot_id;
   uint64_t counter = 0;
   int64_t clock_offset_ns = 0;            // camera clock = hub clock + offset
+  int64_t capture_lag_ns = 0;             // the frame signed was captured this long before it is sent
   std::string nonce;                      // latest nonce received
   std::string first_nonce;                // for the stale-nonce fault
   std::string recording_session;

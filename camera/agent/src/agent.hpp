@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -79,6 +80,7 @@ class Agent {
 
   std::mutex latest_mutex_;
   Latest latest_;  // guarded by latest_mutex_
+  std::condition_variable frame_arrived_;  // with latest_mutex_: a new latest_, or stop
   // C8: three pictures passed around by swapping, never copied twice: the
   // capture thread fills staging_gray_ and swaps it into latest_gray_ (the
   // picture of latest_); the attestation thread swaps that into scene_gray_

@@ -133,6 +133,7 @@ void SimHub::write_config() {
     for (const NetCamera& camera : door.net_cameras) {
       ini << "[camera." << camera.id << "]\nplugin = net_camera\nuri = " << camera.uri << "\n"
           << "key = " << crypto::to_hex(camera.key) << "\n";
+      for (const auto& [key, value] : camera.settings) ini << key << " = " << value << "\n";
       bound.push_back(camera.id);
     }
     ini << "[door." << door.id << "]\nlock = " << door.id << "\ncameras = ";

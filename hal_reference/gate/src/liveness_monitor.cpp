@@ -122,6 +122,9 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   last_capture_ns_ = a.capture_time_ns();
   if (!drift_reference_ || now - drift_reference_->second >= ms_to_ns(GateConfig::kDriftWindowMs))
     drift_reference_ = {a.capture_time_ns(), now};
+  // How late this frame arrived, beyond the fastest of the recent ones (C8
+  // counts its window from the frame, not from its arrival).
+  const MonoNs arrival_lag = note_transit(a.capture_time_ns(), now, new_boot);
 
   // C7: a new digest that returns to one accepted within loop_window. The run
   // of identical digests just before it is C5's case, so only a change of
@@ -149,7 +152,11 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   // longer than tamper_window. Within the window the attestation counts: a
   // hand passing in front of the lens is not an attack.
   if (const auto problem = scene_problem(a, scene_)) {
-    if (!tamper_since_) tamper_since_ = now;
+    // The window starts at the first frame out of limits: its capture, on
+    // the hub's clock as well as the fastest recent transit tells (a frame
+    // may wait up to an attestation period on the camera before it is
+    // signed), never before the previous attestation's arrival.
+    if (!tamper_since_) tamper_since_ = std::max(now - arrival_lag, last_accepted_ ? *last_accepted_ : now);
     tamper_problem_ = *problem;
     if (now - *tamper_since_ > ms_to_ns(config_.tamper_window_ms))
       return reject("C8", *problem + " for " + std::to_string((now - *tamper_since_) / 1'000'000) + " ms", counter);
@@ -205,6 +212,21 @@ MonoNs LivenessMonitor::live_until() const noexcept {
   // C8: the window ends LIVE by itself, not at the next attestation after it.
   if (tamper_since_) return std::min(silent, *tamper_since_ + ms_to_ns(config_.tamper_window_ms) + 1);
   return silent;
+}
+
+MonoNs LivenessMonitor::note_transit(uint64_t capture_ns, MonoNs now, bool new_boot) {
+  if (new_boot) transit_count_ = 0;
+  // now - capture in the camera's units; the camera's clock is its own
+  // claim, so the difference is clamped rather than trusted to fit.
+  const __int128 raw = static_cast<__int128>(now) - static_cast<__int128>(capture_ns);
+  const int64_t offset = static_cast<int64_t>(std::clamp<__int128>(raw, INT64_MIN / 2, INT64_MAX / 2));
+  transits_[transit_next_] = offset;
+  transit_next_ = (transit_next_ + 1) % transits_.size();
+  if (transit_count_ < transits_.size()) ++transit_count_;
+  int64_t fastest = offset;
+  for (std::size_t i = 0; i < transit_count_; ++i) fastest = std::min(fastest, transits_[i]);
+  const int64_t lag = offset - fastest;
+  return std::min<int64_t>(lag, ms_to_ns(GateConfig::kMaxArrivalLagMs));
 }
 
 bool LivenessMonitor::tampered(MonoNs now) const noexcept {

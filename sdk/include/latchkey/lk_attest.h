@@ -213,7 +213,7 @@ lk_attest_result lk_attest_set_recording(lk_attest_context *context, int recordi
  */
 typedef struct lk_attest_scene {
   uint32_t mean_luminance;        /* mean GRAY8 level x 1000, 0-255000 */
-  uint32_t sharpness;             /* mean absolute 4-neighbour Laplacian of GRAY8 x 1000, 0-1020000 */
+  uint32_t sharpness;             /* mean |4-neighbour Laplacian| of the block means (below) x 1000, 0-1020000 */
   uint32_t reference_similarity;  /* likeness to the reference view taken at enrolment, 0-1000 */
 } lk_attest_scene;
 
@@ -279,11 +279,18 @@ void lk_attest_digest_free(lk_attest_digest *digest);
  *
  * - mean luminance: the mean of all pixels x 1000, rounded (0 black, 255000
  *   white).
- * - sharpness: the mean over every pixel not on the border of
- *   |4 p(x,y) - p(x-1,y) - p(x+1,y) - p(x,y-1) - p(x,y+1)| x 1000, rounded.
- *   Edges and texture give large values; a defocused, fogged, smeared or
- *   covered lens small ones. Noise adds to it too, so compare a camera only
- *   with itself.
+ * - sharpness: taken on a coarse copy of the frame, so that sensor noise
+ *   averages out and only the picture's own edges count. Blocks of b x b
+ *   pixels, b = max(1, min(w / 160, h / 90)) (integer division), make a copy
+ *   of C = min(w / b, 512) columns and R = h / b rows (pixels right of
+ *   column C b or below row R b are not used), each value q(i,j) the sum of
+ *   its block. sharpness = round(1000 S / ((C - 2) (R - 2) b^2)), S the sum
+ *   over the blocks not on the copy's border of
+ *   |4 q(i,j) - q(i-1,j) - q(i+1,j) - q(i,j-1) - q(i,j+1)|: the mean
+ *   absolute 4-neighbour Laplacian of the block means, x 1000. Edges and
+ *   texture give large values; a defocused, fogged, smeared or covered lens
+ *   small ones, even with the sensor's noise on top. It depends on the
+ *   scene, so compare a camera only with itself.
  * - reference similarity: the frame's thumbnail (below) against the
  *   reference view's, by zero-mean normalised cross-correlation r (the
  *   Pearson correlation of the 576 values), reported as round(1000 r),
@@ -309,7 +316,7 @@ void lk_attest_digest_free(lk_attest_digest *digest);
  * reference (a thumbnail, LK_ATTEST_THUMB_SIZE bytes) is not NULL,
  * reference_similarity of the frame's thumbnail to it; without a reference
  * reference_similarity is set to 0. One pass over the frame for the first
- * two, one more for the thumbnail.
+ * two (about 6 KiB of stack for the block rows), one more for the thumbnail.
  * Errors: INVALID_ARGUMENT (pixels or scene NULL), BAD_FRAME.
  */
 lk_attest_result lk_attest_scene_measure(const uint8_t *pixels, uint32_t width, uint32_t height, size_t stride,

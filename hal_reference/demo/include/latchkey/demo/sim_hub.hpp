@@ -33,6 +33,7 @@ struct NetCamera {
   std::string id;
   std::string uri;         // mqtt://host:port/<id>?user=hub&password_file=...
   crypto::PublicKey key;   // pinned at enrolment (C1)
+  std::map<std::string, std::string> settings = {};  // more keys of its [camera.<id>] section (scene_*, C8)
 };
 
 struct SimDoor {

@@ -66,6 +66,7 @@ struct GateConfig {
   static constexpr int64_t kNonceWindowPeriods = 3;                // C2
   static constexpr int64_t kLiveMinConsecutive = 4;                // C4
   static constexpr int64_t kDriftWindowMs = 5'000;                 // C3
+  static constexpr int64_t kMaxArrivalLagMs = 1'000;               // C8: how far back a window may start
   static constexpr int64_t kDriftPercent = 10;                     // C3
   static constexpr int64_t kLockoutThreshold = 5;                  // G4
   static constexpr int64_t kLockoutWindowMs = 10 * 60'000;         // G4

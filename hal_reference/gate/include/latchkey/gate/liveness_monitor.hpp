@@ -16,6 +16,7 @@
 #include <latchkey/gate/config.hpp>
 #include <latchkey/gate/time.hpp>
 
+#include <array>
 #include <deque>
 #include <optional>
 #include <string>
@@ -107,6 +108,13 @@ class LivenessMonitor {
   SceneLimits scene_;
   std::optional<MonoNs> tamper_since_;
   std::string tamper_problem_;
+  // C8: (arrival - capture) of the last attestations, in the camera's clock
+  // units; the smallest is the fastest transit seen lately. Returns how much
+  // later than that this one arrived (at most kMaxArrivalLagMs).
+  MonoNs note_transit(uint64_t capture_ns, MonoNs now, bool new_boot);
+  std::array<int64_t, 32> transits_{};
+  std::size_t transit_next_ = 0;
+  std::size_t transit_count_ = 0;
   std::optional<Scene> last_scene_;
 
   int64_t consecutive_ = 0;
