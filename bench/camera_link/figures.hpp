@@ -26,7 +26,7 @@ int run_agent_cpu(const std::string& self_exe, const std::filesystem::path& dir,
                   uint32_t seconds);
 // The decode floor's child: decodes the file as the agent's decoder is set up
 // and prints "DECODED <frames>".
-int run_decode_floor(const std::string& file);
+int run_decode_floor(const std::string& file, bool measure);
 
 // 3. The hub's CPU per network camera: N cameras publishing real signed
 //    attestations at 10 Hz, relayed by net_camera into the Runtime, against

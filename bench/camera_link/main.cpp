@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   };
   namespace b = latchkey::bench;
   try {
-    if (figure == "decode") return b::run_decode_floor(text("file", ""));
+    if (figure == "decode") return b::run_decode_floor(text("file", ""), text("measure", "0") == "1");
     if (figure == "publisher")
       return b::run_publisher("127.0.0.1", static_cast<uint16_t>(number("port", 0)), text("credentials", ""),
                               number("cameras", 1), static_cast<uint32_t>(number("rate-hz", 10)));

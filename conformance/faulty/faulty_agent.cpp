@@ -7,13 +7,17 @@
 // lk-camera-agent and latchkey_attest are.
 //
 //   lk-faulty-agent --camera-id ID --broker HOST:PORT --password-file FILE --key-file FILE
-//                   [--record-dir DIR] [--period-ms N] [--frozen] [--fault NAME]
+//                   [--record-dir DIR] [--period-ms N] [--frozen] [--covered] [--fault NAME]
 //
 //   stale_nonce         echoes the nonce it received four nonces before the newest (C2)
 //   repeat_counter      every fifth attestation repeats the counter before it (C3)
 //   reuse_boot_id       keeps its boot id in a file and reuses it after a restart, counter from 1 (C3)
 //   crash_on_bad_nonce  aborts on a nonce outside 16-32 bytes (C2: it must be ignored)
 //   overstates_bytes    reports 4096 recorded bytes more than its file holds (U2)
+//   blind_scene         reports an ordinary view even when started with --covered (C8)
+//
+// Scene measurements (C8): synthetic ones of an ordinary view, or of a
+// covered lens with --covered (dark, flat, unlike the reference).
 #include <latchkey/crypto/attestations.hpp>
 
 #include "latchkey/camera_link.pb.h"
@@ -41,13 +45,14 @@ namespace {
 namespace crypto = latchkey::crypto;
 namespace v1 = latchkey::v1;
 
-enum class Fault { kNone, kStaleNonce, kRepeatCounter, kReuseBootId, kCrashOnBadNonce, kOverstatesBytes };
+enum class Fault { kNone, kStaleNonce, kRepeatCounter, kReuseBootId, kCrashOnBadNonce, kOverstatesBytes, kBlindScene };
 
 struct Config {
   std::string camera_id, host = "127.0.0.1", password_file, key_file, record_dir;
   uint16_t port = 1883;
   uint32_t period_ms = 100;
   bool frozen = false;
+  bool covered = false;
   Fault fault = Fault::kNone;
 };
 
@@ -59,9 +64,9 @@ void log(const std::string& line) { std::cerr << "lk-faulty-agent: " << line << 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "lk-faulty-agent: " << why << "\n"
             << "usage: lk-faulty-agent --camera-id ID --broker HOST:PORT --password-file FILE --key-file FILE\n"
-               "                       [--record-dir DIR] [--period-ms N] [--frozen]\n"
+               "                       [--record-dir DIR] [--period-ms N] [--frozen] [--covered]\n"
                "                       [--fault none|stale_nonce|repeat_counter|reuse_boot_id|crash_on_bad_nonce|"
-               "overstates_bytes]\n";
+               "overstates_bytes|blind_scene]\n";
   std::exit(2);
 }
 
@@ -85,6 +90,7 @@ Config parse(int argc, char** argv) {
     else if (a == "--record-dir") c.record_dir = value();
     else if (a == "--period-ms") c.period_ms = static_cast<uint32_t>(std::stoul(value()));
     else if (a == "--frozen") c.frozen = true;
+    else if (a == "--covered") c.covered = true;
     else if (a == "--fault") {
       const std::string f = value();
       if (f == "none") c.fault = Fault::kNone;
@@ -93,6 +99,7 @@ Config parse(int argc, char** argv) {
       else if (f == "reuse_boot_id") c.fault = Fault::kReuseBootId;
       else if (f == "crash_on_bad_nonce") c.fault = Fault::kCrashOnBadNonce;
       else if (f == "overstates_bytes") c.fault = Fault::kOverstatesBytes;
+      else if (f == "blind_scene") c.fault = Fault::kBlindScene;
       else usage("unknown fault " + f);
     } else {
       usage("unknown option " + a);
@@ -269,6 +276,11 @@ class Agent {
         const std::size_t back = c_.fault == Fault::kStaleNonce ? 4 : 0;
         a.set_hub_nonce(nonces_[nonces_.size() > back ? nonces_.size() - 1 - back : 0]);
       }
+      auto* scene = a.mutable_scene();
+      const bool dark = c_.covered && c_.fault != Fault::kBlindScene;
+      scene->set_mean_luminance(dark ? 400 : 118'000 + static_cast<uint32_t>(frame_ % 7) * 100);
+      scene->set_sharpness(dark ? 40 : 9'500);
+      scene->set_reference_similarity(dark ? 0 : 940);
       auto* r = a.mutable_recording();
       if (file_ != nullptr) {
         const std::string chunk(2048, static_cast<char>(frame_));

@@ -28,6 +28,7 @@ struct AgentOptions {
   std::filesystem::path tls_ca_file;
   std::string command;              // empty: the lab runs the agent itself
   std::string frozen_args;          // appended to command to start it on a frozen source (TC-CAM-9.3)
+  std::string covered_args;         // appended to command to start it on a covered view (TC-CAM-10.2)
   std::filesystem::path record_dir; // where the agent's recordings can be read (TC-CAM-7.1)
   uint32_t window_s = 10;           // TC-CAM-6.x observe this long
   uint32_t nonce_period_ms = 250;   // as the hub's (RULES.md C2: 250, bounds 50-1000)

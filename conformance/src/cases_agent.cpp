@@ -737,6 +737,100 @@ void frozen_source(CaseContext& ctx) {
   EXPECT_GE(as.size() - run_start, 2u) << "fewer than two attestations with the frozen digest";
 }
 
+// ---- TC-CAM-10: the camera's view (C8) ----
+
+std::optional<std::string> needs_covered_start(const Subject& s, const std::string& uri) {
+  if (auto r = needs_agent(s, uri)) return r;
+  if (!s.agent->can_restart())
+    return "needs --agent-command and --agent-covered-args: lk-certify starts the agent on a covered view";
+  if (s.agent->options.covered_args.empty())
+    return "needs --agent-covered-args: the arguments that start the agent on a covered (black) view "
+           "(lk-camera-agent: --source lavfi:color=black:size=640x360:rate=25)";
+  return std::nullopt;
+}
+
+std::string scene_text(const v1::SceneMeasurements& m) {
+  return "mean_luminance " + std::to_string(m.mean_luminance()) + ", sharpness " + std::to_string(m.sharpness()) +
+         ", reference_similarity " + std::to_string(m.reference_similarity());
+}
+
+// Every attestation of the window carries the scene, in range; an agent
+// that never measures (lk-camera-agent --no-scene) is out of C8's scope.
+void scene_in_window(CaseContext& ctx) {
+  AgentTarget& agent = agent_of(ctx);
+  REQUIRE_AGENT(agent);
+  const AgentWindow& w = agent_window(agent);
+  REQUIRE_WINDOW(agent, w);
+  std::size_t with = 0, without = 0, out_of_range = 0;
+  std::string first, example;
+  for (const auto& a : w.attestations) {
+    if (!a.parsed) continue;
+    if (!a.attestation.has_scene()) {
+      ++without;
+      continue;
+    }
+    const auto& m = a.attestation.scene();
+    if (with++ == 0) first = scene_text(m);
+    if ((m.mean_luminance() > 255000 || m.sharpness() > 1020000 || m.reference_similarity() > 1000) &&
+        out_of_range++ == 0)
+      example = scene_text(m);
+  }
+  if (with == 0)
+    GTEST_SKIP() << "the agent does not measure its view (no attestation carries `scene`): a hub enrols it only "
+                    "with scene_required = false, and cannot tell it covered or turned (C8)";
+  measured(std::to_string(with) + " of " + std::to_string(with + without) + " attestations measured; the first: " +
+           first);
+  EXPECT_EQ(without, 0u) << without << " attestations carry no scene measurements while " << with
+                         << " do: a hub that requires them (the default) takes each gap as a covered lens";
+  EXPECT_EQ(out_of_range, 0u) << out_of_range << " attestations carry measurements outside their ranges; " << example;
+  // An ordinary view, as the lab points the camera at enrolment, is in the hub's default limits.
+  const auto& m = w.attestations.back().attestation.scene();
+  EXPECT_TRUE(m.mean_luminance() >= 8000 && m.mean_luminance() <= 247000 && m.reference_similarity() >= 300)
+      << "the last attestation of an ordinary run is out of the hub's default limits: " << scene_text(m)
+      << " (is the camera aimed at what it was enrolled with?)";
+}
+
+// Started on a covered view, the agent's own measurements say so: dark,
+// and unlike the view it was enrolled with, in the attestations it signs.
+void covered_view(CaseContext& ctx) {
+  AgentTarget& agent = agent_of(ctx);
+  REQUIRE_AGENT(agent);
+  AgentLink& link = *agent.link;
+  const std::string error = agent.restart(agent.options.covered_args);
+  ASSERT_TRUE(error.empty()) << error;
+  const std::size_t from = link.attestation_count();
+  const auto start = Clock::now();
+  {
+    NoncePump pump(link, milliseconds(agent.options.nonce_period_ms));
+    std::this_thread::sleep_for(4s);
+  }
+  const auto as = link.attestations(from);
+  const std::string note = agent.process_note();
+  if (const std::string e = agent.restart(); !e.empty())
+    std::cerr << "lk-certify: restarting the agent without the covered view failed: " << e << "\n";
+  std::size_t judged = 0, dark = 0, unlike = 0, unmeasured = 0;
+  std::string example;
+  for (const auto& a : as) {
+    if (!a.parsed || a.at < start + 1s) continue;  // the first second: the restart settles
+    ++judged;
+    if (!a.attestation.has_scene()) {
+      ++unmeasured;
+      continue;
+    }
+    const auto& m = a.attestation.scene();
+    dark += m.mean_luminance() < 8000;
+    unlike += m.reference_similarity() < 300;
+    if (example.empty() && (m.mean_luminance() >= 8000 || m.reference_similarity() >= 300)) example = scene_text(m);
+  }
+  ASSERT_GE(judged, 2u) << "fewer than two attestations from the agent on a covered view in 3 s" << note;
+  measured(std::to_string(judged) + " attestations on a covered view (`" + agent.options.covered_args + "`): " +
+           std::to_string(dark) + " dark, " + std::to_string(unlike) + " unlike the reference");
+  EXPECT_EQ(unmeasured, 0u) << unmeasured << " attestations on a covered view carry no measurements";
+  EXPECT_EQ(dark, judged - unmeasured) << "a covered view measured as lit: " << example
+                                       << " (the hub's default floor is mean_luminance 8000)";
+  EXPECT_EQ(unlike, judged - unmeasured) << "a covered view measured as like the enrolled one: " << example;
+}
+
 }  // namespace
 
 void add_agent_cases(std::vector<CaseDef>& c) {
@@ -760,6 +854,10 @@ void add_agent_cases(std::vector<CaseDef>& c) {
                "RULES.md C3", Scope::kAgent, needs_agent, boot_across_restart});
   c.push_back({"TC-CAM-9.3", "Started on a frozen source, the agent attests identical frame digests", "RULES.md C5",
                Scope::kAgent, needs_frozen_start, frozen_source});
+  c.push_back({"TC-CAM-10.1", "Every attestation carries the agent's measurements of its view, in range; an ordinary view is within the hub's default limits",
+               "RULES.md C8", Scope::kAgent, needs_agent, scene_in_window});
+  c.push_back({"TC-CAM-10.2", "Started on a covered view, the agent measures it dark and unlike its reference view",
+               "RULES.md C8", Scope::kAgent, needs_covered_start, covered_view});
 }
 
 }  // namespace latchkey::certify

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace latchkey::certify {
@@ -115,6 +116,46 @@ void digests(CaseContext& ctx) {
       EXPECT_EQ(a.attestation.frame_digest().size(), 32u) << "the frame digest is not 32 bytes (BLAKE2b-256)";
       break;
     }
+}
+
+// C8: a camera that measures its view does so in every attestation, within
+// the measurements' ranges (attestation.proto). One that never measures is
+// enrolled only with scene_required = false: the case does not apply.
+void scene_measurements(CaseContext& ctx) {
+  const auto& obs = observed(ctx);
+  REQUIRE_OBSERVATION(obs);
+  std::size_t with = 0, without = 0, out_of_range = 0;
+  std::string example;
+  uint32_t lum_low = UINT32_MAX, lum_high = 0, sharp_low = UINT32_MAX, sharp_high = 0, sim_low = UINT32_MAX,
+           sim_high = 0;
+  for (const auto& a : obs.attestations) {
+    if (!a.parsed) continue;
+    if (!a.attestation.has_scene()) {
+      ++without;
+      continue;
+    }
+    ++with;
+    const auto& m = a.attestation.scene();
+    lum_low = std::min(lum_low, m.mean_luminance()), lum_high = std::max(lum_high, m.mean_luminance());
+    sharp_low = std::min(sharp_low, m.sharpness()), sharp_high = std::max(sharp_high, m.sharpness());
+    sim_low = std::min(sim_low, m.reference_similarity()), sim_high = std::max(sim_high, m.reference_similarity());
+    if ((m.mean_luminance() > 255000 || m.sharpness() > 1020000 || m.reference_similarity() > 1000) &&
+        out_of_range++ == 0)
+      example = "attestation " + std::to_string(a.attestation.counter()) + ": mean_luminance " +
+                std::to_string(m.mean_luminance()) + ", sharpness " + std::to_string(m.sharpness()) +
+                ", reference_similarity " + std::to_string(m.reference_similarity());
+  }
+  if (with == 0)
+    GTEST_SKIP() << "the camera does not measure its view (no attestation carries `scene`): a hub enrols it only "
+                    "with scene_required = false, and cannot tell it covered or turned (C8)";
+  ::testing::Test::RecordProperty("measured", std::to_string(with) + " attestations measured: mean_luminance " + std::to_string(lum_low) + "-" +
+           std::to_string(lum_high) + ", sharpness " + std::to_string(sharp_low) + "-" + std::to_string(sharp_high) +
+           ", reference_similarity " + std::to_string(sim_low) + "-" + std::to_string(sim_high));
+  EXPECT_EQ(without, 0u) << without << " of " << with + without
+                         << " attestations carry no scene measurements while the others do: a hub that requires "
+                            "them (the default) takes each gap as a covered lens";
+  EXPECT_EQ(out_of_range, 0u) << out_of_range << " attestations carry measurements outside their ranges "
+                              << "(luminance 0-255000, sharpness 0-1020000, similarity 0-1000); " << example;
 }
 
 void camera_clock(CaseContext& ctx) {
@@ -346,6 +387,8 @@ void add_camera_cases(std::vector<CaseDef>& c) {
                needs_camera, digests});
   c.push_back({"TC-CAM-1.6", "The capture clock never runs backwards and keeps within 10 % of the hub's", "RULES.md C3",
                Scope::kCamera, needs_camera, camera_clock});
+  c.push_back({"TC-CAM-1.7", "A camera that measures its view does so in every attestation, within the measurements' ranges",
+               "RULES.md C8", Scope::kCamera, needs_camera, scene_measurements});
   c.push_back({"TC-CAM-2.1", "Recording is acknowledged in an attestation for the session, switches sessions in a new segment and stops",
                "RULES.md U2", Scope::kCamera, needs_recording, recording});
   c.push_back({"TC-CAM-3.1", "An injected freeze stops the digest changing; clearing it resumes", "RULES.md C5",

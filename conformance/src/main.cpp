@@ -5,7 +5,7 @@
 //              [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]
 //              [--reference-plugins DIR] [--quiet]
 //   lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]
-//              [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]]
+//              [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS] [--agent-covered-args ARGS]]
 //              [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]
 //              [--agent-tolerance-ms N] [--plugin RELAY] [--mode ...] [--out DIR] [...]
 //   lk-certify --list [--format text|markdown]
@@ -72,7 +72,8 @@ const char* kUsage =
     "                  [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]\n"
     "                  [--reference-plugins DIR] [--quiet]\n"
     "       lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]\n"
-    "                  [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]]\n"
+    "                  [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]\n"
+    "                  [--agent-covered-args ARGS]]\n"
     "                  [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]\n"
     "                  [--agent-tolerance-ms N] [--plugin RELAY.so] [--mode MODE] [--out DIR] [...]\n"
     "       lk-certify --list [--format text|markdown]\n";
@@ -106,6 +107,8 @@ const char* kHelp =
     "                          the restart is a manual step (--interactive), never a pass\n"
     "  --agent-frozen-args ARGS  appended to the command to start the agent on a frozen source\n"
     "                          (TC-CAM-9.3; lk-camera-agent: --freeze-after 5); else that case is skipped\n"
+    "  --agent-covered-args ARGS  appended to the command to start the agent on a covered view (TC-CAM-10.2;\n"
+    "                          lk-camera-agent: --source lavfi:color=black:size=640x360:rate=25); else skipped\n"
     "  --record-dir DIR        where the agent's recordings can be read: TC-CAM-7.1 compares the bytes\n"
     "                          it reports with the file's size\n"
     "  --agent-window-s N      how long TC-CAM-6 watches the stream (default 10, 3-3600)\n"
@@ -121,6 +124,7 @@ std::string* agent_text_option(Options& o, const std::string& a) {
   if (a == "--user") return &o.agent.user;
   if (a == "--agent-command") return &o.agent.command;
   if (a == "--agent-frozen-args") return &o.agent.frozen_args;
+  if (a == "--agent-covered-args") return &o.agent.covered_args;
   return nullptr;
 }
 
@@ -213,6 +217,10 @@ std::optional<Options> parse(int argc, char** argv) {
       std::cerr << "lk-certify: --agent-frozen-args needs --agent-command\n";
       return std::nullopt;
     }
+    if (!o.agent.covered_args.empty() && o.agent.command.empty()) {
+      std::cerr << "lk-certify: --agent-covered-args needs --agent-command\n";
+      return std::nullopt;
+    }
     if (!o.agent.tls_ca_file.empty() && !o.agent.address.tls) {
       std::cerr << "lk-certify: --tls-ca-file needs an mqtts:// --agent URI\n";
       return std::nullopt;
@@ -269,7 +277,8 @@ void list_cases(const std::string& format) {
                "           --authz-issuer acme-1:<64 hex digits of the issuer's Ed25519 seed>\n"
                "lk-certify --agent mqtt://hub.local:1883/porch --password-file hub.password \\\n"
                "           --agent-command 'lk-camera-agent --config agent.conf' \\\n"
-               "           --agent-frozen-args '--freeze-after 5' --record-dir /mnt/porch/recordings\n"
+               "           --agent-frozen-args '--freeze-after 5' --record-dir /mnt/porch/recordings \\\n"
+               "           --agent-covered-args '--source lavfi:color=black:size=640x360:rate=25'\n"
                "lk-certify --list --format markdown\n"
                "```\n\n"
                "- `--mode isolated|in_process` (default `isolated`): how the plugin runs for the device cases\n"
@@ -324,6 +333,9 @@ void list_cases(const std::string& format) {
                "- `--agent-frozen-args ARGS`: appended to the command to start the agent on a frozen source for\n"
                "  TC-CAM-9.3 (`--freeze-after 5` for `lk-camera-agent`); without it that case is skipped. The\n"
                "  agent is then restarted without them.\n"
+               "- `--agent-covered-args ARGS`: appended to the command to start the agent on a covered (black)\n"
+               "  view for TC-CAM-10.2 (for `lk-camera-agent`, a `--source` that shows black: a later `--source`\n"
+               "  replaces the command's); without it that case is skipped. The agent is restarted without them.\n"
                "- `--record-dir DIR`: where the agent's recordings can be read (the agent's own folder, or a\n"
                "  mount of it). TC-CAM-7.1 then finds the session's file (its name holds the session id in hex,\n"
                "  as `lk-camera-agent` names them, or it is the only new file) and requires the byte count the\n"
