@@ -33,6 +33,24 @@ void expect_detected(Tamper tamper) {
   EXPECT_FALSE(r.live_at_end) << r.describe();
 }
 
+// Enrolment (lkctl enrol's code): watching the agent for a few seconds, it
+// sees the view's measurements and chooses limits the view keeps and the
+// tampering of this suite breaks (the sharpness floor a third of what was
+// seen: the blurred view measures about 1900 against 11000-12500).
+TEST(SceneTamper, C8_EnrolmentWatchesTheViewAndChoosesItsLimits) {
+  const SceneWorld::Enrolled e = world().enrol(3000);
+  EXPECT_EQ(e.camera_id, "porch");
+  ASSERT_GT(e.samples, 20u) << "the agent attests every frame: about 75 in 3 s";
+  EXPECT_GE(e.min_luminance, e.chosen_min_luminance);
+  EXPECT_LE(e.max_luminance, e.chosen_max_luminance);
+  EXPECT_GE(e.min_sharpness, e.chosen_min_sharpness);
+  EXPECT_GE(e.min_similarity, e.chosen_min_similarity);
+  EXPECT_EQ(e.chosen_min_sharpness, e.min_sharpness / 3);
+  EXPECT_GT(e.chosen_min_sharpness, 1923u) << "the blurred view would pass";
+  EXPECT_LT(e.chosen_min_similarity, 600u) << "someone at the door would trip it";
+  EXPECT_GT(e.chosen_min_similarity, 171u) << "the turned view would pass";
+}
+
 TEST(SceneTamper, C8_AnUntouchedViewGivesNoAlarm) {
   const CaseResult r = world().run(Tamper::kNone);
   EXPECT_GT(r.attestations, 50u) << r.describe();

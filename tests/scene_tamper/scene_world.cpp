@@ -6,6 +6,7 @@
 #include <latchkey/attestation.pb.h>
 #include <latchkey/client/api_client.hpp>
 #include <latchkey/client/api_json.hpp>
+#include <latchkey/client/camera_enrolment.hpp>
 #include <latchkey/client/event_collector.hpp>
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/demo/child_process.hpp>
@@ -321,6 +322,32 @@ CaseResult SceneWorld::run(Tamper tamper) {
   w.log(result.describe());
   w.stop();
   return result;
+}
+
+SceneWorld::Enrolled SceneWorld::enrol(uint32_t observe_ms) {
+  Impl& w = *impl_;
+  w.stop();
+  w.start_agent(source_graph(Tamper::kNone, 1000), "agent-enrol.log");
+  // The agent says hello once it has its reference view; the plugin waits for it.
+  const std::string uri = "mqtt://127.0.0.1:" + std::to_string(w.broker->port()) + "/" + kCamera +
+                          "?user=hub&password_file=" + w.broker->password_file("hub").string() +
+                          "&hello_timeout_ms=5000";
+  const client::CameraEnrolment e =
+      client::enrol_camera(options_.plugin_dir / "lk_net_camera.so", uri, observe_ms);
+  w.stop();
+  const client::SceneThresholds t = client::choose_thresholds(e.scene);
+  return {e.camera_id,
+          e.scene.samples,
+          e.scene.min_luminance,
+          e.scene.max_luminance,
+          e.scene.min_sharpness,
+          e.scene.max_sharpness,
+          e.scene.min_similarity,
+          e.scene.max_similarity,
+          t.min_luminance,
+          t.max_luminance,
+          t.min_sharpness,
+          t.min_similarity};
 }
 
 std::string SceneWorld::diagnostics() const {

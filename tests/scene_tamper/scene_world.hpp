@@ -81,6 +81,16 @@ class SceneWorld {
   // watch. Throws std::runtime_error when the world cannot be set up.
   CaseResult run(Tamper tamper);
 
+  // lkctl enrol's own code (client::enrol_camera) against the agent on the
+  // untouched view, watching it for observe_ms: what it measured.
+  struct Enrolled {
+    std::string camera_id;
+    uint32_t samples = 0, min_luminance = 0, max_luminance = 0, min_sharpness = 0, max_sharpness = 0,
+             min_similarity = 0, max_similarity = 0;
+    uint32_t chosen_min_luminance = 0, chosen_max_luminance = 0, chosen_min_sharpness = 0, chosen_min_similarity = 0;
+  };
+  Enrolled enrol(uint32_t observe_ms);
+
   const WorldOptions& options() const { return options_; }
   int64_t target_us() const { return (options_.tamper_window_ms + 50) * 1000LL; }
   std::string diagnostics() const;

@@ -6,6 +6,7 @@
 #include <latchkey/client/key_files.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <iostream>
 
 namespace fs = std::filesystem;
@@ -37,21 +38,41 @@ int run_keygen(const CommandLine& args) {
 int run_enrol(const CommandLine& args) {
   const fs::path plugin = args.required("plugin");
   const std::string uri = args.required("uri");
+  const auto observe_s = static_cast<uint32_t>(args.integer("observe-s", 0, 3600, 10));
   std::error_code ec;
   if (!fs::is_regular_file(plugin, ec)) throw UsageError("--plugin " + plugin.string() + ": no such file");
-  const client::CameraEnrolment camera = client::enrol_camera(plugin, uri);
+  if (observe_s > 0)
+    std::cerr << "watching the camera for " << observe_s << " s (its view as it will stay; --observe-s 0 skips)\n";
+  const client::CameraEnrolment camera = client::enrol_camera(plugin, uri, observe_s * 1000);
+  const client::SceneRange& seen = camera.scene;
+  const client::SceneThresholds t = client::choose_thresholds(seen);
   std::cout << "camera " << camera.camera_id << " (" << camera.driver << ", one attestation every "
-            << camera.attestation_period_ms << " ms)\n"
-            << "pin it in the hub's configuration:\n"
+            << camera.attestation_period_ms << " ms)\n";
+  if (seen.samples > 0) {
+    std::cout << "its view over " << observe_s << " s (" << seen.samples << " attestations): mean_luminance "
+              << seen.min_luminance << "-" << seen.max_luminance << ", sharpness " << seen.min_sharpness << "-"
+              << seen.max_sharpness << ", reference_similarity " << seen.min_similarity << "-" << seen.max_similarity
+              << "\n"
+              << "the reference view it compares with is the PGM file of the agent's --reference-file: look at it,\n"
+              << "it must show the door, not a hand or a wall. Watch again at night and with someone at the door,\n"
+              << "and lower the limits below what those show (docs/camera-agent.md, \"At enrolment\").\n";
+  } else if (observe_s > 0) {
+    std::cout << "no measurements of its view in " << observe_s << " s ("
+              << (seen.unmeasured > 0 ? std::to_string(seen.unmeasured) + " attestations without any: it does not measure"
+                                      : std::string("no attestation that verified"))
+              << "); the limits below are the hub's defaults\n";
+  }
+  std::cout << "pin it in the hub's configuration:\n"
             << "[camera." << camera.camera_id << "]\n"
             << "uri = " << uri << "\n"
             << "key = " << crypto::to_hex(camera.public_key) << "\n"
-            << "# C8: the limits of its view (docs/latchkeyd.md); these are the defaults\n"
-            << "scene_required = true\n"
-            << "scene_min_luminance = 8000\n"
-            << "scene_max_luminance = 247000\n"
-            << "scene_min_sharpness = 300\n"
-            << "scene_min_similarity = 300\n";
+            << "# C8: the limits of its view (docs/latchkeyd.md)"
+            << (seen.samples > 0 ? ", from what it measured above" : ": the defaults") << "\n"
+            << "scene_required = " << (seen.samples == 0 && seen.unmeasured > 0 ? "false" : "true") << "\n"
+            << "scene_min_luminance = " << t.min_luminance << "\n"
+            << "scene_max_luminance = " << t.max_luminance << "\n"
+            << "scene_min_sharpness = " << t.min_sharpness << "\n"
+            << "scene_min_similarity = " << t.min_similarity << "\n";
   return kExitOk;
 }
 
