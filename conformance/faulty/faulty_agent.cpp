@@ -195,6 +195,13 @@ class Agent {
     hello.set_source("synthetic frames");
     const std::string bytes = hello.SerializeAsString();
     mosquitto_publish(mosq_, nullptr, (base_ + "hello").c_str(), static_cast<int>(bytes.size()), bytes.data(), 1, true);
+    // A reference view (C8) in the shape of lk-camera-agent's file: a ramp.
+    std::string cells(576, '\0');
+    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<char>((i % 32) * 8);
+    const std::string reference = "P5\n# latchkey-reference-v1 blake2b-256 " +
+                                  crypto::to_hex(crypto::blake2b256(crypto::view(cells))) + "\n32 18\n255\n" + cells;
+    mosquitto_publish(mosq_, nullptr, (base_ + "reference").c_str(), static_cast<int>(reference.size()),
+                      reference.data(), 1, true);
     connected_ = true;
   }
 

@@ -13,7 +13,8 @@
  *     own (nonce, command), or by the hub on a camera's topic (hello, state,
  *     attestation): refuses it as FOREIGN;
  *   - of a payload larger than the topic's limit (attestation 1024 bytes,
- *     hello 512, state 16, nonce 32, command 64): refuses it as OVERSIZED;
+ *     hello 512, state 16, reference 1024, nonce 32, command 64): refuses it
+ *     as OVERSIZED;
  *   - by anyone on latchkey/broker/...: refuses it (only this plugin speaks
  *     there);
  *
@@ -108,7 +109,7 @@ struct topic_limit {
 };
 
 static const struct topic_limit kLimits[] = {
-    {"attestation", 1024u, false}, {"hello", 512u, false}, {"state", 16u, false},
+    {"attestation", 1024u, false}, {"hello", 512u, false}, {"state", 16u, false}, {"reference", 1024u, false},
     {"nonce", 32u, true},          {"command", 64u, true},
 };
 

@@ -76,7 +76,8 @@ NetCamera::NetCamera(NetCameraUri uri, std::string password, plugin::EventSink s
   config.client_id = client_id(uri_.camera_id);
   // The broker handles SUBSCRIBEs in order, so with the hello last, every
   // subscription is in place once the retained hello arrives (and open returns).
-  config.subscriptions = {{report_topic(), 1}, {topic("attestation"), 0}, {topic("state"), 1}, {topic("hello"), 1}};
+  config.subscriptions = {{report_topic(), 1}, {topic("reference"), 1}, {topic("attestation"), 0}, {topic("state"), 1},
+                          {topic("hello"), 1}};
   LinkCallbacks callbacks;
   callbacks.connected = [this] { on_connected(); };
   callbacks.lost = [this](const std::string& why) { on_lost(why); };
@@ -122,11 +123,23 @@ void NetCamera::await_hello() {
 void NetCamera::describe(lk_camera_description& description) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!hello_.key()) throw Error(LK_ERR_STATE, "no public key known for camera " + uri_.camera_id);
-  description.flags = LK_CAMERA_CAP_RECORDING;  // no snapshots over the link
+  // The snapshot is the reference view (C8) its agent publishes, not a live frame.
+  description.flags = LK_CAMERA_CAP_RECORDING | LK_CAMERA_CAP_SNAPSHOT;
   plugin::copy_text(description.camera_id, uri_.camera_id);
   std::memcpy(description.public_key, hello_.key()->data(), sizeof description.public_key);
   description.attestation_period_ms = period_ms_locked();
-  description.max_snapshot_bytes = 0;
+  description.max_snapshot_bytes = static_cast<uint32_t>(kReferencePpmBytes);
+}
+
+std::vector<uint8_t> NetCamera::snapshot(lk_snapshot_info& info) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reference_)
+    throw Error(LK_ERR_NOT_FOUND, "camera " + uri_.camera_id + " has published no reference view on " + topic("reference"));
+  info.format = LK_SNAPSHOT_FORMAT_PPM;
+  info.width = kReferenceWidth * kReferenceScale;
+  info.height = kReferenceHeight * kReferenceScale;
+  info.device_time_ns = now_ns();
+  return reference_ppm(*reference_);
 }
 
 void NetCamera::deliver_nonce(const uint8_t* nonce, std::size_t size) {
@@ -211,6 +224,8 @@ void NetCamera::on_message(std::string_view t, const uint8_t* data, std::size_t 
     on_hello(data, size);
   } else if (leaf == "state") {
     on_state(data, size);
+  } else if (leaf == "reference") {
+    on_reference(data, size);
   }
 }
 
@@ -266,6 +281,19 @@ void NetCamera::on_attestation(const uint8_t* data, std::size_t size) {
   }
   // Unchanged: the hub verifies them (C1-C5, C7); a malformed one is its to reject.
   sink_.emit_lent(LK_EVENT_ATTESTATION, std::vector<uint8_t>(data, data + size), now);
+}
+
+void NetCamera::on_reference(const uint8_t* data, std::size_t size) {
+  if (size == 0) return;  // a cleared retained message: the one held stays
+  std::string error;
+  const std::optional<ReferenceCells> cells = parse_reference(data, size, &error);
+  if (!cells) {
+    refuse({size > 1024 ? LK_CAMERA_REFUSED_OVERSIZED : LK_CAMERA_REFUSED_MALFORMED, 1, error + " refused"});
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reference_) log(LK_LOG_INFO, "the camera's reference view (C8) arrived: its snapshot shows it");
+  reference_ = cells;
 }
 
 void NetCamera::on_broker_report(const uint8_t* data, std::size_t size) {

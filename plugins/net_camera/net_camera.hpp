@@ -14,6 +14,7 @@
 #include "log_throttle.hpp"
 #include "mqtt_link.hpp"
 #include "net_camera_uri.hpp"
+#include "reference_view.hpp"
 #include "refusals.hpp"
 #include "ticker.hpp"
 
@@ -25,8 +26,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace latchkey::net_camera {
 
@@ -49,6 +52,8 @@ class NetCamera final : public plugin::CameraDevice {
   void deliver_nonce(const uint8_t* nonce, std::size_t size) override;
   void start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]) override;
   void stop_recording() override;
+  // The camera's reference view (C8), when its agent has published one.
+  std::vector<uint8_t> snapshot(lk_snapshot_info& info) override;
 
  private:
   enum class Status { kUnknown, kOnline, kOffline };
@@ -63,6 +68,7 @@ class NetCamera final : public plugin::CameraDevice {
   void on_state(const uint8_t* data, std::size_t size);
   void on_attestation(const uint8_t* data, std::size_t size);
   void on_broker_report(const uint8_t* data, std::size_t size);
+  void on_reference(const uint8_t* data, std::size_t size);
   // A refused message: logged, and reported to the host (paced per kind).
   void refuse(Refusal refusal);
   void report_refusal(const Refusal& refusal);
@@ -86,6 +92,7 @@ class NetCamera final : public plugin::CameraDevice {
   std::string last_problem_;  // the latest link failure, for messages
   bool link_down_logged_ = false;
   bool recording_ = false;
+  std::optional<ReferenceCells> reference_;
   uint64_t next_command_id_;
 
   std::mutex status_mutex_;  // guards the block below; status events are emitted holding it

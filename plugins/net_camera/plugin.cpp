@@ -12,6 +12,7 @@ struct NetCameraPlugin {
   static constexpr const char* driver_id = "org.latchkey.net-camera";
   static constexpr const char* driver_version = LATCHKEY_PLUGIN_VERSION;
   static constexpr const char* description = "A camera agent on the hub's MQTT broker; relays its signed attestations";
+  static constexpr bool snapshot = true;  // the reference view of C8
   using Camera = latchkey::net_camera::NetCamera;
 };
 

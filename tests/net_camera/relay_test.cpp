@@ -26,16 +26,51 @@ class Relay : public NetCameraTest {
   }
 };
 
-TEST_F(Relay, Describe_GivesHelloIdKeyPeriodAndNoSnapshot) {
+TEST_F(Relay, Describe_GivesHelloIdKeyPeriodAndTheReferenceViewAsSnapshot) {
   const lk_camera_description d = describe();
   EXPECT_STREQ(d.camera_id, "porch");
   EXPECT_EQ(key_of(d), porch_->public_key());
   EXPECT_EQ(d.attestation_period_ms, kPeriodMs);
-  EXPECT_EQ(d.flags, LK_CAMERA_CAP_RECORDING) << "no snapshots over the link";
-  EXPECT_EQ(d.max_snapshot_bytes, 0u);
-  EXPECT_FALSE(camera_->supports_snapshot());
-  EXPECT_EQ(plugin_->camera_interface()->snapshot, nullptr);
+  EXPECT_EQ(d.flags, LK_CAMERA_CAP_RECORDING | LK_CAMERA_CAP_SNAPSHOT);
+  EXPECT_EQ(d.max_snapshot_bytes, 15u + 320u * 180u * 3u);
+  EXPECT_TRUE(camera_->supports_snapshot());
   EXPECT_EQ(plugin_->identity().driver_id, "org.latchkey.net-camera");
+}
+
+// C8: the reference view the agent publishes (retained, the PGM of its
+// --reference-file) is the camera's snapshot, each cell 10 x 10 pixels.
+TEST_F(Relay, C8_TheReferenceViewIsTheSnapshot) {
+  std::vector<uint8_t> frame;
+  lk_snapshot_info info{};
+  info.struct_size = sizeof info;
+  EXPECT_EQ(camera_->snapshot(&frame, &info), LK_ERR_NOT_FOUND) << "none published yet";
+  std::string cells(576, '\0');
+  for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<char>(i % 251);
+  const std::string pgm = "P5\n# latchkey-reference-v1 blake2b-256 " + std::string(64, 'a') + "\n32 18\n255\n" + cells;
+  ASSERT_EQ(pgm.size(), 690u);
+  porch_->client().publish(porch_->topic("reference"), Bytes(pgm.begin(), pgm.end()), 1, true);
+  ASSERT_TRUE(wait_logged("reference view (C8) arrived")) << logs();
+  ASSERT_EQ(camera_->snapshot(&frame, &info), LK_OK);
+  EXPECT_EQ(info.format, LK_SNAPSHOT_FORMAT_PPM);
+  EXPECT_EQ(info.width, 320u);
+  EXPECT_EQ(info.height, 180u);
+  const std::string header = "P6\n320 180\n255\n";
+  ASSERT_EQ(frame.size(), header.size() + 320u * 180u * 3u);
+  EXPECT_TRUE(std::equal(header.begin(), header.end(), frame.begin()));
+  auto pixel = [&](uint32_t x, uint32_t y) { return frame[header.size() + (y * 320 + x) * 3]; };
+  EXPECT_EQ(pixel(0, 0), static_cast<uint8_t>(cells[0]));
+  EXPECT_EQ(pixel(319, 179), static_cast<uint8_t>(cells[575]));
+  EXPECT_EQ(pixel(15, 25), static_cast<uint8_t>(cells[2 * 32 + 1]));
+
+  // A malformed one is refused and reported; the one held stays.
+  const std::size_t mark = recorder_.events().size();
+  porch_->client().publish(porch_->topic("reference"), Bytes(pgm.begin(), pgm.begin() + 600), 1, true);
+  const auto refused = wait_refusal(LK_CAMERA_REFUSED_MALFORMED, mark);
+  ASSERT_TRUE(refused) << logs();
+  EXPECT_EQ(refused->text, "a reference view of 600 bytes (a reference file is 690) refused");
+  std::vector<uint8_t> again;
+  ASSERT_EQ(camera_->snapshot(&again, &info), LK_OK);
+  EXPECT_EQ(again, frame);
 }
 
 TEST_F(Relay, C1_AttestationsReachTheHostByteIdentical) {

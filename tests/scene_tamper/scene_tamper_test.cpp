@@ -49,6 +49,9 @@ TEST(SceneTamper, C8_EnrolmentWatchesTheViewAndChoosesItsLimits) {
   EXPECT_GT(e.chosen_min_sharpness, 1923u) << "the blurred view would pass";
   EXPECT_LT(e.chosen_min_similarity, 600u) << "someone at the door would trip it";
   EXPECT_GT(e.chosen_min_similarity, 171u) << "the turned view would pass";
+  // What the person is shown: the reference view the agent compares with.
+  EXPECT_EQ(e.snapshot_bytes, 15u + 320u * 180u * 3u);
+  EXPECT_TRUE(e.snapshot_is_the_reference_file) << "the snapshot is not the agent's reference PGM";
 }
 
 TEST(SceneTamper, C8_AnUntouchedViewGivesNoAlarm) {

@@ -88,6 +88,8 @@ class SceneWorld {
     uint32_t samples = 0, min_luminance = 0, max_luminance = 0, min_sharpness = 0, max_sharpness = 0,
              min_similarity = 0, max_similarity = 0;
     uint32_t chosen_min_luminance = 0, chosen_max_luminance = 0, chosen_min_sharpness = 0, chosen_min_similarity = 0;
+    std::size_t snapshot_bytes = 0;
+    bool snapshot_is_the_reference_file = false;  // every cell of the agent's reference PGM, 10x in the PPM
   };
   Enrolled enrol(uint32_t observe_ms);
 

@@ -5,6 +5,8 @@
 
 #include <latchkey/camera_link.pb.h>
 
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #ifndef LK_CAMERA_AGENT_VERSION
@@ -161,8 +163,23 @@ std::optional<lk_attest_scene> Agent::scene_of(const Latest& frame) {
   if (measured_index_ == frame.index) return measured_;
   if (scene_gray_.index != frame.index) return std::nullopt;  // cannot happen: latest_ and its picture go together
   measured_ = scene_->measure(scene_gray_, frame.capture_ns);
+  publish_reference();
   measured_index_ = frame.index;
   return measured_;
+}
+
+// The reference view's file, once there is one (loaded at start or just
+// taken), for the hub to show a person (.../reference, retained).
+void Agent::publish_reference() {
+  if (reference_published_ || !scene_ || !scene_->has_reference() || !link_) return;
+  std::ifstream in(scene_->reference_file(), std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  reference_published_ = true;
+  if (bytes.empty() || bytes.size() > 1024) {
+    log_event("the reference view file " + scene_->reference_file() + " could not be read to publish it");
+    return;
+  }
+  link_->set_reference(std::move(bytes));
 }
 
 void Agent::push_recording_state() {

@@ -62,6 +62,7 @@ class Agent {
   void handle_commands();
   void keep_recording();
   void push_recording_state();
+  void publish_reference();  // attestation thread
   void shut_down();
 
   // A frame older than this is not attested: a source that stopped
@@ -88,6 +89,7 @@ class Agent {
   GrayPicture latest_gray_;   // guarded by latest_mutex_
   GrayPicture staging_gray_;  // capture thread only
   GrayPicture scene_gray_;    // attestation thread only
+  bool reference_published_ = false;            // attestation thread only
   uint64_t measured_index_ = 0;                 // attestation thread only: the frame measured_ is of
   std::optional<lk_attest_scene> measured_;     // attestation thread only
 

@@ -39,7 +39,8 @@ MqttLink::MqttLink(LinkSettings settings, LinkHandlers handlers)
       state_topic_(camera_topic(settings_.camera_id, "state")),
       hello_topic_(camera_topic(settings_.camera_id, "hello")),
       nonce_topic_(camera_topic(settings_.camera_id, "nonce")),
-      command_topic_(camera_topic(settings_.camera_id, "command")) {
+      command_topic_(camera_topic(settings_.camera_id, "command")),
+      reference_topic_(camera_topic(settings_.camera_id, "reference")) {
   static const int initialised = mosquitto_lib_init();
   (void)initialised;
   // Clean session: nothing queued for the camera survives a disconnect, so
@@ -151,11 +152,25 @@ void MqttLink::on_connect(int rc) {
   mosquitto_publish(client_, nullptr, state_topic_.c_str(), static_cast<int>(sizeof kOnline - 1), kOnline, 1, true);
   mosquitto_publish(client_, nullptr, hello_topic_.c_str(), static_cast<int>(settings_.hello.size()),
                     settings_.hello.data(), 1, true);
+  {
+    const std::lock_guard lock(reference_mutex_);
+    if (!reference_.empty())
+      mosquitto_publish(client_, nullptr, reference_topic_.c_str(), static_cast<int>(reference_.size()),
+                        reference_.data(), 1, true);
+  }
   connected_ = true;
   attempt_connected_ = true;
   log_event("connected to the broker at " + settings_.host + ":" + std::to_string(settings_.port) +
             (settings_.tls ? " (TLS)" : "") + "; published online and hello");
   if (handlers_.on_connected) handlers_.on_connected();
+}
+
+void MqttLink::set_reference(std::vector<uint8_t> pgm) {
+  const std::lock_guard lock(reference_mutex_);
+  reference_ = std::move(pgm);
+  if (connected_ && !reference_.empty())
+    mosquitto_publish(client_, nullptr, reference_topic_.c_str(), static_cast<int>(reference_.size()),
+                      reference_.data(), 1, true);
 }
 
 // run() says why and when it tries again; a clean disconnect is shutdown()'s.

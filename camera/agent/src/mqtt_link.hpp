@@ -62,6 +62,11 @@ class MqttLink {
   // attestation is worth nothing (C2).
   bool publish_attestation(const std::vector<uint8_t>& signed_attestation);
 
+  // The reference view's file (C8, the PGM of --reference-file), published
+  // retained on .../reference now if connected and at every connect, so the
+  // hub can show a person what the camera compares its view with.
+  void set_reference(std::vector<uint8_t> pgm);
+
   // Publishes "offline" (retained) and waits up to timeout for the broker to
   // take it, then disconnects cleanly (so the will is not sent) and stops.
   void shutdown(std::chrono::milliseconds timeout);
@@ -76,7 +81,9 @@ class MqttLink {
 
   LinkSettings settings_;
   LinkHandlers handlers_;
-  std::string attestation_topic_, state_topic_, hello_topic_, nonce_topic_, command_topic_;
+  std::string attestation_topic_, state_topic_, hello_topic_, nonce_topic_, command_topic_, reference_topic_;
+  std::mutex reference_mutex_;
+  std::vector<uint8_t> reference_;  // guarded by reference_mutex_; empty: none yet
   mosquitto* client_ = nullptr;
   std::thread thread_;
   std::atomic<bool> connected_{false};

@@ -66,6 +66,18 @@ CameraEnrolment enrol_camera(const std::filesystem::path& plugin_file, const std
   description.struct_size = sizeof description;
   const lk_result described = camera->describe(&description);
   if (described == LK_OK && observe_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(observe_ms));
+  std::vector<uint8_t> picture;
+  lk_snapshot_info picture_info{};
+  picture_info.struct_size = sizeof picture_info;
+  std::string picture_note;
+  if (described == LK_OK) {
+    if (!camera->supports_snapshot()) {
+      picture_note = "the camera offers no snapshot";
+    } else if (const lk_result r = camera->snapshot(&picture, &picture_info); r != LK_OK) {
+      picture_note = std::string("no snapshot: ") + host::result_name(r);
+      picture.clear();
+    }
+  }
   camera->close();
   if (described != LK_OK) {
     throw EnrolmentError("camera URI '" + uri + "': describe failed with " + host::result_name(described));
@@ -77,6 +89,9 @@ CameraEnrolment enrol_camera(const std::filesystem::path& plugin_file, const std
   const auto& identity = plugin->identity();
   enrolment.driver = identity.vendor + " / " + identity.driver_id + " " + identity.driver_version;
   enrolment.attestation_period_ms = description.attestation_period_ms;
+  enrolment.snapshot = std::move(picture);
+  enrolment.snapshot_format = picture_info.format;
+  enrolment.snapshot_note = picture_note;
   std::lock_guard lock(gathered->mutex);
   for (const auto& bytes : gathered->attestations) {
     const crypto::OpenedAttestation a = crypto::open_attestation(bytes, enrolment.public_key);

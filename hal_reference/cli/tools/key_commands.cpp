@@ -4,9 +4,11 @@
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/client/camera_enrolment.hpp>
 #include <latchkey/client/key_files.hpp>
+#include <latchkey/lk_camera.h>
 
 #include <filesystem>
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 
 namespace fs = std::filesystem;
@@ -44,6 +46,17 @@ int run_enrol(const CommandLine& args) {
   if (observe_s > 0)
     std::cerr << "watching the camera for " << observe_s << " s (its view as it will stay; --observe-s 0 skips)\n";
   const client::CameraEnrolment camera = client::enrol_camera(plugin, uri, observe_s * 1000);
+  if (!camera.snapshot.empty()) {
+    const char* extension = camera.snapshot_format == LK_SNAPSHOT_FORMAT_JPEG ? ".jpg" : ".ppm";
+    const fs::path picture = args.value("snapshot").value_or(camera.camera_id + "-view" + extension);
+    std::ofstream out(picture, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(camera.snapshot.data()), static_cast<std::streamsize>(camera.snapshot.size()));
+    if (!out) throw UsageError("--snapshot " + picture.string() + ": cannot write it");
+    std::cout << "wrote " << picture.string() << ": what the camera shows as its view"
+              << " (a network camera: the reference view it compares its frames with, C8); look at it\n";
+  } else if (!camera.snapshot_note.empty()) {
+    std::cout << "no picture: " << camera.snapshot_note << "\n";
+  }
   const client::SceneRange& seen = camera.scene;
   const client::SceneThresholds t = client::choose_thresholds(seen);
   std::cout << "camera " << camera.camera_id << " (" << camera.driver << ", one attestation every "

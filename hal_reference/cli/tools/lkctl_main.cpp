@@ -21,10 +21,11 @@ std::vector<Command> commands() {
   return {
       {"keygen", "--out NAME", "write NAME.key (secret, mode 0600) and NAME.pub; print the public key",
        {{"out"}, {}, {}}, lkctl::run_keygen},
-      {"enrol", "--plugin FILE --uri URI [--observe-s N]",
+      {"enrol", "--plugin FILE --uri URI [--observe-s N] [--snapshot FILE]",
        "open a camera, print its id and the key to pin as `key =`, and the limits of its view (C8) from N s "
-       "of its measurements (default 10; 0: the defaults)",
-       {{"plugin", "uri", "observe-s"}, {}, {}}, lkctl::run_enrol},
+       "of its measurements (default 10; 0: the defaults); write its picture (a network camera's reference "
+       "view) to FILE (default <camera id>-view.ppm)",
+       {{"plugin", "uri", "observe-s", "snapshot"}, {}, {}}, lkctl::run_enrol},
       {"mint",
        "--issuer NAME.key --key-id ID --hub HUB --door DOOR --courier ID --courier-pub NAME.pub "
        "[--not-before UNIX_MS] [--valid-for SECONDS] [--camera ID]... [--out FILE]",

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace latchkey::client {
 
@@ -44,6 +45,12 @@ struct CameraEnrolment {
   std::string driver;                    // vendor / driver id / version
   uint32_t attestation_period_ms = 0;
   SceneRange scene;                      // over observe_ms (empty when 0)
+  // The camera's snapshot at the end (for a network camera: the reference
+  // view its agent compares frames with, C8), and its format; empty, with
+  // snapshot_note saying why, when there is none.
+  std::vector<uint8_t> snapshot;
+  uint32_t snapshot_format = 0;          // LK_SNAPSHOT_FORMAT_*
+  std::string snapshot_note;
 };
 
 // Throws EnrolmentError naming the plugin file or the URI and the reason
