@@ -124,7 +124,7 @@ constexpr uint64_t kSecond = 1'000'000'000;
 TEST(SceneMeter, C8_TakesTheReferenceFromTheFirstUsableFrameAfterSettlingAndSavesIt) {
   camera_test::TempDir dir;
   const std::string path = dir.file("reference.pgm");
-  SceneMeter meter(SceneOptions{path, false, kSecond});
+  SceneMeter meter(SceneOptions{path, false, kSecond, "", false});
   EXPECT_FALSE(meter.has_reference());
   EXPECT_NE(meter.describe().find("does not exist"), std::string::npos) << meter.describe();
 
@@ -156,7 +156,7 @@ TEST(SceneMeter, C8_KeepsAnExistingReferenceAndRetakesItOnlyWhenAsked) {
   const ReferenceView original = thumbnail(view[0]);
   ASSERT_EQ(lk_attest_reference_save(path.c_str(), original.data(), nullptr, 0), LK_ATTEST_OK);
   {
-    SceneMeter meter(SceneOptions{path, false, kSecond});
+    SceneMeter meter(SceneOptions{path, false, kSecond, "", false});
     ASSERT_TRUE(meter.has_reference());
     EXPECT_NE(meter.describe().find("loaded"), std::string::npos) << meter.describe();
     const auto scene = meter.measure(other[0], 5 * kSecond);
@@ -166,7 +166,7 @@ TEST(SceneMeter, C8_KeepsAnExistingReferenceAndRetakesItOnlyWhenAsked) {
     ASSERT_EQ(lk_attest_reference_load(path.c_str(), still.data(), nullptr, 0), LK_ATTEST_OK);
     EXPECT_EQ(still, original) << "the reference is never replaced unasked";
   }
-  SceneMeter retake(SceneOptions{path, true, 0});
+  SceneMeter retake(SceneOptions{path, true, 0, "", false});
   EXPECT_FALSE(retake.has_reference());
   EXPECT_NE(retake.describe().find("--retake-reference"), std::string::npos) << retake.describe();
   const auto scene = retake.measure(other[1], 5 * kSecond);
@@ -182,7 +182,7 @@ TEST(SceneMeter, C8_ARefusedReferenceFileStopsTheAgentWithItsReason) {
   const std::string path = dir.file("reference.pgm");
   std::ofstream(path) << "P5\n32 18\n255\n" << std::string(576, 'x');
   try {
-    SceneMeter meter(SceneOptions{path, false, kSecond});
+    SceneMeter meter(SceneOptions{path, false, kSecond, "", false});
     ADD_FAILURE() << "a malformed reference file was accepted";
   } catch (const std::runtime_error& e) {
     const std::string what = e.what();
@@ -191,7 +191,7 @@ TEST(SceneMeter, C8_ARefusedReferenceFileStopsTheAgentWithItsReason) {
     EXPECT_NE(what.find("--retake-reference"), std::string::npos) << what;
   }
   // --retake-reference does not read it, and replaces it.
-  SceneMeter retake(SceneOptions{path, true, 0});
+  SceneMeter retake(SceneOptions{path, true, 0, "", false});
   ASSERT_TRUE(retake.measure(pictures(graph("testsrc2"), 1).at(0), kSecond));
   ReferenceView loaded{};
   EXPECT_EQ(lk_attest_reference_load(path.c_str(), loaded.data(), nullptr, 0), LK_ATTEST_OK);
@@ -199,7 +199,7 @@ TEST(SceneMeter, C8_ARefusedReferenceFileStopsTheAgentWithItsReason) {
 
 TEST(SceneMeter, C8_AReferenceThatCannotBeSavedIsNotUsed) {
   camera_test::TempDir dir;
-  SceneMeter meter(SceneOptions{dir.file("missing/reference.pgm"), false, 0});
+  SceneMeter meter(SceneOptions{dir.file("missing/reference.pgm"), false, 0, "", false});
   const auto view = pictures(graph("testsrc2"), 2);
   EXPECT_FALSE(meter.measure(view[0], kSecond));
   EXPECT_FALSE(meter.has_reference()) << "only a saved reference counts: a restart would otherwise take another";
@@ -211,11 +211,55 @@ TEST(SceneMeter, C8_AReferenceThatCannotBeSavedIsNotUsed) {
 
 TEST(SceneMeter, C8_APictureTooSmallIsNotMeasured) {
   camera_test::TempDir dir;
-  SceneMeter meter(SceneOptions{dir.file("reference.pgm"), false, 0});
+  SceneMeter meter(SceneOptions{dir.file("reference.pgm"), false, 0, "", false});
   const auto tiny = pictures("testsrc2=size=16x16:rate=25", 1);
   ASSERT_EQ(tiny.size(), 1u);
   EXPECT_FALSE(meter.measure(tiny[0], kSecond));
   EXPECT_FALSE(meter.has_reference());
+}
+
+}  // namespace
+}  // namespace latchkey::camera
+
+namespace latchkey::camera {
+namespace {
+
+// C8 with a night view: where the night (an IR mode) changes the scene more
+// than light does, a second reference taken at night makes the night view
+// count as the camera's own, while a view like neither still does not.
+TEST(SceneMeter, C8_ANightReferenceMakesTheNightViewTheCamerasOwn) {
+  camera_test::TempDir dir;
+  const std::string day = dir.file("reference.pgm"), night = dir.file("night.pgm");
+  const auto day_view = pictures(graph("testsrc2"), 3);
+  const auto night_view = pictures(graph("smptebars"), 3);  // as unlike the day as a scene gets
+  const auto other = pictures(graph("mandelbrot"), 3);
+  {
+    SceneMeter meter(SceneOptions{day, false, 0, night, false});
+    ASSERT_TRUE(meter.measure(day_view[0], kSecond)) << "the day reference is taken";
+    EXPECT_FALSE(meter.has_night_reference());
+    EXPECT_NE(meter.describe().find("--take-night-reference"), std::string::npos) << meter.describe();
+    const auto s = meter.measure(night_view[0], 2 * kSecond);
+    ASSERT_TRUE(s);
+    EXPECT_LE(s->reference_similarity, 400u) << "without a night reference the night view is unlike the day";
+  }
+  {
+    SceneMeter meter(SceneOptions{day, false, 0, night, true});  // at night: --take-night-reference
+    const auto s = meter.measure(night_view[0], kSecond);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(meter.has_night_reference());
+    EXPECT_GE(s->reference_similarity, 950u);
+  }
+  SceneMeter meter(SceneOptions{day, false, 0, night, false});  // later starts load both
+  ASSERT_TRUE(meter.has_night_reference());
+  EXPECT_GE(meter.measure(day_view[1], kSecond)->reference_similarity, 950u);
+  EXPECT_GE(meter.measure(night_view[1], 2 * kSecond)->reference_similarity, 950u);
+  EXPECT_LE(meter.measure(other[0], 3 * kSecond)->reference_similarity, 400u) << "a view like neither";
+}
+
+TEST(SceneMeter, C8_ANightReferenceIsTakenOnlyAfterTheDayOne) {
+  camera_test::TempDir dir;
+  EXPECT_THROW(SceneMeter(SceneOptions{dir.file("reference.pgm"), false, 0, dir.file("night.pgm"), true}),
+               std::runtime_error);
 }
 
 }  // namespace

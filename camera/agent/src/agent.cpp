@@ -28,7 +28,8 @@ Agent::Agent(const AgentConfig& config, const lk_attest_key& key, std::string pa
       attester_(key, config.camera_id),
       scene_(config.no_scene ? nullptr
                              : std::make_unique<SceneMeter>(
-                                   SceneOptions{config.reference_file, config.retake_reference})),
+                                   SceneOptions{config.reference_file, config.retake_reference, 1'000'000'000,
+                                                config.night_reference_file, config.take_night_reference})),
       source_(SourceOptions{config.source, config.input_options, config.loop, config.freeze_after, true}, stop) {
   const BootId boot = attester_.boot_id();
   if (!config_.record_dir.empty()) recorder_ = std::make_unique<Recorder>(config_.record_dir, to_hex(boot.data(), 4));

@@ -154,6 +154,20 @@ std::vector<Option> options() {
          return std::nullopt;
        },
        true},
+      {"night-reference-file", "FILE",
+       "a second reference view, of the scene at night (an IR mode can change it more than light does): the "
+       "similarity is that of the closer of the two; loaded when present, taken only with --take-night-reference",
+       [](AgentConfig& c, const std::string& v) { return set_string(c.night_reference_file, v); }},
+      {"take-night-reference", nullptr,
+       "save the first usable frame of this start as the night reference view (at night, after the day one "
+       "exists; command line only)",
+       [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
+         const auto b = parse_bool(v);
+         if (!b) return "'" + v + "' is not true or false";
+         c.take_night_reference = *b;
+         return std::nullopt;
+       },
+       true},
       {"no-scene", nullptr,
        "send no scene measurements (C8): the hub then cannot tell a covered, blurred or turned camera",
        [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
@@ -229,6 +243,12 @@ std::optional<std::string> check_complete(AgentConfig& c) {
   if (c.no_scene && !c.reference_file.empty())
     return "--no-scene: a --reference-file is given too; measure (drop --no-scene) or do not (drop --reference-file)";
   if (c.no_scene && c.retake_reference) return "--retake-reference: --no-scene takes no reference view";
+  if (c.no_scene && !c.night_reference_file.empty())
+    return "--night-reference-file: --no-scene measures nothing to compare with it";
+  if (c.take_night_reference && c.night_reference_file.empty())
+    return "--take-night-reference: needs --night-reference-file, where to save it";
+  if (c.take_night_reference && c.retake_reference)
+    return "--take-night-reference: not with --retake-reference (take the day view first, the night one at night)";
   if (!c.no_scene && c.reference_file.empty())
     return "--reference-file is required: the reference view the scene measurements (C8) compare frames with, "
            "taken at first start; --no-scene to send no measurements";

@@ -29,6 +29,8 @@ struct AgentConfig {
   uint64_t freeze_after = 0;             // test aid: 0 = off, else freeze after N frames
   std::string reference_file;            // C8: the reference view (a 32x18 grey PGM); empty only with no_scene
   bool retake_reference = false;         // command line only: take the reference view again at this start
+  std::string night_reference_file;      // C8: an optional second reference view, of the scene at night
+  bool take_night_reference = false;     // command line only: take the night reference view at this start
   bool no_scene = false;                 // attest without scene measurements (C8)
   bool print_key = false;
 

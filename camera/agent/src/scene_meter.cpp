@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace latchkey::camera {
@@ -20,25 +21,60 @@ void GrayPicture::assign(const uint8_t* source, int source_width, int source_hei
                 source + static_cast<std::size_t>(y) * static_cast<std::size_t>(source_stride), w);
 }
 
+namespace {
+
+// Loads a reference file; nullopt when missing; throws with the library's
+// sentence when it exists but is refused.
+std::optional<ReferenceView> load_reference(const std::string& option, const std::string& path, std::string* message_out) {
+  ReferenceView view{};
+  char message[LK_ATTEST_MESSAGE_SIZE] = "";
+  const lk_attest_result r = lk_attest_reference_load(path.c_str(), view.data(), message, sizeof message);
+  if (message_out) *message_out = message;
+  if (r == LK_ATTEST_OK) return view;
+  if (r == LK_ATTEST_ERR_REFERENCE_NOT_FOUND) return std::nullopt;
+  throw std::runtime_error(option + ": " + message);
+}
+
+}  // namespace
+
 SceneMeter::SceneMeter(SceneOptions options) : options_(std::move(options)) {
+  if (!options_.night_reference_file.empty()) {
+    std::string message;
+    if (options_.take_night) {
+      take_night_pending_ = true;
+    } else {
+      night_reference_ = load_reference("--night-reference-file", options_.night_reference_file, &message);
+    }
+  }
+  const std::string night_note =
+      options_.night_reference_file.empty() ? ""
+      : take_night_pending_ ? "; the night reference view " + options_.night_reference_file +
+                                  " will be taken from the first usable frame of this start"
+      : night_reference_    ? "; a night reference view from " + options_.night_reference_file + " too"
+                            : "; no night reference view yet (" + options_.night_reference_file +
+                                  " is missing: take it at night with --take-night-reference)";
+  describe_night_ = night_note;
   const std::string& path = options_.reference_file;
   const std::string later = "it will be taken from the first usable frame " +
                             std::to_string(options_.settle_ns / 1'000'000) +
                             " ms after the source starts, and attestations start then";
   if (options_.retake) {
-    description_ = "--retake-reference: the reference view in " + path + " will be replaced; " + later;
+    description_ = "--retake-reference: the reference view in " + path + " will be replaced; " + later + describe_night_;
     return;
   }
+  if (take_night_pending_ && !std::ifstream(path).good())
+    throw std::runtime_error("--take-night-reference: there is no day reference view in " + path +
+                             " yet; take it first (start once without --take-night-reference)");
   ReferenceView view{};
   char message[LK_ATTEST_MESSAGE_SIZE] = "";
   const lk_attest_result r = lk_attest_reference_load(path.c_str(), view.data(), message, sizeof message);
   if (r == LK_ATTEST_OK) {
     reference_ = view;
-    description_ = std::string(message) + " (C8 scene measurements against it)";
+    description_ = std::string(message) + " (C8 scene measurements against it)" + describe_night_;
     return;
   }
   if (r == LK_ATTEST_ERR_REFERENCE_NOT_FOUND) {
-    description_ = "reference view " + path + " does not exist (enrolment): " + later;
+    description_ = "reference view " + path + " does not exist (enrolment): " + later + describe_night_;
     return;
   }
   throw std::runtime_error(std::string("--reference-file: ") + message +
@@ -119,8 +155,35 @@ void SceneMeter::record(const lk_attest_scene& scene, uint64_t now_ns) {
   summary_count_ = 0;
 }
 
+bool SceneMeter::take_night_reference(const GrayPicture& picture, uint64_t capture_ns) {
+  if (capture_ns - first_frame_ns_ < options_.settle_ns) return false;
+  ReferenceView view{};
+  char message[LK_ATTEST_MESSAGE_SIZE] = "";
+  if (lk_attest_thumbnail(picture.pixels.data(), static_cast<uint32_t>(picture.width),
+                          static_cast<uint32_t>(picture.height), static_cast<std::size_t>(picture.width),
+                          view.data()) != LK_ATTEST_OK ||
+      lk_attest_reference_check(view.data(), message, sizeof message) != LK_ATTEST_OK) {
+    log_throttled(std::string("waiting for a usable night reference view: ") + message, capture_ns);
+    return false;
+  }
+  if (lk_attest_reference_save(options_.night_reference_file.c_str(), view.data(), message, sizeof message) !=
+      LK_ATTEST_OK) {
+    log_throttled(std::string("cannot save the night reference view: ") + message, capture_ns);
+    return false;
+  }
+  night_reference_ = view;
+  take_night_pending_ = false;
+  log_event("night reference view taken from frame " + std::to_string(picture.index) + ": " + message);
+  return true;
+}
+
 std::optional<lk_attest_scene> SceneMeter::measure(const GrayPicture& picture, uint64_t capture_ns) {
+  if (!seen_frame_) {
+    seen_frame_ = true;
+    first_frame_ns_ = capture_ns;
+  }
   if (!reference_ && !take_reference(picture, capture_ns)) return std::nullopt;
+  if (take_night_pending_) take_night_reference(picture, capture_ns);
   lk_attest_scene scene{};
   const lk_attest_result r = lk_attest_scene_measure(
       picture.pixels.data(), static_cast<uint32_t>(picture.width), static_cast<uint32_t>(picture.height),
@@ -130,6 +193,15 @@ std::optional<lk_attest_scene> SceneMeter::measure(const GrayPicture& picture, u
                       " (" + lk_attest_result_name(r) + "; 32x18 to 16384x16384 are measured): not attesting",
                   capture_ns);
     return std::nullopt;
+  }
+  if (night_reference_) {
+    // The closer of the two views: day or night.
+    ReferenceView thumbnail{};
+    if (lk_attest_thumbnail(picture.pixels.data(), static_cast<uint32_t>(picture.width),
+                            static_cast<uint32_t>(picture.height), static_cast<std::size_t>(picture.width),
+                            thumbnail.data()) == LK_ATTEST_OK)
+      scene.reference_similarity =
+          std::max(scene.reference_similarity, lk_attest_similarity(thumbnail.data(), night_reference_->data()));
   }
   record(scene, capture_ns);
   return scene;

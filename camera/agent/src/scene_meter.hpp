@@ -37,6 +37,12 @@ struct SceneOptions {
   // How long after the first frame the reference may be taken: a camera's
   // exposure and white balance settle first.
   uint64_t settle_ns = 1'000'000'000;
+  // A second reference view, of the scene at night: the similarity is that
+  // of the closer of the two. Loaded when the file exists; taken from the
+  // first usable frame (and saved) only with take_night, once the day
+  // reference exists.
+  std::string night_reference_file;
+  bool take_night = false;
 };
 
 using ReferenceView = std::array<uint8_t, LK_ATTEST_THUMB_SIZE>;
@@ -57,6 +63,7 @@ class SceneMeter {
   std::optional<lk_attest_scene> measure(const GrayPicture& picture, uint64_t capture_ns);
 
   bool has_reference() const { return reference_.has_value(); }
+  bool has_night_reference() const { return night_reference_.has_value(); }
   const std::optional<ReferenceView>& reference() const { return reference_; }
   const std::string& reference_file() const { return options_.reference_file; }
 
@@ -73,7 +80,11 @@ class SceneMeter {
 
   SceneOptions options_;
   std::optional<ReferenceView> reference_;
+  std::optional<ReferenceView> night_reference_;
+  bool take_night_pending_ = false;
+  bool take_night_reference(const GrayPicture& picture, uint64_t capture_ns);
   std::string description_;
+  std::string describe_night_;
   uint64_t first_frame_ns_ = 0;
   bool seen_frame_ = false;
   uint64_t last_log_ns_ = 0;
