@@ -310,6 +310,38 @@ void freeze_reflected(CaseContext& ctx) {
   EXPECT_TRUE(changed) << "after clear_faults the frame digest still does not change";
 }
 
+// C8: a covered lens shows in the camera's own measurements, and clearing
+// it brings the view back.
+void covered_reflected(CaseContext& ctx) {
+  EventLog log;
+  auto cam = open_camera(ctx, log);
+  ASSERT_TRUE(cam);
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  ASSERT_EQ(cam->describe(&d), LK_OK);
+  const milliseconds period(d.attestation_period_ms);
+  const lk_result r = cam->inject_fault(LK_FAULT_CAMERA_COVERED, 0);
+  if (r == LK_ERR_UNSUPPORTED) GTEST_SKIP() << "the camera cannot play LK_FAULT_CAMERA_COVERED";
+  ASSERT_EQ(r, LK_OK);
+  std::this_thread::sleep_for(2 * period + 100ms);
+  std::size_t from = log.size();
+  std::this_thread::sleep_for(4 * period + 200ms);
+  const auto covered = attestations_since(log, from);
+  ASSERT_GE(covered.size(), 2u) << "the covered camera stopped attesting";
+  for (const auto& a : covered) {
+    ASSERT_TRUE(a.has_scene()) << "a covered camera's attestation carries no scene measurements";
+    EXPECT_LT(a.scene().mean_luminance(), 8000u) << "a covered lens measured as lit";
+    EXPECT_LT(a.scene().reference_similarity(), 300u) << "a covered lens measured as like the reference view";
+  }
+  ASSERT_EQ(cam->clear_faults(), LK_OK);
+  std::this_thread::sleep_for(period + 100ms);
+  from = log.size();
+  std::this_thread::sleep_for(4 * period + 200ms);
+  const auto clear = attestations_since(log, from);
+  ASSERT_GE(clear.size(), 2u);
+  EXPECT_GE(clear.back().scene().reference_similarity(), 300u) << "after clear_faults the view is still unlike its reference";
+}
+
 void offline_reflected(CaseContext& ctx) {
   EventLog log;
   auto cam = open_camera(ctx, log);
@@ -395,6 +427,8 @@ void add_camera_cases(std::vector<CaseDef>& c) {
                Scope::kCamera, needs_camera_fault, freeze_reflected});
   c.push_back({"TC-CAM-3.2", "An injected outage stops attestations; they resume with a higher counter", "RULES.md C4",
                Scope::kCamera, needs_camera_fault, offline_reflected});
+  c.push_back({"TC-CAM-3.3", "An injected covered lens shows in the scene measurements: dark and unlike the reference; clearing it restores the view",
+               "RULES.md C8", Scope::kCamera, needs_camera_fault, covered_reflected});
   c.push_back({"TC-CAM-4.1", "A snapshot fits the declared maximum and names its format and size",
                "abi.md 8 Camera interface (snapshot)", Scope::kCamera, needs_snapshot, snapshot});
   CaseDef manual{"TC-CAM-5.1", "A person disconnects the camera for 5 s: attestations resume with increasing counters",

@@ -148,6 +148,9 @@ lk_result SimCamera::inject_fault(lk_fault fault, int64_t parameter) {
       if (parameter < -kMaxClockJumpMs || parameter > kMaxClockJumpMs) return LK_ERR_INVALID_ARGUMENT;
       faults_.clock_offset_ns += parameter * 1'000'000;
       return LK_OK;
+    case LK_FAULT_CAMERA_COVERED:
+      faults_.covered = true;
+      return LK_OK;
     default:
       return LK_ERR_UNSUPPORTED;
   }
@@ -210,9 +213,15 @@ crypto::Bytes SimCamera::attest_locked() {
   const std::size_t pixels_at = frame_.size() - SimCamera::kFrameWidth * SimCamera::kFrameHeight * 3;
   for (std::size_t i = pixels_at; i < frame_.size(); ++i) sum += frame_[i];
   v1::SceneMeasurements* scene = attestation.mutable_scene();
-  scene->set_mean_luminance(static_cast<uint32_t>(sum * 1000 / (frame_.size() - pixels_at)));
-  scene->set_sharpness(25'000);
-  scene->set_reference_similarity(950);
+  if (faults_.covered) {  // tape over the lens: what latchkey_attest measures of a covered camera
+    scene->set_mean_luminance(400);
+    scene->set_sharpness(60);
+    scene->set_reference_similarity(0);
+  } else {
+    scene->set_mean_luminance(static_cast<uint32_t>(sum * 1000 / (frame_.size() - pixels_at)));
+    scene->set_sharpness(25'000);
+    scene->set_reference_similarity(950);
+  }
   if (recording_.on) {
     v1::RecordingState* recording = attestation.mutable_recording();
     recording->set_recording(true);

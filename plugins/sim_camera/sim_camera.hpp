@@ -63,6 +63,7 @@ class SimCamera final : public plugin::CameraDevice {
     bool repeat_counter = false;
     std::optional<crypto::KeyPair> wrong_key;
     int64_t clock_offset_ns = 0;
+    bool covered = false;  // C8
   };
 
   static constexpr std::size_t kReplayHistory = 32;

@@ -147,6 +147,28 @@ TEST_F(DeliverySteps, U5_CameraFrozenWithDoorClosed_RelocksAtOnce) {
   EXPECT_TRUE(records("event", "", [](const JsonObject& r) { return text(r, "detail") == "door Open"; }).empty());
 }
 
+// C8 through the daemon: a camera whose lens is covered during a delivery
+// (the simulated camera's `covered` fault: its measurements say dark, flat,
+// unlike its reference) stops being LIVE when tamper_window (2 s) ends, with
+// one camera-tamper alarm, and the hub relocks (U5).
+TEST_F(DeliverySteps, C8_CameraCoveredDuringADelivery_TamperAlarmAndRelock) {
+  const int64_t alarms_before = demo::last_alarm_id(*api_);
+  const client::UnlockAnswer answer = unlock("front");
+  ASSERT_TRUE(answer.allowed);
+  const auto covered_at = Clock::now();
+  fault("porch", "covered");
+  const JsonObject alarm = demo::wait_alarm(*api_, alarms_before, "C8", "front", "porch", 5s);
+  ASSERT_TRUE(alarm) << "no C8 alarm after the camera was covered";
+  const auto alarm_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - covered_at).count();
+  EXPECT_GE(alarm_ms, 2000) << "inside tamper_window: a hand passing is not an attack";
+  EXPECT_NE(text(alarm, "message").find("camera-tamper: too dark"), std::string::npos) << text(alarm, "message");
+  EXPECT_TRUE(wait_door("front", "locked", "closed", 3s)) << "no relock after the camera was covered";
+  EXPECT_TRUE(demo::wait_session_end(*api_, answer.session, "compromised", 2s));
+  EXPECT_FALSE(records("camera", "C8", [](const JsonObject& r) { return text(r, "subject") == "porch"; }).empty())
+      << "the end of LIVE was not audited under C8";
+  fault("porch", "clear");
+}
+
 TEST_F(DeliverySteps, G3_ReplayedGrant_Denied) {
   const client::MintedGrant minted = grant("front");
   const client::UnlockAnswer first = present("front", minted);

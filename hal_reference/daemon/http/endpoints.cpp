@@ -166,10 +166,10 @@ void serve_test_camera_fault(ServerCore& core, const std::string& camera, Reques
     return;
   }
   if (!one_of(fault, {"freeze", "offline", "replay", "ignore_nonce", "repeat_counter", "wrong_key",
-                      "clock_jump", "clear"})) {
+                      "clock_jump", "covered", "clear"})) {
     send_error(response, 400,
                "field 'fault' must be freeze, offline, replay, ignore_nonce, repeat_counter, "
-               "wrong_key, clock_jump or clear");
+               "wrong_key, clock_jump, covered or clear");
     return;
   }
   send_hub_answer(response, core.api.test_camera_fault(camera, fault, parameter));

@@ -1101,7 +1101,8 @@ ApiResponse Runtime::test_camera_fault(const std::string& camera_id, const std::
   static const std::map<std::string, lk_fault> kFaults = {
       {"freeze", LK_FAULT_CAMERA_FREEZE}, {"offline", LK_FAULT_CAMERA_OFFLINE}, {"replay", LK_FAULT_CAMERA_REPLAY},
       {"ignore_nonce", LK_FAULT_CAMERA_IGNORE_NONCE}, {"repeat_counter", LK_FAULT_CAMERA_REPEAT_COUNTER},
-      {"wrong_key", LK_FAULT_CAMERA_WRONG_KEY}, {"clock_jump", LK_FAULT_CAMERA_CLOCK_JUMP}, {"clear", 0}};
+      {"wrong_key", LK_FAULT_CAMERA_WRONG_KEY}, {"clock_jump", LK_FAULT_CAMERA_CLOCK_JUMP}, {"covered", LK_FAULT_CAMERA_COVERED},
+      {"clear", 0}};
   auto f = kFaults.find(fault);
   if (f == kFaults.end()) return error(400, "unknown fault '" + fault + "'");
   return test_device_fault("camera", camera_id, f->second, parameter);

@@ -38,6 +38,7 @@ typedef uint32_t lk_fault;
 #define LK_FAULT_CAMERA_REPEAT_COUNTER 0x205u /* the counter stops increasing */
 #define LK_FAULT_CAMERA_WRONG_KEY 0x206u      /* signs with a key other than the described one */
 #define LK_FAULT_CAMERA_CLOCK_JUMP 0x207u     /* capture time jumps by parameter ms (may be negative) */
+#define LK_FAULT_CAMERA_COVERED 0x208u        /* the lens is covered: the scene measurements (C8) say dark, flat, unlike the reference */
 
 /* Physical actions a simulated device plays. */
 typedef uint32_t lk_physical_action;
