@@ -30,6 +30,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "soak-scene.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [[ ! -x "$soak" && "$soak" == "$root/build/tests/scene_tamper/lk-scene-soak" ]]; then
+  "$root/tools/build.sh" lk-scene-soak >/dev/null   # builds what is missing, as demo.sh does
+fi
 [[ -x "$soak" ]] || { echo "soak-scene.sh: $soak not built (cmake --build build --target lk-scene-soak)" >&2; exit 2; }
 seconds=$(awk -v h="$hours" 'BEGIN { printf "%d", h * 3600 }')
 [[ "$seconds" -gt 0 ]] || { echo "soak-scene.sh: --hours must be above 0" >&2; exit 2; }
