@@ -32,6 +32,9 @@
  * Options (plugin_opt_...): hub_user, the hub's user name (default "hub").
  *
  * Threading: Mosquitto 2.0 calls plugins from its one main thread only.
+ * per_listener_settings must stay false: Mosquitto 2.0.11 does not call the
+ * tick of plugins configured per listener, so held counts would wait for
+ * the next refusal.
  */
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -50,7 +53,7 @@
 #define GUARD_ID_MAX 63u          /* a camera id: 1 to 63 characters */
 #define GUARD_REASON_MAX 200u     /* bytes of a report's reason */
 #define GUARD_REPORT_GAP_NS 1000000000LL
-#define GUARD_SLOTS 256u          /* cameras (and kinds) tracked for pacing */
+#define GUARD_SLOTS 1024u         /* camera topics (and kinds) tracked for pacing */
 
 enum guard_kind { GUARD_FOREIGN = 0, GUARD_OVERSIZED = 1 };
 static const char *const kKindNames[] = {"foreign", "oversized"};
@@ -69,7 +72,6 @@ struct guard {
   mosquitto_plugin_id_t *id;
   char hub_user[GUARD_ID_MAX + 1];
   struct guard_slot slots[GUARD_SLOTS];
-  unsigned next_victim;          /* round robin when every slot is in use */
 };
 
 static int64_t now_ns(void) {
@@ -133,8 +135,22 @@ static void publish_report(const struct guard_slot *slot, uint64_t count, const 
                          mosquitto_strerror(rc));
 }
 
+/* Reports what a slot holds, and says so in the broker's log (as paced as the reports). */
+static void flush_slot(struct guard_slot *s, int64_t now) {
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "latchkey_broker_guard: refused %llu (%s), the latest: %s",
+                       (unsigned long long)s->pending, kKindNames[s->kind], s->pending_reason);
+  publish_report(s, s->pending, s->pending_reason);
+  s->pending = 0;
+  s->last_report_ns = now;
+}
+
+/* The slot of a camera topic and kind: its own, else an unused one, else
+ * the one reported longest ago, whose held count is reported first (so no
+ * refusal goes uncounted). With GUARD_SLOTS slots, someone inventing camera
+ * ids must refuse over a thousand other topics to win one early report on a
+ * real camera's; the hub's plugin and engine pace again. */
 static struct guard_slot *slot_for(struct guard *g, const char *camera, enum guard_kind kind) {
-  struct guard_slot *free_slot = NULL;
+  struct guard_slot *free_slot = NULL, *oldest = NULL;
   for (unsigned i = 0; i < GUARD_SLOTS; ++i) {
     struct guard_slot *s = &g->slots[i];
     if (!s->used) {
@@ -142,12 +158,11 @@ static struct guard_slot *slot_for(struct guard *g, const char *camera, enum gua
       continue;
     }
     if (s->kind == kind && strcmp(s->camera, camera) == 0) return s;
+    if (oldest == NULL || s->last_report_ns < oldest->last_report_ns) oldest = s;
   }
   if (free_slot == NULL) {
-    /* More refused topics than slots: forget one (its pending count goes out now). */
-    free_slot = &g->slots[g->next_victim];
-    g->next_victim = (g->next_victim + 1) % GUARD_SLOTS;
-    if (free_slot->pending > 0) publish_report(free_slot, free_slot->pending, free_slot->pending_reason);
+    free_slot = oldest;
+    if (free_slot->pending > 0) flush_slot(free_slot, now_ns());
   }
   memset(free_slot, 0, sizeof *free_slot);
   free_slot->used = true;
@@ -158,15 +173,12 @@ static struct guard_slot *slot_for(struct guard *g, const char *camera, enum gua
 }
 
 static void refuse(struct guard *g, const char *camera, enum guard_kind kind, const char *reason) {
-  mosquitto_log_printf(MOSQ_LOG_NOTICE, "latchkey_broker_guard: refused (%s) %s", kKindNames[kind], reason);
   struct guard_slot *s = slot_for(g, camera, kind);
   const int64_t now = now_ns();
   s->pending += 1;
   printable_copy(s->pending_reason, sizeof s->pending_reason, reason);
   if (now - s->last_report_ns < GUARD_REPORT_GAP_NS) return;
-  publish_report(s, s->pending, s->pending_reason);
-  s->pending = 0;
-  s->last_report_ns = now;
+  flush_slot(s, now);
 }
 
 static int on_acl_check(int event, void *event_data, void *userdata) {
@@ -219,9 +231,7 @@ static int on_tick(int event, void *event_data, void *userdata) {
   for (unsigned i = 0; i < GUARD_SLOTS; ++i) {
     struct guard_slot *s = &g->slots[i];
     if (!s->used || s->pending == 0 || now - s->last_report_ns < GUARD_REPORT_GAP_NS) continue;
-    publish_report(s, s->pending, s->pending_reason);
-    s->pending = 0;
-    s->last_report_ns = now;
+    flush_slot(s, now);
   }
   return MOSQ_ERR_SUCCESS;
 }

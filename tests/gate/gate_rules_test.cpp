@@ -759,7 +759,7 @@ TEST(Gate, F1_FailedRelockIsRetriedAndAlarmsOnce) {
 }
 
 // Refused messages on a camera's link (LK_CAMERA_STATUS_MESSAGE_REFUSED) are
-// audited: foreign ones under C1, at most one record per camera and kind a
+// audited: foreign ones under C1, at most two records per camera and kind a
 // second, the rest counted into the next; liveness is not touched.
 TEST(Gate, C1_RefusedMessagesOnACamerasLinkAreAuditedAndPaced) {
   SimWorld w(options());
@@ -786,5 +786,5 @@ TEST(Gate, C1_RefusedMessagesOnACamerasLinkAreAuditedAndPaced) {
   w.engine().on_camera_message_refused(cam, LK_CAMERA_REFUSED_FOREIGN, "again", w.now());
   w.run_for(10);
   ASSERT_EQ(refused("C1").size(), 2u);
-  EXPECT_EQ(refused("C1")[1], "foreign: again (and 19 more refusal reports within the last second)");
+  EXPECT_EQ(refused("C1")[1], "foreign: again (and 19 more refusal reports since the last record)");
 }

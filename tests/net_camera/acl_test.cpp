@@ -182,6 +182,38 @@ TEST_F(Acl, AFloodOfRefusalsCostsOneReportASecondAndEveryOneIsCounted) {
   EXPECT_GE(reports, 1u);
 }
 
+// Inventing camera ids does not lift the pacing of a real camera's reports:
+// a busy pacing slot is never taken over (300 invented topics between each
+// refused publish on the porch's).
+TEST_F(Acl, InventedCameraIdsDoNotLiftThePacingOfARealCamerasReports) {
+  TestCamera garden(*broker_, "garden", 2);
+  garden.start(kPeriodMs);
+  const Bytes forged = garden.attest();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 300; ++i)
+      garden.client().publish("latchkey/camera/invented-" + std::to_string(round) + "-" + std::to_string(i) +
+                                  "/attestation",
+                              forged, 0);
+    garden.client().publish(porch_->topic("attestation"), forged, 0);
+  }
+  // Every refusal on the porch's topic is counted, in fewer reports than refusals.
+  uint64_t counted = 0;
+  std::size_t reports = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (counted < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+    counted = 0;
+    const auto all = refusals();
+    reports = all.size();
+    for (const RefusalEvent& r : all) {
+      const std::size_t n = r.text.find(" refused, the latest: ");
+      counted += n == std::string::npos ? 1 : std::stoull(r.text.substr(0, n));
+    }
+  }
+  EXPECT_EQ(counted, 3u) << logs();
+  EXPECT_LT(reports, 3u) << "each refusal on the porch's topic was reported at once: its pacing was reset";
+}
+
 // With a broker that lets anything through (no guard, no limit), the plugin
 // still refuses, and reports, what it can tell is wrong.
 class PermissiveBroker : public NetCameraTest {

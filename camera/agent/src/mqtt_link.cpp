@@ -153,12 +153,14 @@ void MqttLink::on_connect(int rc) {
   mosquitto_publish(client_, nullptr, hello_topic_.c_str(), static_cast<int>(settings_.hello.size()),
                     settings_.hello.data(), 1, true);
   {
+    // connected_ is set under the lock, so a set_reference racing with this
+    // connect either sees it set and publishes, or is published here.
     const std::lock_guard lock(reference_mutex_);
+    connected_ = true;
     if (!reference_.empty())
       mosquitto_publish(client_, nullptr, reference_topic_.c_str(), static_cast<int>(reference_.size()),
                         reference_.data(), 1, true);
   }
-  connected_ = true;
   attempt_connected_ = true;
   log_event("connected to the broker at " + settings_.host + ":" + std::to_string(settings_.port) +
             (settings_.tls ? " (TLS)" : "") + "; published online and hello");

@@ -454,8 +454,12 @@ void GateEngine::on_camera_message_refused(const std::string& camera_id, uint32_
                                            MonoNs now) {
   auto it = s_->cameras.find(camera_id);
   if (it == s_->cameras.end()) return;
-  auto& pace = it->second.refusals[refusal];
-  if (pace.recorded && now - pace.last_record < ms_to_ns(1000)) {
+  // Plugins send at most one a second per kind (lk_camera.h); a plugin that
+  // sends more gets at most two records a second, the rest counted. Unknown
+  // kinds share one count.
+  const uint32_t bucket = refusal >= LK_CAMERA_REFUSED_MALFORMED && refusal <= LK_CAMERA_REFUSED_FOREIGN ? refusal : 0;
+  auto& pace = it->second.refusals[bucket];
+  if (pace.recorded && now - pace.last_record < ms_to_ns(500)) {
     ++pace.unrecorded;
     return;
   }
@@ -465,7 +469,7 @@ void GateEngine::on_camera_message_refused(const std::string& camera_id, uint32_
                                                               : "refused";
   std::string detail = std::string(kind) + ": " + reason;
   if (pace.unrecorded > 0)
-    detail += " (and " + std::to_string(pace.unrecorded) + " more refusal reports within the last second)";
+    detail += " (and " + std::to_string(pace.unrecorded) + " more refusal reports since the last record)";
   pace = {now, true, 0};
   s_->audit("message_refused", refusal == LK_CAMERA_REFUSED_FOREIGN ? "C1" : "", "", camera_id, detail);
 }

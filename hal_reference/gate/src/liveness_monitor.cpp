@@ -215,7 +215,7 @@ MonoNs LivenessMonitor::live_until() const noexcept {
 }
 
 MonoNs LivenessMonitor::note_transit(uint64_t capture_ns, MonoNs now, bool new_boot) {
-  if (new_boot) transit_count_ = 0;
+  if (new_boot) transit_count_ = transit_next_ = 0;  // the new boot's clock starts afresh
   // now - capture in the camera's units; the camera's clock is its own
   // claim, so the difference is clamped rather than trusted to fit.
   const __int128 raw = static_cast<__int128>(now) - static_cast<__int128>(capture_ns);

@@ -114,8 +114,9 @@ class GateEngine {
   void on_camera_fault(const std::string& camera_id, const std::string& reason, MonoNs now);  // F1
   // Messages on a camera's link were refused (LK_CAMERA_STATUS_MESSAGE_REFUSED):
   // audited as "message_refused" (rule C1 when they were not the camera's
-  // own), at most one record per camera and kind per second; the rest are
-  // counted into the next. Liveness is untouched: it comes from attestations.
+  // own); a plugin sends at most one per kind a second (lk_camera.h), the
+  // engine records at most two, counting the rest into the next record.
+  // Liveness is untouched: it comes from attestations.
   void on_camera_message_refused(const std::string& camera_id, uint32_t refusal, const std::string& reason,
                                  MonoNs now);
   // C3 re-enrolment: the camera's plugin restarted and the device proved the
