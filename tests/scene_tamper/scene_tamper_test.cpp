@@ -13,13 +13,15 @@
 namespace latchkey::scene {
 namespace {
 
+// One world for all cases (one camera, one key, one reference view),
+// destroyed at exit: its agent, hub and broker stop with it.
 SceneWorld& world() {
-  static SceneWorld* w = [] {
+  static SceneWorld w([] {
     WorldOptions options = default_world_options();
     options.log = [](const std::string& line) { std::cerr << "  " << line << "\n"; };
-    return new SceneWorld(options);
-  }();
-  return *w;
+    return options;
+  }());
+  return w;
 }
 
 void expect_detected(Tamper tamper) {

@@ -333,8 +333,13 @@ SceneWorld::Enrolled SceneWorld::enrol(uint32_t observe_ms) {
   const std::string uri = "mqtt://127.0.0.1:" + std::to_string(w.broker->port()) + "/" + kCamera +
                           "?user=hub&password_file=" + w.broker->password_file("hub").string() +
                           "&hello_timeout_ms=5000";
-  const client::CameraEnrolment e =
-      client::enrol_camera(options_.plugin_dir / "lk_net_camera.so", uri, observe_ms);
+  client::CameraEnrolment e;
+  try {
+    e = client::enrol_camera(options_.plugin_dir / "lk_net_camera.so", uri, observe_ms);
+  } catch (...) {
+    w.stop();  // no agent left running
+    throw;
+  }
   w.stop();
   const client::SceneThresholds t = client::choose_thresholds(e.scene);
   std::ifstream in(w.reference_file, std::ios::binary);
