@@ -9,6 +9,7 @@
 #include <latchkey/camera_link.pb.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace latchkey::testing {
 namespace {
@@ -168,15 +169,9 @@ TEST_F(Acl, AFloodOfRefusalsCostsOneReportASecondAndEveryOneIsCounted) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
   while (counted < kFlood && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(Millis(50));
-    counted = 0;
-    const auto all = refusals();
-    reports = all.size();
-    for (const RefusalEvent& r : all) {
-      EXPECT_EQ(r.kind, LK_CAMERA_REFUSED_FOREIGN);
-      const std::size_t n = r.text.find(" refused, the latest: ");
-      counted += n == std::string::npos ? 1 : std::stoull(r.text.substr(0, n));
-    }
+    std::tie(counted, reports) = counted_refusals();
   }
+  for (const RefusalEvent& r : refusals()) EXPECT_EQ(r.kind, LK_CAMERA_REFUSED_FOREIGN);
   EXPECT_EQ(counted, static_cast<uint64_t>(kFlood)) << logs();
   EXPECT_LE(reports, 8u) << "at most about one report a second";
   EXPECT_GE(reports, 1u);
@@ -202,13 +197,7 @@ TEST_F(Acl, InventedCameraIdsDoNotLiftThePacingOfARealCamerasReports) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (counted < 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(Millis(50));
-    counted = 0;
-    const auto all = refusals();
-    reports = all.size();
-    for (const RefusalEvent& r : all) {
-      const std::size_t n = r.text.find(" refused, the latest: ");
-      counted += n == std::string::npos ? 1 : std::stoull(r.text.substr(0, n));
-    }
+    std::tie(counted, reports) = counted_refusals();
   }
   EXPECT_EQ(counted, 3u) << logs();
   EXPECT_LT(reports, 3u) << "each refusal on the porch's topic was reported at once: its pacing was reset";

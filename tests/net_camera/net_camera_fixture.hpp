@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace latchkey::testing {
 
@@ -102,6 +103,18 @@ class NetCameraTest : public ::testing::Test {
       out.push_back({e.detail, text});
     }
     return out;
+  }
+
+  // How many refusals the reports so far stand for ("N refused, the latest:
+  // ..." stands for N, any other report for one), and how many reports.
+  std::pair<uint64_t, std::size_t> counted_refusals() {
+    uint64_t counted = 0;
+    const auto all = refusals();
+    for (const RefusalEvent& r : all) {
+      const std::size_t n = r.text.find(" refused, the latest: ");
+      counted += n == std::string::npos ? 1 : std::stoull(r.text.substr(0, n));
+    }
+    return {counted, all.size()};
   }
 
   // The first refusal of kind after from, waiting up to wait.

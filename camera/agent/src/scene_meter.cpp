@@ -184,25 +184,24 @@ std::optional<lk_attest_scene> SceneMeter::measure(const GrayPicture& picture, u
   }
   if (!reference_ && !take_reference(picture, capture_ns)) return std::nullopt;
   if (take_night_pending_) take_night_reference(picture, capture_ns);
+  // Luminance and sharpness here; the thumbnail once, for the day view and
+  // (when there is one) the night view.
+  const auto width = static_cast<uint32_t>(picture.width), height = static_cast<uint32_t>(picture.height);
+  const auto stride = static_cast<std::size_t>(picture.width);
   lk_attest_scene scene{};
-  const lk_attest_result r = lk_attest_scene_measure(
-      picture.pixels.data(), static_cast<uint32_t>(picture.width), static_cast<uint32_t>(picture.height),
-      static_cast<std::size_t>(picture.width), reference_->data(), &scene);
+  ReferenceView thumbnail{};
+  lk_attest_result r = lk_attest_scene_measure(picture.pixels.data(), width, height, stride, nullptr, &scene);
+  if (r == LK_ATTEST_OK) r = lk_attest_thumbnail(picture.pixels.data(), width, height, stride, thumbnail.data());
   if (r != LK_ATTEST_OK) {
     log_throttled("cannot measure frames of " + std::to_string(picture.width) + "x" + std::to_string(picture.height) +
                       " (" + lk_attest_result_name(r) + "; 32x18 to 16384x16384 are measured): not attesting",
                   capture_ns);
     return std::nullopt;
   }
-  if (night_reference_) {
-    // The closer of the two views: day or night.
-    ReferenceView thumbnail{};
-    if (lk_attest_thumbnail(picture.pixels.data(), static_cast<uint32_t>(picture.width),
-                            static_cast<uint32_t>(picture.height), static_cast<std::size_t>(picture.width),
-                            thumbnail.data()) == LK_ATTEST_OK)
-      scene.reference_similarity =
-          std::max(scene.reference_similarity, lk_attest_similarity(thumbnail.data(), night_reference_->data()));
-  }
+  scene.reference_similarity = lk_attest_similarity(thumbnail.data(), reference_->data());
+  if (night_reference_)  // the closer of the two views
+    scene.reference_similarity =
+        std::max(scene.reference_similarity, lk_attest_similarity(thumbnail.data(), night_reference_->data()));
   record(scene, capture_ns);
   return scene;
 }

@@ -79,13 +79,7 @@ class EventSink {
 
   // Emits an event without data.
   void emit(lk_event_kind kind, uint32_t value, uint32_t detail, uint64_t device_time_ns) const noexcept {
-    lk_event event{};
-    event.struct_size = sizeof(event);
-    event.kind = kind;
-    event.value = value;
-    event.detail = detail;
-    event.device_time_ns = device_time_ns;
-    deliver(event);
+    emit_borrowed(kind, value, detail, nullptr, 0, device_time_ns);
   }
 
   // Emits an event with bytes valid only during the call (release NULL).
