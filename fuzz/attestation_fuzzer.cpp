@@ -56,15 +56,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     ++steps;
     if (fuzz::tracing())
       std::fprintf(stderr, "attestation %llu: %s %s %s%s\n", static_cast<unsigned long long>(steps),
-                   v.accepted ? "accepted" : "rejected", v.rule.c_str(), v.reason.c_str(), monitor.live(now) ? " LIVE" : "");
+                   v.accepted ? "accepted" : "rejected", std::string(latchkey::name(v.rule)).c_str(), v.reason.c_str(), monitor.live(now) ? " LIVE" : "");
     if (v.accepted) {
-      LK_FUZZ_CHECK(v.rule.empty(), "an accepted attestation carries a rejection rule");
+      LK_FUZZ_CHECK(v.rule == latchkey::Rule::kNone, "an accepted attestation carries a rejection rule");
       LK_FUZZ_CHECK(monitor.last_counter() == v.counter, "accepted, but the counter did not move to it");
       LK_FUZZ_CHECK(monitor.last_accepted() == now, "accepted, but not recorded as the last acceptance");
     } else {
       // The rules the monitor rejects under (liveness_monitor.hpp; docs/rules.md).
-      const bool claims = v.rule == "C1" || v.rule == "C2" || v.rule == "C3";
-      const bool picture = v.rule == "C5" || v.rule == "C7" || v.rule == "C8";
+      const bool claims = v.rule == latchkey::Rule::C1 || v.rule == latchkey::Rule::C2 || v.rule == latchkey::Rule::C3;
+      const bool picture = v.rule == latchkey::Rule::C5 || v.rule == latchkey::Rule::C7 || v.rule == latchkey::Rule::C8;
       LK_FUZZ_CHECK(claims || picture, "a rejection without its rule");
       // A refused claim leaves the sequence as it was; a picture refused behind
       // claims that hold moves it on, so that attestation cannot be replayed.

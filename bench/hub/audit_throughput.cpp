@@ -19,7 +19,7 @@ int run_audit_throughput(const std::filesystem::path& dir, std::size_t singles, 
   for (const char* suffix : {"", "-wal", "-shm", ".head"}) std::filesystem::remove(file.string() + suffix);
   const crypto::KeyPair hub_key = crypto::KeyPair::generate();
   auto log = audit::AuditLog::open(file, hub_key);
-  const audit::AuditEntry entry{"event", "", "front", "", std::string(160, 'd')};
+  const audit::AuditEntry entry{"event", latchkey::Rule::kNone, "front", "", std::string(160, 'd')};
 
   const double floor_rate = measure_sqlite_commit_rate(dir, singles);
 

@@ -1,5 +1,5 @@
 // An authorization provider that accepts expired credentials: it checks a
-// grant against the wall clock only to refuse not-yet-valid ones (RULES.md G1
+// grant against the wall clock only to refuse not-yet-valid ones (docs/rules.md G1
 // requires both ends of the window). Configuration: "issuer <key id> <hex>" lines.
 #include <latchkey/cpp/plugin.hpp>
 #include <latchkey/crypto/grants.hpp>

@@ -31,7 +31,7 @@ struct AgentOptions {
   std::string covered_args;         // appended to command to start it on a covered view (TC-CAM-10.2)
   std::filesystem::path record_dir; // where the agent's recordings can be read (TC-CAM-7.1)
   uint32_t window_s = 10;           // TC-CAM-6.x observe this long
-  uint32_t nonce_period_ms = 250;   // as the hub's (RULES.md C2: 250, bounds 50-1000)
+  uint32_t nonce_period_ms = 250;   // as the hub's (docs/rules.md C2: 250, bounds 50-1000)
   uint32_t tolerance_ms = 100;      // TC-CAM-6.1: allowed beyond the declared period
   std::filesystem::path log_file;   // the agent's stdout and stderr, with a command
 };

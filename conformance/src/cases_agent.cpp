@@ -358,7 +358,7 @@ void recording_truth(CaseContext& ctx) {
     return false;
   }, ack);
   ASSERT_TRUE(acked) << "no attestation reported recording for session " << session_hex << " within " << ack.count()
-                     << " ms of StartRecording (RULES.md U2)" << agent.process_note();
+                     << " ms of StartRecording (docs/rules.md U2)" << agent.process_note();
   const uint64_t segment = acked->attestation.recording().segment_id();
 
   // Recording: the same session and segment, the byte count growing, never
@@ -663,7 +663,7 @@ void boot_across_restart(CaseContext& ctx) {
   const uint64_t old_counter = as[*last_old].attestation.counter();
   const std::string new_boot = o->new_hello->hello.boot_id();
   EXPECT_NE(hex(new_boot), hex(old_boot)) << "the restarted agent announces the boot id of the run before: "
-                                             "its counter starts again under a boot id the hub has seen (RULES.md C3)";
+                                             "its counter starts again under a boot id the hub has seen (docs/rules.md C3)";
   std::optional<std::size_t> first_new;
   std::size_t old_after_new = 0, foreign = 0, not_increasing = 0;
   std::string example;
@@ -835,29 +835,29 @@ void covered_view(CaseContext& ctx) {
 
 void add_agent_cases(std::vector<CaseDef>& c) {
   c.push_back({"TC-CAM-6.1", "No gap between the agent's attestations exceeds its hello's attestation_period_ms plus the tolerance",
-               "RULES.md C1", Scope::kAgent, needs_agent, period});
+               "docs/rules.md C1", Scope::kAgent, needs_agent, period});
   c.push_back({"TC-CAM-6.2", "Nonce echo latency on the wire: p50 within one nonce period, p99 within two; every echo younger than three",
-               "RULES.md C2", Scope::kAgent, needs_agent, nonce_latency});
-  c.push_back({"TC-CAM-6.3", "Counters strictly increase under one boot id for the whole window", "RULES.md C3",
+               "docs/rules.md C2", Scope::kAgent, needs_agent, nonce_latency});
+  c.push_back({"TC-CAM-6.3", "Counters strictly increase under one boot id for the whole window", "docs/rules.md C3",
                Scope::kAgent, needs_agent, counters});
   c.push_back({"TC-CAM-6.4", "Every attestation verifies with the key in the agent's hello, and no hello changes that key",
-               "RULES.md C1", Scope::kAgent, needs_agent, signatures});
+               "docs/rules.md C1", Scope::kAgent, needs_agent, signatures});
   c.push_back({"TC-CAM-7.1", "Recording is reported for the session with a growing byte count, stops on command, and the final count is the file's size",
-               "RULES.md U2", Scope::kAgent, needs_agent, recording_truth});
+               "docs/rules.md U2", Scope::kAgent, needs_agent, recording_truth});
   c.push_back({"TC-CAM-8.1", "Nonces of a wrong size are ignored: the agent keeps attesting, same boot, and never echoes them",
-               "RULES.md C2", Scope::kAgent, needs_agent, malformed_nonces});
+               "docs/rules.md C2", Scope::kAgent, needs_agent, malformed_nonces});
   c.push_back({"TC-CAM-8.2", "Malformed, unknown and stale commands are ignored: the agent keeps attesting and does not record",
-               "RULES.md U2", Scope::kAgent, needs_agent, malformed_commands});
+               "docs/rules.md U2", Scope::kAgent, needs_agent, malformed_commands});
   c.push_back({"TC-CAM-9.1", "After a restart of the agent its hello carries the same key and its attestations verify with it",
-               "RULES.md C1", Scope::kAgent, needs_agent, key_across_restart});
+               "docs/rules.md C1", Scope::kAgent, needs_agent, key_across_restart});
   c.push_back({"TC-CAM-9.2", "A restart announces a new boot id in the hello before any attestation carries it; counters increase under it",
-               "RULES.md C3", Scope::kAgent, needs_agent, boot_across_restart});
-  c.push_back({"TC-CAM-9.3", "Started on a frozen source, the agent attests identical frame digests", "RULES.md C5",
+               "docs/rules.md C3", Scope::kAgent, needs_agent, boot_across_restart});
+  c.push_back({"TC-CAM-9.3", "Started on a frozen source, the agent attests identical frame digests", "docs/rules.md C5",
                Scope::kAgent, needs_frozen_start, frozen_source});
   c.push_back({"TC-CAM-10.1", "Every attestation carries the agent's measurements of its view, in range; an ordinary view is within the hub's default limits",
-               "RULES.md C8", Scope::kAgent, needs_agent, scene_in_window});
+               "docs/rules.md C8", Scope::kAgent, needs_agent, scene_in_window});
   c.push_back({"TC-CAM-10.2", "Started on a covered view, the agent measures it dark and unlike its reference view",
-               "RULES.md C8", Scope::kAgent, needs_covered_start, covered_view});
+               "docs/rules.md C8", Scope::kAgent, needs_covered_start, covered_view});
 }
 
 }  // namespace latchkey::certify

@@ -1,4 +1,4 @@
-// TC-AUTHZ: an authorization provider's verdicts on credentials the suite mints (RULES.md G1).
+// TC-AUTHZ: an authorization provider's verdicts on credentials the suite mints (docs/rules.md G1).
 #include "support.hpp"
 
 #include <latchkey/crypto/grants.hpp>
@@ -174,11 +174,11 @@ std::optional<std::string> needs_reference_format(const Subject& s, const std::s
 void add_authz_cases(std::vector<CaseDef>& c) {
   c.push_back({"TC-AUTHZ-1.1", "A valid credential is accepted and normalized field for field",
                "abi.md 9 Authorization interface", Scope::kAuthz, needs_minting, normalized_grant});
-  c.push_back({"TC-AUTHZ-2.1", "Forged, altered, unknown-issuer and garbage credentials are refused", "RULES.md G1",
+  c.push_back({"TC-AUTHZ-2.1", "Forged, altered, unknown-issuer and garbage credentials are refused", "docs/rules.md G1",
                Scope::kAuthz, needs_minting, forged});
-  c.push_back({"TC-AUTHZ-2.2", "Expired, not yet valid and over-long (> 24 h) credentials are refused", "RULES.md G1",
+  c.push_back({"TC-AUTHZ-2.2", "Expired, not yet valid and over-long (> 24 h) credentials are refused", "docs/rules.md G1",
                Scope::kAuthz, needs_minting, expired});
-  c.push_back({"TC-AUTHZ-2.3", "Credentials for another door or another hub are refused", "RULES.md G1", Scope::kAuthz,
+  c.push_back({"TC-AUTHZ-2.3", "Credentials for another door or another hub are refused", "docs/rules.md G1", Scope::kAuthz,
                needs_minting, wrong_place});
   c.push_back({"TC-AUTHZ-3.1", "A bad configuration is refused with LK_ERR_INVALID_ARGUMENT",
                "abi.md 9 Authorization interface (open)", Scope::kAuthz, needs_reference_format, bad_config});

@@ -1,4 +1,4 @@
-// TC-CAM: a camera proves it is live (RULES.md C1-C5) and records for a session (U2).
+// TC-CAM: a camera proves it is live (docs/rules.md C1-C5) and records for a session (U2).
 #include "camera_observation.hpp"
 
 #include <latchkey/crypto/attestations.hpp>
@@ -110,7 +110,7 @@ void digests(CaseContext& ctx) {
     if (a.attestation.frame_digest() != obs.attestations[i - 1].attestation.frame_digest()) run_start = a.received;
     longest = std::max(longest, gap_ms(run_start, a.received));
   }
-  EXPECT_LT(longest, 1000.0) << "the frame digest did not change for " << longest << " ms (RULES.md C5 freeze window >= 1 s)";
+  EXPECT_LT(longest, 1000.0) << "the frame digest did not change for " << longest << " ms (docs/rules.md C5 freeze window >= 1 s)";
   for (const auto& a : obs.attestations)
     if (a.parsed) {
       EXPECT_EQ(a.attestation.frame_digest().size(), 32u) << "the frame digest is not 32 bytes (BLAKE2b-256)";
@@ -254,7 +254,7 @@ void recording(CaseContext& ctx) {
     if (!a.recording().recording() || a.recording().session_id() != first_id) return false;
     segment = a.recording().segment_id();
     return true;
-  })) << "no attestation acknowledged recording for the session (RULES.md U2)";
+  })) << "no attestation acknowledged recording for the session (docs/rules.md U2)";
   mark = log.call_failures().size();
   EXPECT_EQ(answer(cam->start_recording(first), mark, "start_recording"), LK_OK) << "starting the same session again";
   from = log.size();
@@ -412,31 +412,31 @@ void manual_disconnect(CaseContext& ctx) {
 
 void add_camera_cases(std::vector<CaseDef>& c) {
   c.push_back({"TC-CAM-1.1", "Attestations arrive at least as often as the declared attestation_period_ms",
-               "RULES.md C1", Scope::kCamera, needs_camera, rate});
+               "docs/rules.md C1", Scope::kCamera, needs_camera, rate});
   c.push_back({"TC-CAM-1.2", "Every attestation verifies with the declared Ed25519 key and names the described camera",
-               "RULES.md C1", Scope::kCamera, needs_camera, signatures});
-  c.push_back({"TC-CAM-1.3", "The counter strictly increases and the boot id stays the same", "RULES.md C3",
+               "docs/rules.md C1", Scope::kCamera, needs_camera, signatures});
+  c.push_back({"TC-CAM-1.3", "The counter strictly increases and the boot id stays the same", "docs/rules.md C3",
                Scope::kCamera, needs_camera, counters});
-  c.push_back({"TC-CAM-1.4", "Each attestation echoes one of the last three nonces delivered", "RULES.md C2",
+  c.push_back({"TC-CAM-1.4", "Each attestation echoes one of the last three nonces delivered", "docs/rules.md C2",
                Scope::kCamera, needs_camera, nonces});
-  c.push_back({"TC-CAM-1.5", "The frame digest changes: never the same for 1 s or more", "RULES.md C5", Scope::kCamera,
+  c.push_back({"TC-CAM-1.5", "The frame digest changes: never the same for 1 s or more", "docs/rules.md C5", Scope::kCamera,
                needs_camera, digests});
-  c.push_back({"TC-CAM-1.6", "The capture clock never runs backwards and keeps within 10 % of the hub's", "RULES.md C3",
+  c.push_back({"TC-CAM-1.6", "The capture clock never runs backwards and keeps within 10 % of the hub's", "docs/rules.md C3",
                Scope::kCamera, needs_camera, camera_clock});
   c.push_back({"TC-CAM-1.7", "A camera that measures its view does so in every attestation, within the measurements' ranges",
-               "RULES.md C8", Scope::kCamera, needs_camera, scene_measurements});
+               "docs/rules.md C8", Scope::kCamera, needs_camera, scene_measurements});
   c.push_back({"TC-CAM-2.1", "Recording is acknowledged in an attestation for the session, switches sessions in a new segment and stops",
-               "RULES.md U2", Scope::kCamera, needs_recording, recording});
-  c.push_back({"TC-CAM-3.1", "An injected freeze stops the digest changing; clearing it resumes", "RULES.md C5",
+               "docs/rules.md U2", Scope::kCamera, needs_recording, recording});
+  c.push_back({"TC-CAM-3.1", "An injected freeze stops the digest changing; clearing it resumes", "docs/rules.md C5",
                Scope::kCamera, needs_camera_fault, freeze_reflected});
-  c.push_back({"TC-CAM-3.2", "An injected outage stops attestations; they resume with a higher counter", "RULES.md C4",
+  c.push_back({"TC-CAM-3.2", "An injected outage stops attestations; they resume with a higher counter", "docs/rules.md C4",
                Scope::kCamera, needs_camera_fault, offline_reflected});
   c.push_back({"TC-CAM-3.3", "An injected covered lens shows in the scene measurements: dark and unlike the reference; clearing it restores the view",
-               "RULES.md C8", Scope::kCamera, needs_camera_fault, covered_reflected});
+               "docs/rules.md C8", Scope::kCamera, needs_camera_fault, covered_reflected});
   c.push_back({"TC-CAM-4.1", "A snapshot fits the declared maximum and names its format and size",
                "abi.md 8 Camera interface (snapshot)", Scope::kCamera, needs_snapshot, snapshot});
   CaseDef manual{"TC-CAM-5.1", "A person disconnects the camera for 5 s: attestations resume with increasing counters",
-                 "RULES.md C4", Scope::kCamera, needs_camera, manual_disconnect};
+                 "docs/rules.md C4", Scope::kCamera, needs_camera, manual_disconnect};
   manual.manual = true;
   c.push_back(manual);
 }

@@ -1,5 +1,5 @@
 // TC-GATE: the plugin under test inside the reference hub, through a full
-// delivery and the fault scenarios of RULES.md, judged by the gate engine.
+// delivery and the fault scenarios of docs/rules.md, judged by the gate engine.
 #include "gate_bench.hpp"
 #include "support.hpp"
 
@@ -58,7 +58,7 @@ bool door(GateBench& bench, const CaseContext& ctx, const std::string& action) {
 // The camera must stay LIVE for longer than the freeze window first, so a camera
 // whose frames never change (C5) or whose nonces go stale (C2) is caught here.
 bool open_session(GateBench& bench) {
-  EXPECT_TRUE(bench.wait_live(5s)) << "the camera never became LIVE in the hub (RULES.md C4)";
+  EXPECT_TRUE(bench.wait_live(5s)) << "the camera never became LIVE in the hub (docs/rules.md C4)";
   std::this_thread::sleep_for(milliseconds(bench.hub().config().gate.freeze_window_ms + 300));
   const hub::ApiResponse r = bench.request_unlock();
   EXPECT_EQ(r.status, 200) << "the hub denied a valid delivery: " << r.body;
@@ -76,7 +76,7 @@ void full_delivery(CaseContext& ctx) {
   std::this_thread::sleep_for(150ms);
   if (!door(*bench, ctx, "close")) return;
   EXPECT_TRUE(bench->wait_session_end("completed", 4s))
-      << "the session did not complete with a verified relock (RULES.md U8); session end '" << bench->session_end()
+      << "the session did not complete with a verified relock (docs/rules.md U8); session end '" << bench->session_end()
       << "', lock " << bench->lock_state();
   EXPECT_EQ(bench->lock_state(), "locked");
   // The session rules' alarms (U*) and doubt (F1); a camera-health alarm from before the camera came up is not the plugin's.
@@ -165,7 +165,7 @@ void jam_on_relock(CaseContext& ctx) {
   std::this_thread::sleep_for(150ms);
   if (!door(*bench, ctx, "close")) return;
   EXPECT_TRUE(bench->wait_session_end("compromised", 4s))
-      << "a relock that jammed did not compromise the session (RULES.md F1); session end '" << bench->session_end() << "'";
+      << "a relock that jammed did not compromise the session (docs/rules.md F1); session end '" << bench->session_end() << "'";
   EXPECT_TRUE(bench->wait_alarm("", 2s)) << "no alarm after the relock jammed";
   EXPECT_NE(bench->lock_state(), "locked") << "the hub believes a jammed lock is Locked";
 }
@@ -179,15 +179,15 @@ void add_gate_cases(std::vector<CaseDef>& c) {
     return std::nullopt;
   };
   c.push_back({"TC-GATE-1.1", "A full delivery in the hub: LIVE camera, allowed unlock, one door cycle, verified relock, no alarm",
-               "RULES.md U8", Scope::kGate, any_role, full_delivery});
+               "docs/rules.md U8", Scope::kGate, any_role, full_delivery});
   c.push_back({"TC-GATE-2.1", "Camera frozen with the door open: U5 alarm at once, relock when the door closes, session compromised",
-               "RULES.md U5", Scope::kGate, needs_session_roles, freeze_door_open});
+               "docs/rules.md U5", Scope::kGate, needs_session_roles, freeze_door_open});
   c.push_back({"TC-GATE-2.2", "Camera offline with the door closed: relock at once, U5 alarm, session compromised",
-               "RULES.md U5", Scope::kGate, needs_session_roles, offline_door_closed});
+               "docs/rules.md U5", Scope::kGate, needs_session_roles, offline_door_closed});
   c.push_back({"TC-GATE-2.3", "A camera replaying old attestations is not LIVE: the unlock is denied under U1",
-               "RULES.md U1", Scope::kGate, needs_camera_replay, replay_denied});
+               "docs/rules.md U1", Scope::kGate, needs_camera_replay, replay_denied});
   c.push_back({"TC-GATE-2.4", "The bolt jams on the hub's relock: alarm, session compromised, never taken for Locked",
-               "RULES.md F1", Scope::kGate, needs_lock_jam, jam_on_relock});
+               "docs/rules.md F1", Scope::kGate, needs_lock_jam, jam_on_relock});
 }
 
 }  // namespace latchkey::certify

@@ -108,7 +108,7 @@ std::optional<std::string> needs_relock(const Subject& s, const std::string& uri
   d.struct_size = sizeof d;
   lock->describe(&d);
   if ((d.flags & LK_LOCK_CAP_RELOCK_DEADLINE) == 0)
-    return "the lock does not declare LK_LOCK_CAP_RELOCK_DEADLINE (the hub relocks, RULES.md U4)";
+    return "the lock does not declare LK_LOCK_CAP_RELOCK_DEADLINE (the hub relocks, docs/rules.md U4)";
   return std::nullopt;
 }
 
@@ -141,7 +141,7 @@ void relock_deadline(CaseContext& ctx) {
   const bool relocked = log.wait_kind(LK_EVENT_LOCK_STATE, LK_LOCK_STATE_LOCKED,
                                       milliseconds(deadline_ms + d.max_actuation_ms + 1500), from);
   const double took = ms_since(start);
-  EXPECT_TRUE(relocked) << "no Locked event within " << deadline_ms << " ms deadline + actuation + 1.5 s margin (RULES.md U4)";
+  EXPECT_TRUE(relocked) << "no Locked event within " << deadline_ms << " ms deadline + actuation + 1.5 s margin (docs/rules.md U4)";
   if (relocked) {
     EXPECT_GE(took, deadline_ms * 0.9) << "relocked after " << took << " ms, before the " << deadline_ms << " ms deadline";
     EXPECT_EQ(current_state(*lock), LK_LOCK_STATE_LOCKED);
@@ -274,7 +274,7 @@ void add_lock_cases(std::vector<CaseDef>& c) {
   c.push_back({"TC-LOCK-2.1", "Locking a locked lock and unlocking an unlocked one complete LK_OK",
                "abi.md 7 Lock interface (lock)", Scope::kLock, needs_lock, idempotent});
   c.push_back({"TC-LOCK-3.1", "The lock relocks by itself at the relock deadline and refuses one beyond its maximum",
-               "RULES.md U4", Scope::kLock, needs_relock, relock_deadline});
+               "docs/rules.md U4", Scope::kLock, needs_relock, relock_deadline});
   c.push_back({"TC-LOCK-4.1", "A jam completes LK_ERR_JAMMED with a LockJammed alarm and never claims Locked",
                "abi.md 7 Lock interface", Scope::kLock, needs_jam, jam_reporting});
   c.push_back({"TC-LOCK-4.2", "Door opening and closing are reported as events and by get_door_state (Unknown without a sensor)",

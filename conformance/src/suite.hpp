@@ -98,7 +98,7 @@ using Applicability = std::function<std::optional<std::string>(const Subject&, c
 struct CaseDef {
   std::string id;          // TC-<FAMILY>-<n>.<m>
   std::string title;       // what it checks, one sentence
-  std::string cites;       // "abi.md 7 Lock interface" or "RULES.md U5"
+  std::string cites;       // "abi.md 7 Lock interface" or "docs/rules.md U5"
   Scope scope = Scope::kPlugin;
   Applicability applies;   // may be empty: always applies when the scope has instances
   std::function<void(CaseContext&)> run;

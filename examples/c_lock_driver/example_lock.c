@@ -16,7 +16,7 @@
  *   which the ABI allows (lk_lock.h). A driver whose hardware answers later
  *   fires the completion from its own thread instead; exactly once either way.
  * - It does not claim LK_LOCK_CAP_RELOCK_DEADLINE: it has no timer to relock
- *   by itself, so it says so and the hub enforces the relock (RULES.md U4).
+ *   by itself, so it says so and the hub enforces the relock (docs/rules.md U4).
  *   Claiming a capability you do not honour is the worst thing a driver can do.
  * - Structs that can grow are copied with min(their size, our size), so hosts
  *   built against older or newer headers work with this driver.

@@ -87,7 +87,7 @@ struct GateWorld {
           if (!audit->consumes_grant.empty()) committed_consumption = true;
           engine.on_audit_committed(audit->durable_token, true, now);
         } else if (auto* decision = std::get_if<gate::Decision>(&action)) {
-          trace += decision->allowed ? "allowed; " : "denied " + decision->rule + ": " + decision->message + "; ";
+          trace += decision->allowed ? "allowed; " : "denied " + std::string(latchkey::name(decision->rule)) + ": " + decision->message + "; ";
         } else if (std::get_if<gate::CommandUnlock>(&action)) {
           LK_FUZZ_CHECK(committed_consumption, "I1/U3: an unlock command before its grant's consumption committed");
           ++unlocks;

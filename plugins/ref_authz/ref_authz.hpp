@@ -1,4 +1,4 @@
-// The reference authorization provider: checks signed grants (RULES.md G1)
+// The reference authorization provider: checks signed grants (docs/rules.md G1)
 // against pinned issuer keys and a revocation list. Its verdict is necessary,
 // never sufficient: the hub re-checks G1-G3 itself (F3).
 #ifndef LATCHKEY_SIM_REF_AUTHZ_HPP

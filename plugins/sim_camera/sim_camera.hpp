@@ -1,4 +1,4 @@
-// A simulated camera that proves liveness with signed attestations (RULES.md
+// A simulated camera that proves liveness with signed attestations (docs/rules.md
 // C1), records for sessions (U2) and can play every camera fault of
 // lk_test_control.h.
 #ifndef LATCHKEY_SIM_SIM_CAMERA_HPP

@@ -1,5 +1,5 @@
 /* The per-boot state an attestation carries besides the frame: boot id,
- * counter, newest nonce, recording state, scene measurements (RULES.md
+ * counter, newest nonce, recording state, scene measurements (docs/rules.md
  * C1-C3, C8, U2). */
 #include "attest_internal.h"
 

@@ -1,4 +1,4 @@
-/* Scene measurements (RULES.md C8) of a GRAY8 frame: mean luminance,
+/* Scene measurements (docs/rules.md C8) of a GRAY8 frame: mean luminance,
  * sharpness, and likeness of its thumbnail to the reference view. Integers
  * only, so every platform gives the same numbers for the same frame (the
  * attestation carries them, signed); the header says what each one means. */

@@ -2,7 +2,7 @@
 // Each trial: a delivery session open (door closed on even trials, open on
 // odd ones), the camera's link broken or its picture frozen or looped, and
 // the hub must relock (door closed) or alarm (door open) within
-// live_timeout + 50 ms of the last attestation it accepted (RULES.md U5, I4),
+// live_timeout + 50 ms of the last attestation it accepted (docs/rules.md U5, I4),
 // measured on the hub's own monotonic clock from its event stream.
 #include "attack_world.hpp"
 #include "netns_link.hpp"

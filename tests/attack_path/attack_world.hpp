@@ -15,7 +15,7 @@
 //   - the relock command (door event, door closed) or the alarm (alarm
 //     event, door open) the U5 supervision raised (mono_us),
 // and the detection delay = action - last accepted, to hold to
-// live_timeout + 50 ms (RULES.md U5, I4). No wall-clock sleeps are measured.
+// live_timeout + 50 ms (docs/rules.md U5, I4). No wall-clock sleeps are measured.
 //
 // Used by attack_path_test (a few trials each, under ctest) and
 // lk-attack-path (the soak, tools/soak-camera-link.sh). No gtest here.

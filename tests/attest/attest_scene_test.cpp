@@ -1,4 +1,4 @@
-// latchkey_attest's scene measurements (RULES.md C8): mean luminance,
+// latchkey_attest's scene measurements (docs/rules.md C8): mean luminance,
 // sharpness, the thumbnail and the similarity to the reference view, each
 // checked against its definition in lk_attest.h computed here a second way
 // (plainly, in wide integers or long double), on frames with row padding;

@@ -1,4 +1,4 @@
-// latchkey_attest signs what the hub verifies (RULES.md C1-C3, C8, U2): every
+// latchkey_attest signs what the hub verifies (docs/rules.md C1-C3, C8, U2): every
 // field read back with libprotobuf equals what was fed in (the scene present
 // exactly when set, even all zeros), the signature
 // verifies with libsodium and with sdk crypto's open_attestation, the counter

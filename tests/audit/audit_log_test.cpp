@@ -51,7 +51,7 @@ TEST_F(AuditLogTest, A1_AppendNumbersRecordsFromOneAndChainsThem) {
 
 TEST_F(AuditLogTest, A1_RecordsReadBackEveryFieldAndTheCallersTimes) {
   auto log = open_log();
-  const AuditEntry entry{"alarm", "U5", "back-door", "cam-7", std::string("bytes \0 and \xff", 13)};
+  const AuditEntry entry{"alarm", Rule::U5, "back-door", "cam-7", std::string("bytes \0 and \xff", 13)};
   log->append(entry, -12, 987'654'321);
   const auto records = log->records();
   ASSERT_EQ(records.size(), 1u);
@@ -94,7 +94,7 @@ TEST_F(AuditLogTest, A1_AppendBatchWritesOneContiguousRun) {
 
 TEST_F(AuditLogTest, A2_CheckpointTypeIsReservedForTheLog) {
   auto log = open_log();
-  AuditEntry fake{"checkpoint", "A2", "", "", "{}"};
+  AuditEntry fake{"checkpoint", Rule::A2, "", "", "{}"};
   EXPECT_THROW(log->append(fake, kWall, kMono), AuditError);
   EXPECT_THROW(log->append(AuditEntry{}, kWall, kMono), AuditError);
   AuditEntry huge = sample_entry(1);
@@ -117,7 +117,7 @@ TEST_F(AuditLogTest, A2_CheckpointIsSignedChainedAndWrittenToTheHeadFile) {
   const auto records = log->records(3);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].entry.type, "checkpoint");
-  EXPECT_EQ(records[0].entry.rule, "A2");
+  EXPECT_EQ(records[0].entry.rule, latchkey::Rule::A2);
   EXPECT_EQ(checkpoint_from_record(records[0]), cp);
   EXPECT_EQ(read_head_file(head_file_path(db_path)), cp);
 }
@@ -453,6 +453,100 @@ TEST_F(AuditLogTest, A2_HeadFileRoundTripsAndRejectsAnythingElse) {
   EXPECT_THROW(read_head_file(dir / "bad.head"), AuditError);
 }
 
+// A log as schema 1 wrote it: no kind, value or format columns; records
+// hashed in format 1. Two records, the second consuming a grant.
+void write_schema_one_log(const std::filesystem::path& db, const crypto::KeyPair& key) {
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    const std::string create = R"sql(
+      CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE records(seq INTEGER PRIMARY KEY, wall_ms INTEGER NOT NULL, mono_ns INTEGER NOT NULL,
+        type TEXT NOT NULL, rule TEXT NOT NULL, door_id TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,
+        consumes_grant TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
+      CREATE TABLE consumed_grants(grant_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');)sql";
+    ASSERT_EQ(sqlite3_exec(raw, create.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::string key_row =
+        "INSERT INTO meta VALUES ('hub_public_key', '" + crypto::to_hex(key.public_key) + "')";
+    ASSERT_EQ(sqlite3_exec(raw, key_row.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    Digest prev = kGenesisHash;
+    for (int i = 1; i <= 2; ++i) {
+      AuditRecord r;
+      r.format = 1;
+      r.seq = static_cast<uint64_t>(i);
+      r.wall_ms = kWall + i;
+      r.mono_ns = kMono + i;
+      r.entry = i == 1 ? AuditEntry{"session", Rule::U8, "front", "s1", "completed: verified relock"}
+                       : AuditEntry{"decision", Rule::kNone, "front", "s2", "allow: grant aa"};
+      if (i == 2) r.consumes_grant = "aa";
+      r.prev_hash = prev;
+      r.hash = compute_record_hash(r);
+      prev = r.hash;
+      sqlite3_stmt* stmt = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(raw, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1,
+                                   &stmt, nullptr),
+                SQLITE_OK);
+      sqlite3_bind_int64(stmt, 1, i);
+      sqlite3_bind_int64(stmt, 2, r.wall_ms);
+      sqlite3_bind_int64(stmt, 3, r.mono_ns);
+      const std::string rule(name(r.entry.rule));
+      const std::string* texts[] = {&r.entry.type, &rule, &r.entry.door_id, &r.entry.subject, &r.entry.detail,
+                                    &r.consumes_grant};
+      for (int t = 0; t < 6; ++t)
+        sqlite3_bind_text(stmt, 4 + t, texts[t]->data(), static_cast<int>(texts[t]->size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(stmt, 10, r.prev_hash.data(), 32, SQLITE_TRANSIENT);
+      sqlite3_bind_blob(stmt, 11, r.hash.data(), 32, SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+      sqlite3_finalize(stmt);
+    }
+    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO consumed_grants VALUES ('aa', 2)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+}
+
+TEST_F(AuditLogTest, A2_SchemaOneLogIsMigratedAndKeepsVerifying) {
+  ASSERT_NO_FATAL_FAILURE(write_schema_one_log(db_path, key));
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok) << "lk-audit-verify reads a schema-1 log as it is";
+  {
+    std::vector<AuditRecord> seen;
+    OpenOptions options;
+    options.on_verified_record = [&](const AuditRecord& r) { seen.push_back(r); };
+    auto log = AuditLog::open(db_path, key, options);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].format, 1);
+    EXPECT_EQ(seen[0].entry.kind, RecordKind::kNone);
+    EXPECT_EQ(seen[1].consumes_grant, "aa");
+    EXPECT_EQ(log->append(sample_entry(3), kWall + 3, kMono + 3), 3u);
+    const auto records = log->records();
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[2].format, kRecordFormat);
+    EXPECT_EQ(records[2].entry.kind, RecordKind::kSessionCompleted);
+    EXPECT_EQ(log->consumed_grants().size(), 1u);
+    log->close(kWall + 4, kMono + 4);
+  }
+  RawDb raw(db_path);
+  EXPECT_EQ(raw.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'"), 2);
+  EXPECT_TRUE(verify_log(db_path, key.public_key).ok);
+  EXPECT_NO_THROW(AuditLog::open(db_path, key)) << "a second open finds schema 2 and migrates nothing";
+}
+
+TEST_F(AuditLogTest, A2_KindOrValueGivenToAMigratedRecordIsDetected) {
+  for (const char* change : {"UPDATE records SET kind = 'session_completed' WHERE seq = 1",
+                             "UPDATE records SET value = 5 WHERE seq = 1", "UPDATE records SET format = 2 WHERE seq = 1",
+                             "UPDATE records SET kind = 'no_such_kind' WHERE seq = 1",
+                             "UPDATE records SET rule = 'U55' WHERE seq = 1"}) {
+    SCOPED_TRACE(change);
+    std::filesystem::remove(db_path);
+    std::filesystem::remove(head_file_path(db_path));
+    ASSERT_NO_FATAL_FAILURE(write_schema_one_log(db_path, key));
+    AuditLog::open(db_path, key)->close(kWall + 3, kMono + 3);  // migrates
+    RawDb(db_path).exec(change);
+    EXPECT_FALSE(verify_log(db_path, key.public_key).ok);
+    EXPECT_THROW(AuditLog::open(db_path, key), AuditChainError);
+  }
+}
+
 TEST(AuditRecordEncoding, A2_HashCoversEveryField) {
   AuditRecord base;
   base.seq = 7;
@@ -462,25 +556,27 @@ TEST(AuditRecordEncoding, A2_HashCoversEveryField) {
   base.consumes_grant = "g";
   base.prev_hash.fill(3);
   const Digest h = compute_record_hash(base);
-  std::vector<AuditRecord> variants(10, base);
+  std::vector<AuditRecord> variants(12, base);
   variants[0].seq = 8;
   variants[1].wall_ms = 2;
   variants[2].mono_ns = 3;
   variants[3].entry.type += "x";
-  variants[4].entry.rule += "x";
+  variants[4].entry.rule = Rule::U7;
   variants[5].entry.door_id += "x";
   variants[6].entry.subject += "x";
   variants[7].entry.detail += "x";
   variants[8].consumes_grant += "x";
   variants[9].prev_hash[31] ^= 1;
+  variants[10].entry.kind = RecordKind::kSessionCompromised;
+  variants[11].entry.value = 1;
   for (const AuditRecord& v : variants) EXPECT_NE(compute_record_hash(v), h);
 }
 
 TEST(AuditRecordEncoding, A2_FieldBoundariesCannotBeShifted) {
   AuditRecord a;
-  a.entry = AuditEntry{"ab", "c", "", "", ""};
+  a.entry = AuditEntry{"ab", Rule::kNone, "c", "", ""};
   AuditRecord b;
-  b.entry = AuditEntry{"a", "bc", "", "", ""};
+  b.entry = AuditEntry{"a", Rule::kNone, "bc", "", ""};
   EXPECT_NE(encode_record(a), encode_record(b));
   EXPECT_NE(compute_record_hash(a), compute_record_hash(b));
 }

@@ -24,12 +24,12 @@ inline crypto::KeyPair hub_key(uint8_t seed_byte = 0x42) {
 }
 
 inline AuditEntry sample_entry(int n) {
-  return AuditEntry{"session", "U8", "front", "session-" + std::to_string(n),
-                    "{\"n\":" + std::to_string(n) + ",\"state\":\"closed\"}"};
+  return AuditEntry{"session", Rule::U8, "front", "session-" + std::to_string(n),
+                    "{\"n\":" + std::to_string(n) + ",\"state\":\"closed\"}", RecordKind::kSessionCompleted};
 }
 
 inline AuditEntry decision_entry(const std::string& grant) {
-  return AuditEntry{"decision", "", "front", grant, "{\"allowed\":true}"};
+  return AuditEntry{"decision", Rule::kNone, "front", grant, "{\"allowed\":true}", RecordKind::kAllow};
 }
 
 // A fresh directory for one test, removed when the test passes.
@@ -96,6 +96,35 @@ class RawDb {
     return value;
   }
   sqlite3* handle() const { return db_; }
+
+  // Writes `r` as it is (schema 2 columns; its hash is not recomputed).
+  void insert_record(const AuditRecord& r) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_,
+                           "INSERT INTO records(seq, wall_ms, mono_ns, type, rule, door_id, subject, detail, "
+                           "consumes_grant, prev_hash, hash, kind, value, format) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                           -1, &stmt, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "raw insert: " << sqlite3_errmsg(db_);
+      return;
+    }
+    sqlite3_bind_int64(stmt, 1, static_cast<int64_t>(r.seq));
+    sqlite3_bind_int64(stmt, 2, r.wall_ms);
+    sqlite3_bind_int64(stmt, 3, r.mono_ns);
+    const std::string rule(name(r.entry.rule));
+    const std::string kind(name(r.entry.kind));
+    const std::string* texts[] = {&r.entry.type, &rule, &r.entry.door_id, &r.entry.subject, &r.entry.detail,
+                                  &r.consumes_grant};
+    for (int i = 0; i < 6; ++i)
+      sqlite3_bind_text(stmt, 4 + i, texts[i]->data(), static_cast<int>(texts[i]->size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 10, r.prev_hash.data(), 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 11, r.hash.data(), 32, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 12, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 13, r.entry.value);
+    sqlite3_bind_int64(stmt, 14, r.format);
+    if (sqlite3_step(stmt) != SQLITE_DONE) ADD_FAILURE() << "raw insert: " << sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+  }
 
  private:
   sqlite3* db_ = nullptr;

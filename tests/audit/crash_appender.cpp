@@ -50,14 +50,14 @@ int main(int argc, char** argv) {
       const int64_t mono_ns = clock_ns(CLOCK_MONOTONIC);
       const uint64_t pick = rng() % 100;
       if (pick < 55) {
-        report(log->append({"command", "U4", "front", "lock", "{\"n\":" + std::to_string(n) + "}"}, wall_ms, mono_ns));
+        report(log->append({"command", latchkey::Rule::U4, "front", "lock", "{\"n\":" + std::to_string(n) + "}"}, wall_ms, mono_ns));
       } else if (pick < 75) {
-        std::vector<audit::AuditEntry> batch(1 + rng() % 4, audit::AuditEntry{"session", "U8", "front", "s", "batch"});
+        std::vector<audit::AuditEntry> batch(1 + rng() % 4, audit::AuditEntry{"session", latchkey::Rule::U8, "front", "s", "batch"});
         const uint64_t first = log->append_batch(batch, wall_ms, mono_ns);
         for (uint64_t i = 0; i < batch.size(); ++i) report(first + i);
       } else if (pick < 97) {
         const std::string grant = std::to_string(seed) + "-" + std::to_string(n);
-        const auto result = log->commit_decision({"decision", "", "front", grant, "{}"}, grant, wall_ms, mono_ns);
+        const auto result = log->commit_decision({"decision", latchkey::Rule::kNone, "front", grant, "{}"}, grant, wall_ms, mono_ns);
         if (!result.committed()) {
           std::fprintf(stderr, "audit_crash_appender: %s\n", result.error.c_str());
           return 4;

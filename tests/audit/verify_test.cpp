@@ -173,24 +173,10 @@ TEST_F(VerifyTest, A2_ForgedCheckpointSignatureIsDetected) {
   record.seq = 41;
   record.wall_ms = forged.wall_ms;
   record.mono_ns = forged.mono_ns;
-  record.entry = AuditEntry{"checkpoint", "A2", "", "", checkpoint_detail(forged)};
+  record.entry = AuditEntry{"checkpoint", Rule::A2, "", "", checkpoint_detail(forged)};
   record.prev_hash = last.hash;
   record.hash = compute_record_hash(record);
-  {
-    RawDb raw(db_path);
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(raw.handle(),
-                                 "INSERT INTO records VALUES (41, ?1, ?2, 'checkpoint', 'A2', '', '', ?3, '', ?4, ?5)",
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_int64(stmt, 1, record.wall_ms);
-    sqlite3_bind_int64(stmt, 2, record.mono_ns);
-    sqlite3_bind_text(stmt, 3, record.entry.detail.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 4, record.prev_hash.data(), 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 5, record.hash.data(), 32, SQLITE_TRANSIENT);
-    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
-    sqlite3_finalize(stmt);
-  }
+  RawDb(db_path).insert_record(record);
   const VerifyReport report = verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.problem, VerifyProblem::kBadSignature);
@@ -236,22 +222,7 @@ TEST_F(VerifyTest, A2_RechainedLogWithoutTheHubKeyIsDetected) {
     r.prev_hash = prev;
     r.hash = compute_record_hash(r);
     prev = r.hash;
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(raw.handle(), "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_int64(stmt, 1, static_cast<int64_t>(r.seq));
-    sqlite3_bind_int64(stmt, 2, r.wall_ms);
-    sqlite3_bind_int64(stmt, 3, r.mono_ns);
-    const std::string* texts[] = {&r.entry.type, &r.entry.rule, &r.entry.door_id, &r.entry.subject, &r.entry.detail,
-                                  &r.consumes_grant};
-    for (int i = 0; i < 6; ++i) {
-      sqlite3_bind_text(stmt, 4 + i, texts[i]->data(), static_cast<int>(texts[i]->size()), SQLITE_TRANSIENT);
-    }
-    sqlite3_bind_blob(stmt, 10, r.prev_hash.data(), 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 11, r.hash.data(), 32, SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
-    sqlite3_finalize(stmt);
+    raw.insert_record(r);
   }
   raw.exec("UPDATE consumed_grants SET seq = seq - 1 WHERE seq > 15");
   const VerifyReport report = verify();

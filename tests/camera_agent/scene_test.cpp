@@ -1,4 +1,4 @@
-// Scene measurements (RULES.md C8) of real decoded pictures: lavfi sources
+// Scene measurements (docs/rules.md C8) of real decoded pictures: lavfi sources
 // through the agent's FrameSource, measured by latchkey_attest from the
 // GRAY8 picture the digest is of. Dark and bright, sharp and blurred, the
 // reference view's scene and others; and the SceneMeter that takes, keeps

@@ -1,5 +1,5 @@
 // The kill-and-restart test's fixture: what a client of a repeatedly killed
-// latchkeyd knows, and the checks it makes after each restart (RULES.md F2,
+// latchkeyd knows, and the checks it makes after each restart (docs/rules.md F2,
 // G3, I2, I5, I6, A3):
 // - no unlock at boot: between the restart and the next request the log
 //   holds no opened session, allow decision or unlock command, and no

@@ -169,7 +169,7 @@ TEST(BadInput, MutatedUnlockRequestsAreDeniedWithARuleAndAReason) {
       if (const auto* d = std::get_if<gate::Decision>(&action); d && d->request_id == id) {
         decided = true;
         ASSERT_FALSE(d->allowed) << "trial " << i;  // no camera is LIVE: nothing may pass
-        ASSERT_FALSE(d->rule.empty()) << "trial " << i;
+        ASSERT_NE(d->rule, latchkey::Rule::kNone) << "trial " << i;
         ASSERT_FALSE(d->message.empty()) << "trial " << i;
         ++denied;
       }
@@ -204,7 +204,7 @@ TEST(BadInput, C1_MutatedAttestationsAreRejectedWithARuleOrUnchanged) {
       ASSERT_EQ(opened.attestation.SerializeAsString(), a.SerializeAsString()) << "trial " << i;
       ++unchanged;
     } else {
-      ASSERT_FALSE(v.rule.empty()) << "trial " << i;
+      ASSERT_NE(v.rule, latchkey::Rule::kNone) << "trial " << i;
       ASSERT_FALSE(v.reason.empty()) << "trial " << i;
       ++rejected;
     }

@@ -1,4 +1,4 @@
-// One or more tests per RULES.md ID, each driving the real GateEngine through
+// One or more tests per docs/rules.md ID, each driving the real GateEngine through
 // SimWorld and asserting the rule's outcome and its rule ID. Removing the
 // code that enforces a rule makes its test fail.
 #include "sim_world.hpp"
@@ -31,12 +31,12 @@ std::optional<latchkey::gate::Decision> decide(SimWorld& w, uint64_t id, int64_t
 std::string rule_of(SimWorld& w, uint64_t id) {
   auto d = decide(w, id);
   if (!d) return "(no decision)";
-  return d->allowed ? "(allowed)" : d->rule;
+  return d->allowed ? "(allowed)" : std::string(latchkey::name(d->rule));
 }
 
 bool has_audit(const SimWorld& w, const std::string& type, const std::string& rule) {
   for (const auto& r : w.audit())
-    if (r.entry.type == type && r.entry.rule == rule) return true;
+    if (r.entry.type == type && latchkey::name(r.entry.rule) == rule) return true;
   return false;
 }
 
@@ -45,7 +45,7 @@ uint64_t unlock(SimWorld& w) {
   const auto g = w.mint();
   const uint64_t id = w.request_with(g);
   auto d = decide(w, id);
-  EXPECT_TRUE(d && d->allowed) << (d ? d->rule + ": " + d->message : "no decision");
+  EXPECT_TRUE(d && d->allowed) << (d ? std::string(latchkey::name(d->rule)) + ": " + d->message : "no decision");
   w.run_for(100);  // the bolt moves
   return id;
 }
@@ -383,7 +383,7 @@ TEST(Gate, C8_EachLimitIsItsOwnReason) {
     EXPECT_FALSE(w.engine().camera_live(w.camera_id(), w.now())) << c.what;
     bool named = false;
     for (const auto& r : w.audit())
-      if (r.entry.type == "attestation_rejected" && r.entry.rule == "C8" &&
+      if (r.entry.type == "attestation_rejected" && r.entry.rule == latchkey::Rule::C8 &&
           r.entry.detail.find(c.reason) != std::string::npos)
         named = true;
     EXPECT_TRUE(named) << c.what << ": no C8 rejection saying '" << c.reason << "'";
@@ -497,7 +497,7 @@ TEST(Gate, U4_UnlockCarriesTheRelockDeadlineAndTheHubBacksItUp) {
   EXPECT_EQ(w.observed().unlocks[0].second.relock_deadline_ms, w.engine().config().relock_deadline_ms);
   w.run_for(w.engine().config().relock_deadline_ms + 200);
   ASSERT_FALSE(w.observed().locks.empty());
-  EXPECT_EQ(w.observed().locks.back().second.rule, "U4");
+  EXPECT_EQ(w.observed().locks.back().second.rule, latchkey::Rule::U4);
   EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
 }
 
@@ -511,7 +511,7 @@ TEST(Gate, U5_CameraLostWithDoorClosed_RelocksAtOnce) {
   w.run_for(2'000);
   ASSERT_FALSE(w.observed().locks.empty());
   const auto& [at, cmd] = w.observed().locks.front();
-  EXPECT_EQ(cmd.rule, "U5");
+  EXPECT_EQ(cmd.rule, latchkey::Rule::U5);
   EXPECT_LE(at - last, ms_to_ns(w.engine().config().live_timeout_ms + 50));
   EXPECT_EQ(w.alarms_with("U5"), 1);
   EXPECT_TRUE(has_audit(w, "session", "U5"));  // ended compromised
@@ -530,7 +530,7 @@ TEST(Gate, U5_CameraLostWithDoorOpen_AlarmsAtOnceAndRelocksWhenClosed) {
   w.close_door();
   w.run_for(200);
   ASSERT_EQ(w.observed().locks.size(), 1u);
-  EXPECT_EQ(w.observed().locks[0].second.rule, "U5");
+  EXPECT_EQ(w.observed().locks[0].second.rule, latchkey::Rule::U5);
   EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
 }
 
@@ -572,7 +572,7 @@ TEST(Gate, U8_RelockIsCommandedWithinOneSecondOfTheDoorClosing) {
   w.close_door();
   w.run_for(100);
   ASSERT_EQ(w.observed().locks.size(), 1u);
-  EXPECT_EQ(w.observed().locks[0].second.rule, "U8");
+  EXPECT_EQ(w.observed().locks[0].second.rule, latchkey::Rule::U8);
   EXPECT_LE(w.observed().locks[0].first - closed_at, ms_to_ns(1'000));
 }
 
@@ -645,7 +645,7 @@ TEST(Gate, F2_SessionOpenAtRestartEndsCompromisedWithRelockAndNoUnlock) {
   SimWorld w(o);
   EXPECT_EQ(w.alarms_with("F2"), 1);
   ASSERT_EQ(w.observed().locks.size(), 1u);
-  EXPECT_EQ(w.observed().locks[0].second.rule, "F2");
+  EXPECT_EQ(w.observed().locks[0].second.rule, latchkey::Rule::F2);
   w.run_for(3'000);
   EXPECT_TRUE(w.observed().unlocks.empty());
 }
@@ -723,7 +723,7 @@ TEST(Gate, C6_EventsBeforeStartRaiseNoHealthAlarm) {
   engine.tick(boot + ms_to_ns(engine.config().health_timeout_ms));
   int c6 = 0;
   for (const auto& a : engine.take_actions())
-    if (const auto* alarm = std::get_if<latchkey::gate::RaiseAlarm>(&a)) c6 += alarm->rule == "C6";
+    if (const auto* alarm = std::get_if<latchkey::gate::RaiseAlarm>(&a)) c6 += alarm->rule == latchkey::Rule::C6;
   EXPECT_EQ(c6, 1);
 }
 
@@ -768,7 +768,7 @@ TEST(Gate, C1_RefusedMessagesOnACamerasLinkAreAuditedAndPaced) {
   auto refused = [&](const std::string& rule) {
     std::vector<std::string> details;
     for (const auto& r : w.audit())
-      if (r.entry.type == "message_refused" && r.entry.rule == rule && r.entry.subject == cam)
+      if (r.entry.type == "message_refused" && latchkey::name(r.entry.rule) == rule && r.entry.subject == cam)
         details.push_back(r.entry.detail);
     return details;
   };
@@ -787,4 +787,60 @@ TEST(Gate, C1_RefusedMessagesOnACamerasLinkAreAuditedAndPaced) {
   w.run_for(10);
   ASSERT_EQ(refused("C1").size(), 2u);
   EXPECT_EQ(refused("C1")[1], "foreign: again (and 19 more refusal reports since the last record)");
+}
+
+// The engine alone decides what a plugin's failure means (F1): the runtime
+// reports it, the engine puts the plugin's devices in fault and alarms; a
+// restored plugin's camera re-enrols only if it proves the pinned key (C1).
+TEST(Gate, F1_PluginFailurePutsItsDevicesInFaultWithOneAlarm) {
+  latchkey::gate::GateSetup setup;
+  setup.hub_id = "hub-1";
+  const auto key = latchkey::crypto::KeyPair::generate().public_key;
+  setup.doors.push_back({"front", {"porch"}, "locks"});
+  setup.doors.push_back({"back", {"porch"}, "other-locks"});
+  setup.cameras.push_back({"porch", key, {}, "cams"});
+  setup.authz_plugin = "authz";
+  latchkey::gate::GateEngine engine(setup, [](std::span<uint8_t> out) { std::fill(out.begin(), out.end(), 1); });
+  const auto t = ms_to_ns(1'000);
+  for (const char* door : {"front", "back"}) {
+    engine.on_lock_state(door, LK_LOCK_STATE_LOCKED, t);
+    engine.on_door_state(door, LK_DOOR_STATE_CLOSED, t);
+  }
+  engine.start(t);
+  engine.take_actions();
+  const auto count = [&](const char* type, latchkey::Rule rule) {
+    int n = 0;
+    for (const auto& a : engine.take_actions()) {
+      if (const auto* r = std::get_if<latchkey::gate::AppendAudit>(&a)) n += r->type == type && r->rule == rule;
+    }
+    return n;
+  };
+
+  engine.on_plugin_failed("locks", "host crashed", 500, t);
+  EXPECT_TRUE(engine.door("front")->lock_faulted) << "the failed plugin's lock is in fault";
+  EXPECT_FALSE(engine.door("back")->lock_faulted) << "another plugin's lock is not";
+  EXPECT_EQ(engine.door("front")->lock_state, LK_LOCK_STATE_UNKNOWN);
+  engine.on_plugin_failed("authz", "host hung", -1, t);
+  int alarms = 0, faults = 0;
+  for (const auto& a : engine.take_actions()) {
+    if (const auto* r = std::get_if<latchkey::gate::RaiseAlarm>(&a)) alarms += r->rule == latchkey::Rule::F1;
+    if (const auto* r = std::get_if<latchkey::gate::AppendAudit>(&a))
+      faults += r->type == "plugin_fault" && r->rule == latchkey::Rule::F1;
+  }
+  EXPECT_EQ(alarms, 2) << "one alarm per failure";
+  EXPECT_EQ(faults, 2) << "the lock's fault and the authorization plugin's";
+
+  engine.on_plugin_quarantined("locks", "5 failures in 60 s", t);
+  EXPECT_EQ(count("alarm", latchkey::Rule::F1), 1);
+
+  // The camera's plugin came back: the same key re-enrols; another key stays out.
+  engine.on_plugin_restored("cams", 42, t);
+  engine.on_camera_reopened("porch", "porch", key, t);
+  EXPECT_EQ(count("camera", latchkey::Rule::C3), 1);
+  const auto other = latchkey::crypto::KeyPair::generate().public_key;
+  engine.on_camera_reopened("porch", "porch", other, t);
+  EXPECT_EQ(count("alarm", latchkey::Rule::C1), 1);
+  EXPECT_FALSE(engine.camera_live("porch", t));
+  EXPECT_EQ(latchkey::gate::camera_identity_problem("porch", key, "porch", key), "");
+  EXPECT_NE(latchkey::gate::camera_identity_problem("porch", key, "door", key), "");
 }

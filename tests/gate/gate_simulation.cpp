@@ -1,7 +1,7 @@
 // gate_simulation: the deterministic simulation of issue "Gate engine".
 //
 // Runs N delivery sessions through the real GateEngine in SimWorld, each with
-// a fault drawn at random, and asserts the invariants I1-I4 and I6 (RULES.md)
+// a fault drawn at random, and asserts the invariants I1-I4 and I6 (docs/rules.md)
 // on every one. Sessions run in blocks of 100 that share one world; a block's
 // world is seeded from (seed, block), so a failing block reproduces alone:
 //
@@ -259,7 +259,7 @@ void run_session(SimWorld& w, Fault fault, std::vector<latchkey::sim::Grant>& us
     for (std::size_t r = audit_before; r < w.audit().size(); ++r) {
       const auto& rec = w.audit()[r];
       std::printf("    %9.3f s  %-20s %-3s %s %s\n", static_cast<double>(rec.at) / 1e9, rec.entry.type.c_str(),
-                  rec.entry.rule.c_str(), rec.entry.subject.substr(0, 12).c_str(), rec.entry.detail.c_str());
+                  std::string(latchkey::name(rec.entry.rule)).c_str(), rec.entry.subject.substr(0, 12).c_str(), rec.entry.detail.c_str());
     }
     std::printf("    fault injected at %.3f s\n", static_cast<double>(lost_at) / 1e9);
   }

@@ -3,7 +3,11 @@
 // rejection count; the A2 recovery cut-off (G3); a log that does not verify
 // (A2, U3); and G2/G4 under a flood of challenge requests. Each test restarts
 // a SimWorld from a RestartHistory fed with the first world's records, as
-// latchkeyd does from its verified audit log.
+// latchkeyd does from its verified audit log, three times over: the records
+// as written; with every detail text reworded (the history reads kinds and
+// values, never text: docs/rules.md F2, G3, G4); and as format-1 records of a
+// migrated schema-1 log (no kind, no value: their frozen wording is all
+// there is).
 #include "sim_world.hpp"
 
 #include <latchkey/gate/restart_history.hpp>
@@ -11,10 +15,12 @@
 #include <gtest/gtest.h>
 
 using latchkey::gate::HistoryRecord;
-using latchkey::gate::RestartHistory;
 using latchkey::sim::SimWorld;
 
 namespace {
+
+enum class Records { kAsWritten, kReworded, kSchema1 };
+Records g_records = Records::kAsWritten;
 
 SimWorld::Options options(uint64_t seed = 11) {
   SimWorld::Options o;
@@ -30,15 +36,24 @@ std::optional<latchkey::gate::Decision> decide(SimWorld& w, uint64_t id) {
 std::string rule_of(SimWorld& w, uint64_t id) {
   auto d = decide(w, id);
   if (!d) return "(no decision)";
-  return d->allowed ? "(allowed)" : d->rule;
+  return d->allowed ? "(allowed)" : std::string(latchkey::name(d->rule));
 }
 
 // The history latchkeyd would rebuild from w's log, `later_ms` after w's clock.
-RestartHistory history_of(const SimWorld& w) {
-  RestartHistory h;
+latchkey::gate::RestartHistory history_of(const SimWorld& w) {
+  latchkey::gate::RestartHistory h;
+  int n = 0;
   for (const auto& r : w.audit()) {
-    h.add(HistoryRecord{1'800'000'000'000 + r.at / 1'000'000, r.entry.type, r.entry.rule, r.entry.door_id,
-                        r.entry.subject, r.entry.detail, r.entry.consumes_grant});
+    HistoryRecord record{1'800'000'000'000 + r.at / 1'000'000, r.entry.type, r.entry.rule, r.entry.door_id,
+                         r.entry.subject, r.entry.consumes_grant, r.entry.kind, r.entry.value, 2, r.entry.detail};
+    const std::string reworded = "message " + std::to_string(++n) + " in other words";
+    if (g_records == Records::kReworded) record.detail = reworded;
+    if (g_records == Records::kSchema1) {
+      record.format = 1;
+      record.kind = latchkey::RecordKind::kNone;
+      record.value = 0;
+    }
+    h.add(record);
   }
   return h;
 }
@@ -61,9 +76,23 @@ void lock_out(SimWorld& w) {
   for (int i = 0; i < 5; ++i) ASSERT_EQ(rule_of(w, w.request_with(w.forge())), "G1");
 }
 
+class RestartHistory : public ::testing::TestWithParam<Records> {
+ protected:
+  void SetUp() override { g_records = GetParam(); }
+  void TearDown() override { g_records = Records::kAsWritten; }
+};
+
 }  // namespace
 
-TEST(RestartHistory, G4_LockoutSurvivesARestart) {
+INSTANTIATE_TEST_SUITE_P(Records, RestartHistory,
+                         ::testing::Values(Records::kAsWritten, Records::kReworded, Records::kSchema1),
+                         [](const ::testing::TestParamInfo<Records>& info) {
+                           return info.param == Records::kAsWritten ? std::string("AsWritten")
+                                  : info.param == Records::kReworded ? std::string("Reworded")
+                                                                     : std::string("Schema1");
+                         });
+
+TEST_P(RestartHistory, G4_LockoutSurvivesARestart) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   ASSERT_NO_FATAL_FAILURE(lock_out(first));
@@ -77,7 +106,7 @@ TEST(RestartHistory, G4_LockoutSurvivesARestart) {
   EXPECT_EQ(rule_of(second, second.request_with(second.mint())), "(allowed)");
 }
 
-TEST(RestartHistory, G4_DoublingSurvivesARestart) {
+TEST_P(RestartHistory, G4_DoublingSurvivesARestart) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   ASSERT_NO_FATAL_FAILURE(lock_out(first));
@@ -94,7 +123,7 @@ TEST(RestartHistory, G4_DoublingSurvivesARestart) {
   EXPECT_EQ(rule_of(second, second.request_with(second.mint())), "(allowed)");
 }
 
-TEST(RestartHistory, G4_RejectionsInTheWindowSurviveARestart) {
+TEST_P(RestartHistory, G4_RejectionsInTheWindowSurviveARestart) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   for (int i = 0; i < 3; ++i) ASSERT_EQ(rule_of(first, first.request_with(first.forge())), "G1");
@@ -105,7 +134,7 @@ TEST(RestartHistory, G4_RejectionsInTheWindowSurviveARestart) {
   EXPECT_EQ(rule_of(second, second.request_with(second.mint())), "G4");
 }
 
-TEST(RestartHistory, G4_RejectionsOlderThanTheWindowDoNotCount) {
+TEST_P(RestartHistory, G4_RejectionsOlderThanTheWindowDoNotCount) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   for (int i = 0; i < 4; ++i) ASSERT_EQ(rule_of(first, first.request_with(first.forge())), "G1");
@@ -115,7 +144,7 @@ TEST(RestartHistory, G4_RejectionsOlderThanTheWindowDoNotCount) {
   EXPECT_EQ(second.alarms_with("G4"), 0);
 }
 
-TEST(RestartHistory, G4_AnUnlockEndsTheDoubling) {
+TEST_P(RestartHistory, G4_AnUnlockEndsTheDoubling) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   ASSERT_NO_FATAL_FAILURE(lock_out(first));
@@ -130,7 +159,7 @@ TEST(RestartHistory, G4_AnUnlockEndsTheDoubling) {
   EXPECT_NE(rule_of(second, second.request_with(second.mint())), "G4");
 }
 
-TEST(RestartHistory, G4_AClockThatWentBackDoesNotStretchTheLockout) {
+TEST_P(RestartHistory, G4_AClockThatWentBackDoesNotStretchTheLockout) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   ASSERT_NO_FATAL_FAILURE(lock_out(first));
@@ -143,7 +172,7 @@ TEST(RestartHistory, G4_AClockThatWentBackDoesNotStretchTheLockout) {
   EXPECT_EQ(rule_of(second, second.request_with(second.mint())), "(allowed)");
 }
 
-TEST(RestartHistory, G3_ConsumedGrantsAndOpenSessionsComeFromTheRecords) {
+TEST_P(RestartHistory, G3_ConsumedGrantsAndOpenSessionsComeFromTheRecords) {
   SimWorld first(options());
   ASSERT_TRUE(first.warm_up());
   const auto g = first.mint();
@@ -155,7 +184,7 @@ TEST(RestartHistory, G3_ConsumedGrantsAndOpenSessionsComeFromTheRecords) {
   EXPECT_EQ(rule_of(second, second.request_with(g)), "G3");
 }
 
-TEST(RestartHistory, G3_GrantIssuedBeforeTheAuditLogWasRecoveredIsRefused) {
+TEST_P(RestartHistory, G3_GrantIssuedBeforeTheAuditLogWasRecoveredIsRefused) {
   SimWorld::Options o = options();
   o.grants_not_before_ms = o.wall_start_ms;  // recovered at this world's start
   SimWorld w(o);
@@ -170,17 +199,26 @@ TEST(RestartHistory, G3_GrantIssuedBeforeTheAuditLogWasRecoveredIsRefused) {
   EXPECT_TRUE(d->allowed) << d->rule << ": " << d->message;
 }
 
-TEST(RestartHistory, A2_RecoveryRecordCarriesTheCutOffAcrossRestarts) {
-  RestartHistory h;
-  const std::string detail = latchkey::gate::recovery_detail(1'234, "seq 5 changed");
-  h.add(HistoryRecord{1'234, "hub", "A2", "", "", detail, ""});
+TEST_P(RestartHistory, A2_RecoveryRecordCarriesTheCutOffAcrossRestarts) {
+  // As latchkeyd --recover-audit writes it (audit_recovery.cpp).
+  const Records mode = GetParam();
+  latchkey::gate::RestartHistory h;
+  const std::string detail = "audit log recovered: grants issued before 1234 ms (Unix) are refused; seq 5 changed";
+  HistoryRecord r{1'234, "hub", latchkey::Rule::A2, "", "", "", latchkey::RecordKind::kLogRecovered, 1'234, 2, detail};
+  if (mode == Records::kReworded) r.detail = "recovered";
+  if (mode == Records::kSchema1) r = HistoryRecord{1'234, "hub", latchkey::Rule::A2, "", "", "", {}, 0, 1, detail};
+  h.add(r);
   latchkey::gate::GateSetup setup;
   h.apply(setup, 2'000);
   EXPECT_EQ(setup.grants_not_before_ms, 1'234);
-  EXPECT_EQ(latchkey::gate::parse_recovery_detail("audit log recovered: grants issued before x"), std::nullopt);
+  // A schema-1 text that does not carry a cut-off sets none.
+  latchkey::gate::RestartHistory bad;
+  bad.add({1'234, "hub", latchkey::Rule::A2, "", "", "", {}, 0, 1, "audit log recovered: grants issued before x"});
+  bad.apply(setup, 2'000);
+  EXPECT_EQ(setup.grants_not_before_ms, 0);
 }
 
-TEST(RestartHistory, A2_UnverifiedLogGrantsNothingAndRaisesAnAlarm) {
+TEST_P(RestartHistory, A2_UnverifiedLogGrantsNothingAndRaisesAnAlarm) {
   SimWorld::Options o = options();
   o.audit_unverified = "record 7 does not verify";
   SimWorld w(o);
@@ -191,7 +229,7 @@ TEST(RestartHistory, A2_UnverifiedLogGrantsNothingAndRaisesAnAlarm) {
   EXPECT_TRUE(w.observed().unlocks.empty());
 }
 
-TEST(RestartHistory, G4_ChallengeFloodDoesNotLockOutACourier) {
+TEST_P(RestartHistory, G4_ChallengeFloodDoesNotLockOutACourier) {
   SimWorld w(options());
   ASSERT_TRUE(w.warm_up());
   // Each time the courier asks for a challenge, a flood of 100 requests
@@ -203,14 +241,14 @@ TEST(RestartHistory, G4_ChallengeFloodDoesNotLockOutACourier) {
     const uint64_t id = w.request(w.request_bytes(g, c));
     auto d = decide(w, id);
     ASSERT_TRUE(d);
-    EXPECT_EQ(d->rule, "G2");
+    EXPECT_EQ(d->rule, latchkey::Rule::G2);
     EXPECT_NE(d->message.find("flood"), std::string::npos) << d->message;
   }
   EXPECT_EQ(w.alarms_with("G4"), 0) << "a challenge flood locked the courier out";
   EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "(allowed)");
 }
 
-TEST(RestartHistory, G4_UnknownChallengesStillCount) {
+TEST_P(RestartHistory, G4_UnknownChallengesStillCount) {
   SimWorld w(options());
   ASSERT_TRUE(w.warm_up());
   for (int i = 0; i < 5; ++i) {

@@ -248,7 +248,7 @@ void SimWorld::dispatch() {
         const uint64_t op = a->operation_id;
         if (!lock_.no_completion) schedule(now_ + lock_.actuation_ns, [this, op] { lock_finish(op, false); });
       } else if (auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
-        if (a->rule == "U5") {
+        if (a->rule == Rule::U5) {
           MonoNs last = 0;
           for (const auto& cam : cameras_)
             if (auto t = engine_->monitor(cam.id)->last_accepted(); t && !engine_->camera_live(cam.id, now_))
@@ -258,7 +258,7 @@ void SimWorld::dispatch() {
         observed_.alarms.push_back(*a);
         observed_.timed_alarms.emplace_back(now_, *a);
       } else if (auto* a = std::get_if<gate::AppendAudit>(&action)) {
-        const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail};
+        const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail, a->kind, a->value};
         if (a->durable_token != 0) {
           bool committed = !storage_fails;
           if (log_) {
@@ -428,7 +428,7 @@ std::optional<gate::Decision> SimWorld::decision(uint64_t request_id) const {
 
 int SimWorld::alarms_with(const std::string& rule) const {
   int n = 0;
-  for (const auto& a : observed_.alarms) n += a.rule == rule;
+  for (const auto& a : observed_.alarms) n += name(a.rule) == rule;
   return n;
 }
 

@@ -1,5 +1,5 @@
 // The reference authorization provider through real shared-library loading:
-// grant checks of RULES.md G1, the refusal codes, and its configuration.
+// grant checks of docs/rules.md G1, the refusal codes, and its configuration.
 #include "event_recorder.hpp"
 
 #include <latchkey/crypto/grants.hpp>

@@ -1,5 +1,5 @@
 // The simulated camera through real shared-library loading: attestations
-// (RULES.md C1) verified with the described key, nonces (C2), recording (U2),
+// (docs/rules.md C1) verified with the described key, nonces (C2), recording (U2),
 // snapshots, and every camera fault visible in the attestation stream.
 #include "event_recorder.hpp"
 

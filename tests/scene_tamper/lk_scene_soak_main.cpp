@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
       longest_out = std::max(longest_out, capture - out_since);
       out_since = -1;
     }
-    if (!v.accepted && v.rule != "C8") ++other_rejections[v.rule + ": " + v.reason.substr(0, 60)];
+    if (!v.accepted && v.rule != latchkey::Rule::C8)
+      ++other_rejections[std::string(latchkey::name(v.rule)) + ": " + v.reason.substr(0, 60)];
     const bool tampered = hub.tampered(now);
     if (tampered && !in_alarm) {
       ++alarms;

@@ -1,4 +1,4 @@
-// The camera's Ed25519 device key (RULES.md C1), through latchkey_attest:
+// The camera's Ed25519 device key (docs/rules.md C1), through latchkey_attest:
 // loaded from its file, or created there (mode 0600) at first start. The
 // library refuses a file anyone else could read or replace; the agent then
 // stops with the library's message.

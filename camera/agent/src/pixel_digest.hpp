@@ -9,7 +9,7 @@
 // GOP, rate control) while its pictures are the same, and an encoder fed a
 // stuck sensor still emits changing packets (new timestamps, skip frames
 // after a key frame) although every picture is identical. Digests of the
-// pixels make a frozen sensor show as identical digests (RULES.md C5) and
+// pixels make a frozen sensor show as identical digests (docs/rules.md C5) and
 // looped footage return to digests seen before (C7), whatever the encoding.
 // Grey rather than colour: one plane, no chroma siting or subsampling
 // choices between cameras, and a third less to hash; any change a person can

@@ -1,4 +1,4 @@
-// Recording for the hub's sessions (RULES.md U2): on StartRecording the agent
+// Recording for the hub's sessions (docs/rules.md U2): on StartRecording the agent
 // writes a real file, and its attestations say so, with the segment and the
 // bytes on disk. An encoded source (a file, RTSP, V4L2 MJPEG/H.264) is
 // remuxed packet for packet; a raw one (lavfi, raw V4L2) is encoded

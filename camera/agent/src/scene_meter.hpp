@@ -1,4 +1,4 @@
-// Scene measurements (RULES.md C8): every attested frame's mean luminance,
+// Scene measurements (docs/rules.md C8): every attested frame's mean luminance,
 // sharpness and likeness to the reference view, computed by latchkey_attest
 // from the GRAY8 picture the digest is of (pixel_digest.hpp), so the hub can
 // tell a covered, blinded, blurred or turned camera from one that watches

@@ -16,9 +16,11 @@ struct GrantAlreadyConsumed {};
 
 std::string check_entry(const AuditEntry& entry) {
   if (entry.type.empty()) return "entry type is empty";
-  for (const std::string* field : {&entry.type, &entry.rule, &entry.door_id, &entry.subject, &entry.detail}) {
+  for (const std::string* field : {&entry.type, &entry.door_id, &entry.subject, &entry.detail}) {
     if (field->size() > kMaxFieldBytes) return "entry field longer than " + std::to_string(kMaxFieldBytes) + " bytes";
   }
+  if (!rule_from_name(name(entry.rule))) return "entry names no rule of docs/rules.md";
+  if (!record_kind_from_name(name(entry.kind))) return "entry has an unknown kind";
   return {};
 }
 
@@ -66,13 +68,16 @@ uint64_t AuditLog::write_records(std::span<const AuditEntry> entries, const std:
           .bind(2, record.wall_ms)
           .bind(3, record.mono_ns)
           .bind(4, e.type)
-          .bind(5, e.rule)
+          .bind(5, name(e.rule))
           .bind(6, e.door_id)
           .bind(7, e.subject)
           .bind(8, e.detail)
           .bind(9, record.consumes_grant)
           .bind_blob(10, record.prev_hash)
           .bind_blob(11, record.hash)
+          .bind(12, name(e.kind))
+          .bind(13, e.value)
+          .bind(14, static_cast<int64_t>(record.format))
           .run("insert record");
       prev = record.hash;
     }
@@ -200,7 +205,7 @@ Checkpoint AuditLog::checkpoint(int64_t wall_ms, int64_t mono_ns) {
   cp.wall_ms = wall_ms;
   cp.mono_ns = mono_ns;
   sign_checkpoint(cp, hub_key_.secret_key);
-  const AuditEntry entry{std::string(kCheckpointType), "A2", "", "", checkpoint_detail(cp)};
+  const AuditEntry entry{std::string(kCheckpointType), Rule::A2, "", "", checkpoint_detail(cp)};
   write_records(std::span<const AuditEntry>(&entry, 1), {}, wall_ms, mono_ns);
   // After the record is durable, so the head file never runs ahead of the chain.
   write_head_file(head_path_, cp);

@@ -34,7 +34,7 @@ class AuditLog::Db {
   void prepare() {
     const std::string columns(schema::kRecordColumns);
     insert_record = std::make_unique<sqlite::Statement>(
-        conn, "INSERT INTO records(" + columns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        conn, "INSERT INTO records(" + columns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     insert_consumed =
         std::make_unique<sqlite::Statement>(conn, "INSERT INTO consumed_grants(grant_id, seq) VALUES (?1, ?2)");
     find_consumed = std::make_unique<sqlite::Statement>(conn, "SELECT seq FROM consumed_grants WHERE grant_id = ?1");

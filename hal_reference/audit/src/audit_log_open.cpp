@@ -43,8 +43,10 @@ void AuditLog::create_or_check_schema() {
       meta.bind(1, schema::kMetaSchemaVersion);
       const std::string version = meta.step("read schema version") ? meta.column_text(0) : "";
       meta.reset();
-      if (version != std::to_string(kSchemaVersion)) {
-        throw AuditError("audit: open " + path_.string() + ": schema version '" + version + "', expected " +
+      if (version == "1") {
+        conn.exec(schema::kMigrate1To2, "migrate schema 1 to 2");
+      } else if (version != std::to_string(kSchemaVersion)) {
+        throw AuditError("audit: open " + path_.string() + ": schema version '" + version + "', expected 1 or " +
                          std::to_string(kSchemaVersion));
       }
       meta.bind(1, schema::kMetaHubKey);

@@ -81,7 +81,9 @@ class Verifier {
     meta.bind(1, schema::kMetaSchemaVersion);
     const std::string version = meta.step("read schema version") ? meta.column_text(0) : "";
     meta.reset();
-    if (version != "1") found(VerifyProblem::kBadSchema, 0, "schema version '" + version + "', expected 1");
+    if (version != "1" && version != "2")
+      found(VerifyProblem::kBadSchema, 0, "schema version '" + version + "', expected 1 or 2");
+    schema_version_ = version == "1" ? 1 : 2;
     meta.bind(1, schema::kMetaHubKey);
     const std::string key_hex = meta.step("read hub key") ? meta.column_text(0) : "";
     meta.reset();
@@ -101,7 +103,8 @@ class Verifier {
 
   // A2: seq without gaps, every link, every hash, every checkpoint.
   void check_chain() {
-    sqlite::Statement rows(conn_, "SELECT " + std::string(schema::kRecordColumns) + " FROM records ORDER BY seq");
+    const std::string_view columns = schema_version_ == 1 ? schema::kRecordColumnsV1 : schema::kRecordColumns;
+    sqlite::Statement rows(conn_, "SELECT " + std::string(columns) + " FROM records ORDER BY seq");
     uint64_t expected = 1;
     Digest prev = kGenesisHash;
     while (rows.step("read records")) {
@@ -229,6 +232,7 @@ class Verifier {
   VerifyReport& report_;
   sqlite::Connection conn_;
   crypto::PublicKey hub_key_{};
+  int schema_version_ = 2;
   std::map<std::string, uint64_t> consuming_;  // grant id -> decision record seq
 };
 

@@ -2,7 +2,6 @@
 
 #include <latchkey/audit/audit_log.hpp>
 #include <latchkey/audit/verify.hpp>
-#include <latchkey/gate/restart_history.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -49,7 +48,13 @@ AuditRecovery recover_audit_log(const fs::path& db, const crypto::KeyPair& hub_k
                           std::to_string(report.problem_seq) + " (" + audit::to_string(report.problem) +
                           "): " + report.message;
   auto log = audit::AuditLog::open(db, hub_key);
-  log->append({"hub", "A2", "", "", gate::recovery_detail(now_wall_ms, why)}, now_wall_ms, now_mono_ns);
+  // The cut-off is the record's value (kLogRecovered): the restart history
+  // reads that, never the text.
+  log->append({"hub", Rule::A2, "", "",
+               "audit log recovered: grants issued before " + std::to_string(now_wall_ms) +
+                   " ms (Unix) are refused; " + why,
+               RecordKind::kLogRecovered, now_wall_ms},
+              now_wall_ms, now_mono_ns);
   log->close(now_wall_ms, now_mono_ns);
   out.recovered = true;
   out.grants_not_before_ms = now_wall_ms;

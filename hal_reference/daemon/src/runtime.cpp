@@ -43,6 +43,7 @@ int64_t wall_ms() {
 }
 
 std::string hex(const std::string& s) { return crypto::to_hex(crypto::view(s)); }
+std::string rule_text(Rule rule) { return std::string(name(rule)); }
 
 void log_line(const char* level, const std::string& message) {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -315,7 +316,7 @@ struct Runtime::Impl {
 
   void publish_audit(uint64_t seq, const audit::AuditEntry& e) {
     JsonWriter j;
-    j.field("seq", seq).field("type", e.type).field("rule", e.rule).field("door", e.door_id);
+    j.field("seq", seq).field("type", e.type).field("rule", rule_text(e.rule)).field("door", e.door_id);
     j.field("subject", e.subject).field("detail", e.detail);
     publish("audit", j.done());
   }
@@ -349,17 +350,17 @@ struct Runtime::Impl {
       auto it = cameras.find(a->camera_id);
       if (it != cameras.end()) it->second->stop_recording();
     } else if (const auto* a = std::get_if<gate::CommandUnlock>(&action)) {
-      command(a->door_id, a->operation_id, true, a->relock_deadline_ms, "U3");
+      command(a->door_id, a->operation_id, true, a->relock_deadline_ms, Rule::U3);
     } else if (const auto* a = std::get_if<gate::CommandLock>(&action)) {
       command(a->door_id, a->operation_id, false, 0, a->rule);
     } else if (const auto* a = std::get_if<gate::RaiseAlarm>(&action)) {
       Alarm alarm{++next_alarm_id, wall_ms(), *a, mono_us()};
       alarms.push_back(alarm);
       if (alarms.size() > kAlarmHistory) alarms.pop_front();
-      log_line("alarm", a->rule + " " + a->door_id + " " + a->camera_id + ": " + a->message);
+      log_line("alarm", rule_text(a->rule) + " " + a->door_id + " " + a->camera_id + ": " + a->message);
       publish("alarm", alarm_json(alarm));
     } else if (const auto* a = std::get_if<gate::AppendAudit>(&action)) {
-      const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail};
+      const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail, a->kind, a->value};
       if (a->type == "session") remember_session(*a);
       if (a->durable_token == 0) {
         pending_audit.push_back(entry);
@@ -386,7 +387,7 @@ struct Runtime::Impl {
         j.field("request_id", a->request_id);
         response = {200, j.done()};
       } else {
-        j.field("decision", "deny").field("door", a->door_id).field("rule", a->rule).field("error", a->message);
+        j.field("decision", "deny").field("door", a->door_id).field("rule", rule_text(a->rule)).field("error", a->message);
         j.field("request_id", a->request_id);
         response = {403, j.done()};
       }
@@ -400,7 +401,7 @@ struct Runtime::Impl {
     }
   }
 
-  void command(const std::string& door, uint64_t op, bool unlock, int64_t relock_deadline_ms, const std::string& rule) {
+  void command(const std::string& door, uint64_t op, bool unlock, int64_t relock_deadline_ms, Rule rule) {
     auto lock_it = locks.find(door_lock[door]);
     if (lock_it == locks.end()) return;
     auto done = [this, door, op](const lk_lock_completion& c) {
@@ -419,7 +420,7 @@ struct Runtime::Impl {
       r = lock_it->second.handle->lock(op, done);
     }
     JsonWriter j;
-    j.field("door", door).field("command", unlock ? "unlock" : "lock").field("operation", op).field("rule", rule);
+    j.field("door", door).field("command", unlock ? "unlock" : "lock").field("operation", op).field("rule", rule_text(rule));
     // mono_us: when the lock's plugin had taken the command (after the call returned).
     j.field("result", host::result_name(r)).field("mono_us", mono_us());
     publish("door", j.done());
@@ -429,9 +430,10 @@ struct Runtime::Impl {
 
   void remember_session(const gate::AppendAudit& a) {
     JsonWriter j;
-    j.field("session", a.subject).field("door", a.door_id).field("rule", a.rule).field("detail", a.detail);
-    const bool ended = a.detail.rfind("completed", 0) == 0 || a.detail.rfind("ended compromised", 0) == 0;
-    j.field("end", a.detail.rfind("completed", 0) == 0 ? "completed" : ended ? "compromised" : "open");
+    j.field("session", a.subject).field("door", a.door_id).field("rule", rule_text(a.rule)).field("detail", a.detail);
+    const bool completed = a.kind == RecordKind::kSessionCompleted;
+    const bool ended = completed || a.kind == RecordKind::kSessionCompromised;
+    j.field("end", completed ? "completed" : ended ? "compromised" : "open");
     publish("session", j.done());
     if (ended) {
       ended_sessions.push_back(j.done());
@@ -441,7 +443,7 @@ struct Runtime::Impl {
 
   std::string alarm_json(const Alarm& a) const {
     JsonWriter j;
-    j.field("id", a.id).field("time_ms", a.time_ms).field("rule", a.alarm.rule).field("door", a.alarm.door_id);
+    j.field("id", a.id).field("time_ms", a.time_ms).field("rule", rule_text(a.alarm.rule)).field("door", a.alarm.door_id);
     j.field("camera", a.alarm.camera_id).field("message", a.alarm.message).field("mono_us", a.mono_us);
     return j.done();
   }
@@ -632,59 +634,33 @@ struct Runtime::Impl {
     JsonWriter j;
     j.field("plugin", plugin).field("state", isolation::to_string(n.status.state)).field("reason", n.reason);
     publish("plugin", j.done());
+    // What each notice means is the engine's to decide (F1, C1, C3); the
+    // runtime only tells it, and for a restored plugin, what its cameras say
+    // of themselves now.
     using Kind = isolation::PluginNotice::Kind;
     if (n.kind == Kind::kFailed) {
-      // F1: every device of the plugin is Unknown; open sessions are compromised by the engine.
-      const std::string why = who + " failed: " + n.reason;
-      raise_alarm("F1", "", "", why + (n.status.state == isolation::PluginState::kRestarting
-                                            ? "; restarting in " + std::to_string(n.status.restart_in_ms) + " ms"
-                                            : std::string()));
-      for (const auto& [name, lock] : locks)
-        if (lock.plugin == plugin) engine->on_lock_fault(lock.door, why, now());
-      for (const auto& [name, cam] : config.cameras)
-        if (cam.plugin == plugin && cameras.count(name)) engine->on_camera_fault(name, why, now());
-      if (config.authz_plugin == plugin)
-        pending_audit.push_back({"plugin_fault", "F1", "", plugin, why + "; unlock requests are refused meanwhile"});
+      const int64_t restart_in_ms =
+          n.status.state == isolation::PluginState::kRestarting ? static_cast<int64_t>(n.status.restart_in_ms) : -1;
+      engine->on_plugin_failed(plugin, n.reason, restart_in_ms, now());
     } else if (n.kind == Kind::kQuarantined) {
-      raise_alarm("F1", "", "", who + " quarantined: " + n.reason + "; its devices stay Unknown until the hub restarts");
-      pending_audit.push_back({"plugin", "F1", "", plugin, "quarantined: " + n.reason});
+      engine->on_plugin_quarantined(plugin, n.reason, now());
     } else if (n.kind == Kind::kRestored) {
-      pending_audit.push_back({"plugin", "", "", plugin,
-                               "restarted (host pid " + std::to_string(n.status.pid) + "), devices reopened"});
+      engine->on_plugin_restored(plugin, static_cast<int64_t>(n.status.pid), now());
       log_line("info", who + " restarted; devices reopened");
-      // Cameras re-enrol (C3): the device must still hold the pinned key.
       for (const auto& [name, cam] : config.cameras) {
         auto it = cameras.find(name);
         if (cam.plugin != plugin || it == cameras.end()) continue;
         lk_camera_description desc{};
         desc.struct_size = sizeof desc;
-        if (it->second->describe(&desc) == LK_OK && std::equal(cam.key.begin(), cam.key.end(), desc.public_key) &&
-            std::string(desc.camera_id) == name) {
-          engine->on_camera_reenrolled(name, now());
-        } else {
-          // Not the enrolled camera: it stays not LIVE (C1) and people must look.
-          const std::string why = "after its plugin restarted, camera " + name +
-                                  " no longer proves the pinned key and id; it stays not LIVE";
-          engine->on_camera_fault(name, why, now());
-          raise_alarm("C1", "", name, why);
+        if (it->second->describe(&desc) != LK_OK) {
+          engine->on_camera_fault(name, "describe failed after its plugin restarted", now());
+          continue;
         }
+        engine->on_camera_reopened(name, std::string(desc.camera_id, strnlen(desc.camera_id, sizeof desc.camera_id)),
+                                   {desc.public_key, sizeof desc.public_key}, now());
       }
       // Locks report their state again from the new host (events); nothing to do here.
     }
-  }
-
-  void raise_alarm(const std::string& rule, const std::string& door, const std::string& camera, const std::string& message) {
-    gate::RaiseAlarm a;
-    a.rule = rule;
-    a.door_id = door;
-    a.camera_id = camera;
-    a.message = message;
-    Alarm alarm{++next_alarm_id, wall_ms(), a, mono_us()};
-    alarms.push_back(alarm);
-    if (alarms.size() > kAlarmHistory) alarms.pop_front();
-    log_line("alarm", rule + " " + message);
-    publish("alarm", alarm_json(alarm));
-    pending_audit.push_back({"alarm", rule, door, camera, message});
   }
 
   // ---- Setup ----
@@ -743,14 +719,14 @@ struct Runtime::Impl {
       lk_camera_description desc{};
       desc.struct_size = sizeof desc;
       if (handle->describe(&desc) != LK_OK) throw std::runtime_error("[camera." + name + "]: describe failed");
-      // C1 enrolment: the camera must hold the key pinned in the configuration.
-      if (!std::equal(d.key.begin(), d.key.end(), desc.public_key))
-        throw std::runtime_error("[camera." + name + "]: the device's key " +
-                                 crypto::to_hex({desc.public_key, sizeof desc.public_key}) +
-                                 " differs from the pinned key " + crypto::to_hex(d.key));
-      if (std::string(desc.camera_id) != name)
-        throw std::runtime_error("[camera." + name + "]: the device calls itself '" + std::string(desc.camera_id) +
-                                 "'; the section name must match its camera id");
+      // C1 enrolment: the camera must hold the key pinned in the configuration
+      // and carry the section's name as its id.
+      const std::string problem = gate::camera_identity_problem(
+          name, d.key, std::string(desc.camera_id, strnlen(desc.camera_id, sizeof desc.camera_id)),
+          {desc.public_key, sizeof desc.public_key});
+      if (!problem.empty())
+        throw std::runtime_error("[camera." + name + "]: the device " + problem +
+                                 " (the key is pinned at enrolment; the section name must be its camera id)");
       cameras[name] = std::move(handle);
       camera_live[name] = false;
     }
@@ -773,8 +749,8 @@ struct Runtime::Impl {
     gate::RestartHistory history;
     audit::OpenOptions options;
     options.on_verified_record = [&history](const audit::AuditRecord& r) {
-      history.add({r.wall_ms, r.entry.type, r.entry.rule, r.entry.door_id, r.entry.subject, r.entry.detail,
-                   r.consumes_grant});
+      history.add({r.wall_ms, r.entry.type, r.entry.rule, r.entry.door_id, r.entry.subject, r.consumes_grant,
+                   r.entry.kind, r.entry.value, r.format, r.entry.detail});
     };
     try {
       log = audit::AuditLog::open(audit_path, hub_key, options);
@@ -827,8 +803,12 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
 
   setup.hub_id = s.config.hub_id;
   setup.config = s.config.gate;
-  for (const auto& [name, door] : s.config.doors) setup.doors.push_back({name, door.cameras});
-  for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key, cam.scene});
+  for (const auto& [name, door] : s.config.doors) {
+    auto lock = s.config.locks.find(door.lock);
+    setup.doors.push_back({name, door.cameras, lock == s.config.locks.end() ? std::string() : lock->second.plugin});
+  }
+  for (const auto& [name, cam] : s.config.cameras) setup.cameras.push_back({name, cam.key, cam.scene, cam.plugin});
+  setup.authz_plugin = s.config.authz_plugin;
   setup.issuer_keys = s.config.issuers;
   setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
   setup.authz_plugin_required = true;
@@ -845,7 +825,7 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
     s.engine->on_door_state(lock.door, ds, t);
   }
   s.check_clock();
-  s.pending_audit.push_back({"hub", "", "", s.config.hub_id,
+  s.pending_audit.push_back({"hub", Rule::kNone, "", s.config.hub_id,
                              "latchkeyd started: " + std::to_string(s.config.doors.size()) + " door(s), " +
                                  std::to_string(s.config.cameras.size()) + " camera(s)"});
   s.engine->start(t);  // F2 recovery happens here: alarm, relock, no unlock
@@ -1058,7 +1038,7 @@ ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
     std::vector<std::string> items;
     for (const auto& r : impl_->log->records(from, n)) {
       JsonWriter j;
-      j.field("seq", r.seq).field("wall_ms", r.wall_ms).field("type", r.entry.type).field("rule", r.entry.rule);
+      j.field("seq", r.seq).field("wall_ms", r.wall_ms).field("type", r.entry.type).field("rule", rule_text(r.entry.rule));
       j.field("door", r.entry.door_id).field("subject", r.entry.subject).field("detail", r.entry.detail);
       j.field("consumes_grant", r.consumes_grant).field("hash", crypto::to_hex(r.hash));
       items.push_back(j.done());

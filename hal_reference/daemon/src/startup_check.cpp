@@ -1,6 +1,7 @@
 #include "startup_check.hpp"
 
 #include <latchkey/audit/verify.hpp>
+#include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
 
@@ -166,13 +167,12 @@ void check_devices(const DaemonConfig& config, Runners& runners, StartupCheck& o
       out.problems.push_back(where + "describe failed");
       continue;
     }
-    // C1 enrolment: the camera must hold the key pinned in the configuration.
-    if (!std::equal(d.key.begin(), d.key.end(), desc.public_key))
-      out.problems.push_back(where + "the device's key " + crypto::to_hex({desc.public_key, sizeof desc.public_key}) +
-                             " differs from the pinned key " + crypto::to_hex(d.key));
-    if (std::string(desc.camera_id) != name)
-      out.problems.push_back(where + "the device calls itself '" + std::string(desc.camera_id) +
-                             "'; the section name must match its camera id");
+    // C1 enrolment: the camera must hold the key pinned in the configuration
+    // and carry the section's name as its id (the check latchkeyd makes).
+    const std::string problem = gate::camera_identity_problem(
+        name, d.key, std::string(desc.camera_id, strnlen(desc.camera_id, sizeof desc.camera_id)),
+        {desc.public_key, sizeof desc.public_key});
+    if (!problem.empty()) out.problems.push_back(where + "the device " + problem);
   }
   if (config.authz_plugin.empty()) {
     out.warnings.push_back("[authz] names no plugin: every unlock will be denied (F3)");

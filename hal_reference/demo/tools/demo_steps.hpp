@@ -1,5 +1,5 @@
 // The parts of lk-demo, each driving the running hub through the API and
-// checking the outcome RULES.md promises. A failed expectation is recorded
+// checking the outcome docs/rules.md promises. A failed expectation is recorded
 // in the timeline and the demo goes on with the next part.
 #ifndef LATCHKEY_DEMO_DEMO_STEPS_HPP
 #define LATCHKEY_DEMO_DEMO_STEPS_HPP

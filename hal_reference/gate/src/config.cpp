@@ -7,20 +7,20 @@
 namespace latchkey::gate {
 
 const std::vector<GateConfig::Bound>& GateConfig::bounds() {
-  // Bounds from RULES.md where it states them; otherwise Latchkey's own, noted here.
+  // Bounds from docs/rules.md where it states them; otherwise Latchkey's own, noted here.
   static const std::vector<Bound> table = {
-      {"grant_skew_ms", &GateConfig::grant_skew_ms, 0, 300'000, "G1"},
-      {"challenge_ttl_ms", &GateConfig::challenge_ttl_ms, 5'000, 120'000, "G2"},
-      {"nonce_period_ms", &GateConfig::nonce_period_ms, 50, 1'000, "C2"},
-      {"live_timeout_ms", &GateConfig::live_timeout_ms, 200, 5'000, "C4"},
-      {"freeze_window_ms", &GateConfig::freeze_window_ms, 1'000, 10'000, "C5"},
-      {"loop_window_ms", &GateConfig::loop_window_ms, 10'000, 600'000, "C7"},
-      {"tamper_window_ms", &GateConfig::tamper_window_ms, 1'000, 10'000, "C8"},
-      {"health_timeout_ms", &GateConfig::health_timeout_ms, 1'000, 600'000, "C6"},        // Latchkey's bounds
-      {"relock_deadline_ms", &GateConfig::relock_deadline_ms, 5'000, 300'000, "U4"},
-      {"session_max_ms", &GateConfig::session_max_ms, 30'000, 1'800'000, "U7"},
-      {"recording_ack_timeout_ms", &GateConfig::recording_ack_timeout_ms, 500, 10'000, "U2"},  // Latchkey's
-      {"lock_command_timeout_ms", &GateConfig::lock_command_timeout_ms, 1'000, 30'000, "F1"},   // Latchkey's
+      {"grant_skew_ms", &GateConfig::grant_skew_ms, 0, 300'000, Rule::G1},
+      {"challenge_ttl_ms", &GateConfig::challenge_ttl_ms, 5'000, 120'000, Rule::G2},
+      {"nonce_period_ms", &GateConfig::nonce_period_ms, 50, 1'000, Rule::C2},
+      {"live_timeout_ms", &GateConfig::live_timeout_ms, 200, 5'000, Rule::C4},
+      {"freeze_window_ms", &GateConfig::freeze_window_ms, 1'000, 10'000, Rule::C5},
+      {"loop_window_ms", &GateConfig::loop_window_ms, 10'000, 600'000, Rule::C7},
+      {"tamper_window_ms", &GateConfig::tamper_window_ms, 1'000, 10'000, Rule::C8},
+      {"health_timeout_ms", &GateConfig::health_timeout_ms, 1'000, 600'000, Rule::C6},        // Latchkey's bounds
+      {"relock_deadline_ms", &GateConfig::relock_deadline_ms, 5'000, 300'000, Rule::U4},
+      {"session_max_ms", &GateConfig::session_max_ms, 30'000, 1'800'000, Rule::U7},
+      {"recording_ack_timeout_ms", &GateConfig::recording_ack_timeout_ms, 500, 10'000, Rule::U2},  // Latchkey's
+      {"lock_command_timeout_ms", &GateConfig::lock_command_timeout_ms, 1'000, 30'000, Rule::F1},   // Latchkey's
   };
   return table;
 }
@@ -29,7 +29,7 @@ namespace {
 
 std::string bound_message(const GateConfig::Bound& b, const std::string& value) {
   return "configuration key '" + std::string(b.key) + "' = " + value + " is out of bounds [" + std::to_string(b.min) +
-         ", " + std::to_string(b.max) + "] (" + std::string(b.rule) + ")";
+         ", " + std::to_string(b.max) + "] (" + std::string(name(b.rule)) + ")";
 }
 
 std::string_view trim(std::string_view s) {

@@ -51,11 +51,11 @@ crypto::Bytes LivenessMonitor::issue_nonce(MonoNs now, const RandomSource& rando
   return nonce;
 }
 
-AttestationVerdict LivenessMonitor::reject(std::string rule, std::string reason, uint64_t counter) {
+AttestationVerdict LivenessMonitor::reject(Rule rule, std::string reason, uint64_t counter) {
   ++rejected_count_;
   consecutive_ = 0;  // a rejection ends LIVE at once (fail closed)
   AttestationVerdict v;
-  v.rule = std::move(rule);
+  v.rule = rule;
   v.reason = camera_id_ + ": " + std::move(reason);
   v.counter = counter;
   return v;
@@ -64,25 +64,25 @@ AttestationVerdict LivenessMonitor::reject(std::string rule, std::string reason,
 AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attestation, MonoNs now) {
   // C1: signature by the pinned device key, then the claims.
   const crypto::OpenedAttestation opened = crypto::open_attestation(signed_attestation, key_);
-  if (!opened.ok) return reject("C1", "attestation refused: " + opened.error, 0);
+  if (!opened.ok) return reject(Rule::C1, "attestation refused: " + opened.error, 0);
   const auto& a = opened.attestation;
   const uint64_t counter = a.counter();
-  if (a.camera_id() != camera_id_) return reject("C1", "attestation names camera '" + a.camera_id() + "'", counter);
+  if (a.camera_id() != camera_id_) return reject(Rule::C1, "attestation names camera '" + a.camera_id() + "'", counter);
   if (a.boot_id().size() != 16 || a.frame_digest().size() != 32)
-    return reject("C1", "attestation boot_id or frame_digest has the wrong size", counter);
+    return reject(Rule::C1, "attestation boot_id or frame_digest has the wrong size", counter);
 
   // C3: boot id, counter, clock.
   if (boot_id_ && *boot_id_ != a.boot_id()) {
-    if (!allow_new_boot_) return reject("C3", "boot id changed without re-enrolment", counter);
+    if (!allow_new_boot_) return reject(Rule::C3, "boot id changed without re-enrolment", counter);
     have_counter_ = false;
     drift_reference_.reset();
     last_capture_ns_ = 0;
   }
   const bool new_boot = !boot_id_ || *boot_id_ != a.boot_id();
   if (!new_boot && have_counter_ && counter <= last_counter_)
-    return reject("C3", "counter " + std::to_string(counter) + " does not increase past " + std::to_string(last_counter_),
+    return reject(Rule::C3, "counter " + std::to_string(counter) + " does not increase past " + std::to_string(last_counter_),
                   counter);
-  if (!new_boot && a.capture_time_ns() < last_capture_ns_) return reject("C3", "camera clock ran backwards", counter);
+  if (!new_boot && a.capture_time_ns() < last_capture_ns_) return reject(Rule::C3, "camera clock ran backwards", counter);
   if (!new_boot && drift_reference_) {
     const auto [camera_ref, hub_ref] = *drift_reference_;
     // 128-bit: a camera's capture time is its own claim and may be absurd.
@@ -93,7 +93,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
     if (drift * 100 > window * GateConfig::kDriftPercent) {
       drift_reference_ = {a.capture_time_ns(), now};  // judge the next one afresh
       last_capture_ns_ = a.capture_time_ns();
-      return reject("C3", "camera clock drifts " + std::to_string(static_cast<int64_t>(drift / 1'000'000)) +
+      return reject(Rule::C3, "camera clock drifts " + std::to_string(static_cast<int64_t>(drift / 1'000'000)) +
                               " ms from the hub's over " + std::to_string(static_cast<int64_t>(hub_elapsed / 1'000'000)) +
                               " ms",
                     counter);
@@ -111,7 +111,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
     }
   }
   if (!nonce_ok)
-    return reject("C2", nonce_known ? "echoed nonce is older than 3 nonce periods" : "echoed nonce was never issued",
+    return reject(Rule::C2, nonce_known ? "echoed nonce is older than 3 nonce periods" : "echoed nonce was never issued",
                   counter);
 
   // The claims hold: the sequence state moves on.
@@ -133,7 +133,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
   if (a.frame_digest() != run_digest_) {
     if (const auto seen = seen_digests_.find(a.frame_digest());
         seen != seen_digests_.end() && now - seen->second <= ms_to_ns(config_.loop_window_ms)) {
-      return reject("C7", "frame digest returned to one seen " + std::to_string((now - seen->second) / 1'000'000) +
+      return reject(Rule::C7, "frame digest returned to one seen " + std::to_string((now - seen->second) / 1'000'000) +
                               " ms ago (looped footage)",
                     counter);
     }
@@ -144,7 +144,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
     run_digest_ = a.frame_digest();
     run_start_ = now;
   } else if (now - run_start_ > ms_to_ns(config_.freeze_window_ms)) {
-    return reject("C5", "frame digest unchanged for " + std::to_string((now - run_start_) / 1'000'000) + " ms",
+    return reject(Rule::C5, "frame digest unchanged for " + std::to_string((now - run_start_) / 1'000'000) + " ms",
                   counter);
   }
 
@@ -159,7 +159,7 @@ AttestationVerdict LivenessMonitor::on_attestation(crypto::ByteView signed_attes
     if (!tamper_since_) tamper_since_ = std::max(now - arrival_lag, last_accepted_ ? *last_accepted_ : now);
     tamper_problem_ = *problem;
     if (now - *tamper_since_ > ms_to_ns(config_.tamper_window_ms))
-      return reject("C8", *problem + " for " + std::to_string((now - *tamper_since_) / 1'000'000) + " ms", counter);
+      return reject(Rule::C8, *problem + " for " + std::to_string((now - *tamper_since_) / 1'000'000) + " ms", counter);
   } else {
     tamper_since_.reset();
     tamper_problem_.clear();

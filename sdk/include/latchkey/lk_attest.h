@@ -1,5 +1,5 @@
 /*
- * latchkey_attest - the camera-side attestation library (RULES.md C1).
+ * latchkey_attest - the camera-side attestation library (docs/rules.md C1).
  *
  * What a camera's own firmware links to prove it is live: it holds the
  * camera's Ed25519 device key (in a file only the agent can read), a boot id,

@@ -3,7 +3,7 @@
  *
  * An authorization provider checks a presented credential and returns a
  * normalized grant. Its verdict is necessary, never sufficient: the hub
- * re-checks G1-G3 itself (RULES.md F3). Released in ABI 1.0.
+ * re-checks G1-G3 itself (docs/rules.md F3). Released in ABI 1.0.
  */
 #ifndef LATCHKEY_LK_AUTHZ_H
 #define LATCHKEY_LK_AUTHZ_H

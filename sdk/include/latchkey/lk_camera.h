@@ -1,7 +1,7 @@
 /*
  * Latchkey ABI v1 - the camera interface "latchkey.camera", major 1.
  *
- * A camera proves it is live with attestations (RULES.md C1): each a
+ * A camera proves it is live with attestations (docs/rules.md C1): each a
  * SignedAttestation message (sdk/proto/latchkey/attestation.proto) signed with
  * the camera's own Ed25519 device key, delivered as LK_EVENT_ATTESTATION with
  * the bytes lent until the host calls the event's release function.

@@ -1,4 +1,4 @@
-// Signing and opening camera attestations (sdk/proto attestation.proto, RULES.md C1).
+// Signing and opening camera attestations (sdk/proto attestation.proto, docs/rules.md C1).
 // Opening checks the signature only; the hub's liveness monitor checks the rest (C2-C5).
 #ifndef LATCHKEY_CRYPTO_ATTESTATIONS_HPP
 #define LATCHKEY_CRYPTO_ATTESTATIONS_HPP

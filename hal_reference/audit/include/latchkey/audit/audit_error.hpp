@@ -23,7 +23,7 @@ class AuditError : public std::runtime_error {
 // or reordered, a checkpoint not signed by the hub, consumed grants that do
 // not match their decision records, or a head file ahead of the database.
 // seq() names the first record concerned (0 when none, e.g. the head file).
-// A hub must not grant on such a log (RULES.md A2, G3, U3).
+// A hub must not grant on such a log (docs/rules.md A2, G3, U3).
 class AuditChainError : public AuditError {
  public:
   AuditChainError(const std::string& message, uint64_t seq) : AuditError(message), seq_(seq) {}

@@ -36,7 +36,10 @@
 
 namespace latchkey::audit {
 
-inline constexpr int kSchemaVersion = 1;
+// Schema 2: records carry a kind and a value (record.hpp). open() migrates a
+// schema-1 log in place (three columns added; its records keep format 1 and
+// verify as they did), inside one transaction.
+inline constexpr int kSchemaVersion = 2;
 
 struct OpenOptions {
   // How long a write waits for another connection's lock before failing

@@ -75,7 +75,7 @@ struct UnlockAnswer {
   int status = 0;
   bool allowed = false;      // 200 with "decision":"allow"
   std::string decision;      // "allow" or "deny"
-  std::string rule;          // RULES.md ID of a deny
+  std::string rule;          // docs/rules.md ID of a deny
   std::string error;         // why, for a deny or an error
   std::string session;       // hex session id of an allow
   int64_t request_id = 0;

@@ -1,4 +1,4 @@
-// Camera enrolment (RULES.md C1): load a camera plugin, open the device at
+// Camera enrolment (docs/rules.md C1): load a camera plugin, open the device at
 // its URI and read the identity and Ed25519 device key it describes, so the
 // key can be pinned in latchkeyd's configuration (`key =`).
 #ifndef LATCHKEY_CLIENT_CAMERA_ENROLMENT_HPP

@@ -1,5 +1,5 @@
 // Minting grants and building unlock requests, as an issuer and a courier's
-// device would (RULES.md G1, G2). Thin over crypto::mint_grant and
+// device would (docs/rules.md G1, G2). Thin over crypto::mint_grant and
 // crypto::make_unlock_request; adds the grant id and the reading back of a
 // serialized SignedGrant.
 #ifndef LATCHKEY_CLIENT_GRANT_MINTING_HPP

@@ -1,5 +1,5 @@
 // recover_audit_log: the person's way out of an audit log that does not
-// verify (RULES.md A2, G3; docs/latchkeyd.md "Recovering a broken audit log").
+// verify (docs/rules.md A2, G3; docs/latchkeyd.md "Recovering a broken audit log").
 //
 // A hub whose log does not verify grants nothing: it cannot tell which grants
 // were consumed. Recovery keeps the broken log as evidence (renamed, never

@@ -1,11 +1,13 @@
 // What the gate engine asks the world to do. The shell (daemon, simulator,
 // certification harness) carries each action out and feeds results back as
-// events. Every deny and alarm carries its RULES.md ID.
+// events. Every deny and alarm carries its rule (docs/rules.md).
 #ifndef LATCHKEY_GATE_ACTIONS_HPP
 #define LATCHKEY_GATE_ACTIONS_HPP
 
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/gate/time.hpp>
+#include <latchkey/rules/record_kind.hpp>
+#include <latchkey/rules/rule.hpp>
 
 #include <cstdint>
 #include <string>
@@ -37,11 +39,11 @@ struct CommandUnlock {             // U3: only after the decision committed; U4:
 struct CommandLock {               // U5, U7, U8, F2
   std::string door_id;
   uint64_t operation_id = 0;
-  std::string rule;                // why: U8 after a door cycle, U5 on camera loss, ...
+  Rule rule = Rule::kNone;         // why: U8 after a door cycle, U5 on camera loss, ...
 };
 
 struct RaiseAlarm {                // alerts the customer
-  std::string rule;
+  Rule rule = Rule::kNone;
   std::string door_id;
   std::string camera_id;
   std::string message;
@@ -52,10 +54,12 @@ struct RaiseAlarm {                // alerts the customer
 // with GateEngine::on_audit_committed(token, ok) before anything else (U3).
 struct AppendAudit {
   std::string type;                // decision, session, alarm, attestation_rejected, plugin_fault, command, event
-  std::string rule;
+  Rule rule = Rule::kNone;
   std::string door_id;
   std::string subject;             // grant id (hex), camera id, session id (hex)
-  std::string detail;
+  std::string detail;              // for people; nothing reads it back
+  RecordKind kind = RecordKind::kNone;  // what a restart reads (restart_history.hpp)
+  int64_t value = 0;
   uint64_t durable_token = 0;
   std::string consumes_grant;      // hex grant id, with durable_token only
 };
@@ -65,7 +69,7 @@ struct Decision {
   uint64_t request_id = 0;
   std::string door_id;
   bool allowed = false;
-  std::string rule;                // deny reason
+  Rule rule = Rule::kNone;         // deny reason
   std::string message;
   std::string session_id;          // allow only
 };

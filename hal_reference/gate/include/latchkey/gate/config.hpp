@@ -1,8 +1,9 @@
-// Every tunable parameter of RULES.md with its default and bounds. A value out
+// Every tunable parameter of docs/rules.md with its default and bounds. A value out
 // of bounds is refused with a message naming the key, the value and the bounds.
 #ifndef LATCHKEY_GATE_CONFIG_HPP
 #define LATCHKEY_GATE_CONFIG_HPP
 
+#include <latchkey/rules/rule.hpp>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -62,7 +63,7 @@ struct GateConfig {
   // F1: how long a lock or unlock command may take before the lock is in doubt.
   int64_t lock_command_timeout_ms = 5'000;
 
-  // Fixed by RULES.md (not configurable).
+  // Fixed by docs/rules.md (not configurable).
   static constexpr int64_t kNonceWindowPeriods = 3;                // C2
   static constexpr int64_t kLiveMinConsecutive = 4;                // C4
   static constexpr int64_t kDriftWindowMs = 5'000;                 // C3
@@ -83,7 +84,7 @@ struct GateConfig {
     int64_t GateConfig::*field;
     int64_t min;
     int64_t max;
-    std::string_view rule;
+    Rule rule;
   };
   static const std::vector<Bound>& bounds();
 

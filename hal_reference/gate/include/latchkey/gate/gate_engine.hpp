@@ -4,7 +4,7 @@
 // No I/O, no clock reads, no threads: the same inputs always give the same
 // outputs, which is what lets a seeded simulator drive it through hundreds of
 // thousands of sessions with injected faults. It enforces G1-G4, C2-C6,
-// U1-U8 and F1-F3 (RULES.md); every deny and every alarm carries its rule ID.
+// U1-U8 and F1-F3 (docs/rules.md); every deny and every alarm carries its rule ID.
 //
 // The caller must call tick(now) no later than next_deadline(), and must
 // answer every AppendAudit with a durable_token through on_audit_committed()
@@ -31,13 +31,22 @@ namespace latchkey::gate {
 struct DoorSetup {
   std::string door_id;
   std::vector<std::string> camera_ids;  // cameras bound to this door (U1)
+  std::string lock_plugin{};            // the plugin driving its lock (F1 when that plugin fails)
 };
 
 struct CameraSetup {
   std::string camera_id;
   crypto::PublicKey device_key{};       // pinned at enrolment (C1)
   SceneLimits scene{};                  // set at enrolment (C8)
+  std::string plugin{};                 // the plugin driving it (F1 when that plugin fails)
 };
+
+// C1: whether a camera device is the one enrolled, from what it says of
+// itself (its id and public key). Empty when it is; otherwise why not. The
+// hub asks at start (a mismatch is a configuration error) and after the
+// camera's plugin restarted (GateEngine::on_camera_reopened).
+std::string camera_identity_problem(const std::string& camera_id, const crypto::PublicKey& pinned_key,
+                                    const std::string& reported_id, crypto::ByteView reported_key);
 
 // G4 across restarts: what the audit log shows of a door's lockouts
 // (restart_history.hpp builds it).
@@ -58,6 +67,7 @@ struct GateSetup {
   // F2: sessions the audit log shows open when the hub stopped: door id -> session id (hex).
   std::map<std::string, std::string> sessions_open_at_stop;
   bool authz_plugin_required = true;                     // F3: its verdict is necessary
+  std::string authz_plugin;                              // its plugin's name, if any
   std::map<std::string, DoorHistory> door_history;       // G4, by door id
   // A2/G3: the audit log was recovered at this wall time (Unix ms); a grant
   // whose not_before is earlier may have been consumed in the lost log and
@@ -88,7 +98,7 @@ struct SessionView {
   bool unlocked = false;                // the unlock command was sent
   int door_opens = 0;
   SessionEnd end = SessionEnd::kNone;
-  std::string end_rule;
+  Rule end_rule = Rule::kNone;
   MonoNs unlock_sent_at = 0;
 };
 
@@ -123,6 +133,20 @@ class GateEngine {
   // pinned key again; its next attestation may carry a new boot id.
   void on_camera_reenrolled(const std::string& camera_id, MonoNs now,
                             const std::string& why = "its plugin restarted");
+  // The plugin host's supervisor (isolated plugins). The engine decides what
+  // each means (F1): a failure puts every door and camera of the plugin in
+  // fault (open sessions compromised, pending requests denied) with an alarm;
+  // restart_in_ms < 0 when no restart follows. Quarantine is an alarm; a
+  // restore is audited, and each of its cameras is then checked again with
+  // on_camera_reopened.
+  void on_plugin_failed(const std::string& plugin, const std::string& reason, int64_t restart_in_ms, MonoNs now);
+  void on_plugin_quarantined(const std::string& plugin, const std::string& reason, MonoNs now);
+  void on_plugin_restored(const std::string& plugin, int64_t host_pid, MonoNs now);
+  // C1/C3 after a camera's plugin restarted: the device as it describes
+  // itself. The enrolled camera re-enrols (its next boot id is accepted);
+  // any other stays not LIVE, with a C1 alarm.
+  void on_camera_reopened(const std::string& camera_id, const std::string& reported_id,
+                          crypto::ByteView reported_key, MonoNs now);
   void on_lock_state(const std::string& door_id, lk_lock_state state, MonoNs now);
   void on_door_state(const std::string& door_id, lk_door_state state, MonoNs now);
   void on_lock_alarm(const std::string& door_id, lk_alarm_code code, MonoNs now);

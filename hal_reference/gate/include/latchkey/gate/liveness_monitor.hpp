@@ -14,6 +14,7 @@
 
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/gate/config.hpp>
+#include <latchkey/rules/rule.hpp>
 #include <latchkey/gate/time.hpp>
 
 #include <array>
@@ -26,7 +27,7 @@ namespace latchkey::gate {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string rule;            // rule ID of a rejection: C1, C2, C3, C5, C7 or C8
+  Rule rule = Rule::kNone;     // of a rejection: C1, C2, C3, C5, C7 or C8
   std::string reason;          // for people and the audit log
   uint64_t counter = 0;        // as claimed by the attestation (0 if unparsable)
   bool recording = false;      // accepted only: the camera records...
@@ -77,7 +78,7 @@ class LivenessMonitor {
   uint64_t rejected_count() const noexcept { return rejected_count_; }
 
  private:
-  AttestationVerdict reject(std::string rule, std::string reason, uint64_t counter);
+  AttestationVerdict reject(Rule rule, std::string reason, uint64_t counter);
 
   std::string camera_id_;
   crypto::PublicKey key_;
