@@ -18,7 +18,7 @@
 namespace {
 
 namespace host = latchkey::host;
-using latchkey::plugin::LockDevice;
+using latchkey::plugin::LockDriver;
 using latchkey::sim::SimLock;
 
 const std::filesystem::path kPluginFile = std::filesystem::path(LATCHKEY_PLUGIN_DIR) / "lk_sim_lock.so";
@@ -28,8 +28,8 @@ void ignore_event(void*, const lk_event*) {}
 
 void BM_LockState_DirectVirtual(benchmark::State& state) {
   const lk_event_sink sink{sizeof(lk_event_sink), nullptr, &ignore_event};
-  std::unique_ptr<LockDevice> device = SimLock::open(kUri, latchkey::plugin::EventSink(sink));
-  LockDevice* base = device.get();
+  std::unique_ptr<LockDriver> device = SimLock::open(kUri, latchkey::plugin::EventSink(sink));
+  LockDriver* base = device.get();
   for (auto _ : state) {
     // Hide the dynamic type (SimLock is final) so the call stays virtual.
     benchmark::DoNotOptimize(base);

@@ -29,7 +29,7 @@ namespace latchkey::bench {
 
 class CameraClock;
 
-class BenchCamera final : public plugin::CameraDevice {
+class BenchCamera final : public plugin::CameraDriver {
  public:
   struct Config {
     std::string name;

@@ -29,7 +29,7 @@ uint64_t now_ns() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
-class FaultyCamera final : public latchkey::plugin::CameraDevice {
+class FaultyCamera final : public latchkey::plugin::CameraDriver {
  public:
   static std::unique_ptr<FaultyCamera> open(std::string_view uri, latchkey::plugin::EventSink sink) {
     constexpr std::string_view prefix = "faulty://camera/";

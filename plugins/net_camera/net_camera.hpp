@@ -33,7 +33,7 @@
 
 namespace latchkey::net_camera {
 
-class NetCamera final : public plugin::CameraDevice {
+class NetCamera final : public plugin::CameraDriver {
  public:
   static constexpr std::size_t kMaxAttestationBytes = 1024;
   static constexpr uint32_t kDefaultPeriodMs = 250;

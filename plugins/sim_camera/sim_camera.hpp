@@ -20,7 +20,7 @@
 
 namespace latchkey::sim {
 
-class SimCamera final : public plugin::CameraDevice {
+class SimCamera final : public plugin::CameraDriver {
  public:
   static constexpr uint32_t kFrameWidth = 32;
   static constexpr uint32_t kFrameHeight = 24;

@@ -16,7 +16,7 @@
 
 namespace latchkey::sim {
 
-class SimLock final : public plugin::LockDevice {
+class SimLock final : public plugin::LockDriver {
  public:
   struct Config {
     std::string name;

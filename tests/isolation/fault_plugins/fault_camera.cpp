@@ -12,7 +12,7 @@ namespace {
 using latchkey::plugin::EventSink;
 using latchkey::sim::SimCamera;
 
-class FaultCamera final : public latchkey::plugin::CameraDevice {
+class FaultCamera final : public latchkey::plugin::CameraDriver {
  public:
   static std::unique_ptr<FaultCamera> open(std::string_view uri, EventSink sink) {
     return std::make_unique<FaultCamera>(SimCamera::open(uri, sink));

@@ -14,7 +14,7 @@ using latchkey::plugin::EventSink;
 using latchkey::plugin::LockCompletion;
 using latchkey::sim::SimLock;
 
-class FaultLock final : public latchkey::plugin::LockDevice {
+class FaultLock final : public latchkey::plugin::LockDriver {
  public:
   static std::unique_ptr<FaultLock> open(std::string_view uri, EventSink sink) {
     return std::make_unique<FaultLock>(SimLock::open(uri, sink));

@@ -1,6 +1,6 @@
 // Latchkey plugin-side C++ wrapper (header-only, C++17 or later).
 //
-// A driver author derives from LockDevice, CameraDevice or AuthzProvider,
+// A driver author derives from LockDriver, CameraDriver or AuthzProvider,
 // describes the plugin in a small traits struct and exports it with
 // LK_PLUGIN_EXPORT(Traits). This header turns the classes into the C tables of
 // ABI v1: argument checks, min(size) copies and exception fencing happen here,
@@ -174,7 +174,7 @@ class TestControllable {
 // Base of a lock driver. Methods may throw Error (or anything); the wrapper
 // turns it into an lk_result. lock/unlock start the operation and arrange for
 // done.complete() later, from any thread; when they throw, done never fires.
-class LockDevice : public TestControllable {
+class LockDriver : public TestControllable {
  public:
   virtual void describe(lk_lock_description& description) = 0;  // struct_size preset
   virtual lk_lock_state lock_state() = 0;
@@ -184,7 +184,7 @@ class LockDevice : public TestControllable {
 };
 
 // Base of a camera driver.
-class CameraDevice : public TestControllable {
+class CameraDriver : public TestControllable {
  public:
   virtual void describe(lk_camera_description& description) = 0;  // struct_size preset
   virtual void deliver_nonce(const uint8_t* nonce, std::size_t size) = 0;
@@ -194,6 +194,12 @@ class CameraDevice : public TestControllable {
   // = true;` in the plugin traits to offer snapshots.
   virtual std::vector<uint8_t> snapshot(lk_snapshot_info&) { throw Error(LK_ERR_UNSUPPORTED, "no snapshot"); }
 };
+
+// The names of SDK 1.0's first releases. The host side has LockDevice and
+// CameraDevice too (latchkey::host, the hub's view of an opened device), so
+// the plugin side's bases are now called drivers.
+using LockDevice [[deprecated("derive from latchkey::plugin::LockDriver")]] = LockDriver;
+using CameraDevice [[deprecated("derive from latchkey::plugin::CameraDriver")]] = CameraDriver;
 
 // Base of an authorization provider.
 class AuthzProvider {
