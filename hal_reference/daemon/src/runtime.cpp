@@ -7,6 +7,8 @@
 #include <latchkey/host/devices.hpp>
 #include <latchkey/host/plugin.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
+#include <latchkey/loop/deadline_timer.hpp>
+#include <latchkey/loop/task_queue.hpp>
 
 #include "json_writer.hpp"
 #include "runtime_files.hpp"
@@ -94,17 +96,13 @@ bool kernel_clock_synced() {
 struct Runtime::Impl {
   DaemonConfig config;
   uv_loop_t loop{};
-  uv_async_t wake{};
-  uv_timer_t engine_timer{};
+  loop::TaskQueue tasks;        // work from other threads; refused once the hub stops
+  loop::DeadlineTimer engine_timer;
   uv_timer_t checkpoint_timer{};
   uv_timer_t clock_timer{};
   uv_timer_t group_commit_timer{};
   uv_signal_t sig_term{}, sig_int{}, sig_hup{};
   bool loop_open = false;
-
-  std::mutex queue_mutex;
-  std::deque<std::function<void()>> queue;
-  std::atomic<bool> stopping{false};
 
   crypto::KeyPair hub_key;
   std::string token;
@@ -141,7 +139,7 @@ struct Runtime::Impl {
     // never ran. Stop the devices first, so nothing posts to the loop, then
     // close the loop's handles and the loop itself.
     if (loop_open) {
-      stopping = true;
+      tasks.close();
       cameras.clear();
       locks.clear();
       authz.reset();
@@ -195,15 +193,7 @@ struct Runtime::Impl {
   int64_t mono_us() const { return now() / 1000; }
 
   // ---- Work from other threads ----
-  bool post(std::function<void()> task) {
-    {
-      std::lock_guard lock(queue_mutex);
-      if (stopping) return false;
-      queue.push_back(std::move(task));
-    }
-    uv_async_send(&wake);
-    return true;
-  }
+  bool post(std::function<void()> task) { return tasks.post(std::move(task)); }
 
   // Runs fn on the loop and waits for its answer (503 when the hub stops).
   ApiResponse call(std::function<ApiResponse()> fn, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
@@ -220,12 +210,7 @@ struct Runtime::Impl {
   }
 
   void drain_queue() {
-    std::deque<std::function<void()>> work;
-    {
-      std::lock_guard lock(queue_mutex);
-      work.swap(queue);
-    }
-    for (auto& task : work) {
+    for (auto& task : tasks.take()) {
       try {
         task();
         // The engine's actions right after each input: a durable decision is
@@ -535,18 +520,10 @@ struct Runtime::Impl {
     if (!engine) return;
     const gate::MonoNs deadline = engine->next_deadline();
     if (deadline == gate::kNever) {
-      uv_timer_stop(&engine_timer);
+      engine_timer.stop();
       return;
     }
-    const gate::MonoNs wait = deadline - now();
-    // libuv timers count whole milliseconds; round up so the engine is never early.
-    const uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + 999'999) / 1'000'000);
-    uv_timer_start(&engine_timer, [](uv_timer_t* t) {
-      auto* self = static_cast<Impl*>(t->data);
-      self->engine->tick(self->now());
-      self->publish_liveness();
-      self->after_work();
-    }, ms, 0);
+    engine_timer.arm_at(deadline <= 0 ? 0 : static_cast<uint64_t>(deadline));  // never early
   }
 
   void checkpoint() {
@@ -778,17 +755,15 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   // The loop exists before any device does: plugin events post to it from the start.
   uv_loop_init(&s.loop);
   s.loop_open = true;
-  uv_async_init(&s.loop, &s.wake, [](uv_async_t* a) {
-    auto* self = static_cast<Impl*>(a->data);
-    if (self->stopping) {
-      uv_stop(a->loop);
-      return;
-    }
-    self->drain_queue();
+  s.tasks.open(&s.loop, [&s] {
+    if (!s.tasks.accepting()) return uv_stop(&s.loop);  // stop() was called
+    s.drain_queue();
   });
-  s.wake.data = &s;
-  uv_timer_init(&s.loop, &s.engine_timer);
-  s.engine_timer.data = &s;
+  s.engine_timer.open(&s.loop, [&s] {
+    s.engine->tick(s.now());
+    s.publish_liveness();
+    s.after_work();
+  });
   uv_timer_init(&s.loop, &s.checkpoint_timer);
   s.checkpoint_timer.data = &s;
   uv_timer_init(&s.loop, &s.clock_timer);
@@ -877,26 +852,18 @@ void Runtime::run() {
   // Stopped: whoever waits on the loop gets 503 now rather than at a timeout.
   for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
   s.pending_unlocks.clear();
-  std::deque<std::function<void()>> abandoned;
-  {
-    std::lock_guard lock(s.queue_mutex);
-    abandoned.swap(s.queue);  // destroying the tasks breaks their promises
-  }
+  s.tasks.take();  // destroying the tasks breaks their promises
 }
 
 void Runtime::stop() {
   Impl& s = *impl_;
-  {
-    std::lock_guard lock(s.queue_mutex);
-    s.stopping = true;
-  }
-  if (s.loop_open) uv_async_send(&s.wake);
+  s.tasks.stop_accepting();  // wakes the loop, which stops
 }
 
 void Runtime::shutdown() {
   Impl& s = *impl_;
   if (!s.loop_open) return;
-  s.stopping = true;
+  s.tasks.close();
   // Answer whoever still waits, then close the devices and the log.
   for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
   s.pending_unlocks.clear();

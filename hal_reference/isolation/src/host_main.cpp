@@ -13,6 +13,8 @@
 #include "channel.hpp"
 #include "latchkey/plugin_host.pb.h"
 
+#include <latchkey/loop/task_queue.hpp>
+
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -23,9 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 
 namespace {
@@ -132,8 +132,7 @@ std::string record_bytes(const T& record) {
 class Host {
  public:
   Host(uv_loop_t* loop, std::shared_ptr<host::Plugin> plugin) : loop_(loop), plugin_(std::move(plugin)) {
-    uv_async_init(loop_, &wake_, [](uv_async_t* a) { static_cast<Host*>(a->data)->drain(); });
-    wake_.data = this;
+    outbox_.open(loop_);
     channel_ = std::make_unique<isolation::Channel>(
         loop_, kSocketFd, [this](const std::string& bytes) { on_message(bytes, *channel_); },
         [this](const std::string& why) { stop(why); });
@@ -161,36 +160,19 @@ class Host {
 
   // From any thread (plugin threads log and fire events).
   void post(v1::HostToHub message) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
-      outbox_.push_back(std::move(message));
-    }
-    uv_async_send(&wake_);
+    outbox_.post([this, m = std::move(message)] { channel_->send(m); });  // refused once stopped
   }
 
  private:
-  void drain() {
-    std::deque<v1::HostToHub> work;
-    {
-      std::lock_guard lock(mutex_);
-      work.swap(outbox_);
-    }
-    for (const auto& m : work) channel_->send(m);
-  }
 
   void stop(const std::string& why) {
     if (stopping_) return;  // both sockets may report the hub's departure
     stopping_ = true;
     if (why != "the peer closed the connection") std::fprintf(stderr, "lk-plugin-host: %s\n", why.c_str());
-    {
-      std::lock_guard lock(mutex_);
-      stopped_ = true;
-    }
+    outbox_.close();   // no more posts; what was not sent is dropped
     devices_.clear();  // closes every device: their threads stop before the loop does
     channel_->close();
     calls_->close();
-    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   }
 
   void fail(const std::string& why) {
@@ -235,7 +217,7 @@ class Host {
     }
     answer_on.send(out);
     // Events the call produced follow its reply.
-    drain();
+    outbox_.drain();
   }
 
   host::EventHandler event_handler(uint32_t id) {
@@ -404,11 +386,8 @@ class Host {
   std::shared_ptr<host::Plugin> plugin_;
   std::unique_ptr<isolation::Channel> channel_;
   std::unique_ptr<isolation::Channel> calls_;
-  uv_async_t wake_{};
-  std::mutex mutex_;
-  bool stopped_ = false;   // mutex_: no more posts
-  bool stopping_ = false;  // loop thread
-  std::deque<v1::HostToHub> outbox_;
+  loop::TaskQueue outbox_;  // messages from plugin threads, sent on the loop
+  bool stopping_ = false;   // loop thread
   std::map<uint32_t, Device> devices_;
 };
 

@@ -1,19 +1,29 @@
 // The hub's side of one isolated plugin: spawns and supervises its
 // lk-plugin-host on a private libuv loop and thread, and carries calls,
 // events and completions between the device proxies and the host.
+//
+// The supervisor is the phases of its host (below) and the devices' side;
+// the parts it drives live apart: host_process.* (spawning and reaping the
+// host), pending_calls.* (calls on the loop's socket and their deadlines),
+// call_socket.* (queries on the callers' threads), restart_policy.* (backoff
+// and quarantine). supervisor.cpp holds the phases, supervisor_devices.cpp
+// the devices' side and the host's events and completions.
 #ifndef LATCHKEY_ISOLATION_SUPERVISOR_HPP
 #define LATCHKEY_ISOLATION_SUPERVISOR_HPP
 
 #include <latchkey/isolation/plugin_runner.hpp>
+#include <latchkey/loop/deadline_timer.hpp>
+#include <latchkey/loop/task_queue.hpp>
 
-#include "channel.hpp"
+#include "call_socket.hpp"
+#include "host_process.hpp"
 #include "latchkey/plugin_host.pb.h"
+#include "pending_calls.hpp"
+#include "restart_policy.hpp"
 
 #include <uv.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -25,7 +35,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
  public:
   // done gets the reply, or nullptr and the failure (LK_ERR_TIMEOUT for the
   // call that missed its deadline, LK_ERR_CLOSED when the host is down).
-  using ReplyHandler = std::function<void(const v1::Reply* reply, lk_result failure)>;
+  using ReplyHandler = PendingCalls::ReplyHandler;
 
   Supervisor(std::string name, std::filesystem::path plugin_file, SupervisionConfig config, NoticeHandler notices,
              host::LogHandler log);
@@ -57,7 +67,6 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   lk_result start_operation(uint32_t id, v1::DeviceCall call, host::LockCompletionHandler done);
 
  private:
-  struct Incarnation;
   struct Slot {
     v1::DeviceKind kind = v1::DEVICE_KIND_UNSPECIFIED;
     std::string uri;
@@ -65,29 +74,34 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
     std::string record;
     std::map<uint64_t, host::LockCompletionHandler> operations;
   };
+  // The phases of the current host. kStarting: spawned, waiting for Ready;
+  // kReopening: reopening the devices one by one; kRunning: in service;
+  // kDown: failed, a restart timed; kQuarantined: failed too often, no
+  // restart; kStopped: stop() ran, or the first start failed.
   enum class Phase { kIdle, kStarting, kReopening, kRunning, kDown, kQuarantined, kStopped };
 
   bool post(std::function<void()> task);  // false once stopping
-  void drain();
   bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  uint64_t call_deadline_ns() const { return static_cast<uint64_t>(config_.call_deadline_ms) * 1'000'000; }
 
-  // Loop thread only.
+  // Loop thread only. The phases (supervisor.cpp):
   void spawn();
   void on_message(const std::string& bytes);
   void on_ready(const v1::Ready& ready);
   void reopen_next(std::map<uint32_t, Slot>::iterator it);
   void send_call(v1::HubToHost request, std::string what, ReplyHandler done);
   void fail(const std::string& reason, uint64_t culprit_call = 0);
-  void on_exit(Incarnation* inc, int64_t status, int signal);
-  void arm_deadline_timer();
-  void on_deadline();
   void heartbeat();
   void restart();
   void notify(PluginNotice::Kind kind, const std::string& reason);
   void abandon_current();
-  static std::string clean_line(const std::string& text);
+  void close_handles();
   void log(lk_log_level level, const std::string& message);
-  int64_t backoff_ms() const;
+  // The devices' side (supervisor_devices.cpp):
+  void on_event(const v1::Event& e);
+  void on_completion(const v1::Completion& c);
+  void fail_operations();
+  void set_record(uint32_t id, const std::string& record);
   std::string device_name(uint32_t id) const;
 
   const std::string name_;
@@ -98,15 +112,13 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
 
   std::thread thread_;
   uv_loop_t loop_{};
-  uv_async_t wake_{};
-  uv_timer_t deadline_timer_{};
+  loop::TaskQueue tasks_;
   uv_timer_t heartbeat_timer_{};
-  uv_timer_t restart_timer_{};
-  uv_timer_t grace_timer_{};
-  std::mutex queue_mutex_;
-  std::deque<std::function<void()>> queue_;
+  loop::DeadlineTimer restart_timer_;
+  // After a socket closed, the exit status says more: it gets this long to arrive.
+  static constexpr uint64_t kGraceNs = 50'000'000;
+  loop::DeadlineTimer grace_timer_;
   bool loop_closed_ = false;
-  bool closing_ = false;  // queue_mutex_
 
   // Written on the loop thread before start() returns, then read-only.
   v1::Ready ready_;
@@ -119,22 +131,15 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
 
   // Loop thread only.
   Phase phase_ = Phase::kIdle;
-  Incarnation* current_ = nullptr;
+  HostProcess* current_ = nullptr;
+  PendingCalls calls_;
+  RestartPolicy restarts_;
   uint64_t next_call_ = 0;
   uint32_t next_device_ = 0;
   uint64_t ping_sequence_ = 0;
   bool ping_outstanding_ = false;
-  struct Pending {
-    std::string what;
-    uint64_t deadline_ns = 0;
-    uint64_t sent_ns = 0;
-    ReplyHandler done;
-  };
-  std::map<uint64_t, Pending> pending_;
-  std::set<std::pair<uint64_t, uint64_t>> deadlines_;  // (deadline ns, call id)
   std::map<uint32_t, Slot> slots_;
   std::set<uint32_t> closed_devices_;  // closed on this host: its late events are dropped
-  std::deque<uint64_t> failure_times_ns_;
   std::string eof_reason_;
   std::function<void(const std::string&)> start_waiter_;  // start(): Ready or failure
   uint64_t generation_ = 0;  // counts spawned hosts
@@ -142,14 +147,8 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   mutable std::mutex records_mutex_;
   std::map<uint32_t, std::string> records_;
 
-  // The call socket of the current host: callers take turns (call_mutex_);
-  // the loop thread replaces it at each spawn and shuts it down on failure.
-  std::mutex call_mutex_;
-  int call_fd_ = -1;
-  bool call_dead_ = false;  // a query failed on this host: the rest fail fast
-  uint64_t call_generation_ = 0;
-  uint64_t next_sync_call_ = 0;
-  FrameReader call_reader_;
+  // The current host's call socket: callers take turns on it.
+  CallSocket call_socket_;
 };
 
 }  // namespace latchkey::isolation
