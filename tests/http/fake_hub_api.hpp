@@ -18,12 +18,12 @@ namespace latchkey::hub::testing {
 
 class FakeHubApi : public HubApi {
  public:
-  // What each call answers: empty lists and default values unless the test
-  // set another answer (or an ApiError) with answer().
+  // What each call answers: empty lists, default values and an allowed
+  // unlock, unless the test set another answer (or an ApiError) with answer().
   struct Answers {
     ApiResult<Health> health = Health{};
     ApiResult<Challenge> challenge = Challenge{};
-    ApiResult<UnlockOutcome> unlock = UnlockOutcome{};
+    ApiResult<UnlockOutcome> unlock = UnlockOutcome{true, "front", {0x5e}, "", "", 1};  // an allow
     ApiResult<std::vector<DoorStatus>> doors = std::vector<DoorStatus>{};
     ApiResult<Sessions> sessions = Sessions{};
     ApiResult<std::vector<Alarm>> alarms = std::vector<Alarm>{};
