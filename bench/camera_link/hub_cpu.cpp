@@ -185,11 +185,12 @@ int run_hub_cpu_one(const std::string& self_exe, const fs::path& dir, std::size_
   std::condition_variable changed;
   long live = 0, ended = 0;
   runtime.subscribe(0, [&](const hub::HubEvent& e) {
-    if (e.name != "camera") return;
+    const auto* change = std::get_if<hub::CameraLiveness>(&e.data);
+    if (change == nullptr) return;
     std::lock_guard lock(mutex);
-    if (e.json.find("\"live\":true") != std::string::npos) {
+    if (change->live) {
       ++live;
-    } else if (e.json.find("\"live\":false") != std::string::npos) {
+    } else {
       --live;
       ++ended;
     }

@@ -107,22 +107,22 @@ int run_camera_loss(const std::filesystem::path& dir, std::size_t cameras, std::
       continue;
     }
     const std::size_t from = hub.mark();
-    const hub::ApiResponse r = hub.runtime().unlock("front", hub.unlock_request(hub.grant()));
-    if (r.status != 200 || !hub.wait_for(from, "door", {"\"lock_state\":\"unlocked\""}, 10s)) {
-      std::fprintf(stderr, "camera loss: trial %zu could not open a session: %s\n", i, r.body.c_str());
+    const auto r = hub.runtime().unlock("front", hub.unlock_request(hub.grant()));
+    if (!r.ok() || !r->allowed || !hub.wait_for(from, lock_state_is(hub::LockState::kUnlocked), 10s)) {
+      std::fprintf(stderr, "camera loss: trial %zu could not open a session: %s\n", i, describe(r).c_str());
       ++failures;
       std::this_thread::sleep_for(1s);
       continue;
     }
     const std::size_t before_fault = hub.mark();
     hub.runtime().test_camera_fault("porch", "offline", 0);
-    const auto relock = hub.wait_for(before_fault, "door", {"\"command\":\"lock\"", "\"rule\":\"U5\""}, 15s);
+    const auto relock = hub.wait_for(before_fault, lock_command(false, "U5"), 15s);
     if (!relock) {
       ++failures;
     } else {
       delay_ms.push_back(static_cast<double>(relock->at_ns - probe.last() - kLiveTimeoutNs) / 1e6);
     }
-    hub.wait_for(before_fault, "session", {"\"end\":\"compromised\""}, 10s);
+    hub.wait_for(before_fault, session_ends(hub::SessionEnd::kCompromised), 10s);
     hub.runtime().test_camera_fault("porch", "clear", 0);
   }
 

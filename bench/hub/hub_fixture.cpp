@@ -22,16 +22,40 @@ int64_t wall_ms() {
       .count();
 }
 
-// The value of "key":"<value>" in a flat JSON object.
-std::string json_string(const std::string& json, const std::string& key) {
-  const std::string needle = "\"" + key + "\":\"";
-  const auto at = json.find(needle);
-  if (at == std::string::npos) return {};
-  const auto start = at + needle.size();
-  return json.substr(start, json.find('"', start) - start);
+}  // namespace
+
+std::string describe(const hub::ApiResult<hub::UnlockOutcome>& answer) {
+  if (!answer.ok()) return "no decision: " + answer.error().message;
+  return answer->allowed ? "allowed" : "denied by " + std::string(name(answer->rule)) + ": " + answer->message;
 }
 
-}  // namespace
+EventMatch lock_state_is(hub::LockState state) {
+  return [state](const hub::EventData& e) {
+    const auto* c = std::get_if<hub::LockStateChanged>(&e);
+    return c && c->lock_state == state;
+  };
+}
+
+EventMatch door_state_is(hub::DoorState state) {
+  return [state](const hub::EventData& e) {
+    const auto* c = std::get_if<hub::DoorStateChanged>(&e);
+    return c && c->door_state == state;
+  };
+}
+
+EventMatch session_ends(hub::SessionEnd end) {
+  return [end](const hub::EventData& e) {
+    const auto* c = std::get_if<hub::SessionChange>(&e);
+    return c && c->end == end;
+  };
+}
+
+EventMatch lock_command(bool unlock, const std::string& rule) {
+  return [unlock, rule](const hub::EventData& e) {
+    const auto* c = std::get_if<hub::DoorCommand>(&e);
+    return c && c->unlock == unlock && (rule.empty() || name(c->rule) == rule);
+  };
+}
 
 HubFixture::HubFixture(HubOptions options)
     : options_(std::move(options)), issuer_(crypto::KeyPair::generate()), courier_(crypto::KeyPair::generate()) {}
@@ -90,14 +114,17 @@ void HubFixture::stop() {
 
 void HubFixture::on_event(const hub::HubEvent& e) {
   const int64_t at = mono_ns();
-  if (e.name == "audit") return;  // not needed here, and the bulk of the traffic
+  if (std::holds_alternative<hub::AuditAppended>(e.data)) return;  // not needed here, and the bulk of the traffic
   std::lock_guard lock(mutex_);
-  if (e.name == "camera") {
-    if (e.json.find("\"live\":true") != std::string::npos) ++live_;
-    else if (e.json.find("\"live\":false") != std::string::npos) --live_;
-    if (e.json.find("\"camera\":\"porch\"") == std::string::npos) return;
+  if (const auto* c = std::get_if<hub::CameraLiveness>(&e.data)) {
+    live_ += c->live ? 1 : -1;
+    if (c->camera != "porch") return;
+  } else if (const auto* r = std::get_if<hub::CameraRefused>(&e.data); r && r->camera != "porch") {
+    return;
+  } else if (const auto* st = std::get_if<hub::CameraStatusReported>(&e.data); st && st->camera != "porch") {
+    return;
   }
-  events_.push_back(SeenEvent{at, e.name, e.json});
+  events_.push_back(SeenEvent{at, e.data});
   changed_.notify_all();
 }
 
@@ -111,8 +138,7 @@ long HubFixture::live_cameras() {
   return live_;
 }
 
-std::unique_ptr<SeenEvent> HubFixture::wait_for(std::size_t from, const std::string& name,
-                                                const std::vector<std::string>& needles,
+std::unique_ptr<SeenEvent> HubFixture::wait_for(std::size_t from, const EventMatch& match,
                                                 std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(mutex_);
@@ -120,10 +146,7 @@ std::unique_ptr<SeenEvent> HubFixture::wait_for(std::size_t from, const std::str
   for (;;) {
     for (; next < events_.size(); ++next) {
       const SeenEvent& e = events_[next];
-      if (e.name != name) continue;
-      if (std::all_of(needles.begin(), needles.end(),
-                      [&](const std::string& n) { return e.json.find(n) != std::string::npos; }))
-        return std::make_unique<SeenEvent>(e);
+      if (match(e.data)) return std::make_unique<SeenEvent>(e);
     }
     if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && next == events_.size()) return nullptr;
   }
@@ -132,9 +155,11 @@ std::unique_ptr<SeenEvent> HubFixture::wait_for(std::size_t from, const std::str
 bool HubFixture::wait_porch_live(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    const std::string doors = runtime_->doors().body;
-    const auto at = doors.find("\"id\":\"porch\"");
-    if (at != std::string::npos && doors.compare(at + 12, 12, ",\"live\":true") == 0) return true;
+    const auto doors = runtime_->doors();
+    if (doors.ok())
+      for (const auto& door : doors.value())
+        for (const auto& camera : door.cameras)
+          if (camera.id == "porch" && camera.live) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -157,10 +182,9 @@ crypto::Bytes HubFixture::grant() {
 }
 
 std::vector<uint8_t> HubFixture::unlock_request(const crypto::Bytes& signed_grant) {
-  const hub::ApiResponse r = runtime_->challenge("front");
-  const auto challenge = crypto::from_hex(json_string(r.body, "challenge"));
-  if (r.status != 200 || !challenge) throw std::runtime_error("no challenge: " + r.body);
-  return crypto::make_unlock_request(signed_grant, "front", *challenge, courier_.secret_key);
+  const auto r = runtime_->challenge("front");
+  if (!r.ok()) throw std::runtime_error("no challenge: " + r.error().message);
+  return crypto::make_unlock_request(signed_grant, "front", r->challenge, courier_.secret_key);
 }
 
 }  // namespace latchkey::bench

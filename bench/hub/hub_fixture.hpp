@@ -34,9 +34,20 @@ struct HubOptions {
 // One hub event as the benchmark saw it, stamped on the hub's loop thread.
 struct SeenEvent {
   int64_t at_ns = 0;                    // CLOCK_MONOTONIC when published
-  std::string name;
-  std::string json;
+  hub::EventData data;
 };
+
+// The hub's answer to an unlock request, for a message: "allowed",
+// "denied by <rule>: <why>" or "no decision: <why>".
+std::string describe(const hub::ApiResult<hub::UnlockOutcome>& answer);
+
+// Which events wait_for looks for.
+using EventMatch = std::function<bool(const hub::EventData&)>;
+EventMatch lock_state_is(hub::LockState state);
+EventMatch door_state_is(hub::DoorState state);
+EventMatch session_ends(hub::SessionEnd end);
+// A lock (unlock = false) or unlock command; with a rule, only for that rule.
+EventMatch lock_command(bool unlock, const std::string& rule = "");
 
 class HubFixture {
  public:
@@ -55,11 +66,10 @@ class HubFixture {
 
   // Events from `from` on (an index into the record).
   std::size_t mark();
-  // Waits for the first event at index >= from whose name matches and whose
-  // JSON contains every needle; returns it or nullptr after the timeout.
-  std::unique_ptr<SeenEvent> wait_for(std::size_t from, const std::string& name,
-                                      const std::vector<std::string>& needles, std::chrono::milliseconds timeout);
-  // Camera events seen so far with "live":true minus those with "live":false.
+  // Waits for the first event at index >= from that matches; returns it or
+  // nullptr after the timeout.
+  std::unique_ptr<SeenEvent> wait_for(std::size_t from, const EventMatch& match, std::chrono::milliseconds timeout);
+  // Liveness changes seen so far to LIVE minus those to not LIVE.
   long live_cameras();
 
   // Polls until the door's camera is LIVE.

@@ -15,12 +15,12 @@ using namespace std::chrono_literals;
 
 // Ends the open session the way a delivery does: open, close, relock (U8).
 bool finish_session(HubFixture& hub, std::size_t from) {
-  if (!hub.wait_for(from, "door", {"\"lock_state\":\"unlocked\""}, 5s)) return false;
+  if (!hub.wait_for(from, lock_state_is(hub::LockState::kUnlocked), 5s)) return false;
   const std::size_t opened = hub.mark();
-  if (hub.runtime().test_door_action("front", "open").status != 200) return false;
-  if (!hub.wait_for(opened, "door", {"\"door_state\":\"open\""}, 5s)) return false;
-  if (hub.runtime().test_door_action("front", "close").status != 200) return false;
-  return hub.wait_for(from, "session", {"\"end\":\"completed\""}, 5s) != nullptr;
+  if (!hub.runtime().test_door_action("front", "open").ok()) return false;
+  if (!hub.wait_for(opened, door_state_is(hub::DoorState::kOpen), 5s)) return false;
+  if (!hub.runtime().test_door_action("front", "close").ok()) return false;
+  return hub.wait_for(from, session_ends(hub::SessionEnd::kCompleted), 5s) != nullptr;
 }
 
 }  // namespace
@@ -46,13 +46,13 @@ int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
     const auto request = hub.unlock_request(grant);
     const std::size_t from = hub.mark();
     const int64_t t0 = mono_ns();
-    const hub::ApiResponse r = hub.runtime().unlock("front", request);
+    const auto r = hub.runtime().unlock("front", request);
     const int64_t answered = mono_ns();
-    if (r.status != 200) {
-      std::fprintf(stderr, "unlock latency: trial %zu denied: %s\n", i, r.body.c_str());
+    if (!r.ok() || !r->allowed) {
+      std::fprintf(stderr, "unlock latency: trial %zu denied: %s\n", i, describe(r).c_str());
       return 1;
     }
-    const auto command = hub.wait_for(from, "door", {"\"command\":\"unlock\""}, 5s);
+    const auto command = hub.wait_for(from, lock_command(true), 5s);
     if (!command) {
       std::fprintf(stderr, "unlock latency: no unlock command in trial %zu\n", i);
       return 1;
@@ -76,10 +76,10 @@ int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
     for (std::size_t i = 0; i < trials + kWarmup; ++i) {
       const auto request = hub.unlock_request(consumed);
       const int64_t t0 = mono_ns();
-      const hub::ApiResponse r = hub.runtime().unlock("front", request);
+      const auto r = hub.runtime().unlock("front", request);
       const int64_t answered = mono_ns();
-      if (r.status != 403) {
-        std::fprintf(stderr, "deny latency: trial %zu answered %d: %s\n", i, r.status, r.body.c_str());
+      if (!r.ok() || r->allowed) {
+        std::fprintf(stderr, "deny latency: trial %zu answered: %s\n", i, describe(r).c_str());
         return 1;
       }
       if (i >= kWarmup) {

@@ -11,6 +11,12 @@ namespace {
 using namespace std::chrono_literals;
 using Role = GateBench::Role;
 
+// The hub's answer to an unlock request, for a failure message.
+std::string describe(const hub::ApiResult<hub::UnlockOutcome>& r) {
+  if (!r.ok()) return "no decision: " + r.error().message;
+  return r->allowed ? "allowed" : "denied by " + std::string(name(r->rule)) + ": " + r->message;
+}
+
 std::optional<std::string> base_applicability(const Subject& s) {
   if (!s.loaded()) return "the host refused the plugin (TC-ABI-1.3)";
   for (const char* name : {"lk_sim_lock", "lk_sim_camera", "lk_ref_authz"})
@@ -60,9 +66,10 @@ bool door(GateBench& bench, const CaseContext& ctx, const std::string& action) {
 bool open_session(GateBench& bench) {
   EXPECT_TRUE(bench.wait_live(5s)) << "the camera never became LIVE in the hub (docs/rules.md C4)";
   std::this_thread::sleep_for(milliseconds(bench.hub().config().gate.freeze_window_ms + 300));
-  const hub::ApiResponse r = bench.request_unlock();
-  EXPECT_EQ(r.status, 200) << "the hub denied a valid delivery: " << r.body;
-  if (r.status != 200) return false;
+  const auto r = bench.request_unlock();
+  const bool allowed = r.ok() && r->allowed;
+  EXPECT_TRUE(allowed) << "the hub denied a valid delivery: " << describe(r);
+  if (!allowed) return false;
   const bool unlocked = bench.wait_lock_state("unlocked", 3s);
   EXPECT_TRUE(unlocked) << "the lock never reported Unlocked after the hub's unlock (now " << bench.lock_state() << ")";
   return unlocked;
@@ -90,10 +97,10 @@ std::optional<std::string> needs_session_roles(const Subject& s, const std::stri
 }
 
 bool inject_camera_fault(GateBench& bench, const std::string& fault) {
-  const hub::ApiResponse r = bench.hub().test_camera_fault(bench.camera(), fault, 0);
-  if (r.status == 409) return false;
-  EXPECT_EQ(r.status, 200) << r.body;
-  return r.status == 200;
+  const auto r = bench.hub().test_camera_fault(bench.camera(), fault, 0);
+  if (!r.ok() && r.error().kind == hub::ApiErrorKind::kConflict) return false;
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return r.ok();
 }
 
 void freeze_door_open(CaseContext& ctx) {
@@ -139,9 +146,12 @@ void replay_denied(CaseContext& ctx) {
   ASSERT_TRUE(bench->wait_live(5s)) << "the camera never became LIVE";
   if (!inject_camera_fault(*bench, "replay")) GTEST_SKIP() << "the camera cannot replay attestations on request";
   std::this_thread::sleep_for(800ms);
-  const hub::ApiResponse r = bench->request_unlock();
-  EXPECT_EQ(r.status, 403) << "a replaying camera did not stop the unlock: " << r.body;
-  EXPECT_NE(r.body.find("\"U1\""), std::string::npos) << "denied for another reason than U1: " << r.body;
+  const auto r = bench->request_unlock();
+  const bool denied = r.ok() && !r->allowed;
+  EXPECT_TRUE(denied) << "a replaying camera did not stop the unlock: " << describe(r);
+  if (denied) {
+    EXPECT_EQ(r->rule, Rule::U1) << "denied for another reason than U1: " << describe(r);
+  }
 }
 
 std::optional<std::string> needs_lock_jam(const Subject& s, const std::string& uri) {
@@ -158,10 +168,11 @@ void jam_on_relock(CaseContext& ctx) {
   ASSERT_TRUE(bench);
   if (!open_session(*bench)) return;
   if (!door(*bench, ctx, "open")) return;
-  const hub::ApiResponse r = bench->inject_lock_fault(LK_FAULT_LOCK_JAM);
-  if (r.status == 409 && r.body.find(host::result_name(LK_ERR_UNSUPPORTED)) != std::string::npos)
+  const auto r = bench->inject_lock_fault(LK_FAULT_LOCK_JAM);
+  if (!r.ok() && r.error().kind == hub::ApiErrorKind::kConflict &&
+      r.error().message.find(host::result_name(LK_ERR_UNSUPPORTED)) != std::string::npos)
     GTEST_SKIP() << "the lock cannot play LK_FAULT_LOCK_JAM";
-  ASSERT_EQ(r.status, 200) << "the hub could not jam its lock: " << r.body;
+  ASSERT_TRUE(r.ok()) << "the hub could not jam its lock: " << r.error().message;
   std::this_thread::sleep_for(150ms);
   if (!door(*bench, ctx, "close")) return;
   EXPECT_TRUE(bench->wait_session_end("compromised", 4s))

@@ -5,8 +5,6 @@
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/host/devices.hpp>
 
-#include <Poco/JSON/Parser.h>
-
 #include <atomic>
 #include <stdexcept>
 #include <unistd.h>
@@ -15,11 +13,6 @@ namespace latchkey::certify {
 namespace {
 
 using namespace std::chrono_literals;
-
-Poco::JSON::Object::Ptr parse(const hub::ApiResponse& r) {
-  Poco::JSON::Parser p;
-  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
-}
 
 std::atomic<int> g_bench_number{0};
 
@@ -104,14 +97,14 @@ std::string GateBench::config_text() const {
 bool GateBench::wait_live(std::chrono::milliseconds timeout) {
   const auto end = Clock::now() + timeout;
   while (Clock::now() < end) {
-    auto door = parse(runtime_->doors())->getArray("doors")->getObject(0);
-    if (door->getArray("cameras")->getObject(0)->getValue<bool>("live")) return true;
+    const auto doors = runtime_->doors();
+    if (doors.ok() && doors->at(0).cameras.at(0).live) return true;
     std::this_thread::sleep_for(50ms);
   }
   return false;
 }
 
-hub::ApiResponse GateBench::request_unlock() {
+hub::ApiResult<hub::UnlockOutcome> GateBench::request_unlock() {
   v1::Grant g;
   const auto id = crypto::random_bytes(16);
   g.set_grant_id(id.data(), id.size());
@@ -126,13 +119,13 @@ hub::ApiResponse GateBench::request_unlock() {
   g.set_not_after_unix_ms(now + 3'600'000);
   g.set_uses(1);
   const crypto::Bytes grant = crypto::mint_grant(g, issuer_.secret_key);
-  const auto challenge = parse(runtime_->challenge(door_));
-  const auto bytes = crypto::from_hex(challenge->getValue<std::string>("challenge"));
-  return runtime_->unlock(door_, crypto::make_unlock_request(grant, door_, *bytes, courier_.secret_key));
+  const auto challenge = runtime_->challenge(door_);
+  if (!challenge.ok()) return challenge.error();
+  return runtime_->unlock(door_, crypto::make_unlock_request(grant, door_, challenge->challenge, courier_.secret_key));
 }
 
 std::string GateBench::lock_state() {
-  return parse(runtime_->doors())->getArray("doors")->getObject(0)->getValue<std::string>("lock_state");
+  return hub::to_string(runtime_->doors().value().at(0).lock_state);
 }
 
 bool GateBench::wait_lock_state(const std::string& state, std::chrono::milliseconds timeout) {
@@ -145,8 +138,10 @@ bool GateBench::wait_lock_state(const std::string& state, std::chrono::milliseco
 }
 
 std::string GateBench::session_end() {
-  auto sessions = parse(runtime_->sessions())->getArray("sessions");
-  return sessions->size() ? sessions->getObject(0)->getValue<std::string>("end") : "";
+  // Open sessions first, then the newest ended one (as GET /v1/sessions lists them).
+  const auto sessions = runtime_->sessions().value();
+  if (!sessions.open.empty()) return "open";
+  return sessions.ended.empty() ? "" : hub::to_string(sessions.ended.front().end);
 }
 
 bool GateBench::wait_session_end(const std::string& end_state, std::chrono::milliseconds timeout) {
@@ -161,25 +156,22 @@ bool GateBench::wait_session_end(const std::string& end_state, std::chrono::mill
 bool GateBench::wait_alarm(const std::string& rule, std::chrono::milliseconds timeout) {
   const auto end = Clock::now() + timeout;
   do {
-    auto alarms = parse(runtime_->alarms(0))->getArray("alarms");
-    for (std::size_t k = 0; k < alarms->size(); ++k)
-      if (rule.empty() || alarms->getObject(k)->getValue<std::string>("rule") == rule) return true;
+    for (const auto& alarm : runtime_->alarms(0).value())
+      if (rule.empty() || name(alarm.rule) == rule) return true;
     std::this_thread::sleep_for(50ms);
   } while (Clock::now() < end);
   return false;
 }
 
 std::size_t GateBench::alarm_count(const std::string& rule_prefix) {
-  auto alarms = parse(runtime_->alarms(0))->getArray("alarms");
   std::size_t n = 0;
-  for (std::size_t k = 0; k < alarms->size(); ++k)
-    n += alarms->getObject(k)->getValue<std::string>("rule").rfind(rule_prefix, 0) == 0;
+  for (const auto& alarm : runtime_->alarms(0).value()) n += name(alarm.rule).substr(0, rule_prefix.size()) == rule_prefix;
   return n;
 }
 
-bool GateBench::door_action(const std::string& action) { return runtime_->test_door_action(door_, action).status == 200; }
+bool GateBench::door_action(const std::string& action) { return runtime_->test_door_action(door_, action).ok(); }
 
-hub::ApiResponse GateBench::inject_lock_fault(lk_fault fault) {
+hub::ApiResult<hub::TestControlDone> GateBench::inject_lock_fault(lk_fault fault) {
   return runtime_->test_device_fault("lock", lock_name_, fault, 0);
 }
 

@@ -36,7 +36,7 @@ class GateBench {
 
   bool wait_live(std::chrono::milliseconds timeout);
   // Challenge, fresh grant, proof of presence: the hub's decision.
-  hub::ApiResponse request_unlock();
+  hub::ApiResult<hub::UnlockOutcome> request_unlock();
   bool wait_lock_state(const std::string& state, std::chrono::milliseconds timeout);
   std::string lock_state();
   std::string session_end();  // "open", "completed", "compromised" or "" when none
@@ -47,8 +47,8 @@ class GateBench {
   // Plays a door action on the hub's lock; false when the lock cannot play it.
   bool door_action(const std::string& action);
   // Injects a fault into the hub's own lock device through the hub's test
-  // control (either mode): 200, or 409 naming the lock's refusal.
-  hub::ApiResponse inject_lock_fault(lk_fault fault);
+  // control (either mode): done, or kConflict naming the lock's refusal.
+  hub::ApiResult<hub::TestControlDone> inject_lock_fault(lk_fault fault);
 
  private:
   std::string config_text() const;

@@ -76,7 +76,7 @@ TEST_F(ApiServerTest, Auth_WrongToken_401EvenOnUnknownPaths) {
 TEST_F(ApiServerTest, Auth_RightToken_ReachesHub) {
   Reply reply = get("/v1/doors");
   EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, "{\"method\":\"doors\"}");
+  EXPECT_EQ(reply.body, "{\"doors\":[]}");
   Reply lower = get("/v1/doors", {.token = std::nullopt, .headers = {{"Authorization", "bearer " + kToken}}});
   EXPECT_EQ(lower.status, 200);
 }
@@ -84,7 +84,8 @@ TEST_F(ApiServerTest, Auth_RightToken_ReachesHub) {
 TEST_F(ApiServerTest, Health_NeedsNoToken) {
   Reply reply = get("/v1/health", {.token = std::nullopt});
   EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, "{\"method\":\"health\"}");
+  EXPECT_EQ(reply.body,
+            R"({"status":"ok","storage":"ok","uptime_ms":0,"doors":0,"cameras":0,"audit_records":0})");
 }
 
 TEST_F(ApiServerTest, TokenMatches_ComparesWholeToken) {
@@ -364,30 +365,80 @@ TEST_F(ApiServerTest, TestControl_PassesActionAndFault) {
 
 // ---- the hub's answers ---------------------------------------------------------------
 
-TEST_F(ApiServerTest, Hub_StatusAndBodyPassedThroughUnchanged) {
-  const std::string deny = R"({"decision":"deny","rule":"G1","error":"grant expired"})";
-  hub_.answer("unlock", {403, deny});
+TEST_F(ApiServerTest, Hub_TypedAnswersRenderedWithTheirStatus) {
+  UnlockOutcome deny;
+  deny.door = "front";
+  deny.rule = Rule::G1;
+  deny.message = "grant expired";
+  deny.request_id = 7;
+  hub_.answer([&](FakeHubApi::Answers& a) { a.unlock = deny; });
   Reply reply = post("/v1/doors/front/unlock", "{\"request\":\"" + kUnlockHex + "\"}");
   EXPECT_EQ(reply.status, 403);
-  EXPECT_EQ(reply.body, deny);
+  EXPECT_EQ(reply.body, R"({"decision":"deny","door":"front","rule":"G1","error":"grant expired","request_id":7})");
   EXPECT_EQ(reply.header("Cache-Control"), "no-store");
 
-  hub_.answer("challenge", {404, R"({"error":"no door 'back'"})"});
-  EXPECT_EQ(post("/v1/doors/back/challenge", "").body, R"({"error":"no door 'back'"})");
-  hub_.answer("doors", {503, R"({"error":"storage failed","rule":"U3"})"});
+  UnlockOutcome allow;
+  allow.allowed = true;
+  allow.door = "front";
+  allow.session = {0x0f, 0xa0};
+  allow.request_id = 8;
+  hub_.answer([&](FakeHubApi::Answers& a) { a.unlock = allow; });
+  Reply allowed = post("/v1/doors/front/unlock", "{\"request\":\"" + kUnlockHex + "\"}");
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.body, R"({"decision":"allow","door":"front","session":"0fa0","request_id":8})");
+
+  hub_.answer([](FakeHubApi::Answers& a) { a.challenge = ApiError{ApiErrorKind::kNotFound, "no door 'back'", Rule::kNone}; });
+  Reply missing = post("/v1/doors/back/challenge", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"error":"no door 'back'"})");
+  hub_.answer([](FakeHubApi::Answers& a) { a.doors = ApiError{ApiErrorKind::kUnavailable, "storage failed", Rule::U3}; });
   Reply failed = get("/v1/doors");
   EXPECT_EQ(failed.status, 503);
   EXPECT_EQ(failed.body, R"({"error":"storage failed","rule":"U3"})");
-  hub_.answer("audit_verify", {409, R"({"ok":false,"problem_seq":7,"error":"hash mismatch"})"});
-  EXPECT_EQ(get("/v1/audit/verify").status, 409);
+  hub_.answer([](FakeHubApi::Answers& a) {
+    a.test_door_action = ApiError{ApiErrorKind::kConflict, "the lock refused: LK_ERR_BUSY", Rule::kNone};
+    a.test_camera_fault = ApiError{ApiErrorKind::kBadRequest, "unknown fault", Rule::kNone};
+  });
+  expect_error(post("/v1/test/doors/front/action", R"({"action":"open"})"), 409, "the lock refused");
+  expect_error(post("/v1/test/cameras/porch/fault", R"({"fault":"clear"})"), 400, "unknown fault");
+}
+
+TEST_F(ApiServerTest, Hub_NonAsciiInAnError_ComesBackIntact) {
+  // UTF-8 goes out as UTF-8, not byte by byte as \u00XX escapes.
+  const std::string message = "unknown door 'Haustür \xE5\x89\x8D\xE9\x97\xA8' \xF0\x9F\x9A\xAA";
+  hub_.answer([&](FakeHubApi::Answers& a) { a.challenge = ApiError{ApiErrorKind::kNotFound, message, Rule::kNone}; });
+  Reply reply = post("/v1/doors/front/challenge", "");
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(reply.body, "{\"error\":\"" + message + "\"}");
+  // What the HTTP layer itself echoes from a request keeps its characters too.
+  expect_error(get("/v1/alarms?%C3%A9t%C3%A9=1"), 400, "unknown query parameter '\xC3\xA9t\xC3\xA9'");
+}
+
+TEST_F(ApiServerTest, Hub_TextThatIsNotUtf8_ReplacedSoTheBodyStaysJson) {
+  hub_.answer([](FakeHubApi::Answers& a) {
+    a.challenge = ApiError{ApiErrorKind::kNotFound, std::string("bad \xFF\xC3 byte \"q\"\n"), Rule::kNone};
+  });
+  Reply reply = post("/v1/doors/front/challenge", "");
+  EXPECT_EQ(reply.body, "{\"error\":\"bad \xEF\xBF\xBD\xEF\xBF\xBD byte \\\"q\\\"\\n\"}");
+  expect_error(get("/v1/alarms?%FF=1"), 400, "unknown query parameter '\xEF\xBF\xBD'");
 }
 
 TEST_F(ApiServerTest, Plugins_RoutedToTheHubAndShownOnTheStatusPage) {
-  const std::string body = R"({"plugins":[{"name":"camera","state":"quarantined"}]})";
-  hub_.answer("plugins", {200, body});
+  PluginStatus plugin;
+  plugin.name = "camera";
+  plugin.driver = "sim-camera";
+  plugin.version = "1.0";
+  plugin.mode = PluginMode::kIsolated;
+  plugin.state = PluginState::kQuarantined;
+  plugin.failures = 3;
+  plugin.last_fault = "crashed";
+  hub_.answer([&](FakeHubApi::Answers& a) { a.plugins = std::vector<PluginStatus>{plugin}; });
   Reply reply = get("/v1/plugins");
   EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, body);
+  EXPECT_EQ(reply.body,
+            R"({"plugins":[{"name":"camera","driver":"sim-camera","version":"1.0","mode":"isolated",)"
+            R"("state":"quarantined","pid":0,"failures":3,"recent_failures":0,"restarts":0,"last_fault":"crashed",)"
+            R"("restart_in_ms":0}]})");
   EXPECT_EQ(get("/v1/plugins?x=1").status, 400);
   auto calls = hub_.calls();
   ASSERT_EQ(calls.size(), 1u);
@@ -396,15 +447,6 @@ TEST_F(ApiServerTest, Plugins_RoutedToTheHubAndShownOnTheStatusPage) {
   const Reply page = get("/", {.token = std::nullopt});
   EXPECT_NE(page.body.find("/v1/plugins"), std::string::npos);
   EXPECT_NE(page.body.find("quarantined"), std::string::npos);
-}
-
-TEST_F(ApiServerTest, Hub_EmptyOrInvalidAnswer_StillJson) {
-  hub_.answer("sessions", {200, ""});
-  EXPECT_EQ(get("/v1/sessions").body, "{}");
-  hub_.answer("sessions", {409, ""});
-  expect_error(get("/v1/sessions"), 409, "Conflict");
-  hub_.answer("sessions", {99, "{}"});
-  expect_error(get("/v1/sessions"), 500, "no valid answer");
 }
 
 // ---- lifecycle ------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "event_stream.hpp"
 #include "fake_hub_api.hpp"
 #include "http_test_support.hpp"
 #include "latchkey/hub/api_server.hpp"
@@ -95,22 +96,27 @@ TEST_F(EventStreamTest, Events_DeliveredWithIdNameAndData) {
   ASSERT_TRUE(eventually([&] { return hub_.subscriber_count() == 1; }));
   EXPECT_EQ(hub_.last_since_id(), 0u);
 
-  hub_.emit("alarm", R"({"id":1,"rule":"U5"})");
-  hub_.emit("door", "{\"door\":\"front\",\n\"door_state\":\"open\"}");
-  EXPECT_EQ(client.next_event(), "id: 1\nevent: alarm\ndata: {\"id\":1,\"rule\":\"U5\"}\n");
-  EXPECT_EQ(client.next_event(), "id: 2\nevent: door\ndata: {\"door\":\"front\",\ndata: \"door_state\":\"open\"}\n");
+  hub_.emit(Alarm{1, 1764324000000, Rule::U5, "front", "porch", "camera lost\nduring session", 95123456789});
+  hub_.emit(DoorStateChanged{"front", DoorState::kOpen});
+  EXPECT_EQ(client.next_event(),
+            "id: 1\nevent: alarm\ndata: {\"id\":1,\"time_ms\":1764324000000,\"rule\":\"U5\",\"door\":\"front\","
+            "\"camera\":\"porch\",\"message\":\"camera lost\\nduring session\",\"mono_us\":95123456789}\n");
+  EXPECT_EQ(client.next_event(), "id: 2\nevent: door\ndata: {\"door\":\"front\",\"door_state\":\"open\"}\n");
 }
 
 TEST_F(EventStreamTest, LastEventId_ResumesFromHistory) {
   start();
-  for (int i = 1; i <= 5; ++i) hub_.emit("audit", "{\"seq\":" + std::to_string(i) + "}");
+  for (uint64_t i = 1; i <= 5; ++i) hub_.emit(AuditAppended{i, "alarm", Rule::U5, "front", "porch", "lost"});
   StreamClient client(port_, "3");
   ASSERT_EQ(client.status(), 200);
   EXPECT_EQ(hub_.last_since_id(), 3u);
-  EXPECT_EQ(client.next_event(), "id: 4\nevent: audit\ndata: {\"seq\":4}\n");
-  EXPECT_EQ(client.next_event(), "id: 5\nevent: audit\ndata: {\"seq\":5}\n");
-  hub_.emit("session", "{}");
-  EXPECT_EQ(client.next_event(), "id: 6\nevent: session\ndata: {}\n");
+  const std::string rest = R"(,"type":"alarm","rule":"U5","door":"front","subject":"porch","detail":"lost"})";
+  EXPECT_EQ(client.next_event(), "id: 4\nevent: audit\ndata: {\"seq\":4" + rest + "\n");
+  EXPECT_EQ(client.next_event(), "id: 5\nevent: audit\ndata: {\"seq\":5" + rest + "\n");
+  hub_.emit(SessionChange{"9f2c", "front", Rule::U8, "completed", SessionEnd::kCompleted});
+  EXPECT_EQ(client.next_event(), "id: 6\nevent: session\ndata: "
+                                 R"({"session":"9f2c","door":"front","rule":"U8","detail":"completed","end":"completed"})"
+                                 "\n");
 }
 
 TEST_F(EventStreamTest, LastEventId_NotANumber_400) {
@@ -157,7 +163,7 @@ TEST_F(EventStreamTest, ClientGone_WhileEventsFlow_StreamEndsQuietly) {
     client.close();
   }
   for (int i = 0; i < 200 && hub_.subscriber_count() > 0; ++i) {
-    hub_.emit("camera", std::string(2000, ' ') + "{}");
+    hub_.emit(CameraRefused{"porch", std::string(2000, ' ')});
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_TRUE(eventually([&] { return hub_.subscriber_count() == 0; }));
@@ -166,7 +172,7 @@ TEST_F(EventStreamTest, ClientGone_WhileEventsFlow_StreamEndsQuietly) {
 
 TEST_F(EventStreamTest, SlowClient_OverflowDropsStream) {
   start({.event_queue_limit = 4});
-  for (int i = 0; i < 10; ++i) hub_.emit("camera", "{}");
+  for (int i = 0; i < 10; ++i) hub_.emit(CameraStatusReported{"porch", 1});
   StreamClient client(port_, "0");
   ASSERT_EQ(client.status(), 200);
   std::string rest = client.rest();
@@ -211,14 +217,28 @@ TEST_F(EventStreamTest, Stop_WithClientsConnected_IsPromptAndUnsubscribes) {
 }
 
 TEST(EventFormat, DataSplitIntoLinesAndNameCleaned) {
-  // Indirect: a name with a newline must not inject a field.
-  FakeHubApi hub;
-  ApiServer server(hub, {.address = "127.0.0.1:0", .token = kToken});
-  server.start();
-  StreamClient client(server.port());
-  ASSERT_TRUE(eventually([&] { return hub.subscriber_count() == 1; }));
-  hub.emit("alarm\nid: 99", "{\"a\":1}\r\n{\"b\":2}");
-  EXPECT_EQ(client.next_event(), "id: 1\nevent: alarmid99\ndata: {\"a\":1}\ndata: {\"b\":2}\n");
+  // A name with a newline must not inject a field; data with line breaks
+  // becomes one data line per line.
+  EXPECT_EQ(http::format_event(1, "alarm\nid: 99", "{\"a\":1}\r\n{\"b\":2}"),
+            "id: 1\nevent: alarmid99\ndata: {\"a\":1}\ndata: {\"b\":2}\n\n");
+}
+
+TEST(EventFormat, EveryEventIsOneLineOfJsonUnderItsName) {
+  CameraLiveness lost{"porch", false, 95123456789, 95122455998};
+  EXPECT_EQ(http::format_event(HubEvent{3, lost}),
+            "id: 3\nevent: camera\ndata: "
+            R"({"camera":"porch","live":false,"mono_us":95123456789,"last_accepted_mono_us":95122455998})"
+            "\n\n");
+  DoorCommand relock{"front", false, 7, Rule::U5, "LK_OK", 95123456950};
+  EXPECT_EQ(http::format_event(HubEvent{4, relock}),
+            "id: 4\nevent: door\ndata: "
+            R"({"door":"front","command":"lock","operation":7,"rule":"U5","result":"LK_OK","mono_us":95123456950})"
+            "\n\n");
+  const ApiResult<UnlockOutcome> unrecorded = ApiError{ApiErrorKind::kUnavailable, "not recorded", Rule::U3};
+  EXPECT_EQ(http::format_event(HubEvent{5, DecisionEvent{unrecorded}}),
+            "id: 5\nevent: decision\ndata: {\"error\":\"not recorded\",\"rule\":\"U3\"}\n\n");
+  EXPECT_EQ(http::format_event(HubEvent{6, PluginChanged{"cam", PluginState::kRestarting, "crashed"}}),
+            "id: 6\nevent: plugin\ndata: {\"plugin\":\"cam\",\"state\":\"restarting\",\"reason\":\"crashed\"}\n\n");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// FakeHubApi: a HubApi that records every call and answers what the test set,
-// with an event history and subscribers the test drives by hand.
+// FakeHubApi: a HubApi that records every call and answers what the test set
+// (typed, as the runtime would), with an event history and subscribers the
+// test drives by hand.
 #ifndef LATCHKEY_TESTS_HTTP_FAKE_HUB_API_HPP
 #define LATCHKEY_TESTS_HTTP_FAKE_HUB_API_HPP
 
@@ -17,11 +18,25 @@ namespace latchkey::hub::testing {
 
 class FakeHubApi : public HubApi {
  public:
-  // What every call answers unless answers[method] says otherwise:
-  // 200 {"method":"<name>"}.
-  void answer(const std::string& method, ApiResponse response) {
+  // What each call answers: empty lists, default values and an allowed
+  // unlock, unless the test set another answer (or an ApiError) with answer().
+  struct Answers {
+    ApiResult<Health> health = Health{};
+    ApiResult<Challenge> challenge = Challenge{};
+    ApiResult<UnlockOutcome> unlock = UnlockOutcome{true, "front", {0x5e}, Rule::kNone, "", 1};  // an allow
+    ApiResult<std::vector<DoorStatus>> doors = std::vector<DoorStatus>{};
+    ApiResult<Sessions> sessions = Sessions{};
+    ApiResult<std::vector<Alarm>> alarms = std::vector<Alarm>{};
+    ApiResult<std::vector<AuditRecord>> audit = std::vector<AuditRecord>{};
+    ApiResult<AuditVerification> audit_verify = AuditVerification{};
+    ApiResult<std::vector<PluginStatus>> plugins = std::vector<PluginStatus>{};
+    ApiResult<TestControlDone> test_door_action = TestControlDone{};
+    ApiResult<TestControlDone> test_camera_fault = TestControlDone{};
+  };
+  // edit(answers) under the fake's lock.
+  void answer(const std::function<void(Answers&)>& edit) {
     std::lock_guard lock(mutex_);
-    answers_[method] = std::move(response);
+    edit(answers_);
   }
 
   struct Call {
@@ -42,32 +57,36 @@ class FakeHubApi : public HubApi {
     return calls_.size();
   }
 
-  ApiResponse health() override { return record({"health"}); }
-  ApiResponse challenge(const std::string& door) override { return record({"challenge", door}); }
-  ApiResponse unlock(const std::string& door, const std::vector<uint8_t>& request) override {
-    return record({"unlock", door, request});
+  ApiResult<Health> health() override { return record({"health"}, &Answers::health); }
+  ApiResult<Challenge> challenge(const std::string& door) override {
+    return record({"challenge", door}, &Answers::challenge);
   }
-  ApiResponse doors() override { return record({"doors"}); }
-  ApiResponse sessions() override { return record({"sessions"}); }
-  ApiResponse alarms(uint64_t since) override { return record({"alarms", "", {}, "", 0, since}); }
-  ApiResponse audit(uint64_t from, std::size_t limit) override {
-    return record({"audit", "", {}, "", 0, from, limit});
+  ApiResult<UnlockOutcome> unlock(const std::string& door, const std::vector<uint8_t>& request) override {
+    return record({"unlock", door, request}, &Answers::unlock);
   }
-  ApiResponse audit_verify() override { return record({"audit_verify"}); }
-  ApiResponse plugins() override { return record({"plugins"}); }
-  ApiResponse test_door_action(const std::string& door, const std::string& action) override {
-    return record({"test_door_action", door, {}, action});
+  ApiResult<std::vector<DoorStatus>> doors() override { return record({"doors"}, &Answers::doors); }
+  ApiResult<Sessions> sessions() override { return record({"sessions"}, &Answers::sessions); }
+  ApiResult<std::vector<Alarm>> alarms(uint64_t since) override {
+    return record({"alarms", "", {}, "", 0, since}, &Answers::alarms);
   }
-  ApiResponse test_camera_fault(const std::string& camera, const std::string& fault,
-                                int64_t parameter) override {
-    return record({"test_camera_fault", camera, {}, fault, parameter});
+  ApiResult<std::vector<AuditRecord>> audit(uint64_t from, std::size_t limit) override {
+    return record({"audit", "", {}, "", 0, from, limit}, &Answers::audit);
+  }
+  ApiResult<AuditVerification> audit_verify() override { return record({"audit_verify"}, &Answers::audit_verify); }
+  ApiResult<std::vector<PluginStatus>> plugins() override { return record({"plugins"}, &Answers::plugins); }
+  ApiResult<TestControlDone> test_door_action(const std::string& door, const std::string& action) override {
+    return record({"test_door_action", door, {}, action}, &Answers::test_door_action);
+  }
+  ApiResult<TestControlDone> test_camera_fault(const std::string& camera, const std::string& fault,
+                                               int64_t parameter) override {
+    return record({"test_camera_fault", camera, {}, fault, parameter}, &Answers::test_camera_fault);
   }
 
   // Events: emit() appends to the history and calls every subscriber on the
   // calling thread, the way the hub's loop thread would.
-  void emit(const std::string& name, const std::string& json) {
+  void emit(EventData data) {
     std::lock_guard lock(mutex_);
-    HubEvent event{++last_event_id_, name, json};
+    HubEvent event{++last_event_id_, std::move(data)};
     history_.push_back(event);
     for (auto& [id, callback] : subscribers_) callback(event);
   }
@@ -99,17 +118,15 @@ class FakeHubApi : public HubApi {
   }
 
  private:
-  ApiResponse record(Call call) {
+  template <class T>
+  T record(Call call, T Answers::*answer) {
     std::lock_guard lock(mutex_);
-    auto it = answers_.find(call.method);
-    ApiResponse response =
-        it != answers_.end() ? it->second : ApiResponse{200, "{\"method\":\"" + call.method + "\"}"};
     calls_.push_back(std::move(call));
-    return response;
+    return answers_.*answer;
   }
 
   mutable std::mutex mutex_;
-  std::map<std::string, ApiResponse> answers_;
+  Answers answers_;
   std::vector<Call> calls_;
   std::vector<HubEvent> history_;
   std::map<uint64_t, std::function<void(const HubEvent&)>> subscribers_;

@@ -9,8 +9,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "fake_hub_api.hpp"
 #include "latchkey/hub/api_server.hpp"
@@ -21,40 +23,70 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
 
-const char* kDoors = R"({"doors":[
- {"id":"front","lock_state":"locked","door_state":"closed","lock_faulted":false,"lockout_remaining_ms":0,"session":null,
-  "cameras":[{"id":"porch","live":true,"last_accepted_age_ms":180,"counter":48213,"recording_session":null},
-             {"id":"hall","live":false,"last_accepted_age_ms":12400,"counter":9921,"recording_session":null}]},
- {"id":"garage","lock_state":"unlocked","door_state":"open","lock_faulted":false,"lockout_remaining_ms":42000,
-  "session":{"session":"9f2c41d07be35a18","door":"garage","end":"open"},
-  "cameras":[{"id":"drive","live":true,"last_accepted_age_ms":95,"counter":120877,"recording_session":"9f2c41d07be35a18"}]}]})";
+using namespace latchkey::hub;
 
-const char* kSessions = R"({"sessions":[
- {"session":"9f2c41d07be35a18","door":"garage","grant":"5b0e77a1c2d3","courier":"c0ffee01d2e3f4a5","cameras":["drive"],"unlocked":true,"door_opens":1,"end":"open","rule":null},
- {"session":"71aa03be99c2d410","door":"front","grant":"aa19e0b2c3d4","courier":"c0ffee01d2e3f4a5","cameras":["porch","hall"],"unlocked":true,"door_opens":1,"end":"compromised","rule":"U5"},
- {"session":"0e4d2b8f11a7c5e3","door":"front","grant":"4c2f9d1e0b8a","courier":"be11a0c4d5e6f7a8","cameras":["porch","hall"],"unlocked":true,"door_opens":1,"end":"completed","rule":null}]})";
+Bytes from_hex(const std::string& hex) {
+  Bytes out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
 
-const char* kAlarms = R"({"alarms":[
- {"id":1,"time_ms":1764324000000,"rule":"C6","door":"front","camera":"hall","message":"camera not LIVE for 10 s outside a delivery"},
- {"id":2,"time_ms":1764324060000,"rule":"U5","door":"front","camera":"hall","message":"camera lost during session; door open, relock when closed"},
- {"id":3,"time_ms":1764324120000,"rule":"G4","door":"garage","camera":null,"message":"5 rejected unlock requests in 10 min: remote unlock locked for 60 s"}]})";
+CameraStatus camera(const std::string& id, bool live, int64_t age_ms, uint64_t counter, const std::string& recording) {
+  CameraStatus c;
+  c.id = id;
+  c.live = live;
+  c.last_accepted_age_ms = age_ms;
+  c.counter = counter;
+  c.recording_session = from_hex(recording);
+  c.accepted = counter;
+  if (live) c.scene = SceneMeasures{112, 640, 93};
+  return c;
+}
 
-const char* kAudit = R"({"records":[
- {"seq":0,"wall_ms":1764323900000,"type":"decision","rule":"U3","door":"front","subject":"grant 4c2f9d1e0b8a","detail":"allow; cameras porch@48011 hall@9870","hash":"aa"},
- {"seq":1,"wall_ms":1764323960000,"type":"session","rule":"U8","door":"front","subject":"session 0e4d2b8f11a7c5e3","detail":"completed: locked and closed","hash":"bb"},
- {"seq":2,"wall_ms":1764324000000,"type":"alarm","rule":"C6","door":"front","subject":"camera hall","detail":"not LIVE 10 s","hash":"cc"},
- {"seq":3,"wall_ms":1764324100000,"type":"decision","rule":"G1","door":"garage","subject":"grant 11aa22bb33cc","detail":"deny: grant expired","hash":"dd"},
- {"seq":4,"wall_ms":1764324130000,"type":"attestation","rule":"C2","door":null,"subject":"camera drive","detail":"rejected: nonce too old","hash":"ee"}]})";
+OpenSession garage_session() {
+  return {from_hex("9f2c41d07be35a18"), "garage", from_hex("5b0e77a1c2d3"), "c0ffee01d2e3f4a5", true, 1, {"drive"}};
+}
+
+std::vector<DoorStatus> doors() {
+  DoorStatus front{"front", LockState::kLocked, DoorState::kClosed, false, 0, std::nullopt,
+                   {camera("porch", true, 180, 48213, ""), camera("hall", false, 12400, 9921, "")}};
+  DoorStatus garage{"garage", LockState::kUnlocked, DoorState::kOpen, false, 42000, garage_session(),
+                    {camera("drive", true, 95, 120877, "9f2c41d07be35a18")}};
+  return {front, garage};
+}
+
+Sessions sessions() {
+  Sessions s;
+  s.open.push_back(garage_session());
+  s.ended.push_back({"71aa03be99c2d410", "front", latchkey::Rule::U5, "ended compromised: camera hall lost", SessionEnd::kCompromised});
+  s.ended.push_back({"0e4d2b8f11a7c5e3", "front", latchkey::Rule::U8, "completed: locked and closed", SessionEnd::kCompleted});
+  return s;
+}
+
+std::vector<Alarm> alarms() {
+  return {{1, 1764324000000, latchkey::Rule::C6, "front", "hall", "camera not LIVE for 10 s outside a delivery", 0},
+          {2, 1764324060000, latchkey::Rule::U5, "front", "hall", "camera lost during session; door open, relock when closed", 0},
+          {3, 1764324120000, latchkey::Rule::G4, "garage", "", "5 rejected unlock requests in 10 min: remote unlock locked for 60 s", 0}};
+}
+
+std::vector<AuditRecord> audit() {
+  return {{1, 1764323900000, "decision", latchkey::Rule::U3, "front", "grant 4c2f9d1e0b8a", "allow; cameras porch@48011 hall@9870", "4c2f9d1e0b8a", {0xaa}},
+          {2, 1764323960000, "session", latchkey::Rule::U8, "front", "session 0e4d2b8f11a7c5e3", "completed: locked and closed", "", {0xbb}},
+          {3, 1764324000000, "alarm", latchkey::Rule::C6, "front", "camera hall", "not LIVE 10 s", "", {0xcc}},
+          {4, 1764324100000, "decision", latchkey::Rule::G1, "garage", "grant 11aa22bb33cc", "deny: grant expired", "", {0xdd}},
+          {5, 1764324130000, "attestation", latchkey::Rule::C2, "", "camera drive", "rejected: nonce too old", "", {0xee}}};
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using latchkey::hub::ApiResponse;
   latchkey::hub::testing::FakeHubApi hub;
-  hub.answer("doors", ApiResponse{200, kDoors});
-  hub.answer("sessions", ApiResponse{200, kSessions});
-  hub.answer("alarms", ApiResponse{200, kAlarms});
-  hub.answer("audit", ApiResponse{200, kAudit});
+  hub.answer([](latchkey::hub::testing::FakeHubApi::Answers& a) {
+    a.doors = doors();
+    a.sessions = sessions();
+    a.alarms = alarms();
+    a.audit = audit();
+  });
   std::string port = argc > 1 ? argv[1] : "0";
   latchkey::hub::ApiServer server(hub, {.address = "127.0.0.1:" + port, .token = "preview"});
   server.start();
@@ -64,7 +96,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   for (int tick = 0; !g_stop; ++tick) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    hub.emit("camera", "{\"camera\":\"porch\",\"live\":true,\"tick\":" + std::to_string(tick) + "}");
+    hub.emit(CameraLiveness{"porch", tick % 2 == 0, tick * 1'000'000LL, std::nullopt});
   }
   server.stop();
   return 0;

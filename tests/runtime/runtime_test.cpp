@@ -8,7 +8,6 @@
 
 #include "hub_test_support.hpp"
 
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,7 +16,8 @@
 
 namespace fs = std::filesystem;
 namespace crypto = latchkey::crypto;
-using latchkey::hub::ApiResponse;
+using latchkey::hub::ApiResult;
+using latchkey::hub::UnlockOutcome;
 using latchkey::hub::DaemonConfig;
 using latchkey::hub::Runtime;
 using namespace std::chrono_literals;
@@ -26,7 +26,9 @@ namespace {
 
 const std::string kCameraSeed(64, '7');
 
-using latchkey::testing::parse;
+using latchkey::testing::allowed;
+using latchkey::testing::denied;
+using latchkey::testing::describe;
 
 std::string camera_key() { return latchkey::testing::sim_camera_key(LATCHKEY_PLUGIN_DIR, kCameraSeed); }
 
@@ -72,9 +74,8 @@ class RuntimeTest : public ::testing::Test {
   bool wait_live(std::chrono::milliseconds timeout = 5s) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < end) {
-      auto doors = parse(runtime->doors());
-      auto cams = doors->getArray("doors")->getObject(0)->getArray("cameras");
-      if (cams->getObject(0)->getValue<bool>("live")) return true;
+      const auto doors = runtime->doors();
+      if (doors.ok() && doors->at(0).cameras.at(0).live) return true;
       std::this_thread::sleep_for(50ms);
     }
     return false;
@@ -84,15 +85,13 @@ class RuntimeTest : public ::testing::Test {
     return latchkey::testing::mint_grant(issuer, courier, door);
   }
 
-  ApiResponse unlock_with(const crypto::Bytes& signed_grant) {
-    const auto ch = parse(runtime->challenge("front"));
-    const auto challenge = *crypto::from_hex(ch->getValue<std::string>("challenge"));
+  ApiResult<UnlockOutcome> unlock_with(const crypto::Bytes& signed_grant) {
+    const crypto::Bytes challenge = runtime->challenge("front").value().challenge;
     return runtime->unlock("front", crypto::make_unlock_request(signed_grant, "front", challenge, courier.secret_key));
   }
 
   std::string session_end() {
-    auto sessions = parse(runtime->sessions())->getArray("sessions");
-    return sessions->size() ? sessions->getObject(0)->getValue<std::string>("end") : "";
+    return latchkey::testing::first_session_end(runtime->sessions().value());
   }
 
   fs::path dir;
@@ -106,70 +105,65 @@ class RuntimeTest : public ::testing::Test {
 TEST_F(RuntimeTest, Delivery_UnlocksAfterCommitAndCompletesWithVerifiedRelock) {
   start();
   ASSERT_TRUE(wait_live());
-  const ApiResponse r = unlock_with(grant());
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(parse(r)->getValue<std::string>("decision"), "allow");
+  const auto r = unlock_with(grant());
+  ASSERT_TRUE(allowed(r)) << describe(r);
   std::this_thread::sleep_for(150ms);
-  ASSERT_EQ(runtime->test_door_action("front", "open").status, 200);
+  ASSERT_TRUE(runtime->test_door_action("front", "open").ok());
   std::this_thread::sleep_for(200ms);
-  ASSERT_EQ(runtime->test_door_action("front", "close").status, 200);
+  ASSERT_TRUE(runtime->test_door_action("front", "close").ok());
   for (int i = 0; i < 40 && session_end() != "completed"; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(session_end(), "completed");
-  auto verify = parse(runtime->audit_verify());
-  EXPECT_TRUE(verify->getValue<bool>("ok"));
+  EXPECT_TRUE(runtime->audit_verify().value().ok);
 }
 
 TEST_F(RuntimeTest, G3_ReplayedGrantIsDeniedAndStaysConsumedAcrossRestart) {
   start();
   ASSERT_TRUE(wait_live());
   const auto g = grant();
-  ASSERT_EQ(unlock_with(g).status, 200);
+  ASSERT_TRUE(allowed(unlock_with(g)));
   std::this_thread::sleep_for(150ms);
   runtime->test_door_action("front", "open");
   runtime->test_door_action("front", "close");
   std::this_thread::sleep_for(300ms);
-  const ApiResponse again = unlock_with(g);
-  EXPECT_EQ(again.status, 403);
-  EXPECT_EQ(parse(again)->getValue<std::string>("rule"), "G3");
+  const auto again = unlock_with(g);
+  ASSERT_TRUE(denied(again)) << describe(again);
+  EXPECT_EQ(again->rule, latchkey::Rule::G3);
   stop();
   start();
   ASSERT_TRUE(wait_live());
-  const ApiResponse after = unlock_with(g);
-  EXPECT_EQ(after.status, 403);
-  EXPECT_EQ(parse(after)->getValue<std::string>("rule"), "G3");
+  const auto after = unlock_with(g);
+  ASSERT_TRUE(denied(after)) << describe(after);
+  EXPECT_EQ(after->rule, latchkey::Rule::G3);
 }
 
 TEST_F(RuntimeTest, U5_FrozenCameraWithDoorOpenAlarmsAndRelocksOnClose) {
   start();
   ASSERT_TRUE(wait_live());
-  ASSERT_EQ(unlock_with(grant()).status, 200);
+  ASSERT_TRUE(allowed(unlock_with(grant())));
   std::this_thread::sleep_for(150ms);
   runtime->test_door_action("front", "open");
-  ASSERT_EQ(runtime->test_camera_fault("porch", "freeze", 0).status, 200);
+  ASSERT_TRUE(runtime->test_camera_fault("porch", "freeze", 0).ok());
   bool alarmed = false;
   for (int i = 0; i < 100 && !alarmed; ++i) {
     std::this_thread::sleep_for(50ms);
-    auto alarms = parse(runtime->alarms(0))->getArray("alarms");
-    for (std::size_t k = 0; k < alarms->size(); ++k) alarmed |= alarms->getObject(k)->getValue<std::string>("rule") == "U5";
+    for (const auto& alarm : runtime->alarms(0).value()) alarmed |= alarm.rule == latchkey::Rule::U5;
   }
   EXPECT_TRUE(alarmed);
   runtime->test_door_action("front", "close");
   std::this_thread::sleep_for(300ms);
-  auto door = parse(runtime->doors())->getArray("doors")->getObject(0);
-  EXPECT_EQ(door->getValue<std::string>("lock_state"), "locked");
+  EXPECT_EQ(runtime->doors().value().at(0).lock_state, latchkey::hub::LockState::kLocked);
 }
 
 TEST_F(RuntimeTest, F2_RestartAfterAnOpenSessionRelocksAndAlarms) {
   start();
   ASSERT_TRUE(wait_live());
-  ASSERT_EQ(unlock_with(grant()).status, 200);
+  ASSERT_TRUE(allowed(unlock_with(grant())));
   std::this_thread::sleep_for(150ms);
   // Stop without the session ending: as far as the log knows, it is open.
   stop();
   start();
-  auto alarms = parse(runtime->alarms(0))->getArray("alarms");
   bool f2 = false;
-  for (std::size_t k = 0; k < alarms->size(); ++k) f2 |= alarms->getObject(k)->getValue<std::string>("rule") == "F2";
+  for (const auto& alarm : runtime->alarms(0).value()) f2 |= alarm.rule == latchkey::Rule::F2;
   EXPECT_TRUE(f2);
 }
 
@@ -197,9 +191,9 @@ TEST_F(RuntimeTest, G1_HubRefusesARevokedGrantWhateverThePluginSays) {
   runtime = std::make_unique<Runtime>(DaemonConfig::parse(config_text() + revoked, dir));
   loop = std::thread([this] { runtime->run(); });
   ASSERT_TRUE(wait_live());
-  const ApiResponse r = unlock_with(g);
-  EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(parse(r)->getValue<std::string>("rule"), "G1");
+  const auto r = unlock_with(g);
+  ASSERT_TRUE(denied(r)) << describe(r);
+  EXPECT_EQ(r->rule, latchkey::Rule::G1);
 }
 
 TEST_F(RuntimeTest, ACameraServesOneDoor) {

@@ -1,5 +1,5 @@
 // Shared by the tests that drive a Runtime through HubApi (tests/runtime,
-// tests/isolation): reading an answer's JSON, a simulated camera's key and a
+// tests/isolation): reading its typed answers, a simulated camera's key and a
 // one-use grant for hub-1 from issuer iss-1.
 #ifndef LATCHKEY_TESTS_HUB_TEST_SUPPORT_HPP
 #define LATCHKEY_TESTS_HUB_TEST_SUPPORT_HPP
@@ -9,7 +9,6 @@
 #include <latchkey/host/plugin.hpp>
 #include <latchkey/hub/hub_api.hpp>
 
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,9 +17,23 @@
 
 namespace latchkey::testing {
 
-inline Poco::JSON::Object::Ptr parse(const hub::ApiResponse& r) {
-  Poco::JSON::Parser p;
-  return p.parse(r.body).extract<Poco::JSON::Object::Ptr>();
+// An unlock's answer for a failure message.
+inline std::string describe(const hub::ApiResult<hub::UnlockOutcome>& r) {
+  if (!r.ok()) {
+    const std::string rule(name(r.error().rule));
+    return "no decision: " + r.error().message + (rule.empty() ? "" : " (" + rule + ")");
+  }
+  return r->allowed ? "allowed" : "denied by " + std::string(name(r->rule)) + ": " + r->message;
+}
+inline bool allowed(const hub::ApiResult<hub::UnlockOutcome>& r) { return r.ok() && r->allowed; }
+inline bool denied(const hub::ApiResult<hub::UnlockOutcome>& r) { return r.ok() && !r->allowed; }
+
+// How the first session GET /v1/sessions lists ends: "open" (open sessions
+// come first), "completed" or "compromised" (the newest ended one), or "".
+inline std::string first_session_end(const hub::Sessions& s) {
+  if (!s.open.empty()) return "open";
+  if (s.ended.empty()) return "";
+  return hub::to_string(s.ended.front().end);
 }
 
 // The hex public key of sim://camera/porch with this seed, as the camera describes it.

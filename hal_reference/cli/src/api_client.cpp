@@ -166,8 +166,9 @@ std::vector<uint8_t> ApiClient::challenge(const std::string& door) {
 }
 
 UnlockAnswer ApiClient::unlock(const std::string& door, const std::vector<uint8_t>& unlock_request) {
-  const ApiResponse response = post("/v1/doors/" + encode_path_segment(door) + "/unlock",
-                                    "{\"request\":\"" + crypto::to_hex(unlock_request) + "\"}");
+  auto body = new_json_object();
+  body->set("request", crypto::to_hex(unlock_request));
+  const ApiResponse response = post("/v1/doors/" + encode_path_segment(door) + "/unlock", json_string(body));
   if (response.status != 200 && response.status != 403) {
     throw ApiError("unlock at door '" + door + "': HTTP " + std::to_string(response.status) + ": " +
                        response.error_text(),
@@ -186,12 +187,16 @@ UnlockAnswer ApiClient::unlock(const std::string& door, const std::vector<uint8_
 }
 
 ApiResponse ApiClient::door_action(const std::string& door, const std::string& action) {
-  return post("/v1/test/doors/" + encode_path_segment(door) + "/action", "{\"action\":" + json_quote(action) + "}");
+  auto body = new_json_object();
+  body->set("action", action);
+  return post("/v1/test/doors/" + encode_path_segment(door) + "/action", json_string(body));
 }
 
 ApiResponse ApiClient::camera_fault(const std::string& camera, const std::string& fault, int64_t parameter) {
-  return post("/v1/test/cameras/" + encode_path_segment(camera) + "/fault",
-              "{\"fault\":" + json_quote(fault) + ",\"parameter\":" + std::to_string(parameter) + "}");
+  auto body = new_json_object();
+  body->set("fault", fault);
+  body->set("parameter", Poco::Int64(parameter));
+  return post("/v1/test/cameras/" + encode_path_segment(camera) + "/fault", json_string(body));
 }
 
 std::string encode_path_segment(const std::string& segment) {

@@ -75,9 +75,11 @@ Poco::JSON::Object::Ptr json_object_at(const Poco::JSON::Array::Ptr& array, std:
   return value.extract<Poco::JSON::Object::Ptr>();
 }
 
-std::string json_quote(const std::string& text) {
+Poco::JSON::Object::Ptr new_json_object() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+
+std::string json_string(const Poco::JSON::Object::Ptr& object) {
   std::ostringstream out;
-  Poco::JSON::Stringifier::formatString(text, out);
+  object->stringify(out);
   return out.str();
 }
 

@@ -53,30 +53,14 @@ bool one_of(const std::string& value, std::initializer_list<std::string_view> al
 
 }  // namespace
 
-void send_hub_answer(Response& response, const ApiResponse& answer) {
-  if (answer.status < 200 || answer.status > 599) {
-    send_error(response, 500, "hub gave no valid answer");
-    return;
-  }
-  if (!answer.body.empty()) {
-    send_json(response, answer.status, answer.body);
-  } else if (answer.status >= 400) {
-    send_error(response, answer.status,
-               Poco::Net::HTTPResponse::getReasonForStatus(
-                   static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status)));
-  } else {
-    send_json(response, answer.status, "{}");
-  }
-}
-
 void serve_health(ServerCore& core, const RequestTarget& target, Response& response) {
-  if (no_query(target, response)) send_hub_answer(response, core.api.health());
+  if (no_query(target, response)) send_answer(response, render(core.api.health()));
 }
 
 void serve_challenge(ServerCore& core, const std::string& door, Request& request, Response& response) {
   // No body, or an empty JSON object.
   if (request_has_body(request) && read_object(core, request, response, {}).isNull()) return;
-  send_hub_answer(response, core.api.challenge(door));
+  send_answer(response, render(core.api.challenge(door)));
 }
 
 void serve_unlock(ServerCore& core, const std::string& door, Request& request, Response& response) {
@@ -91,15 +75,15 @@ void serve_unlock(ServerCore& core, const std::string& door, Request& request, R
     send_error(response, 400, error);
     return;
   }
-  send_hub_answer(response, core.api.unlock(door, unlock_request));
+  send_answer(response, render(core.api.unlock(door, unlock_request)));
 }
 
 void serve_doors(ServerCore& core, const RequestTarget& target, Response& response) {
-  if (no_query(target, response)) send_hub_answer(response, core.api.doors());
+  if (no_query(target, response)) send_answer(response, render(core.api.doors()));
 }
 
 void serve_sessions(ServerCore& core, const RequestTarget& target, Response& response) {
-  if (no_query(target, response)) send_hub_answer(response, core.api.sessions());
+  if (no_query(target, response)) send_answer(response, render(core.api.sessions()));
 }
 
 void serve_alarms(ServerCore& core, const RequestTarget& target, Response& response) {
@@ -109,7 +93,7 @@ void serve_alarms(ServerCore& core, const RequestTarget& target, Response& respo
     return;
   }
   uint64_t since = 0;
-  if (query_u64(target, "since", since, response)) send_hub_answer(response, core.api.alarms(since));
+  if (query_u64(target, "since", since, response)) send_answer(response, render(core.api.alarms(since)));
 }
 
 void serve_audit(ServerCore& core, const RequestTarget& target, Response& response) {
@@ -125,15 +109,15 @@ void serve_audit(ServerCore& core, const RequestTarget& target, Response& respon
     send_error(response, 400, "query parameter 'limit' must be 1 to " + std::to_string(kMaxAuditLimit));
     return;
   }
-  send_hub_answer(response, core.api.audit(from, static_cast<std::size_t>(limit)));
+  send_answer(response, render(core.api.audit(from, static_cast<std::size_t>(limit))));
 }
 
 void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response& response) {
-  if (no_query(target, response)) send_hub_answer(response, core.api.audit_verify());
+  if (no_query(target, response)) send_answer(response, render(core.api.audit_verify()));
 }
 
 void serve_plugins(ServerCore& core, const RequestTarget& target, Response& response) {
-  if (no_query(target, response)) send_hub_answer(response, core.api.plugins());
+  if (no_query(target, response)) send_answer(response, render(core.api.plugins()));
 }
 
 void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,
@@ -150,7 +134,7 @@ void serve_test_door_action(ServerCore& core, const std::string& door, Request& 
     send_error(response, 400, "field 'action' must be open, close, manual_lock or manual_unlock");
     return;
   }
-  send_hub_answer(response, core.api.test_door_action(door, action));
+  send_answer(response, render(core.api.test_door_action(door, action)));
 }
 
 void serve_test_camera_fault(ServerCore& core, const std::string& camera, Request& request,
@@ -172,7 +156,7 @@ void serve_test_camera_fault(ServerCore& core, const std::string& camera, Reques
                "wrong_key, clock_jump, covered or clear");
     return;
   }
-  send_hub_answer(response, core.api.test_camera_fault(camera, fault, parameter));
+  send_answer(response, render(core.api.test_camera_fault(camera, fault, parameter)));
 }
 
 }  // namespace latchkey::hub::http

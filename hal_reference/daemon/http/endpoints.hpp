@@ -1,6 +1,6 @@
 // The endpoints of docs/api.md once routing, authentication and id checks are
-// done: each validates its query or body and asks the HubApi. Internal to
-// latchkey_http.
+// done: each validates its query or body, asks the HubApi and sends its typed
+// answer rendered by api_json. Internal to latchkey_http.
 #ifndef LATCHKEY_HTTP_ENDPOINTS_HPP
 #define LATCHKEY_HTTP_ENDPOINTS_HPP
 
@@ -19,10 +19,6 @@ inline constexpr std::size_t kMaxUnlockRequestBytes = 8192;
 // GET /v1/audit: default and largest limit.
 inline constexpr uint64_t kDefaultAuditLimit = 100;
 inline constexpr uint64_t kMaxAuditLimit = 1000;
-
-// Sends the hub's answer unchanged; an empty body becomes {} (or an error
-// object for an error status), a status outside 200-599 becomes 500.
-void send_hub_answer(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer);
 
 using Response = Poco::Net::HTTPServerResponse;
 using Request = Poco::Net::HTTPServerRequest;

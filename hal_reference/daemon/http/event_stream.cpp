@@ -8,6 +8,7 @@
 
 #include "complete_request.hpp"
 #include "json_reply.hpp"
+#include "latchkey/http/api_json.hpp"
 #include "request_target.hpp"
 
 namespace latchkey::hub::http {
@@ -53,7 +54,7 @@ bool client_gone(Poco::Net::HTTPServerRequest& request) {
   return complete != nullptr && complete->client_gone();
 }
 
-std::string event_name(const std::string& name) {
+std::string clean_event_name(const std::string& name) {
   std::string clean;
   for (char c : name) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -65,10 +66,9 @@ std::string event_name(const std::string& name) {
 
 }  // namespace
 
-std::string format_event(const HubEvent& event) {
-  std::string out = "id: " + std::to_string(event.id) + "\nevent: " + event_name(event.name) + "\n";
+std::string format_event(uint64_t id, const std::string& name, const std::string& data) {
+  std::string out = "id: " + std::to_string(id) + "\nevent: " + clean_event_name(name) + "\n";
   std::size_t start = 0;
-  const std::string& data = event.json;
   while (true) {
     std::size_t end = data.find_first_of("\r\n", start);
     std::string_view line(data.data() + start,
@@ -82,6 +82,10 @@ std::string format_event(const HubEvent& event) {
   }
   out += '\n';
   return out;
+}
+
+std::string format_event(const HubEvent& event) {
+  return format_event(event.id, event_name(event.data), event_json(event.data));
 }
 
 void serve_event_stream(ServerCore& core, Poco::Net::HTTPServerRequest& request,

@@ -11,8 +11,10 @@
 
 namespace latchkey::hub::http {
 
-// One event in text/event-stream form: id, event and one data line per line
-// of the JSON, then a blank line.
+// One event in text/event-stream form: id, event (the name cleaned to
+// [A-Za-z0-9_.-]) and one data line per line of data, then a blank line.
+std::string format_event(uint64_t id, const std::string& name, const std::string& data);
+// A hub event with its name and data rendered by api_json.
 std::string format_event(const HubEvent& event);
 
 // Serves one stream until the client goes away, the server stops, or the

@@ -10,8 +10,8 @@
 #include <latchkey/loop/deadline_timer.hpp>
 #include <latchkey/loop/task_queue.hpp>
 
-#include "json_writer.hpp"
 #include "runtime_files.hpp"
+#include "runtime_views.hpp"
 
 #include "latchkey/unlock.pb.h"
 
@@ -44,9 +44,6 @@ int64_t wall_ms() {
       .count();
 }
 
-std::string hex(const std::string& s) { return crypto::to_hex(crypto::view(s)); }
-std::string rule_text(Rule rule) { return std::string(name(rule)); }
-
 void log_line(const char* level, const std::string& message) {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char stamp[32];
@@ -57,32 +54,12 @@ void log_line(const char* level, const std::string& message) {
   std::fflush(stderr);
 }
 
-const char* lock_state_name(lk_lock_state s) {
-  switch (s) {
-    case LK_LOCK_STATE_LOCKED: return "locked";
-    case LK_LOCK_STATE_UNLOCKED: return "unlocked";
-    case LK_LOCK_STATE_NOT_FULLY_LOCKED: return "not_fully_locked";
-    case LK_LOCK_STATE_UNLATCHED: return "unlatched";
-    default: return "unknown";
-  }
+ApiError unavailable(std::string message, Rule rule = Rule::kNone) {
+  return {ApiErrorKind::kUnavailable, std::move(message), rule};
 }
-const char* door_state_name(lk_door_state s) {
-  switch (s) {
-    case LK_DOOR_STATE_OPEN: return "open";
-    case LK_DOOR_STATE_CLOSED: return "closed";
-    case LK_DOOR_STATE_JAMMED: return "jammed";
-    case LK_DOOR_STATE_FORCED_OPEN: return "forced_open";
-    case LK_DOOR_STATE_AJAR: return "ajar";
-    default: return "unknown";
-  }
-}
-
-ApiResponse error(int status, const std::string& message, const std::string& rule = {}) {
-  JsonWriter j;
-  j.field("error", message);
-  if (!rule.empty()) j.field("rule", rule);
-  return {status, j.done()};
-}
+ApiError not_found(std::string message) { return {ApiErrorKind::kNotFound, std::move(message), {}}; }
+ApiError bad_request(std::string message) { return {ApiErrorKind::kBadRequest, std::move(message), {}}; }
+ApiError conflict(std::string message) { return {ApiErrorKind::kConflict, std::move(message), {}}; }
 
 // F1: the kernel's view of the wall clock (adjtimex): synchronised or not.
 bool kernel_clock_synced() {
@@ -112,7 +89,7 @@ struct Runtime::Impl {
   std::filesystem::path audit_path;
   std::vector<audit::AuditEntry> pending_audit;
   // A1/A3: denies answered only once their record is durable (after_work).
-  std::vector<std::pair<uint64_t, ApiResponse>> denies_awaiting_commit;
+  std::vector<std::pair<uint64_t, ApiResult<UnlockOutcome>>> denies_awaiting_commit;
   std::unique_ptr<gate::GateEngine> engine;
   uint64_t started_ns = 0;
 
@@ -169,7 +146,7 @@ struct Runtime::Impl {
     host_root = pattern;
   }
 
-  std::map<uint64_t, std::shared_ptr<std::promise<ApiResponse>>> pending_unlocks;
+  std::map<uint64_t, std::shared_ptr<std::promise<ApiResult<UnlockOutcome>>>> pending_unlocks;
 
   struct Alarm {
     uint64_t id;
@@ -179,7 +156,7 @@ struct Runtime::Impl {
   };
   std::deque<Alarm> alarms;
   uint64_t next_alarm_id = 0;
-  std::deque<std::string> ended_sessions;                 // JSON objects, newest last
+  std::deque<SessionChange> ended_sessions;               // newest last
 
   std::mutex events_mutex;
   std::deque<HubEvent> events;
@@ -195,17 +172,19 @@ struct Runtime::Impl {
   // ---- Work from other threads ----
   bool post(std::function<void()> task) { return tasks.post(std::move(task)); }
 
-  // Runs fn on the loop and waits for its answer (503 when the hub stops).
-  ApiResponse call(std::function<ApiResponse()> fn, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    auto promise = std::make_shared<std::promise<ApiResponse>>();
+  // Runs fn on the loop and waits for its answer (unavailable when the hub stops).
+  template <class Fn>
+  auto call(Fn fn, std::chrono::milliseconds timeout = std::chrono::seconds(10)) -> decltype(fn()) {
+    using Result = decltype(fn());
+    auto promise = std::make_shared<std::promise<Result>>();
     auto future = promise->get_future();
     if (!post([promise, fn = std::move(fn)] { promise->set_value(fn()); }))
-      return error(503, "the hub is shutting down");
-    if (future.wait_for(timeout) != std::future_status::ready) return error(503, "the hub did not answer in time");
+      return unavailable("the hub is shutting down");
+    if (future.wait_for(timeout) != std::future_status::ready) return unavailable("the hub did not answer in time");
     try {
       return future.get();
     } catch (const std::exception&) {
-      return error(503, "the hub is shutting down");
+      return unavailable("the hub is shutting down");
     }
   }
 
@@ -239,14 +218,14 @@ struct Runtime::Impl {
     flush_audit();
     const bool durable = log && pending_audit.empty();
     for (auto& [request_id, response] : denies_awaiting_commit) {
-      if (!durable) response = error(503, "denied, but the decision could not be recorded: no log, no unlock", "U3");
-      publish("decision", response.body);
+      if (!durable) response = unavailable("denied, but the decision could not be recorded: no log, no unlock", Rule::U3);
+      publish(DecisionEvent{response});
       answer(request_id, response);
     }
     denies_awaiting_commit.clear();
   }
 
-  void answer(uint64_t request_id, const ApiResponse& response) {
+  void answer(uint64_t request_id, const ApiResult<UnlockOutcome>& response) {
     if (auto it = pending_unlocks.find(request_id); it != pending_unlocks.end()) {
       it->second->set_value(response);
       pending_unlocks.erase(it);
@@ -265,12 +244,12 @@ struct Runtime::Impl {
   }
 
   // ---- Events for subscribers (SSE) ----
-  void publish(const std::string& name, const std::string& json) {
+  void publish(EventData data) {
     std::vector<std::function<void(const HubEvent&)>> targets;
     HubEvent event;
     {
       std::lock_guard lock(events_mutex);
-      event = HubEvent{++next_event_id, name, json};
+      event = HubEvent{++next_event_id, std::move(data)};
       events.push_back(event);
       if (events.size() > kEventHistory) events.pop_front();
       for (auto& [id, fn] : subscribers) targets.push_back(fn);
@@ -299,12 +278,7 @@ struct Runtime::Impl {
     }
   }
 
-  void publish_audit(uint64_t seq, const audit::AuditEntry& e) {
-    JsonWriter j;
-    j.field("seq", seq).field("type", e.type).field("rule", rule_text(e.rule)).field("door", e.door_id);
-    j.field("subject", e.subject).field("detail", e.detail);
-    publish("audit", j.done());
-  }
+  void publish_audit(uint64_t seq, const audit::AuditEntry& e) { publish(audit_appended(seq, e)); }
 
   // ---- The engine's actions ----
   void process_actions() {
@@ -342,8 +316,8 @@ struct Runtime::Impl {
       Alarm alarm{++next_alarm_id, wall_ms(), *a, mono_us()};
       alarms.push_back(alarm);
       if (alarms.size() > kAlarmHistory) alarms.pop_front();
-      log_line("alarm", rule_text(a->rule) + " " + a->door_id + " " + a->camera_id + ": " + a->message);
-      publish("alarm", alarm_json(alarm));
+      log_line("alarm", std::string(name(a->rule)) + " " + a->door_id + " " + a->camera_id + ": " + a->message);
+      publish(alarm_view(alarm));
     } else if (const auto* a = std::get_if<gate::AppendAudit>(&action)) {
       const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail, a->kind, a->value};
       if (a->type == "session") remember_session(*a);
@@ -365,23 +339,13 @@ struct Runtime::Impl {
       }
       engine->on_audit_committed(a->durable_token, r.committed(), now());
     } else if (const auto* a = std::get_if<gate::Decision>(&action)) {
-      JsonWriter j;
-      ApiResponse response;
-      if (a->allowed) {
-        j.field("decision", "allow").field("door", a->door_id).field("session", hex(a->session_id));
-        j.field("request_id", a->request_id);
-        response = {200, j.done()};
-      } else {
-        j.field("decision", "deny").field("door", a->door_id).field("rule", rule_text(a->rule)).field("error", a->message);
-        j.field("request_id", a->request_id);
-        response = {403, j.done()};
-      }
+      const ApiResult<UnlockOutcome> response = unlock_outcome(*a);
       if (!a->allowed) {
         // Its record is among the pending ones: answered after they commit.
         denies_awaiting_commit.emplace_back(a->request_id, response);
         return;
       }
-      publish("decision", response.body);  // an allow's record is durable already (U3)
+      publish(DecisionEvent{response});  // an allow's record is durable already (U3)
       answer(a->request_id, response);
     }
   }
@@ -404,53 +368,38 @@ struct Runtime::Impl {
     } else {
       r = lock_it->second.handle->lock(op, done);
     }
-    JsonWriter j;
-    j.field("door", door).field("command", unlock ? "unlock" : "lock").field("operation", op).field("rule", rule_text(rule));
     // mono_us: when the lock's plugin had taken the command (after the call returned).
-    j.field("result", host::result_name(r)).field("mono_us", mono_us());
-    publish("door", j.done());
+    publish(DoorCommand{door, unlock, op, rule, host::result_name(r), mono_us()});
     // A failed start never completes (ABI): tell the engine now.
     if (r != LK_OK) engine->on_lock_completion(door, op, r, LK_LOCK_STATE_UNKNOWN, now());
   }
 
   void remember_session(const gate::AppendAudit& a) {
-    JsonWriter j;
-    j.field("session", a.subject).field("door", a.door_id).field("rule", rule_text(a.rule)).field("detail", a.detail);
-    const bool completed = a.kind == RecordKind::kSessionCompleted;
-    const bool ended = completed || a.kind == RecordKind::kSessionCompromised;
-    j.field("end", completed ? "completed" : ended ? "compromised" : "open");
-    publish("session", j.done());
-    if (ended) {
-      ended_sessions.push_back(j.done());
+    const SessionChange change = session_change(a);
+    publish(change);
+    if (change.end != SessionEnd::kOpen) {
+      ended_sessions.push_back(change);
       if (ended_sessions.size() > kEndedSessions) ended_sessions.pop_front();
     }
   }
 
-  std::string alarm_json(const Alarm& a) const {
-    JsonWriter j;
-    j.field("id", a.id).field("time_ms", a.time_ms).field("rule", rule_text(a.alarm.rule)).field("door", a.alarm.door_id);
-    j.field("camera", a.alarm.camera_id).field("message", a.alarm.message).field("mono_us", a.mono_us);
-    return j.done();
+  static hub::Alarm alarm_view(const Alarm& a) {
+    return {a.id, a.time_ms, a.alarm.rule, a.alarm.door_id, a.alarm.camera_id, a.alarm.message, a.mono_us};
   }
 
   // ---- Device events (plugin threads -> loop) ----
   void on_lock_event(const std::string& door, const host::DeviceEvent& e) {
     post([this, door, kind = e.kind, value = e.value] {
-      JsonWriter j;
-      j.field("door", door);
       if (kind == LK_EVENT_LOCK_STATE) {
         engine->on_lock_state(door, value, now());
-        j.field("lock_state", lock_state_name(value));
+        publish(LockStateChanged{door, to_lock_state(static_cast<lk_lock_state>(value))});
       } else if (kind == LK_EVENT_DOOR_STATE) {
         engine->on_door_state(door, value, now());
-        j.field("door_state", door_state_name(value));
+        publish(DoorStateChanged{door, to_door_state(static_cast<lk_door_state>(value))});
       } else if (kind == LK_EVENT_LOCK_ALARM) {
         engine->on_lock_alarm(door, value, now());
-        j.field("lock_alarm", static_cast<uint64_t>(value));
-      } else {
-        return;
+        publish(LockAlarmReported{door, static_cast<uint64_t>(value)});
       }
-      publish("door", j.done());
     });
   }
 
@@ -474,9 +423,7 @@ struct Runtime::Impl {
       if (reason.empty()) reason = "(no reason given)";
       post([this, camera, refusal = e.detail, reason = std::move(reason)] {
         engine->on_camera_message_refused(camera, refusal, reason, now());
-        JsonWriter j;
-        j.field("camera", camera).field("refused", reason);
-        publish("camera", j.done());
+        publish(CameraRefused{camera, reason});
       });
     } else if (e.kind == LK_EVENT_CAMERA_STATUS) {
       post([this, camera, value = e.value] {
@@ -487,9 +434,7 @@ struct Runtime::Impl {
         // gains nothing.
         if (value == LK_CAMERA_STATUS_ONLINE && cameras.count(camera))
           engine->on_camera_reenrolled(camera, now(), "it came back online after being offline");
-        JsonWriter j;
-        j.field("camera", camera).field("status", static_cast<uint64_t>(value));
-        publish("camera", j.done());
+        publish(CameraStatusReported{camera, static_cast<uint64_t>(value)});
       });
     }
   }
@@ -501,13 +446,12 @@ struct Runtime::Impl {
     const bool live = engine->camera_live(id, now());
     if (live == it->second) return;
     it->second = live;
-    JsonWriter j;
-    j.field("camera", id).field("live", live).field("mono_us", mono_us());
+    CameraLiveness change{id, live, mono_us(), std::nullopt};
     // The hub time of the last accepted attestation: where U5's
     // live_timeout + 50 ms is counted from.
     const gate::LivenessMonitor* m = engine->monitor(id);
-    if (m && m->last_accepted()) j.field("last_accepted_mono_us", static_cast<int64_t>(*m->last_accepted() / 1000));
-    publish("camera", j.done());
+    if (m && m->last_accepted()) change.last_accepted_mono_us = static_cast<int64_t>(*m->last_accepted() / 1000);
+    publish(change);
   }
 
   // Every camera, on the engine's timer: liveness also ends by time.
@@ -541,47 +485,6 @@ struct Runtime::Impl {
     if (config.trust_clock || kernel_clock_synced()) engine->on_wall_clock_synced(now());
   }
 
-  // ---- Views (loop thread) ----
-  std::string door_json(const gate::DoorView& d) const {
-    const gate::MonoNs t = now();
-    JsonWriter j;
-    j.field("id", d.door_id).field("lock_state", lock_state_name(d.lock_state));
-    j.field("door_state", door_state_name(d.door_state)).field("lock_faulted", d.lock_faulted);
-    j.field("lockout_remaining_ms", d.lockout_until > t ? (d.lockout_until - t) / 1'000'000 : int64_t{0});
-    if (d.session) j.raw("session", session_json(*d.session));
-    else j.raw("session", "null");
-    std::vector<std::string> cams;
-    for (const auto& cam : config.doors.at(d.door_id).cameras) {
-      const gate::LivenessMonitor* m = engine->monitor(cam);
-      JsonWriter c;
-      c.field("id", cam).field("live", m && m->live(t));
-      if (m && m->last_accepted()) c.field("last_accepted_age_ms", (t - *m->last_accepted()) / 1'000'000);
-      else c.raw("last_accepted_age_ms", "null");
-      c.field("counter", m ? m->last_counter() : 0).field("recording_session", m ? hex(m->recording_session()) : "");
-      c.field("accepted", m ? m->accepted_count() : 0).field("rejected", m ? m->rejected_count() : 0);
-      if (m && m->last_scene()) {  // C8: what the camera last measured of its view
-        JsonWriter scene;
-        scene.field("mean_luminance", m->last_scene()->mean_luminance).field("sharpness", m->last_scene()->sharpness);
-        scene.field("reference_similarity", m->last_scene()->reference_similarity);
-        c.raw("scene", scene.done());
-      } else {
-        c.raw("scene", "null");
-      }
-      cams.push_back(c.done());
-    }
-    j.raw_array("cameras", cams);
-    return j.done();
-  }
-
-  static std::string session_json(const gate::SessionView& s) {
-    JsonWriter j;
-    j.field("session", hex(s.session_id)).field("door", s.door_id).field("grant", hex(s.grant_id));
-    j.field("courier", s.courier_id).field("unlocked", s.unlocked).field("door_opens", static_cast<int64_t>(s.door_opens));
-    j.string_array("cameras", s.camera_ids);
-    j.field("end", "open");
-    return j.done();
-  }
-
   // ---- Setup ----
   isolation::SupervisionConfig supervision(const std::string& plugin) const {
     const IsolationConfig& i = config.isolation;
@@ -608,9 +511,7 @@ struct Runtime::Impl {
   void on_plugin_notice(const std::string& plugin, const isolation::PluginNotice& n) {
     plugin_status[plugin] = n.status;
     const std::string who = "plugin '" + plugin + "'";
-    JsonWriter j;
-    j.field("plugin", plugin).field("state", isolation::to_string(n.status.state)).field("reason", n.reason);
-    publish("plugin", j.done());
+    publish(PluginChanged{plugin, to_plugin_state(n.status.state), n.reason});
     // What each notice means is the engine's to decide (F1, C1, C3); the
     // runtime only tells it, and for a restored plugin, what its cameras say
     // of themselves now.
@@ -850,7 +751,7 @@ void Runtime::run() {
   s.after_work();
   uv_run(&s.loop, UV_RUN_DEFAULT);
   // Stopped: whoever waits on the loop gets 503 now rather than at a timeout.
-  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
+  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(unavailable("the hub is shutting down"));
   s.pending_unlocks.clear();
   s.tasks.take();  // destroying the tasks breaks their promises
 }
@@ -865,7 +766,7 @@ void Runtime::shutdown() {
   if (!s.loop_open) return;
   s.tasks.close();
   // Answer whoever still waits, then close the devices and the log.
-  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(error(503, "the hub is shutting down"));
+  for (auto& [id, promise] : s.pending_unlocks) promise->set_value(unavailable("the hub is shutting down"));
   s.pending_unlocks.clear();
   s.cameras.clear();
   s.locks.clear();
@@ -894,34 +795,32 @@ const DaemonConfig& Runtime::config() const { return impl_->config; }
 
 // ---- HubApi ----
 
-ApiResponse Runtime::health() {
-  return impl_->call([this] {
+ApiResult<Health> Runtime::health() {
+  return impl_->call([this]() -> ApiResult<Health> {
     Impl& s = *impl_;
-    JsonWriter j;
-    j.field("status", "ok").field("storage", s.engine->storage_failed() ? "failed" : "ok");
-    j.field("uptime_ms", (s.now() - static_cast<gate::MonoNs>(s.started_ns)) / 1'000'000);
-    j.field("doors", static_cast<uint64_t>(s.config.doors.size()));
-    j.field("cameras", static_cast<uint64_t>(s.config.cameras.size()));
-    j.field("audit_records", s.log ? s.log->last_seq() : uint64_t{0});
-    if (!s.log) j.field("audit", "does not verify: no unlock until it is recovered");
-    return ApiResponse{200, j.done()};
+    Health h;
+    h.storage_failed = s.engine->storage_failed();
+    h.audit_verified = s.log != nullptr;
+    h.uptime_ms = (s.now() - static_cast<gate::MonoNs>(s.started_ns)) / 1'000'000;
+    h.doors = s.config.doors.size();
+    h.cameras = s.config.cameras.size();
+    h.audit_records = s.log ? s.log->last_seq() : uint64_t{0};
+    return h;
   });
 }
 
-ApiResponse Runtime::challenge(const std::string& door_id) {
-  return impl_->call([this, door_id] {
+ApiResult<Challenge> Runtime::challenge(const std::string& door_id) {
+  return impl_->call([this, door_id]() -> ApiResult<Challenge> {
     Impl& s = *impl_;
-    if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
+    if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
     const crypto::Bytes c = s.engine->issue_challenge(door_id, s.now());
-    JsonWriter j;
-    j.field("door", door_id).field("challenge", crypto::to_hex(c)).field("expires_in_ms", s.config.gate.challenge_ttl_ms);
-    return ApiResponse{200, j.done()};
+    return Challenge{door_id, Bytes(c.begin(), c.end()), s.config.gate.challenge_ttl_ms};
   });
 }
 
-ApiResponse Runtime::unlock(const std::string& door_id, const std::vector<uint8_t>& request) {
+ApiResult<UnlockOutcome> Runtime::unlock(const std::string& door_id, const std::vector<uint8_t>& request) {
   Impl& s = *impl_;
-  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
+  if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
   // F3: ask the authorization plugin first (off the loop); the engine re-checks everything.
   gate::AuthzVerdict verdict;
   v1::UnlockRequest parsed;
@@ -944,135 +843,121 @@ ApiResponse Runtime::unlock(const std::string& door_id, const std::vector<uint8_
       verdict.message = host::result_name(r);
     }
   }
-  auto promise = std::make_shared<std::promise<ApiResponse>>();
+  auto promise = std::make_shared<std::promise<ApiResult<UnlockOutcome>>>();
   auto future = promise->get_future();
   const bool posted = s.post([this, door_id, request, verdict, promise] {
     Impl& st = *impl_;
     const uint64_t id = st.engine->request_unlock(door_id, request, verdict, wall_ms(), st.now());
     st.pending_unlocks[id] = promise;  // the Decision action answers it
   });
-  if (!posted) return error(503, "the hub is shutting down");
+  if (!posted) return unavailable("the hub is shutting down");
   const auto wait = std::chrono::milliseconds(s.config.gate.recording_ack_timeout_ms + 10'000);
-  if (future.wait_for(wait) != std::future_status::ready) return error(503, "no decision in time");
+  if (future.wait_for(wait) != std::future_status::ready) return unavailable("no decision in time");
   try {
     return future.get();
   } catch (const std::exception&) {
-    return error(503, "the hub is shutting down");
+    return unavailable("the hub is shutting down");
   }
 }
 
-ApiResponse Runtime::doors() {
-  return impl_->call([this] {
-    std::vector<std::string> items;
-    for (const auto& d : impl_->engine->doors()) items.push_back(impl_->door_json(d));
-    JsonWriter j;
-    j.raw_array("doors", items);
-    return ApiResponse{200, j.done()};
+ApiResult<std::vector<DoorStatus>> Runtime::doors() {
+  return impl_->call([this]() -> ApiResult<std::vector<DoorStatus>> {
+    Impl& s = *impl_;
+    const gate::MonoNs t = s.now();
+    std::vector<DoorStatus> doors;
+    for (const auto& d : s.engine->doors())
+      doors.push_back(door_status(d, s.config.doors.at(d.door_id).cameras, *s.engine, t));
+    return doors;
   });
 }
 
-ApiResponse Runtime::sessions() {
-  return impl_->call([this] {
-    std::vector<std::string> items;
+ApiResult<Sessions> Runtime::sessions() {
+  return impl_->call([this]() -> ApiResult<Sessions> {
+    Sessions sessions;
     for (const auto& d : impl_->engine->doors())
-      if (d.session) items.push_back(Impl::session_json(*d.session));
-    for (auto it = impl_->ended_sessions.rbegin(); it != impl_->ended_sessions.rend(); ++it) items.push_back(*it);
-    JsonWriter j;
-    j.raw_array("sessions", items);
-    return ApiResponse{200, j.done()};
+      if (d.session) sessions.open.push_back(open_session(*d.session));
+    sessions.ended.assign(impl_->ended_sessions.rbegin(), impl_->ended_sessions.rend());
+    return sessions;
   });
 }
 
-ApiResponse Runtime::alarms(uint64_t since_id) {
-  return impl_->call([this, since_id] {
-    std::vector<std::string> items;
+ApiResult<std::vector<Alarm>> Runtime::alarms(uint64_t since_id) {
+  return impl_->call([this, since_id]() -> ApiResult<std::vector<Alarm>> {
+    std::vector<Alarm> alarms;
     for (const auto& a : impl_->alarms)
-      if (a.id > since_id) items.push_back(impl_->alarm_json(a));
-    JsonWriter j;
-    j.raw_array("alarms", items);
-    return ApiResponse{200, j.done()};
+      if (a.id > since_id) alarms.push_back(Impl::alarm_view(a));
+    return alarms;
   });
 }
 
-ApiResponse Runtime::audit(uint64_t from_seq, std::size_t limit) {
-  return impl_->call([this, from_seq, limit] {
+ApiResult<std::vector<AuditRecord>> Runtime::audit(uint64_t from_seq, std::size_t limit) {
+  return impl_->call([this, from_seq, limit]() -> ApiResult<std::vector<AuditRecord>> {
     impl_->flush_audit();
-    if (!impl_->log) return error(503, "the audit log does not verify (see GET /v1/audit/verify)", "A2");
+    if (!impl_->log) return unavailable("the audit log does not verify (see GET /v1/audit/verify)", Rule::A2);
     const std::size_t n = std::min<std::size_t>(std::max<std::size_t>(limit, 1), 1000);
     // from 0: the newest n records.
     const uint64_t last = impl_->log->last_seq();
     const uint64_t from = from_seq != 0 ? from_seq : (last > n ? last - n + 1 : 1);
-    std::vector<std::string> items;
-    for (const auto& r : impl_->log->records(from, n)) {
-      JsonWriter j;
-      j.field("seq", r.seq).field("wall_ms", r.wall_ms).field("type", r.entry.type).field("rule", rule_text(r.entry.rule));
-      j.field("door", r.entry.door_id).field("subject", r.entry.subject).field("detail", r.entry.detail);
-      j.field("consumes_grant", r.consumes_grant).field("hash", crypto::to_hex(r.hash));
-      items.push_back(j.done());
-    }
-    JsonWriter j;
-    j.raw_array("records", items);
-    return ApiResponse{200, j.done()};
+    std::vector<AuditRecord> records;
+    for (const auto& r : impl_->log->records(from, n)) records.push_back(audit_record(r));
+    return records;
   });
 }
 
-ApiResponse Runtime::audit_verify() {
-  return impl_->call([this] {
+ApiResult<AuditVerification> Runtime::audit_verify() {
+  return impl_->call([this]() -> ApiResult<AuditVerification> {
     impl_->flush_audit();
-    const audit::VerifyReport report = audit::verify_log(impl_->audit_path, impl_->hub_key.public_key);
-    JsonWriter j;
-    j.field("ok", report.ok).field("records", report.record_count).field("head", crypto::to_hex(report.head_hash));
-    if (!report.ok) j.field("problem_seq", report.problem_seq).field("error", report.message);
-    return ApiResponse{200, j.done()};
+    return audit_verification(audit::verify_log(impl_->audit_path, impl_->hub_key.public_key));
   });
 }
 
-ApiResponse Runtime::test_door_action(const std::string& door_id, const std::string& action) {
-  if (!impl_->config.test_control) return error(404, "test control is not enabled on this hub");
+ApiResult<TestControlDone> Runtime::test_door_action(const std::string& door_id, const std::string& action) {
+  if (!impl_->config.test_control) return not_found("test control is not enabled on this hub");
   static const std::map<std::string, lk_physical_action> kActions = {
       {"open", LK_ACTION_DOOR_OPEN}, {"close", LK_ACTION_DOOR_CLOSE},
       {"manual_lock", LK_ACTION_MANUAL_LOCK}, {"manual_unlock", LK_ACTION_MANUAL_UNLOCK}};
   auto a = kActions.find(action);
-  if (a == kActions.end()) return error(400, "unknown action '" + action + "'");
+  if (a == kActions.end()) return bad_request("unknown action '" + action + "'");
   // Off the loop: the device map is fixed after start, devices serialise their
   // own calls, and an isolated plugin that hangs must not stall the loop.
   Impl& s = *impl_;
-  if (!s.config.doors.count(door_id)) return error(404, "unknown door '" + door_id + "'");
+  if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
   const lk_result r = s.locks.at(s.door_lock.at(door_id)).handle->physical_action(a->second);
-  if (r != LK_OK) return error(409, std::string("the lock refused: ") + host::result_name(r));
-  return ApiResponse{200, "{\"ok\":true}"};
+  if (r != LK_OK) return conflict(std::string("the lock refused: ") + host::result_name(r));
+  return TestControlDone{};
 }
 
-ApiResponse Runtime::test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) {
-  if (!impl_->config.test_control) return error(404, "test control is not enabled on this hub");
+ApiResult<TestControlDone> Runtime::test_camera_fault(const std::string& camera_id, const std::string& fault,
+                                                      int64_t parameter) {
+  if (!impl_->config.test_control) return not_found("test control is not enabled on this hub");
   static const std::map<std::string, lk_fault> kFaults = {
       {"freeze", LK_FAULT_CAMERA_FREEZE}, {"offline", LK_FAULT_CAMERA_OFFLINE}, {"replay", LK_FAULT_CAMERA_REPLAY},
       {"ignore_nonce", LK_FAULT_CAMERA_IGNORE_NONCE}, {"repeat_counter", LK_FAULT_CAMERA_REPEAT_COUNTER},
       {"wrong_key", LK_FAULT_CAMERA_WRONG_KEY}, {"clock_jump", LK_FAULT_CAMERA_CLOCK_JUMP}, {"covered", LK_FAULT_CAMERA_COVERED},
       {"clear", 0}};
   auto f = kFaults.find(fault);
-  if (f == kFaults.end()) return error(400, "unknown fault '" + fault + "'");
+  if (f == kFaults.end()) return bad_request("unknown fault '" + fault + "'");
   return test_device_fault("camera", camera_id, f->second, parameter);
 }
 
-ApiResponse Runtime::test_device_fault(const std::string& kind, const std::string& device, uint32_t fault,
-                                       int64_t parameter) {
+ApiResult<TestControlDone> Runtime::test_device_fault(const std::string& kind, const std::string& device,
+                                                      uint32_t fault, int64_t parameter) {
   Impl& s = *impl_;
-  if (!s.config.test_control) return error(404, "test control is not enabled on this hub");
+  if (!s.config.test_control) return not_found("test control is not enabled on this hub");
   lk_result r = LK_ERR_NOT_FOUND;
   if (kind == "camera") {
     auto it = s.cameras.find(device);
-    if (it == s.cameras.end()) return error(404, "unknown camera '" + device + "'");
+    if (it == s.cameras.end()) return not_found("unknown camera '" + device + "'");
     r = fault == 0 ? it->second->clear_faults() : it->second->inject_fault(fault, parameter);
   } else if (kind == "lock") {
     auto it = s.locks.find(device);
-    if (it == s.locks.end()) return error(404, "unknown lock '" + device + "'");
+    if (it == s.locks.end()) return not_found("unknown lock '" + device + "'");
     r = fault == 0 ? it->second.handle->clear_faults() : it->second.handle->inject_fault(fault, parameter);
   } else {
-    return error(400, "device kind must be lock or camera");
+    return bad_request("device kind must be lock or camera");
   }
-  if (r != LK_OK) return error(409, "the " + kind + " refused: " + host::result_name(r));
-  return ApiResponse{200, "{\"ok\":true}"};
+  if (r != LK_OK) return conflict("the " + kind + " refused: " + host::result_name(r));
+  return TestControlDone{};
 }
 
 int Runtime::plugin_pid(const std::string& plugin) const {
@@ -1080,22 +965,11 @@ int Runtime::plugin_pid(const std::string& plugin) const {
   return it == impl_->runners.end() ? 0 : it->second->status().pid;
 }
 
-ApiResponse Runtime::plugins() {
+ApiResult<std::vector<PluginStatus>> Runtime::plugins() {
   // The runners' own status: current even while the loop is busy.
-  std::vector<std::string> items;
-  for (const auto& [name, runner] : impl_->runners) {
-    const isolation::PluginStatus st = runner->status();
-    JsonWriter j;
-    j.field("name", name).field("driver", runner->identity().driver_id);
-    j.field("version", runner->identity().driver_version).field("mode", isolation::to_string(st.mode));
-    j.field("state", isolation::to_string(st.state)).field("pid", static_cast<int64_t>(st.pid));
-    j.field("failures", st.failures).field("recent_failures", st.recent_failures).field("restarts", st.restarts);
-    j.field("last_fault", st.last_fault).field("restart_in_ms", st.restart_in_ms);
-    items.push_back(j.done());
-  }
-  JsonWriter j;
-  j.raw_array("plugins", items);
-  return ApiResponse{200, j.done()};
+  std::vector<PluginStatus> plugins;
+  for (const auto& [name, runner] : impl_->runners) plugins.push_back(plugin_status(name, *runner));
+  return plugins;
 }
 
 uint64_t Runtime::subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) {

@@ -1,5 +1,6 @@
 // Reading the API's JSON answers without caring whether a field is a
-// string, a number, a boolean or null: what tables and timelines need.
+// string, a number, a boolean or null: what tables and timelines need; and
+// writing request bodies, with Poco::JSON like every JSON in the project.
 #ifndef LATCHKEY_CLIENT_API_JSON_HPP
 #define LATCHKEY_CLIENT_API_JSON_HPP
 
@@ -27,8 +28,10 @@ Poco::JSON::Array::Ptr json_array(const Poco::JSON::Object::Ptr& object, const s
 // Element i of an array as an object; null when it is not one.
 Poco::JSON::Object::Ptr json_object_at(const Poco::JSON::Array::Ptr& array, std::size_t i);
 
-// A JSON string literal (quotes and escapes included).
-std::string json_quote(const std::string& text);
+// An empty JSON object that keeps its fields in the order they are set.
+Poco::JSON::Object::Ptr new_json_object();
+// The object as JSON text on one line.
+std::string json_string(const Poco::JSON::Object::Ptr& object);
 
 }  // namespace latchkey::client
 

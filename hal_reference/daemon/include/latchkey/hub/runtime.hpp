@@ -28,7 +28,7 @@ class Runtime : public HubApi {
   // Runs the loop on the calling thread until stop(). SIGTERM and SIGINT
   // stop it; SIGHUP reopens the log file.
   void run();
-  // Thread-safe. Makes run() return; API calls fail fast with 503 from now on.
+  // Thread-safe. Makes run() return; API calls fail fast (kUnavailable) from now on.
   void stop();
   // After run() returned and the API server stopped: closes the devices and
   // the audit log with a final signed checkpoint (A2).
@@ -38,22 +38,23 @@ class Runtime : public HubApi {
   const DaemonConfig& config() const;
 
   // HubApi
-  ApiResponse health() override;
-  ApiResponse challenge(const std::string& door_id) override;
-  ApiResponse unlock(const std::string& door_id, const std::vector<uint8_t>& unlock_request) override;
-  ApiResponse doors() override;
-  ApiResponse sessions() override;
-  ApiResponse alarms(uint64_t since_id) override;
-  ApiResponse audit(uint64_t from_seq, std::size_t limit) override;
-  ApiResponse audit_verify() override;
-  ApiResponse plugins() override;
-  ApiResponse test_door_action(const std::string& door_id, const std::string& action) override;
-  ApiResponse test_camera_fault(const std::string& camera_id, const std::string& fault, int64_t parameter) override;
+  ApiResult<Health> health() override;
+  ApiResult<Challenge> challenge(const std::string& door_id) override;
+  ApiResult<UnlockOutcome> unlock(const std::string& door_id, const std::vector<uint8_t>& unlock_request) override;
+  ApiResult<std::vector<DoorStatus>> doors() override;
+  ApiResult<Sessions> sessions() override;
+  ApiResult<std::vector<Alarm>> alarms(uint64_t since_id) override;
+  ApiResult<std::vector<AuditRecord>> audit(uint64_t from_seq, std::size_t limit) override;
+  ApiResult<AuditVerification> audit_verify() override;
+  ApiResult<std::vector<PluginStatus>> plugins() override;
+  ApiResult<TestControlDone> test_door_action(const std::string& door_id, const std::string& action) override;
+  ApiResult<TestControlDone> test_camera_fault(const std::string& camera_id, const std::string& fault,
+                                               int64_t parameter) override;
   // Test control for embedding code and tests (not on HTTP): injects a fault
   // by its number (lk_fault, or a plugin's own code) into a lock ("lock") or
-  // camera ("camera") device by name. 404 unless test control is enabled.
-  ApiResponse test_device_fault(const std::string& kind, const std::string& device, uint32_t fault,
-                                int64_t parameter);
+  // camera ("camera") device by name. kNotFound unless test control is enabled.
+  ApiResult<TestControlDone> test_device_fault(const std::string& kind, const std::string& device, uint32_t fault,
+                                               int64_t parameter);
   // The host process of a plugin (0: in-process or not running).
   int plugin_pid(const std::string& plugin) const;
   uint64_t subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) override;
