@@ -1,6 +1,6 @@
 // ApiRequestHandler: one request, from routing to the answer. Authenticates,
 // routes (404, 405 with Allow), validates ids, query and body, then calls the
-// HubApi and passes its answer through. Internal to latchkey_http.
+// HubApi and sends its answer, rendered. Internal to latchkey_http.
 #ifndef LATCHKEY_HTTP_API_REQUEST_HANDLER_HPP
 #define LATCHKEY_HTTP_API_REQUEST_HANDLER_HPP
 
