@@ -1,6 +1,7 @@
-// Fuzzes what the hub decodes from an lk-plugin-host (sdk/proto/latchkey/
-// plugin_host.proto): frames cut by FrameReader, each a HostToHub. The host
-// runs vendor code, so the hub trusts none of it (docs/isolation.md, F1).
+// Fuzzes what the hub decodes from an lk-plugin-host (hal_reference/
+// isolation/proto/latchkey/plugin_host.proto): frames cut by FrameReader,
+// each a HostToHub. The host runs vendor code, so the hub trusts none of it
+// (docs/isolation.md, F1).
 // The harness reads every field the supervisor reads (supervisor.cpp
 // on_message).
 #include "latchkey/plugin_host.pb.h"
