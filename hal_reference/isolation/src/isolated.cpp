@@ -25,15 +25,16 @@ struct RefusalLog {
   host::LogHandler log;
   std::string name;
 
-  void refused(const std::string& what, const std::string& why) const {
-    if (log) log(LK_LOG_ERROR, name, "refused " + what + " from the plugin host: " + why);
+  void refused(const std::string& what, const std::string& device, const std::string& why) const {
+    if (log) log(LK_LOG_ERROR, name, "refused " + what + " for " + device + " from the plugin host: " + why);
   }
 };
 
 class Proxy {
  public:
-  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id, std::shared_ptr<const RefusalLog> refusals)
-      : supervisor_(std::move(supervisor)), id_(id), refusals_(std::move(refusals)) {}
+  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id, std::string device,
+        std::shared_ptr<const RefusalLog> refusals)
+      : supervisor_(std::move(supervisor)), id_(id), device_(std::move(device)), refusals_(std::move(refusals)) {}
   ~Proxy() { close(); }
 
   void close() {
@@ -83,13 +84,14 @@ class Proxy {
   bool take(const v1::Record& record, T* out, const char* what) const {
     std::string why;
     if (take_record(record, out, &why)) return true;
-    if (record.kind_case() != v1::Record::KIND_NOT_SET) refusals_->refused(what, why);
+    if (record.kind_case() != v1::Record::KIND_NOT_SET) refusals_->refused(what, device_, why);
     return false;
   }
 
  private:
   std::shared_ptr<Supervisor> supervisor_;
   uint32_t id_;
+  std::string device_;  // how the log names it: its quoted URI, or "the authorization provider"
   std::shared_ptr<const RefusalLog> refusals_;
   std::atomic<bool> closed_{false};
   std::mutex counts_mutex_;
@@ -98,8 +100,9 @@ class Proxy {
 
 class IsolatedLock final : public host::LockDevice {
  public:
-  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id, std::shared_ptr<const RefusalLog> refusals)
-      : p_(std::move(s), id, std::move(refusals)) {}
+  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id, const std::string& uri,
+                 std::shared_ptr<const RefusalLog> refusals)
+      : p_(std::move(s), id, "'" + uri + "'", std::move(refusals)) {}
 
   void close() override { p_.close(); }
   lk_result describe(lk_lock_description* d) override {
@@ -149,8 +152,9 @@ class IsolatedLock final : public host::LockDevice {
 
 class IsolatedCamera final : public host::CameraDevice {
  public:
-  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id, std::shared_ptr<const RefusalLog> refusals)
-      : p_(std::move(s), id, std::move(refusals)) {
+  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id, const std::string& uri,
+                   std::shared_ptr<const RefusalLog> refusals)
+      : p_(std::move(s), id, "'" + uri + "'", std::move(refusals)) {
     lk_camera_description d{};
     d.struct_size = sizeof d;
     // A refused description is logged when describe() reads it.
@@ -198,7 +202,7 @@ class IsolatedCamera final : public host::CameraDevice {
 class IsolatedAuthz final : public host::AuthzDevice {
  public:
   IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id, std::shared_ptr<const RefusalLog> refusals)
-      : p_(std::move(s), id, std::move(refusals)) {}
+      : p_(std::move(s), id, "the authorization provider", std::move(refusals)) {}
 
   void close() override { p_.close(); }
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
@@ -241,7 +245,7 @@ class IsolatedRunner final : public PluginRunner {
     uint32_t id = 0;
     v1::Record record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, refusals_);
+    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, uri, refusals_);
     return r;
   }
   lk_result open_camera(const std::string& uri, host::DeviceHooks hooks,
@@ -250,7 +254,7 @@ class IsolatedRunner final : public PluginRunner {
     uint32_t id = 0;
     v1::Record record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, refusals_);
+    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, uri, refusals_);
     return r;
   }
   lk_result open_authz(const std::string& config, std::unique_ptr<host::AuthzDevice>* out) override {
