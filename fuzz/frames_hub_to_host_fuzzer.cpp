@@ -1,8 +1,8 @@
-// Fuzzes what lk-plugin-host decodes from the hub (sdk/proto/latchkey/
-// plugin_host.proto): frames cut by FrameReader, each a HubToHost. The host
-// is the plugin's sandbox; a hub bug that sends garbage must not make it
-// misbehave (it exits, host_main.cpp). The harness reads what host_main.cpp
-// reads of each call.
+// Fuzzes what lk-plugin-host decodes from the hub (hal_reference/isolation/
+// proto/latchkey/plugin_host.proto): frames cut by FrameReader, each a
+// HubToHost. The host is the plugin's sandbox; a hub bug that sends garbage
+// must not make it misbehave (it exits, host_main.cpp). The harness reads
+// what host_main.cpp reads of each call.
 #include "latchkey/plugin_host.pb.h"
 #include "support/frame_stream.hpp"
 

@@ -301,7 +301,7 @@ void list_cases(const std::string& format) {
                "- TC-GATE runs the plugin inside the reference hub (hal_reference's runtime) with the\n"
                "  reference plugins in the other roles (`--reference-plugins DIR`, default: the build's plugin folder).\n"
                "- `--out DIR` writes `lk-certify-report.xml` (JUnit), `lk-certify-report.json`\n"
-               "  (`sdk/proto/latchkey/certification.proto`) and `lk-certify-report.html`; each names the\n"
+               "  (`conformance/proto/latchkey/certification.proto`) and `lk-certify-report.html`; each names the\n"
                "  plugin's SHA-256, vendor, driver id and version, the SDK and ABI versions and the date.\n"
                "- Exit status: 0 when no case failed, 1 when one did (a plugin the host refuses fails\n"
                "  TC-ABI-1.3 and is reported, not a crash), 2 on a usage error.\n\n"

@@ -1,6 +1,6 @@
 // The three reports lk-certify writes into --out: JUnit XML for CI, JSON
-// (sdk/proto/latchkey/certification.proto, protobuf's JSON printer) and one
-// self-contained HTML page for a person.
+// (conformance/proto/latchkey/certification.proto, protobuf's JSON printer)
+// and one self-contained HTML page for a person.
 #ifndef LATCHKEY_CERTIFY_REPORT_HPP
 #define LATCHKEY_CERTIFY_REPORT_HPP
 

@@ -7,6 +7,7 @@
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/isolation/frame.hpp>
+#include <latchkey/lk_authz.h>
 
 #include "latchkey/camera_link.pb.h"
 #include "latchkey/plugin_host.pb.h"
@@ -143,8 +144,30 @@ void frame_seeds() {
   ready.mutable_ready()->set_driver_id("sim_camera");
   v1::HostToHub reply;
   reply.mutable_reply()->set_call_id(1);
-  reply.mutable_reply()->set_record(std::string(48, 'r'));
-  reply.mutable_reply()->add_violations(0);
+  v1::CameraDescription* camera = reply.mutable_reply()->mutable_record()->mutable_camera();
+  camera->set_flags(1);
+  camera->set_camera_id("cam-1");
+  camera->set_public_key(std::string(32, 'k'));
+  camera->set_attestation_period_ms(250);
+  reply.mutable_reply()->mutable_violations()->set_missing_completions(1);
+  v1::HostToHub granted;
+  granted.mutable_reply()->set_call_id(2);
+  v1::GrantInfo* grant = granted.mutable_reply()->mutable_record()->mutable_grant();
+  grant->set_uses(1);
+  grant->set_grant_id(std::string(16, 'g'));
+  grant->set_issuer_key_id(std::string(fuzz::kIssuerKeyId));
+  grant->set_hub_id(std::string(fuzz::kHubId));
+  grant->set_door_id("front");
+  grant->set_courier_id("courier-1");
+  grant->set_courier_public_key(std::string(32, 'c'));
+  grant->set_required_camera_count(2);
+  grant->add_required_camera_ids("cam-1");
+  grant->add_required_camera_ids("cam-2");
+  v1::HostToHub refused;
+  refused.mutable_reply()->set_call_id(3);
+  refused.mutable_reply()->set_result(LK_ERR_DENIED);
+  refused.mutable_reply()->mutable_record()->mutable_refusal()->set_code(LK_REFUSAL_EXPIRED);
+  refused.mutable_reply()->mutable_record()->mutable_refusal()->set_message("the grant expired");
   v1::HostToHub event;
   event.mutable_event()->set_device_id(1);
   event.mutable_event()->set_kind(3);
@@ -155,7 +178,8 @@ void frame_seeds() {
   v1::HostToHub log;
   log.mutable_log()->set_message("a line\nwith a break");
   std::string to_hub(1, 5);
-  for (const auto* m : {&ready, &reply, &event, &completion, &log}) isolation::append_frame(m->SerializeAsString(), &to_hub);
+  for (const auto* m : {&ready, &reply, &granted, &refused, &event, &completion, &log})
+    isolation::append_frame(m->SerializeAsString(), &to_hub);
   write("frames_host_to_hub", "one_of_each", to_hub);
   write("frames_host_to_hub", "over_the_limit", std::string(1, 63) + std::string("\x01\x00\x00\x01", 4));
 

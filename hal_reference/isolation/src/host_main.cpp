@@ -12,6 +12,7 @@
 
 #include "channel.hpp"
 #include "latchkey/plugin_host.pb.h"
+#include "records.hpp"
 
 #include <latchkey/loop/task_queue.hpp>
 
@@ -124,11 +125,6 @@ struct Device {
   std::unique_ptr<host::AuthzHandle> authz;
 };
 
-template <typename T>
-std::string record_bytes(const T& record) {
-  return std::string(reinterpret_cast<const char*>(&record), sizeof record);
-}
-
 class Host {
  public:
   Host(uv_loop_t* loop, std::shared_ptr<host::Plugin> plugin) : loop_(loop), plugin_(std::move(plugin)) {
@@ -204,10 +200,10 @@ class Host {
         Device& d = it->second;
         if (d.lock) {
           d.lock->close();
-          put_violations(d.lock->violations(), reply);
+          isolation::put_violations(d.lock->violations(), reply->mutable_violations());
         } else if (d.camera) {
           d.camera->close();
-          put_violations(d.camera->violations(), reply);
+          isolation::put_violations(d.camera->violations(), reply->mutable_violations());
         }
         devices_.erase(it);
         break;
@@ -253,7 +249,7 @@ class Host {
       if (r == LK_OK) {
         lk_lock_description desc{};
         desc.struct_size = sizeof desc;
-        if (d.lock->describe(&desc) == LK_OK) reply->set_record(record_bytes(desc));
+        if (d.lock->describe(&desc) == LK_OK) isolation::put_record(desc, reply->mutable_record());
         // The device's state as it is now: the hub learns it again after a restart.
         lk_lock_state ls = LK_LOCK_STATE_UNKNOWN;
         lk_door_state ds = LK_DOOR_STATE_UNKNOWN;
@@ -267,7 +263,7 @@ class Host {
       if (r == LK_OK) {
         lk_camera_description desc{};
         desc.struct_size = sizeof desc;
-        if (d.camera->describe(&desc) == LK_OK) reply->set_record(record_bytes(desc));
+        if (d.camera->describe(&desc) == LK_OK) isolation::put_record(desc, reply->mutable_record());
       }
     } else if (o.kind() == v1::DEVICE_KIND_AUTHZ && plugin_->authz_interface()) {
       r = host::AuthzHandle::open(plugin_, o.uri(), &d.authz);
@@ -284,12 +280,6 @@ class Host {
     done->set_result(c.result);
     done->set_lock_state(c.lock_state);
     post(std::move(m));
-  }
-
-  static void put_violations(const host::ContractViolations& v, v1::Reply* reply) {
-    for (uint64_t n : {v.duplicate_completions, v.unknown_completions, v.completions_after_failed_start,
-                       v.events_after_close, v.missing_completions})
-      reply->add_violations(n);
   }
 
   void call(const v1::DeviceCall& c, v1::Reply* reply) {
@@ -332,7 +322,10 @@ class Host {
         case M::INJECT_FAULT: r = lock.inject_fault(c.code(), c.parameter()); break;
         case M::CLEAR_FAULTS: r = lock.clear_faults(); break;
         case M::PHYSICAL_ACTION: r = lock.physical_action(c.code()); break;
-        case M::VIOLATIONS: r = LK_OK; put_violations(lock.violations(), reply); break;
+        case M::VIOLATIONS:
+          r = LK_OK;
+          isolation::put_violations(lock.violations(), reply->mutable_violations());
+          break;
         case M::PENDING_OPERATIONS: r = LK_OK; reply->set_value(static_cast<uint32_t>(lock.pending_operations())); break;
         default: break;
       }
@@ -360,13 +353,16 @@ class Host {
           r = cam.snapshot(&frame, &info);
           if (r == LK_OK) {
             reply->set_data(frame.data(), frame.size());
-            reply->set_record(record_bytes(info));
+            isolation::put_record(info, reply->mutable_record());
           }
           break;
         }
         case M::INJECT_FAULT: r = cam.inject_fault(c.code(), c.parameter()); break;
         case M::CLEAR_FAULTS: r = cam.clear_faults(); break;
-        case M::VIOLATIONS: r = LK_OK; put_violations(cam.violations(), reply); break;
+        case M::VIOLATIONS:
+          r = LK_OK;
+          isolation::put_violations(cam.violations(), reply->mutable_violations());
+          break;
         default: break;
       }
     } else if (d.authz && c.method() == M::VERIFY) {
@@ -376,8 +372,8 @@ class Host {
       refusal.struct_size = sizeof refusal;
       const std::vector<uint8_t> credential(c.data().begin(), c.data().end());
       r = d.authz->verify(c.hub_id(), c.door_id(), c.now_unix_ms(), credential, &grant, &refusal);
-      if (r == LK_OK) reply->set_record(record_bytes(grant));
-      else if (r == LK_ERR_DENIED) reply->set_record(record_bytes(refusal));
+      if (r == LK_OK) isolation::put_record(grant, reply->mutable_record());
+      else if (r == LK_ERR_DENIED) isolation::put_record(refusal, reply->mutable_record());
     }
     reply->set_result(r);
   }

@@ -3,9 +3,9 @@
 #include <latchkey/host/devices.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
 
+#include "records.hpp"
 #include "supervisor.hpp"
 
-#include <cstring>
 #include <mutex>
 
 namespace latchkey::isolation {
@@ -19,40 +19,27 @@ v1::DeviceCall make_call(Method method) {
   return c;
 }
 
-// Copies a C record the host sent into *out when it has exactly the size this
-// build knows (both ends come from the same headers); terminates its strings.
-template <typename T>
-bool read_record(const std::string& bytes, T* out) {
-  if (bytes.size() != sizeof(T)) return false;
-  const uint32_t caller_size = out->struct_size;
-  std::memcpy(out, bytes.data(), sizeof(T));
-  out->struct_size = caller_size;
-  return true;
-}
+// Where a record the host sent is refused: the runner's log, under the
+// plugin's name, as the supervisor logs.
+struct RefusalLog {
+  host::LogHandler log;
+  std::string name;
 
-void terminate(char* text, std::size_t size) { text[size - 1] = '\0'; }
-
-template <typename Counts>
-host::ContractViolations to_violations(const Counts& n) {
-  host::ContractViolations v;
-  if (n.size() >= 5) {
-    v.duplicate_completions = n[0];
-    v.unknown_completions = n[1];
-    v.completions_after_failed_start = n[2];
-    v.events_after_close = n[3];
-    v.missing_completions = n[4];
+  void refused(const std::string& what, const std::string& device, const std::string& why) const {
+    if (log) log(LK_LOG_ERROR, name, "refused " + what + " for " + device + " from the plugin host: " + why);
   }
-  return v;
-}
+};
 
 class Proxy {
  public:
-  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id) : supervisor_(std::move(supervisor)), id_(id) {}
+  Proxy(std::shared_ptr<Supervisor> supervisor, uint32_t id, std::string device,
+        std::shared_ptr<const RefusalLog> refusals)
+      : supervisor_(std::move(supervisor)), id_(id), device_(std::move(device)), refusals_(std::move(refusals)) {}
   ~Proxy() { close(); }
 
   void close() {
     if (closed_.exchange(true)) return;
-    const host::ContractViolations counts = to_violations(supervisor_->close_device(id_));
+    const host::ContractViolations counts = take_violations(supervisor_->close_device(id_));
     std::lock_guard lock(counts_mutex_);
     final_counts_ = counts;
   }
@@ -86,14 +73,26 @@ class Proxy {
     }
     v1::Reply reply;
     if (call(v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
-    return to_violations(reply.violations());
+    return take_violations(reply.violations());
   }
   // The description from the latest open: a reopened camera must prove its key again.
-  std::string record() const { return supervisor_->record(id_); }
+  v1::Record record() const { return supervisor_->record(id_); }
+
+  // Reads a record the host sent into *out. A record that is missing (the
+  // plugin filled none) or refused (logged, naming why) answers false.
+  template <typename T>
+  bool take(const v1::Record& record, T* out, const char* what) const {
+    std::string why;
+    if (take_record(record, out, &why)) return true;
+    if (record.kind_case() != v1::Record::KIND_NOT_SET) refusals_->refused(what, device_, why);
+    return false;
+  }
 
  private:
   std::shared_ptr<Supervisor> supervisor_;
   uint32_t id_;
+  std::string device_;  // how the log names it: its quoted URI, or "the authorization provider"
+  std::shared_ptr<const RefusalLog> refusals_;
   std::atomic<bool> closed_{false};
   std::mutex counts_mutex_;
   host::ContractViolations final_counts_;  // what the host's close answered
@@ -101,12 +100,14 @@ class Proxy {
 
 class IsolatedLock final : public host::LockDevice {
  public:
-  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {}
+  IsolatedLock(std::shared_ptr<Supervisor> s, uint32_t id, const std::string& uri,
+                 std::shared_ptr<const RefusalLog> refusals)
+      : p_(std::move(s), id, "'" + uri + "'", std::move(refusals)) {}
 
   void close() override { p_.close(); }
   lk_result describe(lk_lock_description* d) override {
     if (d == nullptr) return LK_ERR_INVALID_ARGUMENT;
-    return read_record(p_.record(), d) ? LK_OK : LK_ERR_UNSUPPORTED;
+    return p_.take(p_.record(), d, "a lock description") ? LK_OK : LK_ERR_UNSUPPORTED;
   }
   lk_result lock_state(lk_lock_state* state) override {
     v1::Reply reply;
@@ -151,18 +152,19 @@ class IsolatedLock final : public host::LockDevice {
 
 class IsolatedCamera final : public host::CameraDevice {
  public:
-  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {
+  IsolatedCamera(std::shared_ptr<Supervisor> s, uint32_t id, const std::string& uri,
+                   std::shared_ptr<const RefusalLog> refusals)
+      : p_(std::move(s), id, "'" + uri + "'", std::move(refusals)) {
     lk_camera_description d{};
     d.struct_size = sizeof d;
-    snapshot_ = read_record(p_.record(), &d) && (d.flags & LK_CAMERA_CAP_SNAPSHOT) != 0;
+    // A refused description is logged when describe() reads it.
+    snapshot_ = take_record(p_.record(), &d, nullptr) && (d.flags & LK_CAMERA_CAP_SNAPSHOT) != 0;
   }
 
   void close() override { p_.close(); }
   lk_result describe(lk_camera_description* d) override {
     if (d == nullptr) return LK_ERR_INVALID_ARGUMENT;
-    if (!read_record(p_.record(), d)) return LK_ERR_UNSUPPORTED;
-    terminate(d->camera_id, sizeof d->camera_id);
-    return LK_OK;
+    return p_.take(p_.record(), d, "a camera description") ? LK_OK : LK_ERR_UNSUPPORTED;
   }
   lk_result deliver_nonce(const uint8_t* nonce, std::size_t size) override {
     v1::DeviceCall c;
@@ -182,7 +184,7 @@ class IsolatedCamera final : public host::CameraDevice {
     v1::Reply reply;
     const lk_result r = p_.call(v1::DeviceCall::SNAPSHOT, &reply);
     if (r != LK_OK) return r;
-    if (!read_record(reply.record(), info)) return LK_ERR_INTERNAL;
+    if (!p_.take(reply.record(), info, "snapshot info")) return LK_ERR_INTERNAL;
     frame->assign(reply.data().begin(), reply.data().end());
     return LK_OK;
   }
@@ -199,7 +201,8 @@ class IsolatedCamera final : public host::CameraDevice {
 
 class IsolatedAuthz final : public host::AuthzDevice {
  public:
-  IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id) : p_(std::move(s), id) {}
+  IsolatedAuthz(std::shared_ptr<Supervisor> s, uint32_t id, std::shared_ptr<const RefusalLog> refusals)
+      : p_(std::move(s), id, "the authorization provider", std::move(refusals)) {}
 
   void close() override { p_.close(); }
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
@@ -213,15 +216,9 @@ class IsolatedAuthz final : public host::AuthzDevice {
     v1::Reply reply;
     const lk_result r = p_.call(v1::DeviceCall::VERIFY, &reply, std::move(c));
     if (r == LK_OK) {
-      if (!read_record(reply.record(), grant)) return LK_ERR_INTERNAL;
-      terminate(grant->issuer_key_id, sizeof grant->issuer_key_id);
-      terminate(grant->hub_id, sizeof grant->hub_id);
-      terminate(grant->door_id, sizeof grant->door_id);
-      terminate(grant->courier_id, sizeof grant->courier_id);
-      for (auto& id : grant->required_camera_ids) terminate(id, sizeof id);
+      if (!p_.take(reply.record(), grant, "a grant")) return LK_ERR_INTERNAL;
     } else if (r == LK_ERR_DENIED) {
-      if (!read_record(reply.record(), refusal)) return LK_ERR_INTERNAL;
-      terminate(refusal->message, sizeof refusal->message);
+      if (!p_.take(reply.record(), refusal, "a refusal")) return LK_ERR_INTERNAL;
     }
     return r;
   }
@@ -232,7 +229,8 @@ class IsolatedAuthz final : public host::AuthzDevice {
 
 class IsolatedRunner final : public PluginRunner {
  public:
-  explicit IsolatedRunner(std::shared_ptr<Supervisor> s) : s_(std::move(s)) {}
+  IsolatedRunner(std::shared_ptr<Supervisor> s, std::shared_ptr<const RefusalLog> refusals)
+      : s_(std::move(s)), refusals_(std::move(refusals)) {}
   ~IsolatedRunner() override { s_->stop(); }
 
   const host::PluginIdentity& identity() const override { return s_->identity(); }
@@ -245,32 +243,33 @@ class IsolatedRunner final : public PluginRunner {
                       std::unique_ptr<host::LockDevice>* out) override {
     if (!offers_lock()) throw std::logic_error("latchkey: the plugin offers no lock interface");
     uint32_t id = 0;
-    std::string record;
+    v1::Record record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id);
+    if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, uri, refusals_);
     return r;
   }
   lk_result open_camera(const std::string& uri, host::DeviceHooks hooks,
                         std::unique_ptr<host::CameraDevice>* out) override {
     if (!offers_camera()) throw std::logic_error("latchkey: the plugin offers no camera interface");
     uint32_t id = 0;
-    std::string record;
+    v1::Record record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id);
+    if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, uri, refusals_);
     return r;
   }
   lk_result open_authz(const std::string& config, std::unique_ptr<host::AuthzDevice>* out) override {
     if (!offers_authz()) throw std::logic_error("latchkey: the plugin offers no authorization interface");
     uint32_t id = 0;
-    std::string record;
+    v1::Record record;
     const lk_result r = s_->open_device(v1::DEVICE_KIND_AUTHZ, config, {}, &id, &record);
-    if (r == LK_OK) *out = std::make_unique<IsolatedAuthz>(s_, id);
+    if (r == LK_OK) *out = std::make_unique<IsolatedAuthz>(s_, id, refusals_);
     return r;
   }
   PluginStatus status() const override { return s_->status(); }
 
  private:
   std::shared_ptr<Supervisor> s_;
+  std::shared_ptr<const RefusalLog> refusals_;
 };
 
 }  // namespace
@@ -289,9 +288,12 @@ std::filesystem::path default_host_program() {
 
 std::unique_ptr<PluginRunner> run_isolated(const std::string& name, const std::filesystem::path& file,
                                            SupervisionConfig config, NoticeHandler notices, host::LogHandler log) {
+  auto refusals = std::make_shared<RefusalLog>();
+  refusals->log = log;
   auto supervisor = std::make_shared<Supervisor>(name, file, std::move(config), std::move(notices), std::move(log));
   supervisor->start();
-  return std::make_unique<IsolatedRunner>(std::move(supervisor));
+  refusals->name = supervisor->identity().driver_id.empty() ? name : supervisor->identity().driver_id;
+  return std::make_unique<IsolatedRunner>(std::move(supervisor), std::move(refusals));
 }
 
 }  // namespace latchkey::isolation

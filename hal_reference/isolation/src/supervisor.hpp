@@ -52,12 +52,12 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
 
   // Opens a device (blocking). *record gets the description the host sent.
   lk_result open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
-                        std::string* record);
+                        v1::Record* record);
   // Closes a device (blocking); answers the final ContractViolations counts.
-  std::vector<uint64_t> close_device(uint32_t id);
+  v1::ContractViolations close_device(uint32_t id);
   // The description the device's host sent when it last opened it (after a
   // restart: the new host's).
-  std::string record(uint32_t id) const;
+  v1::Record record(uint32_t id) const;
   // A call on a device, answered in *reply (blocking, at most the deadline),
   // on the caller's thread over the call socket.
   lk_result call(uint32_t id, v1::DeviceCall call, v1::Reply* reply);
@@ -71,7 +71,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
     v1::DeviceKind kind = v1::DEVICE_KIND_UNSPECIFIED;
     std::string uri;
     host::DeviceHooks hooks;
-    std::string record;
+    v1::Record record;
     std::map<uint64_t, host::LockCompletionHandler> operations;
   };
   // The phases of the current host. kStarting: spawned, waiting for Ready;
@@ -101,7 +101,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void on_event(const v1::Event& e);
   void on_completion(const v1::Completion& c);
   void fail_operations();
-  void set_record(uint32_t id, const std::string& record);
+  void set_record(uint32_t id, const v1::Record& record);
   std::string device_name(uint32_t id) const;
 
   const std::string name_;
@@ -145,7 +145,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   uint64_t generation_ = 0;  // counts spawned hosts
 
   mutable std::mutex records_mutex_;
-  std::map<uint32_t, std::string> records_;
+  std::map<uint32_t, v1::Record> records_;
 
   // The current host's call socket: callers take turns on it.
   CallSocket call_socket_;

@@ -29,7 +29,7 @@ std::string Supervisor::device_name(uint32_t id) const {
   return it == slots_.end() ? "device " + std::to_string(id) : "'" + it->second.uri + "'";
 }
 
-void Supervisor::set_record(uint32_t id, const std::string& record) {
+void Supervisor::set_record(uint32_t id, const v1::Record& record) {
   slots_[id].record = record;
   std::lock_guard lock(records_mutex_);
   records_[id] = record;
@@ -82,12 +82,12 @@ void Supervisor::on_completion(const v1::Completion& c) {
 // ---- The proxies' side (any thread but the loop's) ----
 
 lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
-                                  std::string* record) {
+                                  v1::Record* record) {
   if (on_loop_thread()) return LK_ERR_STATE;
   auto promise = std::make_shared<std::promise<lk_result>>();
   auto future = promise->get_future();
   auto device = std::make_shared<uint32_t>(0);
-  auto description = std::make_shared<std::string>();
+  auto description = std::make_shared<v1::Record>();
   const bool posted = post([this, kind, uri, hooks = std::move(hooks), promise, device, description]() mutable {
     if (phase_ != Phase::kRunning) return promise->set_value(LK_ERR_CLOSED);
     const uint32_t slot_id = ++next_device_;
@@ -124,8 +124,8 @@ lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, h
   return r;
 }
 
-std::vector<uint64_t> Supervisor::close_device(uint32_t id) {
-  auto counts = std::make_shared<std::vector<uint64_t>>();
+v1::ContractViolations Supervisor::close_device(uint32_t id) {
+  auto counts = std::make_shared<v1::ContractViolations>();
   if (on_loop_thread()) return {};
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
@@ -148,7 +148,7 @@ std::vector<uint64_t> Supervisor::close_device(uint32_t id) {
     auto ops = std::make_shared<std::map<uint64_t, host::LockCompletionHandler>>(std::move(operations));
     send_call(std::move(request), "closing device " + std::to_string(id),
               [promise, ops, counts](const v1::Reply* reply, lk_result) {
-                if (reply != nullptr) counts->assign(reply->violations().begin(), reply->violations().end());
+                if (reply != nullptr) *counts = reply->violations();
                 // The host completed what was pending as it closed; those completions
                 // found no slot and were dropped. The callers hear of them here.
                 for (auto& [op, done] : *ops) done(failed_completion(op, LK_ERR_CLOSED));
@@ -157,7 +157,7 @@ std::vector<uint64_t> Supervisor::close_device(uint32_t id) {
   });
   if (posted) future.wait_for(std::chrono::milliseconds(config_.call_deadline_ms + 2000));
   return posted && future.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? *counts
-                                                                                          : std::vector<uint64_t>{};
+                                                                                          : v1::ContractViolations{};
 }
 
 // Queries run on the caller's thread over the host's call socket
@@ -187,10 +187,10 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
   return result;
 }
 
-std::string Supervisor::record(uint32_t id) const {
+v1::Record Supervisor::record(uint32_t id) const {
   std::lock_guard lock(records_mutex_);
   auto it = records_.find(id);
-  return it == records_.end() ? std::string() : it->second;
+  return it == records_.end() ? v1::Record() : it->second;
 }
 
 lk_result Supervisor::send(uint32_t id, v1::DeviceCall call, const char* what) {
