@@ -6,6 +6,9 @@
 // loaded into lk-certify (open_lock_handle, open_camera_handle, the raw
 // tables), in either --mode; an lk-plugin-host would stand between the suite
 // and the very calls they judge.
+//
+// Longer than most files: one short case per clause of docs/abi.md, sharing
+// the raw-table and child-process helpers at the top.
 #include "borrowed_buffers.h"
 #include "camera_observation.hpp"
 #include "raw_device.hpp"

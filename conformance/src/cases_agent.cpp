@@ -3,6 +3,9 @@
 // relay plugin's view (TC-CAM-1 to 5 through lk_net_camera.so) cannot show
 // these: the hello and its key, raw timing on the wire, malformed nonces and
 // commands, the file a recording wrote, a restart of the agent.
+//
+// Longer than most files: the agent cases share one broker session, one
+// agent process and their observation helpers; each case is short.
 #include "agent_target.hpp"
 #include "support.hpp"
 

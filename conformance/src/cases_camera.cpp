@@ -1,4 +1,6 @@
 // TC-CAM: a camera proves it is live (docs/rules.md C1-C5) and records for a session (U2).
+//
+// Longer than most files: the TC-CAM cases share one observation fixture.
 #include "camera_observation.hpp"
 
 #include <latchkey/crypto/attestations.hpp>

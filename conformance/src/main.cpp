@@ -11,6 +11,9 @@
 //   lk-certify --list [--format text|markdown]
 //
 // Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
+//
+// Longer than most files: the option table and its help text, which a lab reads
+// as one piece.
 #include "agent_target.hpp"
 #include "report.hpp"
 #include "runner.hpp"

@@ -170,6 +170,8 @@ Object::Ptr json(const AuditRecord& r) {
   o->set("subject", text(r.subject));
   o->set("detail", text(r.detail));
   o->set("consumes_grant", text(r.consumes_grant));
+  o->set("kind", text(std::string(name(r.kind))));
+  o->set("value", number(r.value));
   o->set("hash", hex(r.hash));
   return o;
 }

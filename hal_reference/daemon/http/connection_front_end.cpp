@@ -1,3 +1,5 @@
+// The HTTP connections' epoll loop: accept, read, limits, keep-alive and
+// hand-over to the workers, one state machine (hence the length).
 #include "connection_front_end.hpp"
 
 #include <netinet/in.h>

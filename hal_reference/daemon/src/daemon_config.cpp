@@ -1,3 +1,5 @@
+// latchkeyd's configuration file: one parser for every section, each
+// section's checks next to its keys (hence the length).
 #include <latchkey/hub/daemon_config.hpp>
 
 #include <arpa/inet.h>

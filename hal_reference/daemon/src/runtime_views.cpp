@@ -116,6 +116,8 @@ AuditRecord audit_record(const audit::AuditRecord& r) {
   a.subject = r.entry.subject;
   a.detail = r.entry.detail;
   a.consumes_grant = r.consumes_grant;
+  a.kind = r.entry.kind;
+  a.value = r.entry.value;
   a.hash = Bytes(r.hash.begin(), r.hash.end());
   return a;
 }

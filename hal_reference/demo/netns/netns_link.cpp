@@ -1,3 +1,6 @@
+// The two namespaces, the veth pair, the tap relay and the link faults of the
+// attack path in one place: each part is small and they share the fd and
+// capability helpers (hence the length).
 #include "netns_link.hpp"
 
 #include <fcntl.h>

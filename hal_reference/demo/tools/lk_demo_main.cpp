@@ -34,7 +34,8 @@ void audit_summary(lkdemo::Demo& d) {
   for (const auto& record : demo::audit_records(d.api)) {
     const std::string type = client::json_text(record, "type");
     ++by_type[type];
-    if (type == "decision" && client::json_text(record, "detail").rfind("deny", 0) == 0) {
+    const std::string kind = client::json_text(record, "kind");
+    if (kind == "deny" || kind == "deny_uncounted") {
       ++denies[client::json_text(record, "rule")];
     }
   }

@@ -7,6 +7,9 @@
 // Plugin calls run on this process's one libuv loop, one at a time (the ABI's
 // thread rule holds trivially); plugin threads post events and completions to
 // the loop, which writes them to the hub.
+//
+// Longer than most files: the child process is one program (hardening, the
+// loop, the protocol server); each part is short and used once.
 #include <latchkey/host/devices.hpp>
 #include <latchkey/host/plugin.hpp>
 

@@ -21,6 +21,9 @@
 // A traits struct with `static constexpr bool test_control = true;` also exports
 // the test control interface, routed to the devices' inject_fault, clear_faults
 // and physical_action.
+//
+// Longer than most files: header-only by design (a driver author includes one
+// file and needs no library), so the table adapters live here too.
 #ifndef LATCHKEY_CPP_PLUGIN_HPP
 #define LATCHKEY_CPP_PLUGIN_HPP
 
