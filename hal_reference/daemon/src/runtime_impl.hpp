@@ -1,0 +1,201 @@
+// Runtime::Impl: the state of the hub's loop and the methods that act on it,
+// private to latchkey_runtime. Everything here runs on the loop thread unless
+// a comment says otherwise. The methods are defined by responsibility:
+//   runtime.cpp          construction, the loop's queue and timers, start/stop,
+//                        most of HubApi
+//   runtime_devices.cpp  opening plugins, locks, cameras and authz; device and
+//                        supervisor events posted onto the loop; test control
+//   runtime_actions.cpp  carrying out the engine's actions; answering decisions
+//   runtime_audit.cpp    opening the audit log, pending records, group commit,
+//                        checkpoints
+//   runtime_events.cpp   publishing events to subscribers; camera liveness
+#ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
+#define LATCHKEY_HUB_RUNTIME_IMPL_HPP
+
+#include <latchkey/hub/runtime.hpp>
+
+#include <latchkey/audit/audit_log.hpp>
+#include <latchkey/gate/actions.hpp>
+#include <latchkey/gate/gate_engine.hpp>
+#include <latchkey/host/devices.hpp>
+#include <latchkey/host/plugin.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
+#include <latchkey/loop/deadline_timer.hpp>
+#include <latchkey/loop/task_queue.hpp>
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace latchkey::hub {
+namespace runtime_internal {
+
+inline int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline void log_line(const char* level, const std::string& message) {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  struct tm utc {};
+  gmtime_r(&t, &utc);  // plugin threads log too
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::fprintf(stderr, "%s latchkeyd %s: %s\n", stamp, level, message.c_str());
+  std::fflush(stderr);
+}
+
+inline ApiError unavailable(std::string message, Rule rule = Rule::kNone) {
+  return {ApiErrorKind::kUnavailable, std::move(message), rule};
+}
+inline ApiError not_found(std::string message) { return {ApiErrorKind::kNotFound, std::move(message), {}}; }
+inline ApiError bad_request(std::string message) { return {ApiErrorKind::kBadRequest, std::move(message), {}}; }
+inline ApiError conflict(std::string message) { return {ApiErrorKind::kConflict, std::move(message), {}}; }
+
+}  // namespace runtime_internal
+
+// Only the runtime's own sources include this header.
+using runtime_internal::bad_request;
+using runtime_internal::conflict;
+using runtime_internal::log_line;
+using runtime_internal::not_found;
+using runtime_internal::unavailable;
+using runtime_internal::wall_ms;
+
+struct Runtime::Impl {
+  DaemonConfig config;
+  uv_loop_t loop{};
+  loop::TaskQueue tasks;        // work from other threads; refused once the hub stops
+  loop::DeadlineTimer engine_timer;
+  uv_timer_t checkpoint_timer{};
+  uv_timer_t clock_timer{};
+  uv_timer_t group_commit_timer{};
+  uv_signal_t sig_term{}, sig_int{}, sig_hup{};
+  bool loop_open = false;
+
+  crypto::KeyPair hub_key;
+  std::string token;
+  // Null when the log did not verify at start (A2): nothing is granted and
+  // nothing is written until the person recovers it (--recover-audit).
+  std::unique_ptr<audit::AuditLog> log;
+  std::filesystem::path audit_path;
+  std::vector<audit::AuditEntry> pending_audit;
+  // A1/A3: denies answered only once their record is durable (after_work).
+  std::vector<std::pair<uint64_t, ApiResult<UnlockOutcome>>> denies_awaiting_commit;
+  std::unique_ptr<gate::GateEngine> engine;
+  uint64_t started_ns = 0;
+
+  // Each plugin runs in-process or isolated in its lk-plugin-host; the
+  // devices below are the same interface either way.
+  std::map<std::string, std::unique_ptr<isolation::PluginRunner>> runners;
+  struct Lock {
+    std::string door;
+    std::string plugin;
+    std::unique_ptr<host::LockDevice> handle;
+  };
+  std::map<std::string, Lock> locks;                      // by lock name
+  std::map<std::string, std::string> door_lock;           // door -> lock name
+  std::map<std::string, std::unique_ptr<host::CameraDevice>> cameras;
+  std::map<std::string, bool> camera_live;                // last published liveness
+  std::unique_ptr<host::AuthzDevice> authz;
+  std::map<std::string, isolation::PluginStatus> plugin_status;  // loop thread: as last noticed
+  // A fresh private directory (mkdtemp, 0700) outside data_dir: the hosts'
+  // working directories, removed at shutdown.
+  std::filesystem::path host_root;
+
+  // Closes what construction opened when shutdown() never ran (runtime.cpp).
+  ~Impl();
+
+  std::map<uint64_t, std::shared_ptr<std::promise<ApiResult<UnlockOutcome>>>> pending_unlocks;
+
+  struct Alarm {
+    uint64_t id;
+    int64_t time_ms;
+    gate::RaiseAlarm alarm;
+    int64_t mono_us;  // hub monotonic clock when raised (U5 measurements, docs/api.md)
+  };
+  std::deque<Alarm> alarms;
+  uint64_t next_alarm_id = 0;
+  std::deque<SessionChange> ended_sessions;               // newest last
+
+  std::mutex events_mutex;
+  std::deque<HubEvent> events;
+  uint64_t next_event_id = 0;
+  std::map<uint64_t, std::function<void(const HubEvent&)>> subscribers;
+  uint64_t next_subscriber = 0;
+
+  gate::MonoNs now() const { return static_cast<gate::MonoNs>(uv_hrtime()); }
+  // The same clock in microseconds, as events carry it ("mono_us"): lets a
+  // client measure U5/I4 on the hub's own clock (docs/api.md, attack-path.md).
+  int64_t mono_us() const { return now() / 1000; }
+
+  // ---- Work from other threads ----
+  bool post(std::function<void()> task) { return tasks.post(std::move(task)); }
+
+  // Runs fn on the loop and waits for its answer (unavailable when the hub stops).
+  template <class Fn>
+  auto call(Fn fn, std::chrono::milliseconds timeout = std::chrono::seconds(10)) -> decltype(fn()) {
+    using Result = decltype(fn());
+    auto promise = std::make_shared<std::promise<Result>>();
+    auto future = promise->get_future();
+    if (!post([promise, fn = std::move(fn)] { promise->set_value(fn()); }))
+      return unavailable("the hub is shutting down");
+    if (future.wait_for(timeout) != std::future_status::ready) return unavailable("the hub did not answer in time");
+    try {
+      return future.get();
+    } catch (const std::exception&) {
+      return unavailable("the hub is shutting down");
+    }
+  }
+
+  // ---- The loop's own work (runtime.cpp) ----
+  void drain_queue();
+  void after_work();
+  void arm_engine_timer();
+  void check_clock();
+
+  // ---- Events for subscribers (SSE) (runtime_events.cpp) ----
+  void publish(EventData data);
+  void publish_liveness(const std::string& id);
+  void publish_liveness();
+
+  // ---- Audit (runtime_audit.cpp) ----
+  void open_audit_log(gate::GateSetup& setup);
+  void schedule_group_commit();
+  void flush_audit();
+  void publish_audit(uint64_t seq, const audit::AuditEntry& e);
+  void checkpoint();
+
+  // ---- The engine's actions (runtime_actions.cpp) ----
+  void process_actions();
+  void execute(const gate::Action& action);
+  void command(const std::string& door, uint64_t op, bool unlock, int64_t relock_deadline_ms, Rule rule);
+  void remember_session(const gate::AppendAudit& a);
+  void answer_denies();
+  void answer(uint64_t request_id, const ApiResult<UnlockOutcome>& response);
+  static hub::Alarm alarm_view(const Alarm& a);
+
+  // ---- Devices and plugins (runtime_devices.cpp) ----
+  void make_host_root();
+  isolation::SupervisionConfig supervision(const std::string& plugin) const;
+  void open_devices();
+  bool plugin_down(const std::string& plugin) const;
+  void on_lock_event(const std::string& door, const host::DeviceEvent& e);
+  void on_camera_event(const std::string& camera, const host::DeviceEvent& e);
+  void on_plugin_notice(const std::string& plugin, const isolation::PluginNotice& n);
+};
+
+}  // namespace latchkey::hub
+
+#endif  // LATCHKEY_HUB_RUNTIME_IMPL_HPP
