@@ -196,9 +196,9 @@ struct AuditRecord {
   std::string subject;
   std::string detail;
   std::string consumes_grant;  // the grant id (hex) this decision consumed, else empty
+  Bytes hash;
   RecordKind kind = RecordKind::kNone;  // what a restart reads back (record_kind.hpp)
   int64_t value = 0;                    // the kind's number: a lockout's ms, a recovery's cut-off
-  Bytes hash;
 };
 
 struct AuditVerification {
