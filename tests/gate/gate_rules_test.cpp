@@ -248,6 +248,29 @@ TEST(Gate, C4_LiveNeedsFourAcceptedInARowAndAFreshOne) {
   EXPECT_TRUE(w.warm_up());
 }
 
+TEST(Gate, C4_EveryChangeOfLivenessIsSaidOnceWithTheLastAcceptedAttestation) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  const auto& changes = w.observed().liveness;
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].second.live);
+  EXPECT_EQ(changes[0].second.camera_id, w.camera_id());
+  w.run_for(1'000);  // attestations go on: no change, nothing said
+  EXPECT_EQ(changes.size(), 1u);
+  w.camera().offline = true;
+  w.run_for(1'500);
+  ASSERT_EQ(changes.size(), 2u);
+  const auto& [at, lost] = changes[1];
+  EXPECT_FALSE(lost.live);
+  ASSERT_NE(lost.last_accepted, latchkey::gate::kNever);
+  // Said when LIVE ended: live_timeout after the last accepted attestation (C4).
+  EXPECT_EQ(at - lost.last_accepted, latchkey::gate::ms_to_ns(w.engine().config().live_timeout_ms));
+  w.camera().offline = false;
+  ASSERT_TRUE(w.warm_up());
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_TRUE(changes[2].second.live);
+}
+
 // ---- C5 ----
 TEST(Gate, C5_FrozenFrameEndsLivenessWithinTheFreezeWindow) {
   SimWorld w(options());
@@ -676,6 +699,88 @@ TEST(Gate, F3_PluginVerdictIsNeverSufficient) {
   AuthzVerdict mismatched = lying;
   mismatched.grant_id = std::string(16, 'x');
   EXPECT_EQ(rule_of(w, w.request(w.request_bytes(g, w.challenge()), mismatched)), "F3");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+// The pending verdict, as latchkeyd gives it: the engine checks and starts
+// recording while the plugin answers, and commits nothing before it has.
+SimWorld::Options pending_authz(int64_t latency_ms) {
+  auto o = options();
+  o.authz_latency_ns = latchkey::gate::ms_to_ns(latency_ms);
+  return o;
+}
+
+bool allow_recorded(const SimWorld& w) {
+  for (const auto& r : w.audit())
+    if (r.entry.kind == latchkey::RecordKind::kAllow) return true;
+  return false;
+}
+
+TEST(Gate, F3_PendingVerdictHoldsTheCommitUntilItComes) {
+  SimWorld w(pending_authz(1'500));
+  ASSERT_TRUE(w.warm_up());
+  const uint64_t id = w.request_with(w.mint());
+  w.run_for(1'000);  // cameras have acknowledged long since
+  EXPECT_EQ(w.engine().monitor(w.camera_id())->recording_session(), w.engine().door("front")->session->session_id);
+  EXPECT_FALSE(w.decision(id));
+  EXPECT_FALSE(allow_recorded(w));
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  auto d = decide(w, id);
+  ASSERT_TRUE(d && d->allowed) << (d ? d->message : "no decision");
+  EXPECT_EQ(w.observed().unlocks.size(), 1u);
+}
+
+TEST(Gate, F3_PendingRefusalDeniesAndReleasesTheGrantAndTheCameras) {
+  SimWorld w(pending_authz(200));
+  ASSERT_TRUE(w.warm_up());
+  const auto g = w.mint();
+  AuthzVerdict refused;
+  refused.outcome = AuthzVerdict::Outcome::kRefused;
+  refused.message = "provider says no";
+  const auto d = decide(w, w.request(w.request_bytes(g, w.challenge()), refused));
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->allowed);
+  EXPECT_EQ(d->rule, latchkey::Rule::F3);
+  EXPECT_NE(d->message.find("provider says no"), std::string::npos) << d->message;
+  EXPECT_FALSE(allow_recorded(w));
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  EXPECT_FALSE(w.engine().door("front")->session);
+  EXPECT_TRUE(w.camera().recording_session.empty());  // told to stop
+  // The grant was only reserved: once the provider agrees, it opens the door.
+  w.run_for(100);
+  auto again = decide(w, w.request_with(g));
+  EXPECT_TRUE(again && again->allowed);
+}
+
+TEST(Gate, F3_PendingVerdictForAnotherGrantDenies) {
+  SimWorld w(pending_authz(200));
+  ASSERT_TRUE(w.warm_up());
+  AuthzVerdict other;
+  other.outcome = AuthzVerdict::Outcome::kAccepted;
+  other.grant_id = std::string(16, 'x');
+  other.door_id = "front";
+  EXPECT_EQ(rule_of(w, w.request(w.request_bytes(w.mint(), w.challenge()), other)), "F3");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+TEST(Gate, F3_NoVerdictWithinTheRecordingTimeoutDenies) {
+  SimWorld w(pending_authz(60'000));
+  ASSERT_TRUE(w.warm_up());
+  const auto d = decide(w, w.request_with(w.mint()), 5'000);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->allowed);
+  EXPECT_EQ(d->rule, latchkey::Rule::F3);
+  EXPECT_NE(d->message.find("in time"), std::string::npos) << d->message;
+  EXPECT_TRUE(w.observed().unlocks.empty());
+}
+
+TEST(Gate, F3_PendingVerdictAfterTheEnginesOwnDenyChangesNothing) {
+  SimWorld w(pending_authz(200));
+  ASSERT_TRUE(w.warm_up());
+  const uint64_t id = w.request_with(w.forge());  // the engine denies G1 at once
+  EXPECT_EQ(rule_of(w, id), "G1");
+  w.run_for(500);  // the provider's (accepting) verdict for it comes and goes
+  EXPECT_EQ(w.observed().decisions.size(), 1u);
   EXPECT_TRUE(w.observed().unlocks.empty());
 }
 

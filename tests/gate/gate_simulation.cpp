@@ -290,6 +290,8 @@ BlockResult run_block(uint64_t seed, uint64_t block, int sessions, bool trace) {
   o.seed = seed * 1'000'003 + block;
   o.audit_path = audit_path_for(seed, block);
   o.hub_seed = o.seed;
+  // Odd blocks run as latchkeyd does: the plugin's verdict follows the request.
+  if (block % 2 == 1) o.authz_latency_ns = latchkey::gate::ms_to_ns(static_cast<int64_t>(block * 37 % 300));
   remove_audit_files(o.audit_path);
   auto world = std::make_unique<SimWorld>(o);
   std::vector<latchkey::sim::Grant> used;

@@ -227,6 +227,8 @@ void SimWorld::dispatch() {
             if (!cameras_[i].ignore_recording) cameras_[i].recording_session = sid;
           });
         }
+      } else if (auto* a = std::get_if<gate::LivenessChanged>(&action)) {
+        observed_.liveness.emplace_back(now_, *a);
       } else if (auto* a = std::get_if<gate::StopRecording>(&action)) {
         for (auto& cam : cameras_)
           if (cam.id == a->camera_id) cam.recording_session.clear();
@@ -410,8 +412,19 @@ uint64_t SimWorld::request(const crypto::Bytes& bytes, std::optional<gate::Authz
     }
     verdict = v;
   }
-  const uint64_t id = engine_->request_unlock(door, bytes, *verdict, wall_ms(), now_);
+  if (!options_.authz_latency_ns) {
+    const uint64_t id = engine_->request_unlock(door, bytes, *verdict, wall_ms(), now_);
+    dispatch();
+    return id;
+  }
+  gate::AuthzVerdict pending;
+  pending.outcome = gate::AuthzVerdict::Outcome::kPending;
+  const uint64_t id = engine_->request_unlock(door, bytes, pending, wall_ms(), now_);
   dispatch();
+  schedule(now_ + *options_.authz_latency_ns, [this, id, v = *verdict] {
+    engine_->on_authz_verdict(id, v, now_);
+    dispatch();
+  });
   return id;
 }
 

@@ -89,6 +89,7 @@ struct Observed {
   std::vector<std::pair<MonoNs, gate::CommandUnlock>> unlocks;
   std::vector<std::pair<MonoNs, gate::CommandLock>> locks;
   std::vector<std::pair<MonoNs, gate::RaiseAlarm>> timed_alarms;
+  std::vector<std::pair<MonoNs, gate::LivenessChanged>> liveness;  // C4, as the engine says it
   // I1: unlock commands sent while a required camera was not LIVE, not
   // recording for the session, or without a durable decision before them.
   int i1_violations = 0;
@@ -106,6 +107,9 @@ class SimWorld {
     MonoNs nonce_latency_ns = ms_to_ns(5);
     MonoNs attestation_latency_ns = ms_to_ns(10);
     bool authz_required = true;
+    // When set, requests go in with a pending verdict (as latchkeyd makes
+    // them) and the verdict follows this much later (on_authz_verdict).
+    std::optional<MonoNs> authz_latency_ns;
     bool clock_synced = true;
     int64_t wall_start_ms = 1'800'000'000'000;
     std::set<std::string> consumed_grants;

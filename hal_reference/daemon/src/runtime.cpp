@@ -110,7 +110,6 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   });
   s.engine_timer.open(&s.loop, [&s] {
     s.engine->tick(s.now());
-    s.publish_liveness();
     s.after_work();
   });
   uv_timer_init(&s.loop, &s.checkpoint_timer);
@@ -266,39 +265,64 @@ ApiResult<Challenge> Runtime::challenge(const std::string& door_id) {
   });
 }
 
+namespace {
+
+// F3: the authorization plugin's verdict on the presented grant.
+gate::AuthzVerdict ask_authz(host::AuthzDevice& authz, const std::string& hub_id, const std::string& door_id,
+                             const v1::UnlockRequest& request) {
+  gate::AuthzVerdict verdict;
+  lk_grant_info grant{};
+  grant.struct_size = sizeof grant;
+  lk_authz_refusal refusal{};
+  refusal.struct_size = sizeof refusal;
+  const std::vector<uint8_t> credential(request.signed_grant().begin(), request.signed_grant().end());
+  const lk_result r = authz.verify(hub_id, door_id, wall_ms(), credential, &grant, &refusal);
+  if (r == LK_OK) {
+    verdict.outcome = gate::AuthzVerdict::Outcome::kAccepted;
+    verdict.grant_id.assign(reinterpret_cast<const char*>(grant.grant_id), LK_GRANT_ID_SIZE);
+    verdict.door_id = grant.door_id;
+  } else if (r == LK_ERR_DENIED) {
+    verdict.outcome = gate::AuthzVerdict::Outcome::kRefused;
+    verdict.message = refusal.message;
+  } else {
+    verdict.outcome = gate::AuthzVerdict::Outcome::kFailed;
+    verdict.message = host::result_name(r);
+  }
+  return verdict;
+}
+
+}  // namespace
+
+// The request is parsed once, here. The engine's own checks (two signature
+// verifications) and the start of recording run on the loop while this
+// thread asks the authorization plugin (F3); the engine commits nothing
+// before that verdict has come (GateEngine::on_authz_verdict).
 ApiResult<UnlockOutcome> Runtime::unlock(const std::string& door_id, const std::vector<uint8_t>& request) {
   Impl& s = *impl_;
   if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
-  // F3: ask the authorization plugin first (off the loop); the engine re-checks everything.
-  gate::AuthzVerdict verdict;
-  v1::UnlockRequest parsed;
-  if (s.authz && parsed.ParseFromArray(request.data(), static_cast<int>(request.size()))) {
-    lk_grant_info grant{};
-    grant.struct_size = sizeof grant;
-    lk_authz_refusal refusal{};
-    refusal.struct_size = sizeof refusal;
-    const std::vector<uint8_t> credential(parsed.signed_grant().begin(), parsed.signed_grant().end());
-    const lk_result r = s.authz->verify(s.config.hub_id, door_id, wall_ms(), credential, &grant, &refusal);
-    if (r == LK_OK) {
-      verdict.outcome = gate::AuthzVerdict::Outcome::kAccepted;
-      verdict.grant_id.assign(reinterpret_cast<const char*>(grant.grant_id), LK_GRANT_ID_SIZE);
-      verdict.door_id = grant.door_id;
-    } else if (r == LK_ERR_DENIED) {
-      verdict.outcome = gate::AuthzVerdict::Outcome::kRefused;
-      verdict.message = refusal.message;
-    } else {
-      verdict.outcome = gate::AuthzVerdict::Outcome::kFailed;
-      verdict.message = host::result_name(r);
-    }
-  }
+  auto parsed = std::make_shared<v1::UnlockRequest>();
+  if (request.empty() || !parsed->ParseFromArray(request.data(), static_cast<int>(request.size()))) parsed.reset();
+  const bool ask = s.authz != nullptr && parsed != nullptr;
+  gate::AuthzVerdict first;
+  if (ask) first.outcome = gate::AuthzVerdict::Outcome::kPending;
+
   auto promise = std::make_shared<std::promise<ApiResult<UnlockOutcome>>>();
   auto future = promise->get_future();
-  const bool posted = s.post([this, door_id, request, verdict, promise] {
+  auto request_id = std::make_shared<uint64_t>(0);  // written and read on the loop only
+  const bool posted = s.post([this, door_id, parsed, first, promise, request_id] {
     Impl& st = *impl_;
-    const uint64_t id = st.engine->request_unlock(door_id, request, verdict, wall_ms(), st.now());
-    st.pending_unlocks[id] = promise;  // the Decision action answers it
+    *request_id = st.engine->request_unlock(door_id, parsed.get(), first, wall_ms(), st.now());
+    st.pending_unlocks[*request_id] = promise;  // the Decision action answers it
   });
   if (!posted) return unavailable("the hub is shutting down");
+  if (ask) {
+    const gate::AuthzVerdict verdict = ask_authz(*s.authz, s.config.hub_id, door_id, *parsed);
+    // Tasks run in the order posted: the request is in the engine by now.
+    s.post([this, verdict, request_id] {
+      Impl& st = *impl_;
+      st.engine->on_authz_verdict(*request_id, verdict, st.now());
+    });
+  }
   const auto wait = std::chrono::milliseconds(s.config.gate.recording_ack_timeout_ms + 10'000);
   if (future.wait_for(wait) != std::future_status::ready) return unavailable("no decision in time");
   try {

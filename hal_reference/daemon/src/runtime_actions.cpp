@@ -73,6 +73,12 @@ void Runtime::Impl::execute(const gate::Action& action) {
       publish_audit(r.seq, entry);
     }
     engine->on_audit_committed(a->durable_token, r.committed(), now());
+  } else if (const auto* a = std::get_if<gate::LivenessChanged>(&action)) {
+    CameraLiveness change{a->camera_id, a->live, mono_us(), std::nullopt};
+    // The hub time of the last accepted attestation: where U5's
+    // live_timeout + 50 ms is counted from.
+    if (a->last_accepted != gate::kNever) change.last_accepted_mono_us = static_cast<int64_t>(a->last_accepted / 1000);
+    publish(change);
   } else if (const auto* a = std::get_if<gate::Decision>(&action)) {
     const ApiResult<UnlockOutcome> response = unlock_outcome(*a);
     if (!a->allowed) {

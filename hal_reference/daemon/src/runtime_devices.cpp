@@ -4,6 +4,7 @@
 // supervisor notices arrive on other threads and are posted onto the loop.
 // Also the test-control calls of HubApi, which talk to the devices directly.
 #include "runtime_impl.hpp"
+#include "supervision_config.hpp"
 
 #include "runtime_views.hpp"
 
@@ -25,22 +26,6 @@ void Runtime::Impl::make_host_root() {
   host_root = pattern;
 }
 
-isolation::SupervisionConfig Runtime::Impl::supervision(const std::string& plugin) const {
-  const IsolationConfig& i = config.isolation;
-  isolation::SupervisionConfig c;
-  c.host_program = i.host_program.empty() ? isolation::default_host_program() : i.host_program;
-  c.work_dir = host_root / plugin;
-  c.call_deadline_ms = i.call_deadline_ms;
-  c.heartbeat_interval_ms = i.heartbeat_interval_ms;
-  c.restart_backoff_ms = i.restart_backoff_ms;
-  c.restart_backoff_max_ms = i.restart_backoff_max_ms;
-  c.quarantine_failures = static_cast<int>(i.quarantine_failures);
-  c.quarantine_window_ms = i.quarantine_window_s * 1000;
-  c.address_space_bytes = static_cast<uint64_t>(i.address_space_mb) << 20;
-  c.max_open_files = static_cast<uint64_t>(i.open_files);
-  return c;
-}
-
 void Runtime::Impl::open_devices() {
   auto log = [](lk_log_level level, const std::string& driver, const std::string& message) {
     log_line(level >= LK_LOG_WARNING ? "plugin-warning" : "plugin", driver + ": " + message);
@@ -52,7 +37,8 @@ void Runtime::Impl::open_devices() {
       auto notices = [this, plugin](const isolation::PluginNotice& n) {
         post([this, plugin, n] { on_plugin_notice(plugin, n); });
       };
-      runners[name] = isolation::run_isolated(name, config.plugin_path(name), supervision(name), notices, log);
+      runners[name] = isolation::run_isolated(name, config.plugin_path(name), supervision_config(config.isolation, host_root / name),
+                                               notices, log);
     } else {
       host::LoadOptions options;
       options.log = log;
@@ -105,7 +91,6 @@ void Runtime::Impl::open_devices() {
       throw std::runtime_error("[camera." + name + "]: the device " + problem +
                                " (the key is pinned at enrolment; the section name must be its camera id)");
     cameras[name] = std::move(handle);
-    camera_live[name] = false;
   }
   if (!config.authz_plugin.empty()) {
     auto& runner = runners.at(config.authz_plugin);
@@ -141,7 +126,6 @@ void Runtime::Impl::on_camera_event(const std::string& camera, const host::Devic
   if (e.kind == LK_EVENT_ATTESTATION && e.data) {
     post([this, camera, data = e.data] {
       engine->on_attestation(camera, {data->data(), data->size()}, now());
-      publish_liveness(camera);
     });
   } else if (e.kind == LK_EVENT_CAMERA_STATUS && e.value == LK_CAMERA_STATUS_MESSAGE_REFUSED) {
     // Refused messages on the camera's link: audited by the engine. The

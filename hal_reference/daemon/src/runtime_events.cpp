@@ -1,6 +1,6 @@
 // The runtime's event hub: the events published to subscribers (the API's
 // event stream), the recent history a new subscriber catches up from, and
-// the camera liveness changes the runtime publishes.
+// that is all: liveness changes come from the engine (gate::LivenessChanged).
 #include "runtime_impl.hpp"
 
 #include "runtime_views.hpp"
@@ -23,26 +23,6 @@ void Runtime::Impl::publish(EventData data) {
     for (auto& [id, fn] : subscribers) targets.push_back(fn);
   }
   for (auto& fn : targets) fn(event);
-}
-
-// Publishes a change of one camera's liveness (after its attestation).
-void Runtime::Impl::publish_liveness(const std::string& id) {
-  auto it = camera_live.find(id);
-  if (it == camera_live.end()) return;
-  const bool live = engine->camera_live(id, now());
-  if (live == it->second) return;
-  it->second = live;
-  CameraLiveness change{id, live, mono_us(), std::nullopt};
-  // The hub time of the last accepted attestation: where U5's
-  // live_timeout + 50 ms is counted from.
-  const gate::LivenessMonitor* m = engine->monitor(id);
-  if (m && m->last_accepted()) change.last_accepted_mono_us = static_cast<int64_t>(*m->last_accepted() / 1000);
-  publish(change);
-}
-
-// Every camera, on the engine's timer: liveness also ends by time.
-void Runtime::Impl::publish_liveness() {
-  for (const auto& [id, was] : camera_live) publish_liveness(id);
 }
 
 // ---- HubApi: subscriptions ----

@@ -5,10 +5,11 @@
 //                        most of HubApi
 //   runtime_devices.cpp  opening plugins, locks, cameras and authz; device and
 //                        supervisor events posted onto the loop; test control
-//   runtime_actions.cpp  carrying out the engine's actions; answering decisions
+//   runtime_actions.cpp  carrying out the engine's actions (commands, records,
+//                        alarms, liveness changes); answering decisions
 //   runtime_audit.cpp    opening the audit log, pending records, group commit,
 //                        checkpoints
-//   runtime_events.cpp   publishing events to subscribers; camera liveness
+//   runtime_events.cpp   publishing events to subscribers, event history
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
@@ -107,7 +108,6 @@ struct Runtime::Impl {
   std::map<std::string, Lock> locks;                      // by lock name
   std::map<std::string, std::string> door_lock;           // door -> lock name
   std::map<std::string, std::unique_ptr<host::CameraDevice>> cameras;
-  std::map<std::string, bool> camera_live;                // last published liveness
   std::unique_ptr<host::AuthzDevice> authz;
   std::map<std::string, isolation::PluginStatus> plugin_status;  // loop thread: as last noticed
   // A fresh private directory (mkdtemp, 0700) outside data_dir: the hosts'
@@ -167,8 +167,6 @@ struct Runtime::Impl {
 
   // ---- Events for subscribers (SSE) (runtime_events.cpp) ----
   void publish(EventData data);
-  void publish_liveness(const std::string& id);
-  void publish_liveness();
 
   // ---- Audit (runtime_audit.cpp) ----
   void open_audit_log(gate::GateSetup& setup);
@@ -188,7 +186,6 @@ struct Runtime::Impl {
 
   // ---- Devices and plugins (runtime_devices.cpp) ----
   void make_host_root();
-  isolation::SupervisionConfig supervision(const std::string& plugin) const;
   void open_devices();
   bool plugin_down(const std::string& plugin) const;
   void on_lock_event(const std::string& door, const host::DeviceEvent& e);

@@ -1,4 +1,5 @@
 #include "startup_check.hpp"
+#include "supervision_config.hpp"
 
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/gate/gate_engine.hpp>
@@ -66,22 +67,6 @@ void check_log_file(const fs::path& file, StartupCheck& out) {
   }
 }
 
-// As the runtime supervises its hosts (docs/isolation.md).
-isolation::SupervisionConfig supervision(const IsolationConfig& i, const fs::path& work_dir) {
-  isolation::SupervisionConfig c;
-  c.host_program = i.host_program.empty() ? isolation::default_host_program() : i.host_program;
-  c.work_dir = work_dir;
-  c.call_deadline_ms = i.call_deadline_ms;
-  c.heartbeat_interval_ms = i.heartbeat_interval_ms;
-  c.restart_backoff_ms = i.restart_backoff_ms;
-  c.restart_backoff_max_ms = i.restart_backoff_max_ms;
-  c.quarantine_failures = static_cast<int>(i.quarantine_failures);
-  c.quarantine_window_ms = i.quarantine_window_s * 1000;
-  c.address_space_bytes = static_cast<uint64_t>(i.address_space_mb) << 20;
-  c.max_open_files = static_cast<uint64_t>(i.open_files);
-  return c;
-}
-
 // A private directory for the hosts' working directories, outside the data
 // directory, removed when the check ends.
 class HostRoot {
@@ -120,7 +105,7 @@ Runners load_plugins(const DaemonConfig& config, std::unique_ptr<HostRoot>& host
       if (plugin.isolated) {
         if (!host_root) host_root = std::make_unique<HostRoot>(config.isolation);
         runners[name] = isolation::run_isolated(name, config.plugin_path(name),
-                                                supervision(config.isolation, host_root->path() / name), {}, log);
+                                                supervision_config(config.isolation, host_root->path() / name), {}, log);
       } else {
         host::LoadOptions options;
         options.log = log;

@@ -52,11 +52,14 @@ void GateEngine::State::refresh_camera(const std::string& id, MonoNs now) {
         for (const std::string& door_id : cam.doors) alarm(Rule::C8, door_id, id, message);
         if (cam.doors.empty()) alarm(Rule::C8, "", id, message);
       }
+      // Said before what the loss does to sessions, so that it is seen first.
+      actions.push_back(LivenessChanged{id, false, cam.monitor->last_accepted().value_or(kNever)});
       camera_lost(id, now);
     } else if (!cam.was_live && is_live) {
       cam.was_live = true;
       cam.health_alarmed = false;
       audit("camera", Rule::C4, "", id, "camera is LIVE");
+      actions.push_back(LivenessChanged{id, true, cam.monitor->last_accepted().value_or(kNever)});
     }
     if (!is_live && !cam.doors.empty() && !cam.health_alarmed &&
         now - cam.not_live_since >= ms_to_ns(setup.config.health_timeout_ms)) {

@@ -57,7 +57,8 @@ struct GateEngine::State {
     Phase phase = Phase::kAwaitingRecording;
     uint64_t request_id = 0;
     std::string grant_hex;
-    MonoNs recording_deadline = kNever;   // U2
+    MonoNs recording_deadline = kNever;   // U2, and F3 while the plugin's verdict is pending
+    bool authz_pending = false;           // F3: no commit before the plugin's verdict
     uint64_t commit_token = 0;            // U3
     MonoNs session_deadline = kNever;     // U7
     MonoNs hub_relock_at = kNever;        // U4, the hub's own backstop

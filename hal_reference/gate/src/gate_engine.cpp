@@ -130,7 +130,10 @@ void GateEngine::tick(MonoNs now) {
     if (!door.session) continue;
     State::Session& s = *door.session;
     if (s.phase == State::Phase::kAwaitingRecording && now >= s.recording_deadline) {
-      s_->deny_pending(door, Rule::U2, "cameras did not acknowledge recording in time", now);
+      if (s.authz_pending)
+        s_->deny_pending(door, Rule::F3, "no authorization plugin verdict in time", now);
+      else
+        s_->deny_pending(door, Rule::U2, "cameras did not acknowledge recording in time", now);
       continue;
     }
     if (!s.view.unlocked) continue;

@@ -48,7 +48,7 @@ void GateEngine::State::deny(uint64_t request_id, Door* door, const std::string&
 // U2: once every required camera acknowledges recording for this session
 // in an accepted attestation, the decision goes to the audit log (U3).
 void GateEngine::State::check_recording(Door& door, MonoNs now) {
-  if (!door.session || door.session->phase != Phase::kAwaitingRecording) return;
+  if (!door.session || door.session->phase != Phase::kAwaitingRecording || door.session->authz_pending) return;
   Session& s = *door.session;
   std::string counters;
   for (const std::string& camera_id : s.view.camera_ids) {
@@ -164,8 +164,56 @@ crypto::Bytes GateEngine::issue_challenge(const std::string& door_id, MonoNs now
   return challenge;
 }
 
+namespace {
+
+// F3: why the authorization plugin's verdict stops this grant at this door,
+// or nothing when it lets the engine go on. Necessary, never sufficient.
+std::optional<std::string> authz_refusal(const AuthzVerdict& verdict, const std::string& grant_id,
+                                         const std::string& door_id, bool plugin_required) {
+  using Outcome = AuthzVerdict::Outcome;
+  switch (verdict.outcome) {
+    case Outcome::kRefused: return "authorization plugin refused: " + verdict.message;
+    case Outcome::kFailed: return "authorization plugin failed: " + verdict.message;
+    case Outcome::kNotConsulted:
+      if (plugin_required) return std::string("no authorization plugin verdict");
+      return std::nullopt;
+    case Outcome::kAccepted:
+      if (verdict.grant_id != grant_id || verdict.door_id != door_id)
+        return std::string("authorization plugin's grant differs from the presented one");
+      return std::nullopt;
+    case Outcome::kPending: return std::nullopt;  // decided in on_authz_verdict
+  }
+  return std::string("authorization plugin verdict is not understood");
+}
+
+}  // namespace
+
 uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView bytes, const AuthzVerdict& verdict,
                                     int64_t wall_ms, MonoNs now) {
+  v1::UnlockRequest request;
+  const bool parsed = !bytes.empty() && request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  return request_unlock(door_id, parsed ? &request : nullptr, verdict, wall_ms, now);
+}
+
+void GateEngine::on_authz_verdict(uint64_t request_id, const AuthzVerdict& verdict, MonoNs now) {
+  for (auto& [door_id, door] : s_->doors) {
+    if (!door.session || door.session->request_id != request_id || !door.session->authz_pending ||
+        door.session->phase != State::Phase::kAwaitingRecording)
+      continue;
+    State::Session& s = *door.session;
+    if (verdict.outcome == AuthzVerdict::Outcome::kPending) return;
+    if (auto refusal = authz_refusal(verdict, s.view.grant_id, door_id, s_->setup.authz_plugin_required)) {
+      s_->deny_pending(door, Rule::F3, *refusal, now);
+      return;
+    }
+    s.authz_pending = false;
+    s_->check_recording(door, now);
+    return;
+  }
+}
+
+uint64_t GateEngine::request_unlock(const std::string& door_id, const v1::UnlockRequest* parsed,
+                                    const AuthzVerdict& verdict, int64_t wall_ms, MonoNs now) {
   s_->refresh_cameras(now);
   const uint64_t id = ++s_->next_request_id;
   auto it = s_->doors.find(door_id);
@@ -188,9 +236,8 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
     return deny(Rule::G4, "remote unlock is locked out for " + std::to_string(to_ms(door.lockout_until - now)) + " ms");
   if (!s_->clock_synced(now)) return deny(Rule::F1, "the wall clock has not been synchronised within 24 h");
 
-  v1::UnlockRequest request;
-  if (bytes.empty() || !request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return deny(Rule::G2, "unlock request does not parse");
+  if (parsed == nullptr) return deny(Rule::G2, "unlock request does not parse");
+  const v1::UnlockRequest& request = *parsed;
 
   // G1, the hub's own check whatever the plugin said (F3).
   crypto::GrantExpectations expect{s_->setup.hub_id, door_id, wall_ms, s_->setup.config.grant_skew_ms};
@@ -216,13 +263,9 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
                 grant_hex);
 
   // F3: the authorization plugin's verdict is necessary, never sufficient.
-  using Outcome = AuthzVerdict::Outcome;
-  if (verdict.outcome == Outcome::kRefused) return deny(Rule::F3, "authorization plugin refused: " + verdict.message, grant_hex);
-  if (verdict.outcome == Outcome::kFailed) return deny(Rule::F3, "authorization plugin failed: " + verdict.message, grant_hex);
-  if (verdict.outcome == Outcome::kNotConsulted && s_->setup.authz_plugin_required)
-    return deny(Rule::F3, "no authorization plugin verdict", grant_hex);
-  if (verdict.outcome == Outcome::kAccepted && (verdict.grant_id != grant.grant_id() || verdict.door_id != door_id))
-    return deny(Rule::F3, "authorization plugin's grant differs from the presented one", grant_hex);
+  // A pending one is decided before the commit (on_authz_verdict).
+  if (auto refusal = authz_refusal(verdict, grant.grant_id(), door_id, s_->setup.authz_plugin_required))
+    return deny(Rule::F3, *refusal, grant_hex);
 
   // G2: proof of presence over (grant id, door id, a fresh single-use hub challenge).
   v1::PresenceStatement presence;
@@ -285,6 +328,7 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView
   s.view.courier_id = grant.courier_id();
   s.view.camera_ids = required;
   s.recording_deadline = now + ms_to_ns(s_->setup.config.recording_ack_timeout_ms);
+  s.authz_pending = verdict.outcome == AuthzVerdict::Outcome::kPending;
   const std::string session_id = s.view.session_id;
   door.session = std::move(s);
   s_->reserved.insert(grant_hex);

@@ -64,6 +64,14 @@ struct AppendAudit {
   std::string consumes_grant;      // hex grant id, with durable_token only
 };
 
+// C4: a camera became LIVE or stopped being LIVE (by an attestation, a
+// fault, or time). For people and the API; the engine has already acted.
+struct LivenessChanged {
+  std::string camera_id;
+  bool live = false;
+  MonoNs last_accepted = kNever;   // hub time of the last accepted attestation (U5 counts from it)
+};
+
 // The answer to an unlock request (after recording and commit for an allow).
 struct Decision {
   uint64_t request_id = 0;
@@ -75,7 +83,7 @@ struct Decision {
 };
 
 using Action = std::variant<SendNonce, StartRecording, StopRecording, CommandUnlock, CommandLock, RaiseAlarm,
-                            AppendAudit, Decision>;
+                            AppendAudit, Decision, LivenessChanged>;
 
 }  // namespace latchkey::gate
 

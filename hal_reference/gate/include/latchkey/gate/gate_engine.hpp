@@ -26,6 +26,10 @@
 #include <string>
 #include <vector>
 
+namespace latchkey::v1 {
+class UnlockRequest;
+}
+
 namespace latchkey::gate {
 
 struct DoorSetup {
@@ -79,8 +83,11 @@ struct GateSetup {
 };
 
 // What the authorization plugin said about the presented credential (F3).
+// kPending: the plugin is being asked while the engine runs its own checks
+// and starts recording; its answer comes through on_authz_verdict, and no
+// decision is committed before it has come.
 struct AuthzVerdict {
-  enum class Outcome { kNotConsulted, kAccepted, kRefused, kFailed };
+  enum class Outcome { kNotConsulted, kAccepted, kRefused, kFailed, kPending };
   Outcome outcome = Outcome::kNotConsulted;
   std::string grant_id;                 // raw 16 bytes, when accepted
   std::string door_id;
@@ -166,6 +173,15 @@ class GateEngine {
   // durable commit (U3) for an allow.
   uint64_t request_unlock(const std::string& door_id, crypto::ByteView unlock_request, const AuthzVerdict& verdict,
                           int64_t wall_ms, MonoNs now);
+  // The same for a request the caller parsed once (nullptr: it did not
+  // parse, which is denied and counted like any malformed request).
+  uint64_t request_unlock(const std::string& door_id, const v1::UnlockRequest* request, const AuthzVerdict& verdict,
+                          int64_t wall_ms, MonoNs now);
+  // F3: the authorization plugin's answer to a request made with a pending
+  // verdict. A request already decided (denied by the engine's own checks)
+  // ignores it; a refusal, a failure or a different grant denies the request
+  // (F3), an acceptance lets it go on to the commit once cameras record (U2).
+  void on_authz_verdict(uint64_t request_id, const AuthzVerdict& verdict, MonoNs now);
 
   // Timers: nonces, liveness deadlines, session deadlines.
   void tick(MonoNs now);
