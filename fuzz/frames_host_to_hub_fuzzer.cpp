@@ -29,7 +29,7 @@ bool terminated(const char (&text)[N]) {
 // Converts the record into a T whose bytes start as a pattern: refused, the
 // pattern must survive; accepted, the struct_size must.
 template <typename T, typename Check>
-std::size_t take(const v1::Record& record, Check check) {
+std::size_t take(const plugin_host::v1::Record& record, Check check) {
   T out;
   std::memset(&out, 0xA5, sizeof out);
   out.struct_size = sizeof out;
@@ -46,7 +46,7 @@ std::size_t take(const v1::Record& record, Check check) {
   return 1;
 }
 
-std::size_t read_record(const v1::Record& record) {
+std::size_t read_record(const plugin_host::v1::Record& record) {
   std::size_t touched = 0;
   touched += take<lk_lock_description>(record, [](const lk_lock_description&) {});
   touched += take<lk_camera_description>(record, [](const lk_camera_description& d) {
@@ -75,17 +75,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::size_t touched = 0;
   fuzz::run_frame_stream(data, size, [&](const std::string& bytes) {
-    v1::HostToHub m;
+    plugin_host::v1::HostToHub m;
     if (!m.ParseFromString(bytes)) return;  // the supervisor fails the host here
     switch (m.message_case()) {
-      case v1::HostToHub::kReady: touched += m.ready().driver_id().size() + m.ready().load_error().size(); break;
-      case v1::HostToHub::kReply:
+      case plugin_host::v1::HostToHub::kReady: touched += m.ready().driver_id().size() + m.ready().load_error().size(); break;
+      case plugin_host::v1::HostToHub::kReply:
         touched += read_record(m.reply().record()) + m.reply().data().size() +
                    isolation::take_violations(m.reply().violations()).missing_completions;
         break;
-      case v1::HostToHub::kEvent: touched += m.event().data().size() + m.event().kind(); break;
-      case v1::HostToHub::kCompletion: touched += m.completion().operation_id() & 1; break;
-      case v1::HostToHub::kLog: touched += m.log().message().size(); break;
+      case plugin_host::v1::HostToHub::kEvent: touched += m.event().data().size() + m.event().kind(); break;
+      case plugin_host::v1::HostToHub::kCompletion: touched += m.completion().operation_id() & 1; break;
+      case plugin_host::v1::HostToHub::kLog: touched += m.log().message().size(); break;
       default: break;
     }
   });

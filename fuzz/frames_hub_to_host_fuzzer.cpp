@@ -18,16 +18,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::size_t touched = 0;
   fuzz::run_frame_stream(data, size, [&](const std::string& bytes) {
-    v1::HubToHost in;
+    plugin_host::v1::HubToHost in;
     if (!in.ParseFromString(bytes)) return;  // the host exits here
     switch (in.call_case()) {
-      case v1::HubToHost::kPing: touched += in.ping().sequence() & 1; break;
-      case v1::HubToHost::kOpen: touched += in.open().uri().size() + in.open().kind(); break;
-      case v1::HubToHost::kClose: touched += in.close().device_id() & 1; break;
-      case v1::HubToHost::kDevice: {
-        const v1::DeviceCall& c = in.device();
+      case plugin_host::v1::HubToHost::kPing: touched += in.ping().sequence() & 1; break;
+      case plugin_host::v1::HubToHost::kOpen: touched += in.open().uri().size() + in.open().kind(); break;
+      case plugin_host::v1::HubToHost::kClose: touched += in.close().device_id() & 1; break;
+      case plugin_host::v1::HubToHost::kDevice: {
+        const plugin_host::v1::DeviceCall& c = in.device();
         touched += c.data().size() + c.hub_id().size() + c.door_id().size() +
-                   v1::DeviceCall::Method_Name(c.method()).size();
+                   plugin_host::v1::DeviceCall::Method_Name(c.method()).size();
         break;
       }
       default: break;

@@ -525,7 +525,7 @@ int main(int argc, char** argv) {
     subject.load_error_kind = host::to_string(e.kind());
   }
 
-  latchkey::v1::CertificationReport report;
+  latchkey::certification::v1::CertificationReport report;
   report.set_suite("lk-certify");
   report.set_sdk_version(LATCHKEY_SDK_VERSION);
   report.set_abi_version(version_text(host::kAbiVersionCurrent));

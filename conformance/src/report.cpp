@@ -34,7 +34,7 @@ std::string seconds(double ms) {
   return s.str();
 }
 
-std::string case_name(const v1::CaseResult& c) { return c.device().empty() ? c.id() : c.id() + " [" + c.device() + "]"; }
+std::string case_name(const certification::v1::CaseResult& c) { return c.device().empty() ? c.id() : c.id() + " [" + c.device() + "]"; }
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -44,17 +44,17 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
-const char* verdict_text(v1::CaseVerdict verdict) {
+const char* verdict_text(certification::v1::CaseVerdict verdict) {
   switch (verdict) {
-    case v1::CASE_VERDICT_PASS: return "pass";
-    case v1::CASE_VERDICT_FAIL: return "FAIL";
-    case v1::CASE_VERDICT_SKIPPED: return "skipped";
-    case v1::CASE_VERDICT_MANUAL: return "manual";
+    case certification::v1::CASE_VERDICT_PASS: return "pass";
+    case certification::v1::CASE_VERDICT_FAIL: return "FAIL";
+    case certification::v1::CASE_VERDICT_SKIPPED: return "skipped";
+    case certification::v1::CASE_VERDICT_MANUAL: return "manual";
     default: return "?";
   }
 }
 
-std::string report_json(const v1::CertificationReport& report) {
+std::string report_json(const certification::v1::CertificationReport& report) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -65,8 +65,8 @@ std::string report_json(const v1::CertificationReport& report) {
   return json;
 }
 
-std::string report_junit(const v1::CertificationReport& r) {
-  std::map<std::string, std::vector<const v1::CaseResult*>> families;
+std::string report_junit(const certification::v1::CertificationReport& r) {
+  std::map<std::string, std::vector<const certification::v1::CaseResult*>> families;
   for (const auto& c : r.cases()) families[c.family()].push_back(&c);
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -77,8 +77,8 @@ std::string report_junit(const v1::CertificationReport& r) {
     int failures = 0, skipped = 0;
     double ms = 0;
     for (const auto* c : cases) {
-      failures += c->verdict() == v1::CASE_VERDICT_FAIL;
-      skipped += c->verdict() == v1::CASE_VERDICT_SKIPPED || c->verdict() == v1::CASE_VERDICT_MANUAL;
+      failures += c->verdict() == certification::v1::CASE_VERDICT_FAIL;
+      skipped += c->verdict() == certification::v1::CASE_VERDICT_SKIPPED || c->verdict() == certification::v1::CASE_VERDICT_MANUAL;
       ms += c->duration_ms();
     }
     x << "  <testsuite name=\"TC-" << escape_xml(family) << "\" tests=\"" << cases.size() << "\" failures=\"" << failures
@@ -95,9 +95,9 @@ std::string report_junit(const v1::CertificationReport& r) {
       x << "    <testcase classname=\"lk-certify.TC-" << escape_xml(family) << "\" name=\"" << escape_xml(case_name(*c))
         << "\" time=\"" << seconds(c->duration_ms()) << "\">\n";
       x << "      <properties><property name=\"cites\" value=\"" << escape_xml(c->cites()) << "\"/></properties>\n";
-      if (c->verdict() == v1::CASE_VERDICT_FAIL)
+      if (c->verdict() == certification::v1::CASE_VERDICT_FAIL)
         x << "      <failure message=\"" << escape_xml(c->title()) << "\">" << escape_xml(c->detail()) << "</failure>\n";
-      else if (c->verdict() == v1::CASE_VERDICT_SKIPPED || c->verdict() == v1::CASE_VERDICT_MANUAL)
+      else if (c->verdict() == certification::v1::CASE_VERDICT_SKIPPED || c->verdict() == certification::v1::CASE_VERDICT_MANUAL)
         x << "      <skipped message=\"" << escape_xml(std::string(verdict_text(c->verdict())) + ": " + c->detail())
           << "\"/>\n";
       else if (!c->detail().empty())  // what a passing case measured
@@ -110,7 +110,7 @@ std::string report_junit(const v1::CertificationReport& r) {
   return x.str();
 }
 
-std::string report_html(const v1::CertificationReport& r) {
+std::string report_html(const certification::v1::CertificationReport& r) {
   const bool passed = r.summary().failed() == 0;
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Latchkey certification: "
@@ -150,7 +150,7 @@ std::string report_html(const v1::CertificationReport& r) {
   return h.str();
 }
 
-void write_reports(const v1::CertificationReport& report, const std::filesystem::path& dir) {
+void write_reports(const certification::v1::CertificationReport& report, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   write_file(dir / "lk-certify-report.json", report_json(report));
   write_file(dir / "lk-certify-report.xml", report_junit(report));

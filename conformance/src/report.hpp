@@ -11,12 +11,12 @@
 
 namespace latchkey::certify {
 
-std::string report_json(const v1::CertificationReport& report);
-std::string report_junit(const v1::CertificationReport& report);
-std::string report_html(const v1::CertificationReport& report);
+std::string report_json(const certification::v1::CertificationReport& report);
+std::string report_junit(const certification::v1::CertificationReport& report);
+std::string report_html(const certification::v1::CertificationReport& report);
 // Writes lk-certify-report.{json,xml,html} into dir (created if needed). Throws on I/O failure.
-void write_reports(const v1::CertificationReport& report, const std::filesystem::path& dir);
-const char* verdict_text(v1::CaseVerdict verdict);
+void write_reports(const certification::v1::CertificationReport& report, const std::filesystem::path& dir);
+const char* verdict_text(certification::v1::CaseVerdict verdict);
 
 }  // namespace latchkey::certify
 

@@ -73,7 +73,7 @@ class CaseTest : public ::testing::Test {
 
 class VerdictListener : public ::testing::EmptyTestEventListener {
  public:
-  VerdictListener(std::vector<Instance>& instances, v1::CertificationReport& report, bool quiet)
+  VerdictListener(std::vector<Instance>& instances, certification::v1::CertificationReport& report, bool quiet)
       : instances_(instances), report_(report), quiet_(quiet) {}
 
   void OnTestStart(const ::testing::TestInfo&) override {
@@ -87,7 +87,7 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
 
   void OnTestEnd(const ::testing::TestInfo& info) override {
     const Instance& in = instances_[next_++];
-    v1::CaseResult* c = report_.mutable_cases(in.index);
+    certification::v1::CaseResult* c = report_.mutable_cases(in.index);
     c->set_duration_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
     const ::testing::TestResult& result = *info.result();
     std::ostringstream detail;
@@ -105,15 +105,15 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
       }
     }
     if (result.Failed()) {
-      c->set_verdict(v1::CASE_VERDICT_FAIL);
+      c->set_verdict(certification::v1::CASE_VERDICT_FAIL);
       if (!measured.empty()) detail << "\nmeasured: " << measured;
       c->set_detail(detail.str());
     } else if (result.Skipped()) {
       const bool manual = skip_message.rfind(kManualPrefix, 0) == 0;
-      c->set_verdict(manual ? v1::CASE_VERDICT_MANUAL : v1::CASE_VERDICT_SKIPPED);
+      c->set_verdict(manual ? certification::v1::CASE_VERDICT_MANUAL : certification::v1::CASE_VERDICT_SKIPPED);
       c->set_detail(manual ? skip_message.substr(std::string(kManualPrefix).size()) : skip_message);
     } else {
-      c->set_verdict(v1::CASE_VERDICT_PASS);
+      c->set_verdict(certification::v1::CASE_VERDICT_PASS);
       if (!measured.empty()) c->set_detail("measured: " + measured);
     }
     if (!quiet_) {
@@ -129,7 +129,7 @@ class VerdictListener : public ::testing::EmptyTestEventListener {
 
  private:
   std::vector<Instance>& instances_;
-  v1::CertificationReport& report_;
+  certification::v1::CertificationReport& report_;
   bool quiet_;
   std::size_t next_ = 0;
   std::chrono::steady_clock::time_point start_;
@@ -145,7 +145,7 @@ bool case_selected(const std::string& id, const std::string& filter) {
   return false;
 }
 
-void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::CertificationReport& report) {
+void run_cases(Subject& subject, const std::string& filter, bool quiet, certification::v1::CertificationReport& report) {
   static std::vector<Instance> instances;
   instances.clear();
   for (const CaseDef& def : all_cases()) {
@@ -154,7 +154,7 @@ void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::Cert
     // (the others would test the relay plugin, locks, providers or the hub).
     if (subject.agent && family_of(def.id) != "CAM") continue;
     for (const std::string& uri : instances_of(subject, def.scope)) {
-      v1::CaseResult* c = report.add_cases();
+      certification::v1::CaseResult* c = report.add_cases();
       c->set_id(def.id);
       c->set_family(family_of(def.id));
       c->set_title(def.title);
@@ -174,13 +174,13 @@ void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::Cert
   listeners.Append(new VerdictListener(instances, report, quiet));
   const int gtest_status = RUN_ALL_TESTS();  // verdicts come from the listener
   (void)gtest_status;
-  v1::ReportSummary* s = report.mutable_summary();
+  certification::v1::ReportSummary* s = report.mutable_summary();
   for (const auto& c : report.cases()) {
     s->set_total(s->total() + 1);
     switch (c.verdict()) {
-      case v1::CASE_VERDICT_PASS: s->set_passed(s->passed() + 1); break;
-      case v1::CASE_VERDICT_FAIL: s->set_failed(s->failed() + 1); break;
-      case v1::CASE_VERDICT_MANUAL: s->set_manual(s->manual() + 1); break;
+      case certification::v1::CASE_VERDICT_PASS: s->set_passed(s->passed() + 1); break;
+      case certification::v1::CASE_VERDICT_FAIL: s->set_failed(s->failed() + 1); break;
+      case certification::v1::CASE_VERDICT_MANUAL: s->set_manual(s->manual() + 1); break;
       default: s->set_skipped(s->skipped() + 1); break;
     }
   }

@@ -13,7 +13,7 @@
 namespace latchkey::certify {
 
 // Fills report.cases and report.summary. filter selects case IDs (empty: all).
-void run_cases(Subject& subject, const std::string& filter, bool quiet, v1::CertificationReport& report);
+void run_cases(Subject& subject, const std::string& filter, bool quiet, certification::v1::CertificationReport& report);
 bool case_selected(const std::string& id, const std::string& filter);
 
 }  // namespace latchkey::certify

@@ -139,20 +139,20 @@ void attestation_seeds() {
 }
 
 void frame_seeds() {
-  v1::HostToHub ready;
+  plugin_host::v1::HostToHub ready;
   ready.mutable_ready()->set_abi_version(1);
   ready.mutable_ready()->set_driver_id("sim_camera");
-  v1::HostToHub reply;
+  plugin_host::v1::HostToHub reply;
   reply.mutable_reply()->set_call_id(1);
-  v1::CameraDescription* camera = reply.mutable_reply()->mutable_record()->mutable_camera();
+  plugin_host::v1::CameraDescription* camera = reply.mutable_reply()->mutable_record()->mutable_camera();
   camera->set_flags(1);
   camera->set_camera_id("cam-1");
   camera->set_public_key(std::string(32, 'k'));
   camera->set_attestation_period_ms(250);
   reply.mutable_reply()->mutable_violations()->set_missing_completions(1);
-  v1::HostToHub granted;
+  plugin_host::v1::HostToHub granted;
   granted.mutable_reply()->set_call_id(2);
-  v1::GrantInfo* grant = granted.mutable_reply()->mutable_record()->mutable_grant();
+  plugin_host::v1::GrantInfo* grant = granted.mutable_reply()->mutable_record()->mutable_grant();
   grant->set_uses(1);
   grant->set_grant_id(std::string(16, 'g'));
   grant->set_issuer_key_id(std::string(fuzz::kIssuerKeyId));
@@ -163,19 +163,19 @@ void frame_seeds() {
   grant->set_required_camera_count(2);
   grant->add_required_camera_ids("cam-1");
   grant->add_required_camera_ids("cam-2");
-  v1::HostToHub refused;
+  plugin_host::v1::HostToHub refused;
   refused.mutable_reply()->set_call_id(3);
   refused.mutable_reply()->set_result(LK_ERR_DENIED);
   refused.mutable_reply()->mutable_record()->mutable_refusal()->set_code(LK_REFUSAL_EXPIRED);
   refused.mutable_reply()->mutable_record()->mutable_refusal()->set_message("the grant expired");
-  v1::HostToHub event;
+  plugin_host::v1::HostToHub event;
   event.mutable_event()->set_device_id(1);
   event.mutable_event()->set_kind(3);
   event.mutable_event()->set_data(std::string(100, 'a'));
-  v1::HostToHub completion;
+  plugin_host::v1::HostToHub completion;
   completion.mutable_completion()->set_device_id(1);
   completion.mutable_completion()->set_operation_id(7);
-  v1::HostToHub log;
+  plugin_host::v1::HostToHub log;
   log.mutable_log()->set_message("a line\nwith a break");
   std::string to_hub(1, 5);
   for (const auto* m : {&ready, &reply, &granted, &refused, &event, &completion, &log})
@@ -183,20 +183,20 @@ void frame_seeds() {
   write("frames_host_to_hub", "one_of_each", to_hub);
   write("frames_host_to_hub", "over_the_limit", std::string(1, 63) + std::string("\x01\x00\x00\x01", 4));
 
-  v1::HubToHost ping;
+  plugin_host::v1::HubToHost ping;
   ping.set_call_id(1);
   ping.mutable_ping()->set_sequence(9);
-  v1::HubToHost open;
+  plugin_host::v1::HubToHost open;
   open.set_call_id(2);
   open.mutable_open()->set_device_id(1);
-  open.mutable_open()->set_kind(v1::DEVICE_KIND_CAMERA);
+  open.mutable_open()->set_kind(plugin_host::v1::DEVICE_KIND_CAMERA);
   open.mutable_open()->set_uri("sim://camera?id=cam-1");
-  v1::HubToHost call;
+  plugin_host::v1::HubToHost call;
   call.set_call_id(3);
   call.mutable_device()->set_device_id(1);
-  call.mutable_device()->set_method(v1::DeviceCall::START_RECORDING);
+  call.mutable_device()->set_method(plugin_host::v1::DeviceCall::START_RECORDING);
   call.mutable_device()->set_data(std::string(16, 's'));
-  v1::HubToHost close;
+  plugin_host::v1::HubToHost close;
   close.set_call_id(4);
   close.mutable_close()->set_device_id(1);
   std::string to_host(1, 2);

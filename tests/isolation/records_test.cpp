@@ -47,7 +47,7 @@ T patterned() {
 }
 
 template <typename T>
-void expect_refused(const v1::Record& record, const std::string& reason) {
+void expect_refused(const plugin_host::v1::Record& record, const std::string& reason) {
   T out = patterned<T>();
   T before;
   std::memcpy(&before, &out, sizeof out);
@@ -61,7 +61,7 @@ void expect_refused(const v1::Record& record, const std::string& reason) {
 
 TEST(Records, LockDescription_RoundTrips) {
   lk_lock_description in{sizeof(lk_lock_description), LK_LOCK_CAP_DOOR_SENSOR, 800, 60000};
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   lk_lock_description out = patterned<lk_lock_description>();
   std::string why;
@@ -80,7 +80,7 @@ TEST(Records, CameraDescription_RoundTripsAndKeepsTheCallersSize) {
   std::memset(in.public_key, 'k', sizeof in.public_key);
   in.attestation_period_ms = 250;
   in.max_snapshot_bytes = 4096;
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   lk_camera_description out = patterned<lk_camera_description>();
   out.struct_size = 12345;  // whatever the caller set stays
@@ -99,7 +99,7 @@ TEST(Records, CameraDescription_UnterminatedIdIsCutAtTheArrayLessOne) {
   lk_camera_description in{};
   in.struct_size = sizeof in;
   std::memset(in.camera_id, 'x', sizeof in.camera_id);
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   EXPECT_EQ(record.camera().camera_id(), std::string(LK_CAMERA_ID_MAX - 1, 'x'));
   lk_camera_description out{};
@@ -110,7 +110,7 @@ TEST(Records, CameraDescription_UnterminatedIdIsCutAtTheArrayLessOne) {
 
 TEST(Records, SnapshotInfo_RoundTrips) {
   lk_snapshot_info in{sizeof(lk_snapshot_info), LK_SNAPSHOT_FORMAT_PPM, 640, 480, 123456789};
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   lk_snapshot_info out = patterned<lk_snapshot_info>();
   ASSERT_TRUE(take_record(record, &out, nullptr));
@@ -122,7 +122,7 @@ TEST(Records, SnapshotInfo_RoundTrips) {
 
 TEST(Records, Grant_RoundTrips) {
   const lk_grant_info in = sample_grant();
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   EXPECT_EQ(record.grant().required_camera_ids_size(), 2);
   lk_grant_info out = patterned<lk_grant_info>();
@@ -148,7 +148,7 @@ TEST(Records, Grant_CountAboveTheArrayPassesAsThePluginSetIt) {
   lk_grant_info in = sample_grant();
   in.required_camera_count = LK_GRANT_MAX_CAMERAS + 3;
   for (auto& id : in.required_camera_ids) fill_text(id, "cam");
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   EXPECT_EQ(record.grant().required_camera_ids_size(), static_cast<int>(LK_GRANT_MAX_CAMERAS));
   lk_grant_info out{};
@@ -162,7 +162,7 @@ TEST(Records, Refusal_RoundTrips) {
   in.struct_size = sizeof in;
   in.code = LK_REFUSAL_EXPIRED;
   fill_text(in.message, "the grant expired");
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(in, &record);
   lk_authz_refusal out = patterned<lk_authz_refusal>();
   ASSERT_TRUE(take_record(record, &out, nullptr));
@@ -171,57 +171,57 @@ TEST(Records, Refusal_RoundTrips) {
 }
 
 TEST(Records, MissingOrWrongKind_IsRefused) {
-  expect_refused<lk_lock_description>(v1::Record(), "no record");
-  v1::Record camera;
+  expect_refused<lk_lock_description>(plugin_host::v1::Record(), "no record");
+  plugin_host::v1::Record camera;
   camera.mutable_camera();
   expect_refused<lk_lock_description>(camera, "a camera description where a lock description was due");
   expect_refused<lk_grant_info>(camera, "where a grant was due");
 }
 
 TEST(Records, TextThatDoesNotFitOrHoldsANul_IsRefused) {
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(sample_grant(), &record);
-  v1::Record too_long = record;
+  plugin_host::v1::Record too_long = record;
   too_long.mutable_grant()->set_door_id(std::string(LK_ID_MAX, 'd'));
   expect_refused<lk_grant_info>(too_long, "the door id has 64 bytes; it holds at most 63");
-  v1::Record nul = record;
+  plugin_host::v1::Record nul = record;
   nul.mutable_grant()->set_hub_id(std::string("hub\0-2", 6));
   expect_refused<lk_grant_info>(nul, "the hub id holds a NUL byte");
-  v1::Record long_camera = record;
+  plugin_host::v1::Record long_camera = record;
   long_camera.mutable_grant()->set_required_camera_ids(1, std::string(LK_ID_MAX + 10, 'c'));
   expect_refused<lk_grant_info>(long_camera, "a required camera id has");
 
-  v1::Record refusal;
+  plugin_host::v1::Record refusal;
   refusal.mutable_refusal()->set_message(std::string(LK_REASON_MAX, 'm'));
   expect_refused<lk_authz_refusal>(refusal, "the refusal message has");
-  v1::Record camera;
+  plugin_host::v1::Record camera;
   camera.mutable_camera()->set_camera_id(std::string(LK_CAMERA_ID_MAX, 'x'));
   camera.mutable_camera()->set_public_key(std::string(32, 'k'));
   expect_refused<lk_camera_description>(camera, "the camera id has");
 }
 
 TEST(Records, KeysAndIdsOfAnotherSize_AreRefused) {
-  v1::Record camera;
+  plugin_host::v1::Record camera;
   camera.mutable_camera()->set_camera_id("porch");
   camera.mutable_camera()->set_public_key(std::string(31, 'k'));
   expect_refused<lk_camera_description>(camera, "the public key has 31 bytes, not 32");
-  v1::Record grant;
+  plugin_host::v1::Record grant;
   put_record(sample_grant(), &grant);
-  v1::Record short_id = grant;
+  plugin_host::v1::Record short_id = grant;
   short_id.mutable_grant()->set_grant_id("g");
   expect_refused<lk_grant_info>(short_id, "the grant id has 1 bytes, not 16");
-  v1::Record long_key = grant;
+  plugin_host::v1::Record long_key = grant;
   long_key.mutable_grant()->set_courier_public_key(std::string(33, 'c'));
   expect_refused<lk_grant_info>(long_key, "the courier key has 33 bytes, not 32");
 }
 
 TEST(Records, GrantWhoseCameraIdsDoNotMatchItsCount_IsRefused) {
-  v1::Record record;
+  plugin_host::v1::Record record;
   put_record(sample_grant(), &record);
-  v1::Record extra = record;
+  plugin_host::v1::Record extra = record;
   extra.mutable_grant()->add_required_camera_ids("attic");
   expect_refused<lk_grant_info>(extra, "the grant names 2 required camera(s) but 3 camera id(s) came with it");
-  v1::Record too_many = record;
+  plugin_host::v1::Record too_many = record;
   too_many.mutable_grant()->set_required_camera_count(100);
   for (int i = 0; i < 20; ++i) too_many.mutable_grant()->add_required_camera_ids("cam");
   expect_refused<lk_grant_info>(too_many, "but 22 camera id(s)");
@@ -234,7 +234,7 @@ TEST(Records, Violations_RoundTrip) {
   in.completions_after_failed_start = 3;
   in.events_after_close = 4;
   in.missing_completions = 5;
-  v1::ContractViolations message;
+  plugin_host::v1::ContractViolations message;
   isolation::put_violations(in, &message);
   const host::ContractViolations out = isolation::take_violations(message);
   EXPECT_EQ(out.duplicate_completions, 1u);
@@ -242,5 +242,5 @@ TEST(Records, Violations_RoundTrip) {
   EXPECT_EQ(out.completions_after_failed_start, 3u);
   EXPECT_EQ(out.events_after_close, 4u);
   EXPECT_EQ(out.missing_completions, 5u);
-  EXPECT_EQ(isolation::take_violations(v1::ContractViolations()).missing_completions, 0u) << "absent: none";
+  EXPECT_EQ(isolation::take_violations(plugin_host::v1::ContractViolations()).missing_completions, 0u) << "absent: none";
 }

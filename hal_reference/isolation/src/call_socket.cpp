@@ -34,7 +34,7 @@ void CallSocket::close() {
 // A blocking write, then poll() for the reply until the deadline. Nothing
 // else reads this socket, so a query costs one round trip between two
 // processes; the supervisor's loop hears only of failures.
-lk_result CallSocket::call(v1::HubToHost request, uint64_t deadline_ns, v1::Reply* reply,
+lk_result CallSocket::call(plugin_host::v1::HubToHost request, uint64_t deadline_ns, plugin_host::v1::Reply* reply,
                            std::optional<Failure>* failure) {
   std::lock_guard lock(mutex_);
   const int fd = fd_;
@@ -63,7 +63,7 @@ lk_result CallSocket::call(v1::HubToHost request, uint64_t deadline_ns, v1::Repl
     std::optional<std::string> message = reader_.next();
     if (reader_.failed()) return failed("protocol violation: " + reader_.error(), LK_ERR_CLOSED);
     if (message) {
-      v1::HostToHub answer;
+      plugin_host::v1::HostToHub answer;
       if (!answer.ParseFromString(*message) || !answer.has_reply() || answer.reply().call_id() != next_call_)
         return failed("protocol violation: the call socket carried something other than this call's reply",
                       LK_ERR_CLOSED);

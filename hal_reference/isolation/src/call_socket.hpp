@@ -47,7 +47,7 @@ class CallSocket {
   // and waits for its reply until the deadline, which answers on the other
   // socket meanwhile extend (up to twice). When the query fails on this
   // host's socket, *failure says why (not when the socket was down already).
-  lk_result call(v1::HubToHost request, uint64_t deadline_ns, v1::Reply* reply, std::optional<Failure>* failure);
+  lk_result call(plugin_host::v1::HubToHost request, uint64_t deadline_ns, plugin_host::v1::Reply* reply, std::optional<Failure>* failure);
 
  private:
   const std::atomic<bool>* running_;

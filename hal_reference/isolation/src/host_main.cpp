@@ -35,7 +35,6 @@
 namespace {
 
 using namespace latchkey;
-namespace v1 = latchkey::v1;
 
 constexpr int kSocketFd = 3;      // calls from the hub's loop; events and completions
 constexpr int kCallSocketFd = 4;  // queries from the hub's other threads, one at a time
@@ -122,7 +121,7 @@ void write_blocking(const google::protobuf::MessageLite& message) {
 }
 
 struct Device {
-  v1::DeviceKind kind = v1::DEVICE_KIND_UNSPECIFIED;
+  plugin_host::v1::DeviceKind kind = plugin_host::v1::DEVICE_KIND_UNSPECIFIED;
   std::unique_ptr<host::LockHandle> lock;
   std::unique_ptr<host::CameraHandle> camera;
   std::unique_ptr<host::AuthzHandle> authz;
@@ -141,8 +140,8 @@ class Host {
   }
 
   void send_ready() {
-    v1::HostToHub m;
-    v1::Ready* r = m.mutable_ready();
+    plugin_host::v1::HostToHub m;
+    plugin_host::v1::Ready* r = m.mutable_ready();
     const host::PluginIdentity& id = plugin_->identity();
     r->set_abi_version(id.abi_version);
     r->set_vendor(id.vendor);
@@ -158,7 +157,7 @@ class Host {
   }
 
   // From any thread (plugin threads log and fire events).
-  void post(v1::HostToHub message) {
+  void post(plugin_host::v1::HostToHub message) {
     outbox_.post([this, m = std::move(message)] { channel_->send(m); });  // refused once stopped
   }
 
@@ -180,19 +179,19 @@ class Host {
   }
 
   void on_message(const std::string& bytes, isolation::Channel& answer_on) {
-    v1::HubToHost in;
+    plugin_host::v1::HubToHost in;
     if (!in.ParseFromString(bytes)) return fail("a message that does not parse");
-    v1::HostToHub out;
-    v1::Reply* reply = out.mutable_reply();
+    plugin_host::v1::HostToHub out;
+    plugin_host::v1::Reply* reply = out.mutable_reply();
     reply->set_call_id(in.call_id());
     reply->set_result(LK_OK);
     switch (in.call_case()) {
-      case v1::HubToHost::kPing: reply->set_sequence(in.ping().sequence()); break;
-      case v1::HubToHost::kOpen:
+      case plugin_host::v1::HubToHost::kPing: reply->set_sequence(in.ping().sequence()); break;
+      case plugin_host::v1::HubToHost::kOpen:
         if (&answer_on != channel_.get()) return fail("OpenDevice on the call socket");
         open(in.open(), reply);
         break;
-      case v1::HubToHost::kClose: {
+      case plugin_host::v1::HubToHost::kClose: {
         if (&answer_on != channel_.get()) return fail("CloseDevice on the call socket");
         auto it = devices_.find(in.close().device_id());
         if (it == devices_.end()) {
@@ -211,7 +210,7 @@ class Host {
         devices_.erase(it);
         break;
       }
-      case v1::HubToHost::kDevice: call(in.device(), reply); break;
+      case plugin_host::v1::HubToHost::kDevice: call(in.device(), reply); break;
       default: return fail("a call of no known kind");
     }
     answer_on.send(out);
@@ -221,8 +220,8 @@ class Host {
 
   host::EventHandler event_handler(uint32_t id) {
     return [this, id](const host::DeviceEvent& e) {
-      v1::HostToHub m;
-      v1::Event* ev = m.mutable_event();
+      plugin_host::v1::HostToHub m;
+      plugin_host::v1::Event* ev = m.mutable_event();
       ev->set_device_id(id);
       ev->set_kind(e.kind);
       ev->set_value(e.value);
@@ -234,20 +233,20 @@ class Host {
   }
 
   void state_event(uint32_t id, lk_event_kind kind, uint32_t value) {
-    v1::HostToHub m;
-    v1::Event* ev = m.mutable_event();
+    plugin_host::v1::HostToHub m;
+    plugin_host::v1::Event* ev = m.mutable_event();
     ev->set_device_id(id);
     ev->set_kind(kind);
     ev->set_value(value);
     post(std::move(m));
   }
 
-  void open(const v1::OpenDevice& o, v1::Reply* reply) {
+  void open(const plugin_host::v1::OpenDevice& o, plugin_host::v1::Reply* reply) {
     if (devices_.count(o.device_id())) return fail("device id " + std::to_string(o.device_id()) + " opened twice");
     Device d;
     d.kind = o.kind();
     lk_result r = LK_ERR_UNSUPPORTED;
-    if (o.kind() == v1::DEVICE_KIND_LOCK && plugin_->lock_interface()) {
+    if (o.kind() == plugin_host::v1::DEVICE_KIND_LOCK && plugin_->lock_interface()) {
       r = host::LockHandle::open(plugin_, o.uri(), event_handler(o.device_id()), &d.lock);
       if (r == LK_OK) {
         lk_lock_description desc{};
@@ -261,14 +260,14 @@ class Host {
         state_event(o.device_id(), LK_EVENT_LOCK_STATE, ls);
         state_event(o.device_id(), LK_EVENT_DOOR_STATE, ds);
       }
-    } else if (o.kind() == v1::DEVICE_KIND_CAMERA && plugin_->camera_interface()) {
+    } else if (o.kind() == plugin_host::v1::DEVICE_KIND_CAMERA && plugin_->camera_interface()) {
       r = host::CameraHandle::open(plugin_, o.uri(), event_handler(o.device_id()), &d.camera);
       if (r == LK_OK) {
         lk_camera_description desc{};
         desc.struct_size = sizeof desc;
         if (d.camera->describe(&desc) == LK_OK) isolation::put_record(desc, reply->mutable_record());
       }
-    } else if (o.kind() == v1::DEVICE_KIND_AUTHZ && plugin_->authz_interface()) {
+    } else if (o.kind() == plugin_host::v1::DEVICE_KIND_AUTHZ && plugin_->authz_interface()) {
       r = host::AuthzHandle::open(plugin_, o.uri(), &d.authz);
     }
     reply->set_result(r);
@@ -276,8 +275,8 @@ class Host {
   }
 
   void completion(uint32_t id, const lk_lock_completion& c) {
-    v1::HostToHub m;
-    v1::Completion* done = m.mutable_completion();
+    plugin_host::v1::HostToHub m;
+    plugin_host::v1::Completion* done = m.mutable_completion();
     done->set_device_id(id);
     done->set_operation_id(c.operation_id);
     done->set_result(c.result);
@@ -285,7 +284,7 @@ class Host {
     post(std::move(m));
   }
 
-  void call(const v1::DeviceCall& c, v1::Reply* reply) {
+  void call(const plugin_host::v1::DeviceCall& c, plugin_host::v1::Reply* reply) {
     auto it = devices_.find(c.device_id());
     if (it == devices_.end()) {
       reply->set_result(LK_ERR_NOT_FOUND);
@@ -294,7 +293,7 @@ class Host {
     Device& d = it->second;
     const uint32_t id = c.device_id();
     lk_result r = LK_ERR_UNSUPPORTED;
-    using M = v1::DeviceCall;
+    using M = plugin_host::v1::DeviceCall;
     if (d.lock) {
       host::LockHandle& lock = *d.lock;
       switch (c.method()) {
@@ -403,7 +402,7 @@ int main(int argc, char** argv) {
   try {
     host::LoadOptions load;
     load.log = [](lk_log_level level, const std::string&, const std::string& message) {
-      v1::HostToHub m;
+      plugin_host::v1::HostToHub m;
       m.mutable_log()->set_level(level);
       m.mutable_log()->set_message(message);
       if (g_host != nullptr) g_host->post(std::move(m));
@@ -411,7 +410,7 @@ int main(int argc, char** argv) {
     };
     plugin = host::Plugin::load(options.plugin, load);
   } catch (const std::exception& e) {
-    v1::HostToHub m;
+    plugin_host::v1::HostToHub m;
     m.mutable_ready()->set_load_error(e.what());
     m.mutable_ready()->set_pid(static_cast<uint32_t>(::getpid()));
     write_blocking(m);

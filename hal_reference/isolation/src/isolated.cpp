@@ -11,10 +11,10 @@
 namespace latchkey::isolation {
 namespace {
 
-using Method = v1::DeviceCall::Method;
+using Method = plugin_host::v1::DeviceCall::Method;
 
-v1::DeviceCall make_call(Method method) {
-  v1::DeviceCall c;
+plugin_host::v1::DeviceCall make_call(Method method) {
+  plugin_host::v1::DeviceCall c;
   c.set_method(method);
   return c;
 }
@@ -44,23 +44,23 @@ class Proxy {
     final_counts_ = counts;
   }
 
-  lk_result call(Method method, v1::Reply* reply = nullptr, v1::DeviceCall c = {}) {
+  lk_result call(Method method, plugin_host::v1::Reply* reply = nullptr, plugin_host::v1::DeviceCall c = {}) {
     if (closed_) return LK_ERR_CLOSED;
     c.set_method(method);
     return supervisor_->call(id_, std::move(c), reply);
   }
-  lk_result send(Method method, const char* what, v1::DeviceCall c = {}) {
+  lk_result send(Method method, const char* what, plugin_host::v1::DeviceCall c = {}) {
     if (closed_) return LK_ERR_CLOSED;
     c.set_method(method);
     return supervisor_->send(id_, std::move(c), what);
   }
-  lk_result operation(v1::DeviceCall c, host::LockCompletionHandler done) {
+  lk_result operation(plugin_host::v1::DeviceCall c, host::LockCompletionHandler done) {
     if (closed_) return LK_ERR_CLOSED;
     return supervisor_->start_operation(id_, std::move(c), std::move(done));
   }
   lk_result test_control(Method method, uint32_t code, int64_t parameter) {
     if (!supervisor_->ready().offers_test_control()) return LK_ERR_UNSUPPORTED;
-    v1::DeviceCall c;
+    plugin_host::v1::DeviceCall c;
     c.set_code(code);
     c.set_parameter(parameter);
     return call(method, nullptr, std::move(c));
@@ -71,20 +71,20 @@ class Proxy {
       std::lock_guard lock(counts_mutex_);
       return final_counts_;
     }
-    v1::Reply reply;
-    if (call(v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
+    plugin_host::v1::Reply reply;
+    if (call(plugin_host::v1::DeviceCall::VIOLATIONS, &reply) != LK_OK) return {};
     return take_violations(reply.violations());
   }
   // The description from the latest open: a reopened camera must prove its key again.
-  v1::Record record() const { return supervisor_->record(id_); }
+  plugin_host::v1::Record record() const { return supervisor_->record(id_); }
 
   // Reads a record the host sent into *out. A record that is missing (the
   // plugin filled none) or refused (logged, naming why) answers false.
   template <typename T>
-  bool take(const v1::Record& record, T* out, const char* what) const {
+  bool take(const plugin_host::v1::Record& record, T* out, const char* what) const {
     std::string why;
     if (take_record(record, out, &why)) return true;
-    if (record.kind_case() != v1::Record::KIND_NOT_SET) refusals_->refused(what, device_, why);
+    if (record.kind_case() != plugin_host::v1::Record::KIND_NOT_SET) refusals_->refused(what, device_, why);
     return false;
   }
 
@@ -110,39 +110,39 @@ class IsolatedLock final : public host::LockDevice {
     return p_.take(p_.record(), d, "a lock description") ? LK_OK : LK_ERR_UNSUPPORTED;
   }
   lk_result lock_state(lk_lock_state* state) override {
-    v1::Reply reply;
-    const lk_result r = p_.call(v1::DeviceCall::LOCK_STATE, &reply);
+    plugin_host::v1::Reply reply;
+    const lk_result r = p_.call(plugin_host::v1::DeviceCall::LOCK_STATE, &reply);
     *state = r == LK_OK ? reply.value() : LK_LOCK_STATE_UNKNOWN;
     return r;
   }
   lk_result door_state(lk_door_state* state) override {
-    v1::Reply reply;
-    const lk_result r = p_.call(v1::DeviceCall::DOOR_STATE, &reply);
+    plugin_host::v1::Reply reply;
+    const lk_result r = p_.call(plugin_host::v1::DeviceCall::DOOR_STATE, &reply);
     *state = r == LK_OK ? reply.value() : LK_DOOR_STATE_UNKNOWN;
     return r;
   }
   lk_result lock(uint64_t operation_id, host::LockCompletionHandler done) override {
-    v1::DeviceCall c = make_call(v1::DeviceCall::LOCK);
+    plugin_host::v1::DeviceCall c = make_call(plugin_host::v1::DeviceCall::LOCK);
     c.set_operation_id(operation_id);
     return p_.operation(std::move(c), std::move(done));
   }
   lk_result unlock(const lk_unlock_params& params, host::LockCompletionHandler done) override {
-    v1::DeviceCall c = make_call(v1::DeviceCall::UNLOCK);
+    plugin_host::v1::DeviceCall c = make_call(plugin_host::v1::DeviceCall::UNLOCK);
     c.set_operation_id(params.operation_id);
     c.set_relock_deadline_ms(params.relock_deadline_ms);
     c.set_unlatch(params.unlatch != 0);
     return p_.operation(std::move(c), std::move(done));
   }
   lk_result inject_fault(lk_fault fault, int64_t parameter) override {
-    return p_.test_control(v1::DeviceCall::INJECT_FAULT, fault, parameter);
+    return p_.test_control(plugin_host::v1::DeviceCall::INJECT_FAULT, fault, parameter);
   }
-  lk_result clear_faults() override { return p_.test_control(v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
+  lk_result clear_faults() override { return p_.test_control(plugin_host::v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
   lk_result physical_action(lk_physical_action action) override {
-    return p_.test_control(v1::DeviceCall::PHYSICAL_ACTION, action, 0);
+    return p_.test_control(plugin_host::v1::DeviceCall::PHYSICAL_ACTION, action, 0);
   }
   std::size_t pending_operations() const override {
-    v1::Reply reply;
-    return const_cast<Proxy&>(p_).call(v1::DeviceCall::PENDING_OPERATIONS, &reply) == LK_OK ? reply.value() : 0;
+    plugin_host::v1::Reply reply;
+    return const_cast<Proxy&>(p_).call(plugin_host::v1::DeviceCall::PENDING_OPERATIONS, &reply) == LK_OK ? reply.value() : 0;
   }
   host::ContractViolations violations() const override { return const_cast<Proxy&>(p_).violations(); }
 
@@ -167,31 +167,31 @@ class IsolatedCamera final : public host::CameraDevice {
     return p_.take(p_.record(), d, "a camera description") ? LK_OK : LK_ERR_UNSUPPORTED;
   }
   lk_result deliver_nonce(const uint8_t* nonce, std::size_t size) override {
-    v1::DeviceCall c;
+    plugin_host::v1::DeviceCall c;
     c.set_data(nonce, size);
-    return p_.send(v1::DeviceCall::DELIVER_NONCE, "deliver_nonce", std::move(c));
+    return p_.send(plugin_host::v1::DeviceCall::DELIVER_NONCE, "deliver_nonce", std::move(c));
   }
   lk_result start_recording(const uint8_t (&session_id)[LK_SESSION_ID_SIZE]) override {
-    v1::DeviceCall c;
+    plugin_host::v1::DeviceCall c;
     c.set_data(session_id, LK_SESSION_ID_SIZE);
-    return p_.send(v1::DeviceCall::START_RECORDING, "start_recording", std::move(c));
+    return p_.send(plugin_host::v1::DeviceCall::START_RECORDING, "start_recording", std::move(c));
   }
-  lk_result stop_recording() override { return p_.send(v1::DeviceCall::STOP_RECORDING, "stop_recording"); }
+  lk_result stop_recording() override { return p_.send(plugin_host::v1::DeviceCall::STOP_RECORDING, "stop_recording"); }
   bool supports_snapshot() const noexcept override { return snapshot_; }
   lk_result snapshot(std::vector<uint8_t>* frame, lk_snapshot_info* info) override {
     if (!snapshot_) return LK_ERR_UNSUPPORTED;
     if (frame == nullptr || info == nullptr) return LK_ERR_INVALID_ARGUMENT;
-    v1::Reply reply;
-    const lk_result r = p_.call(v1::DeviceCall::SNAPSHOT, &reply);
+    plugin_host::v1::Reply reply;
+    const lk_result r = p_.call(plugin_host::v1::DeviceCall::SNAPSHOT, &reply);
     if (r != LK_OK) return r;
     if (!p_.take(reply.record(), info, "snapshot info")) return LK_ERR_INTERNAL;
     frame->assign(reply.data().begin(), reply.data().end());
     return LK_OK;
   }
   lk_result inject_fault(lk_fault fault, int64_t parameter) override {
-    return p_.test_control(v1::DeviceCall::INJECT_FAULT, fault, parameter);
+    return p_.test_control(plugin_host::v1::DeviceCall::INJECT_FAULT, fault, parameter);
   }
-  lk_result clear_faults() override { return p_.test_control(v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
+  lk_result clear_faults() override { return p_.test_control(plugin_host::v1::DeviceCall::CLEAR_FAULTS, 0, 0); }
   host::ContractViolations violations() const override { return const_cast<Proxy&>(p_).violations(); }
 
  private:
@@ -208,13 +208,13 @@ class IsolatedAuthz final : public host::AuthzDevice {
   lk_result verify(const std::string& hub_id, const std::string& door_id, int64_t now_unix_ms,
                    const std::vector<uint8_t>& credential, lk_grant_info* grant, lk_authz_refusal* refusal) override {
     if (grant == nullptr || refusal == nullptr) return LK_ERR_INVALID_ARGUMENT;
-    v1::DeviceCall c;
+    plugin_host::v1::DeviceCall c;
     c.set_hub_id(hub_id);
     c.set_door_id(door_id);
     c.set_now_unix_ms(now_unix_ms);
     c.set_data(credential.data(), credential.size());
-    v1::Reply reply;
-    const lk_result r = p_.call(v1::DeviceCall::VERIFY, &reply, std::move(c));
+    plugin_host::v1::Reply reply;
+    const lk_result r = p_.call(plugin_host::v1::DeviceCall::VERIFY, &reply, std::move(c));
     if (r == LK_OK) {
       if (!p_.take(reply.record(), grant, "a grant")) return LK_ERR_INTERNAL;
     } else if (r == LK_ERR_DENIED) {
@@ -243,8 +243,8 @@ class IsolatedRunner final : public PluginRunner {
                       std::unique_ptr<host::LockDevice>* out) override {
     if (!offers_lock()) throw std::logic_error("latchkey: the plugin offers no lock interface");
     uint32_t id = 0;
-    v1::Record record;
-    const lk_result r = s_->open_device(v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
+    plugin_host::v1::Record record;
+    const lk_result r = s_->open_device(plugin_host::v1::DEVICE_KIND_LOCK, uri, std::move(hooks), &id, &record);
     if (r == LK_OK) *out = std::make_unique<IsolatedLock>(s_, id, uri, refusals_);
     return r;
   }
@@ -252,16 +252,16 @@ class IsolatedRunner final : public PluginRunner {
                         std::unique_ptr<host::CameraDevice>* out) override {
     if (!offers_camera()) throw std::logic_error("latchkey: the plugin offers no camera interface");
     uint32_t id = 0;
-    v1::Record record;
-    const lk_result r = s_->open_device(v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
+    plugin_host::v1::Record record;
+    const lk_result r = s_->open_device(plugin_host::v1::DEVICE_KIND_CAMERA, uri, std::move(hooks), &id, &record);
     if (r == LK_OK) *out = std::make_unique<IsolatedCamera>(s_, id, uri, refusals_);
     return r;
   }
   lk_result open_authz(const std::string& config, std::unique_ptr<host::AuthzDevice>* out) override {
     if (!offers_authz()) throw std::logic_error("latchkey: the plugin offers no authorization interface");
     uint32_t id = 0;
-    v1::Record record;
-    const lk_result r = s_->open_device(v1::DEVICE_KIND_AUTHZ, config, {}, &id, &record);
+    plugin_host::v1::Record record;
+    const lk_result r = s_->open_device(plugin_host::v1::DEVICE_KIND_AUTHZ, config, {}, &id, &record);
     if (r == LK_OK) *out = std::make_unique<IsolatedAuthz>(s_, id, refusals_);
     return r;
   }

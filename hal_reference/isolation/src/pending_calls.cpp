@@ -30,7 +30,7 @@ void PendingCalls::set_deadline(std::map<uint64_t, Pending>::iterator it, uint64
   deadlines_.insert({deadline_ns, it->first});
 }
 
-bool PendingCalls::answer(const v1::Reply& reply, std::string* violation) {
+bool PendingCalls::answer(const plugin_host::v1::Reply& reply, std::string* violation) {
   // The reply must be to the oldest call (a host cannot hide a stuck call
   // behind fresh answers), and the next call's wait starts now.
   auto it = pending_.upper_bound(kStart);

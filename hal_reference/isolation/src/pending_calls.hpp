@@ -26,7 +26,7 @@ class PendingCalls {
  public:
   // The reply, or nullptr and the failure (LK_ERR_TIMEOUT for the call that
   // missed its deadline, LK_ERR_CLOSED when the host is down).
-  using ReplyHandler = std::function<void(const v1::Reply* reply, lk_result failure)>;
+  using ReplyHandler = std::function<void(const plugin_host::v1::Reply* reply, lk_result failure)>;
   // A call missed its deadline: id 0 is the start; what says which call.
   using Expired = std::function<void(uint64_t id, const std::string& what)>;
 
@@ -47,7 +47,7 @@ class PendingCalls {
   void remove_start();
   // A reply: its handler runs. False, with *violation, when it does not
   // answer the oldest call.
-  bool answer(const v1::Reply& reply, std::string* violation);
+  bool answer(const plugin_host::v1::Reply& reply, std::string* violation);
   // Every call fails: culprit with LK_ERR_TIMEOUT, the rest with
   // LK_ERR_CLOSED. The handlers run after the table is empty.
   void fail_all(uint64_t culprit);

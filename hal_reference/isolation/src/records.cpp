@@ -46,22 +46,22 @@ bool take_bytes(const std::string& in, uint8_t (&out)[N], const char* field, std
   return true;
 }
 
-const char* kind_name(v1::Record::KindCase kind) {
+const char* kind_name(plugin_host::v1::Record::KindCase kind) {
   switch (kind) {
-    case v1::Record::kLock: return "a lock description";
-    case v1::Record::kCamera: return "a camera description";
-    case v1::Record::kSnapshot: return "snapshot info";
-    case v1::Record::kGrant: return "a grant";
-    case v1::Record::kRefusal: return "a refusal";
-    case v1::Record::KIND_NOT_SET: break;
+    case plugin_host::v1::Record::kLock: return "a lock description";
+    case plugin_host::v1::Record::kCamera: return "a camera description";
+    case plugin_host::v1::Record::kSnapshot: return "snapshot info";
+    case plugin_host::v1::Record::kGrant: return "a grant";
+    case plugin_host::v1::Record::kRefusal: return "a refusal";
+    case plugin_host::v1::Record::KIND_NOT_SET: break;
   }
   return "no record";
 }
 
 // The record is of the kind wanted; "no record" when the host sent none.
-bool expect(const v1::Record& in, v1::Record::KindCase wanted, std::string* why) {
+bool expect(const plugin_host::v1::Record& in, plugin_host::v1::Record::KindCase wanted, std::string* why) {
   if (in.kind_case() == wanted) return true;
-  if (in.kind_case() == v1::Record::KIND_NOT_SET) return refuse(why, "no record");
+  if (in.kind_case() == plugin_host::v1::Record::KIND_NOT_SET) return refuse(why, "no record");
   return refuse(why, std::string(kind_name(in.kind_case())) + " where " + kind_name(wanted) + " was due");
 }
 
@@ -77,15 +77,15 @@ bool take(T* out, Fill fill) {
 
 }  // namespace
 
-void put_record(const lk_lock_description& in, v1::Record* out) {
-  v1::LockDescription* d = out->mutable_lock();
+void put_record(const lk_lock_description& in, plugin_host::v1::Record* out) {
+  plugin_host::v1::LockDescription* d = out->mutable_lock();
   d->set_flags(in.flags);
   d->set_max_actuation_ms(in.max_actuation_ms);
   d->set_max_relock_deadline_ms(in.max_relock_deadline_ms);
 }
 
-void put_record(const lk_camera_description& in, v1::Record* out) {
-  v1::CameraDescription* d = out->mutable_camera();
+void put_record(const lk_camera_description& in, plugin_host::v1::Record* out) {
+  plugin_host::v1::CameraDescription* d = out->mutable_camera();
   d->set_flags(in.flags);
   d->set_camera_id(text(in.camera_id));
   d->set_public_key(bytes(in.public_key));
@@ -93,16 +93,16 @@ void put_record(const lk_camera_description& in, v1::Record* out) {
   d->set_max_snapshot_bytes(in.max_snapshot_bytes);
 }
 
-void put_record(const lk_snapshot_info& in, v1::Record* out) {
-  v1::SnapshotInfo* s = out->mutable_snapshot();
+void put_record(const lk_snapshot_info& in, plugin_host::v1::Record* out) {
+  plugin_host::v1::SnapshotInfo* s = out->mutable_snapshot();
   s->set_format(in.format);
   s->set_width(in.width);
   s->set_height(in.height);
   s->set_device_time_ns(in.device_time_ns);
 }
 
-void put_record(const lk_grant_info& in, v1::Record* out) {
-  v1::GrantInfo* g = out->mutable_grant();
+void put_record(const lk_grant_info& in, plugin_host::v1::Record* out) {
+  plugin_host::v1::GrantInfo* g = out->mutable_grant();
   g->set_uses(in.uses);
   g->set_grant_id(bytes(in.grant_id));
   g->set_issuer_key_id(text(in.issuer_key_id));
@@ -117,13 +117,13 @@ void put_record(const lk_grant_info& in, v1::Record* out) {
   for (uint32_t i = 0; i < ids; ++i) g->add_required_camera_ids(text(in.required_camera_ids[i]));
 }
 
-void put_record(const lk_authz_refusal& in, v1::Record* out) {
-  v1::AuthzRefusal* r = out->mutable_refusal();
+void put_record(const lk_authz_refusal& in, plugin_host::v1::Record* out) {
+  plugin_host::v1::AuthzRefusal* r = out->mutable_refusal();
   r->set_code(in.code);
   r->set_message(text(in.message));
 }
 
-void put_violations(const host::ContractViolations& in, v1::ContractViolations* out) {
+void put_violations(const host::ContractViolations& in, plugin_host::v1::ContractViolations* out) {
   out->set_duplicate_completions(in.duplicate_completions);
   out->set_unknown_completions(in.unknown_completions);
   out->set_completions_after_failed_start(in.completions_after_failed_start);
@@ -131,10 +131,10 @@ void put_violations(const host::ContractViolations& in, v1::ContractViolations* 
   out->set_missing_completions(in.missing_completions);
 }
 
-bool take_record(const v1::Record& in, lk_lock_description* out, std::string* why) {
-  if (!expect(in, v1::Record::kLock, why)) return false;
+bool take_record(const plugin_host::v1::Record& in, lk_lock_description* out, std::string* why) {
+  if (!expect(in, plugin_host::v1::Record::kLock, why)) return false;
   return take(out, [&](lk_lock_description& d) {
-    const v1::LockDescription& m = in.lock();
+    const plugin_host::v1::LockDescription& m = in.lock();
     d.flags = m.flags();
     d.max_actuation_ms = m.max_actuation_ms();
     d.max_relock_deadline_ms = m.max_relock_deadline_ms();
@@ -142,10 +142,10 @@ bool take_record(const v1::Record& in, lk_lock_description* out, std::string* wh
   });
 }
 
-bool take_record(const v1::Record& in, lk_camera_description* out, std::string* why) {
-  if (!expect(in, v1::Record::kCamera, why)) return false;
+bool take_record(const plugin_host::v1::Record& in, lk_camera_description* out, std::string* why) {
+  if (!expect(in, plugin_host::v1::Record::kCamera, why)) return false;
   return take(out, [&](lk_camera_description& d) {
-    const v1::CameraDescription& m = in.camera();
+    const plugin_host::v1::CameraDescription& m = in.camera();
     d.flags = m.flags();
     d.attestation_period_ms = m.attestation_period_ms();
     d.max_snapshot_bytes = m.max_snapshot_bytes();
@@ -154,10 +154,10 @@ bool take_record(const v1::Record& in, lk_camera_description* out, std::string* 
   });
 }
 
-bool take_record(const v1::Record& in, lk_snapshot_info* out, std::string* why) {
-  if (!expect(in, v1::Record::kSnapshot, why)) return false;
+bool take_record(const plugin_host::v1::Record& in, lk_snapshot_info* out, std::string* why) {
+  if (!expect(in, plugin_host::v1::Record::kSnapshot, why)) return false;
   return take(out, [&](lk_snapshot_info& s) {
-    const v1::SnapshotInfo& m = in.snapshot();
+    const plugin_host::v1::SnapshotInfo& m = in.snapshot();
     s.format = m.format();
     s.width = m.width();
     s.height = m.height();
@@ -166,10 +166,10 @@ bool take_record(const v1::Record& in, lk_snapshot_info* out, std::string* why) 
   });
 }
 
-bool take_record(const v1::Record& in, lk_grant_info* out, std::string* why) {
-  if (!expect(in, v1::Record::kGrant, why)) return false;
+bool take_record(const plugin_host::v1::Record& in, lk_grant_info* out, std::string* why) {
+  if (!expect(in, plugin_host::v1::Record::kGrant, why)) return false;
   return take(out, [&](lk_grant_info& g) {
-    const v1::GrantInfo& m = in.grant();
+    const plugin_host::v1::GrantInfo& m = in.grant();
     g.uses = m.uses();
     g.not_before_unix_ms = m.not_before_unix_ms();
     g.not_after_unix_ms = m.not_after_unix_ms();
@@ -192,15 +192,15 @@ bool take_record(const v1::Record& in, lk_grant_info* out, std::string* why) {
   });
 }
 
-bool take_record(const v1::Record& in, lk_authz_refusal* out, std::string* why) {
-  if (!expect(in, v1::Record::kRefusal, why)) return false;
+bool take_record(const plugin_host::v1::Record& in, lk_authz_refusal* out, std::string* why) {
+  if (!expect(in, plugin_host::v1::Record::kRefusal, why)) return false;
   return take(out, [&](lk_authz_refusal& r) {
     r.code = in.refusal().code();
     return take_text(in.refusal().message(), r.message, "the refusal message", why);
   });
 }
 
-host::ContractViolations take_violations(const v1::ContractViolations& in) {
+host::ContractViolations take_violations(const plugin_host::v1::ContractViolations& in) {
   host::ContractViolations v;
   v.duplicate_completions = in.duplicate_completions();
   v.unknown_completions = in.unknown_completions();

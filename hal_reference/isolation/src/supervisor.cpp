@@ -164,27 +164,27 @@ void Supervisor::spawn() {
   }
   // Ready and every device reopened within the start deadline.
   const uint64_t deadline = now_ns() + static_cast<uint64_t>(config_.start_deadline_ms) * 1'000'000;
-  calls_.add(PendingCalls::kStart, "starting the host", deadline, [](const v1::Reply*, lk_result) {});
+  calls_.add(PendingCalls::kStart, "starting the host", deadline, [](const plugin_host::v1::Reply*, lk_result) {});
 }
 
 // ---- Messages from the host ----
 
 void Supervisor::on_message(const std::string& bytes) {
-  v1::HostToHub m;
+  plugin_host::v1::HostToHub m;
   if (!m.ParseFromString(bytes)) return fail("protocol violation: a message that does not parse (" +
                                              std::to_string(bytes.size()) + " bytes)");
   switch (m.message_case()) {
-    case v1::HostToHub::kReady:
+    case plugin_host::v1::HostToHub::kReady:
       if (phase_ != Phase::kStarting) return fail("protocol violation: a second Ready");
       return on_ready(m.ready());
-    case v1::HostToHub::kReply: {
+    case plugin_host::v1::HostToHub::kReply: {
       std::string violation;
       if (!calls_.answer(m.reply(), &violation)) return fail("protocol violation: " + violation);
       return;
     }
-    case v1::HostToHub::kEvent: return on_event(m.event());
-    case v1::HostToHub::kCompletion: return on_completion(m.completion());
-    case v1::HostToHub::kLog:
+    case plugin_host::v1::HostToHub::kEvent: return on_event(m.event());
+    case plugin_host::v1::HostToHub::kCompletion: return on_completion(m.completion());
+    case plugin_host::v1::HostToHub::kLog:
       log(static_cast<lk_log_level>(std::min<uint32_t>(m.log().level(), LK_LOG_ERROR)), clean_line(m.log().message()));
       return;
     default:
@@ -192,7 +192,7 @@ void Supervisor::on_message(const std::string& bytes) {
   }
 }
 
-void Supervisor::on_ready(const v1::Ready& ready) {
+void Supervisor::on_ready(const plugin_host::v1::Ready& ready) {
   if (!ready.load_error().empty()) return fail("the host refused the plugin: " + ready.load_error());
   if (start_waiter_) {
     // The first start: remember who the plugin is.
@@ -241,12 +241,12 @@ void Supervisor::reopen_next(std::map<uint32_t, Slot>::iterator it) {
     return;
   }
   const uint32_t id = it->first;
-  v1::HubToHost request;
-  v1::OpenDevice* open = request.mutable_open();
+  plugin_host::v1::HubToHost request;
+  plugin_host::v1::OpenDevice* open = request.mutable_open();
   open->set_device_id(id);
   open->set_kind(it->second.kind);
   open->set_uri(it->second.uri);
-  send_call(std::move(request), "reopening " + device_name(id), [this, id](const v1::Reply* reply, lk_result) {
+  send_call(std::move(request), "reopening " + device_name(id), [this, id](const plugin_host::v1::Reply* reply, lk_result) {
     if (reply == nullptr) return;  // the host failed meanwhile
     if (reply->result() != LK_OK)
       return fail("reopening " + device_name(id) + " failed: " + host::result_name(reply->result()));
@@ -257,7 +257,7 @@ void Supervisor::reopen_next(std::map<uint32_t, Slot>::iterator it) {
 
 // ---- Calls on the loop's socket ----
 
-void Supervisor::send_call(v1::HubToHost request, std::string what, ReplyHandler done) {
+void Supervisor::send_call(plugin_host::v1::HubToHost request, std::string what, ReplyHandler done) {
   if (current_ == nullptr || !current_->connected()) {
     done(nullptr, LK_ERR_CLOSED);
     return;
@@ -271,10 +271,10 @@ void Supervisor::send_call(v1::HubToHost request, std::string what, ReplyHandler
 void Supervisor::heartbeat() {
   if (phase_ != Phase::kRunning || ping_outstanding_) return;
   ping_outstanding_ = true;
-  v1::HubToHost request;
+  plugin_host::v1::HubToHost request;
   request.mutable_ping()->set_sequence(++ping_sequence_);
   const uint64_t sequence = ping_sequence_;
-  send_call(std::move(request), "the heartbeat", [this, sequence](const v1::Reply* reply, lk_result) {
+  send_call(std::move(request), "the heartbeat", [this, sequence](const plugin_host::v1::Reply* reply, lk_result) {
     if (reply == nullptr) return;
     ping_outstanding_ = false;
     if (reply->sequence() != sequence) fail("protocol violation: the heartbeat echoed the wrong sequence");

@@ -45,33 +45,33 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void start();
   void stop();
 
-  const v1::Ready& ready() const noexcept { return ready_; }
+  const plugin_host::v1::Ready& ready() const noexcept { return ready_; }
   const host::PluginIdentity& identity() const noexcept { return identity_; }
   PluginStatus status() const;
   bool running() const noexcept { return running_.load(); }
 
   // Opens a device (blocking). *record gets the description the host sent.
-  lk_result open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
-                        v1::Record* record);
+  lk_result open_device(plugin_host::v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
+                        plugin_host::v1::Record* record);
   // Closes a device (blocking); answers the final ContractViolations counts.
-  v1::ContractViolations close_device(uint32_t id);
+  plugin_host::v1::ContractViolations close_device(uint32_t id);
   // The description the device's host sent when it last opened it (after a
   // restart: the new host's).
-  v1::Record record(uint32_t id) const;
+  plugin_host::v1::Record record(uint32_t id) const;
   // A call on a device, answered in *reply (blocking, at most the deadline),
   // on the caller's thread over the call socket.
-  lk_result call(uint32_t id, v1::DeviceCall call, v1::Reply* reply);
+  lk_result call(uint32_t id, plugin_host::v1::DeviceCall call, plugin_host::v1::Reply* reply);
   // An accepting call: LK_OK when sent; a refusal goes to the device's on_call_failed.
-  lk_result send(uint32_t id, v1::DeviceCall call, const char* what);
+  lk_result send(uint32_t id, plugin_host::v1::DeviceCall call, const char* what);
   // lock/unlock: done fires once, with the plugin's completion or an error.
-  lk_result start_operation(uint32_t id, v1::DeviceCall call, host::LockCompletionHandler done);
+  lk_result start_operation(uint32_t id, plugin_host::v1::DeviceCall call, host::LockCompletionHandler done);
 
  private:
   struct Slot {
-    v1::DeviceKind kind = v1::DEVICE_KIND_UNSPECIFIED;
+    plugin_host::v1::DeviceKind kind = plugin_host::v1::DEVICE_KIND_UNSPECIFIED;
     std::string uri;
     host::DeviceHooks hooks;
-    v1::Record record;
+    plugin_host::v1::Record record;
     std::map<uint64_t, host::LockCompletionHandler> operations;
   };
   // The phases of the current host. kStarting: spawned, waiting for Ready;
@@ -87,9 +87,9 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   // Loop thread only. The phases (supervisor.cpp):
   void spawn();
   void on_message(const std::string& bytes);
-  void on_ready(const v1::Ready& ready);
+  void on_ready(const plugin_host::v1::Ready& ready);
   void reopen_next(std::map<uint32_t, Slot>::iterator it);
-  void send_call(v1::HubToHost request, std::string what, ReplyHandler done);
+  void send_call(plugin_host::v1::HubToHost request, std::string what, ReplyHandler done);
   void fail(const std::string& reason, uint64_t culprit_call = 0);
   void heartbeat();
   void restart();
@@ -98,10 +98,10 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void close_handles();
   void log(lk_log_level level, const std::string& message);
   // The devices' side (supervisor_devices.cpp):
-  void on_event(const v1::Event& e);
-  void on_completion(const v1::Completion& c);
+  void on_event(const plugin_host::v1::Event& e);
+  void on_completion(const plugin_host::v1::Completion& c);
   void fail_operations();
-  void set_record(uint32_t id, const v1::Record& record);
+  void set_record(uint32_t id, const plugin_host::v1::Record& record);
   std::string device_name(uint32_t id) const;
 
   const std::string name_;
@@ -121,7 +121,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   bool loop_closed_ = false;
 
   // Written on the loop thread before start() returns, then read-only.
-  v1::Ready ready_;
+  plugin_host::v1::Ready ready_;
   host::PluginIdentity identity_;
 
   mutable std::mutex status_mutex_;
@@ -145,7 +145,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   uint64_t generation_ = 0;  // counts spawned hosts
 
   mutable std::mutex records_mutex_;
-  std::map<uint32_t, v1::Record> records_;
+  std::map<uint32_t, plugin_host::v1::Record> records_;
 
   // The current host's call socket: callers take turns on it.
   CallSocket call_socket_;

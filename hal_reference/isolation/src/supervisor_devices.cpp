@@ -29,7 +29,7 @@ std::string Supervisor::device_name(uint32_t id) const {
   return it == slots_.end() ? "device " + std::to_string(id) : "'" + it->second.uri + "'";
 }
 
-void Supervisor::set_record(uint32_t id, const v1::Record& record) {
+void Supervisor::set_record(uint32_t id, const plugin_host::v1::Record& record) {
   slots_[id].record = record;
   std::lock_guard lock(records_mutex_);
   records_[id] = record;
@@ -44,7 +44,7 @@ void Supervisor::fail_operations() {
   }
 }
 
-void Supervisor::on_event(const v1::Event& e) {
+void Supervisor::on_event(const plugin_host::v1::Event& e) {
   auto it = slots_.find(e.device_id());
   if (it == slots_.end() && closed_devices_.count(e.device_id())) return;  // sent before it was closed
   if (it == slots_.end() || phase_ == Phase::kStarting)
@@ -60,7 +60,7 @@ void Supervisor::on_event(const v1::Event& e) {
   it->second.hooks.on_event(event);
 }
 
-void Supervisor::on_completion(const v1::Completion& c) {
+void Supervisor::on_completion(const plugin_host::v1::Completion& c) {
   auto slot = slots_.find(c.device_id());
   if (slot == slots_.end() && closed_devices_.count(c.device_id())) return;  // completed by the close
   if (slot == slots_.end()) return fail("protocol violation: a completion for device " +
@@ -81,13 +81,13 @@ void Supervisor::on_completion(const v1::Completion& c) {
 
 // ---- The proxies' side (any thread but the loop's) ----
 
-lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
-                                  v1::Record* record) {
+lk_result Supervisor::open_device(plugin_host::v1::DeviceKind kind, const std::string& uri, host::DeviceHooks hooks, uint32_t* id,
+                                  plugin_host::v1::Record* record) {
   if (on_loop_thread()) return LK_ERR_STATE;
   auto promise = std::make_shared<std::promise<lk_result>>();
   auto future = promise->get_future();
   auto device = std::make_shared<uint32_t>(0);
-  auto description = std::make_shared<v1::Record>();
+  auto description = std::make_shared<plugin_host::v1::Record>();
   const bool posted = post([this, kind, uri, hooks = std::move(hooks), promise, device, description]() mutable {
     if (phase_ != Phase::kRunning) return promise->set_value(LK_ERR_CLOSED);
     const uint32_t slot_id = ++next_device_;
@@ -95,13 +95,13 @@ lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, h
     slot.kind = kind;
     slot.uri = uri;
     slot.hooks = std::move(hooks);
-    v1::HubToHost request;
-    v1::OpenDevice* open = request.mutable_open();
+    plugin_host::v1::HubToHost request;
+    plugin_host::v1::OpenDevice* open = request.mutable_open();
     open->set_device_id(slot_id);
     open->set_kind(kind);
     open->set_uri(uri);
     send_call(std::move(request), "opening '" + uri + "'",
-              [this, slot_id, promise, device, description](const v1::Reply* reply, lk_result failure) {
+              [this, slot_id, promise, device, description](const plugin_host::v1::Reply* reply, lk_result failure) {
                 const lk_result r = reply ? static_cast<lk_result>(reply->result()) : failure;
                 if (r == LK_OK) {
                   set_record(slot_id, reply->record());
@@ -124,8 +124,8 @@ lk_result Supervisor::open_device(v1::DeviceKind kind, const std::string& uri, h
   return r;
 }
 
-v1::ContractViolations Supervisor::close_device(uint32_t id) {
-  auto counts = std::make_shared<v1::ContractViolations>();
+plugin_host::v1::ContractViolations Supervisor::close_device(uint32_t id) {
+  auto counts = std::make_shared<plugin_host::v1::ContractViolations>();
   if (on_loop_thread()) return {};
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
@@ -143,11 +143,11 @@ v1::ContractViolations Supervisor::close_device(uint32_t id) {
       for (auto& [op, done] : operations) done(failed_completion(op, LK_ERR_CLOSED));
       return promise->set_value();
     }
-    v1::HubToHost request;
+    plugin_host::v1::HubToHost request;
     request.mutable_close()->set_device_id(id);
     auto ops = std::make_shared<std::map<uint64_t, host::LockCompletionHandler>>(std::move(operations));
     send_call(std::move(request), "closing device " + std::to_string(id),
-              [promise, ops, counts](const v1::Reply* reply, lk_result) {
+              [promise, ops, counts](const plugin_host::v1::Reply* reply, lk_result) {
                 if (reply != nullptr) *counts = reply->violations();
                 // The host completed what was pending as it closed; those completions
                 // found no slot and were dropped. The callers hear of them here.
@@ -157,15 +157,15 @@ v1::ContractViolations Supervisor::close_device(uint32_t id) {
   });
   if (posted) future.wait_for(std::chrono::milliseconds(config_.call_deadline_ms + 2000));
   return posted && future.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? *counts
-                                                                                          : v1::ContractViolations{};
+                                                                                          : plugin_host::v1::ContractViolations{};
 }
 
 // Queries run on the caller's thread over the host's call socket
 // (call_socket.*); the loop hears only of failures.
-lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
+lk_result Supervisor::call(uint32_t id, plugin_host::v1::DeviceCall call, plugin_host::v1::Reply* reply) {
   if (!running_) return LK_ERR_CLOSED;
   const auto method = call.method();
-  v1::HubToHost request;
+  plugin_host::v1::HubToHost request;
   call.set_device_id(id);
   *request.mutable_device() = std::move(call);
   std::optional<CallSocket::Failure> failure;
@@ -173,7 +173,7 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
   if (!failure) return result;
   post([this, id, method, failure = std::move(*failure), result] {
     if (failure.generation != generation_ || phase_ != Phase::kRunning) return;  // about an earlier host
-    const std::string what = v1::DeviceCall::Method_Name(method) + " on " + device_name(id);
+    const std::string what = plugin_host::v1::DeviceCall::Method_Name(method) + " on " + device_name(id);
     if (failure.closed_by_host) {
       // A crash: the exit status says more; wait briefly for it, as for the other socket.
       if (eof_reason_.empty()) eof_reason_ = what + ": " + failure.why;
@@ -187,22 +187,22 @@ lk_result Supervisor::call(uint32_t id, v1::DeviceCall call, v1::Reply* reply) {
   return result;
 }
 
-v1::Record Supervisor::record(uint32_t id) const {
+plugin_host::v1::Record Supervisor::record(uint32_t id) const {
   std::lock_guard lock(records_mutex_);
   auto it = records_.find(id);
-  return it == records_.end() ? v1::Record() : it->second;
+  return it == records_.end() ? plugin_host::v1::Record() : it->second;
 }
 
-lk_result Supervisor::send(uint32_t id, v1::DeviceCall call, const char* what) {
+lk_result Supervisor::send(uint32_t id, plugin_host::v1::DeviceCall call, const char* what) {
   if (!running_) return LK_ERR_CLOSED;
   call.set_device_id(id);
   const bool posted = post([this, id, call = std::move(call), what]() mutable {
     auto it = slots_.find(id);
     if (phase_ != Phase::kRunning || it == slots_.end()) return;  // the failure was reported as such
     const std::string text = std::string(what) + " on " + device_name(id);
-    v1::HubToHost request;
+    plugin_host::v1::HubToHost request;
     *request.mutable_device() = std::move(call);
-    send_call(std::move(request), text, [this, id, what](const v1::Reply* r, lk_result) {
+    send_call(std::move(request), text, [this, id, what](const plugin_host::v1::Reply* r, lk_result) {
       if (r == nullptr || r->result() == LK_OK) return;
       auto slot = slots_.find(id);
       if (slot != slots_.end() && slot->second.hooks.on_call_failed)
@@ -212,7 +212,7 @@ lk_result Supervisor::send(uint32_t id, v1::DeviceCall call, const char* what) {
   return posted ? LK_OK : LK_ERR_CLOSED;
 }
 
-lk_result Supervisor::start_operation(uint32_t id, v1::DeviceCall call, host::LockCompletionHandler done) {
+lk_result Supervisor::start_operation(uint32_t id, plugin_host::v1::DeviceCall call, host::LockCompletionHandler done) {
   if (!running_) return LK_ERR_CLOSED;
   call.set_device_id(id);
   const uint64_t op = call.operation_id();
@@ -222,10 +222,10 @@ lk_result Supervisor::start_operation(uint32_t id, v1::DeviceCall call, host::Lo
     if (phase_ != Phase::kRunning || it == slots_.end()) return finish(LK_ERR_CLOSED);
     if (it->second.operations.count(op)) return finish(LK_ERR_BUSY);
     it->second.operations[op] = std::move(done);
-    const std::string what = v1::DeviceCall::Method_Name(call.method()) + " on " + device_name(id);
-    v1::HubToHost request;
+    const std::string what = plugin_host::v1::DeviceCall::Method_Name(call.method()) + " on " + device_name(id);
+    plugin_host::v1::HubToHost request;
     *request.mutable_device() = std::move(call);
-    send_call(std::move(request), what, [this, id, op](const v1::Reply* r, lk_result) {
+    send_call(std::move(request), what, [this, id, op](const plugin_host::v1::Reply* r, lk_result) {
       if (r == nullptr || r->result() == LK_OK) return;  // a failure completed every operation already
       // A refused start never completes in the plugin: complete it here with the refusal.
       auto slot = slots_.find(id);
