@@ -66,7 +66,8 @@ NetCamera::NetCamera(NetCameraUri uri, std::string password, plugin::EventSink s
       next_command_id_(first_command_id()),
       last_attestation_ns_(now_ns()) {
   silence_limit_ms_ = kSilentPeriods * period_ms_locked();
-  LinkConfig config;
+  mqtt::LinkConfig config;
+  config.log_prefix = "net_camera";
   config.host = uri_.host;
   config.port = uri_.port;
   config.tls = uri_.tls;
@@ -78,13 +79,18 @@ NetCamera::NetCamera(NetCameraUri uri, std::string password, plugin::EventSink s
   // subscription is in place once the retained hello arrives (and open returns).
   config.subscriptions = {{report_topic(), 1}, {topic("reference"), 1}, {topic("attestation"), 0}, {topic("state"), 1},
                           {topic("hello"), 1}};
-  LinkCallbacks callbacks;
+  mqtt::LinkCallbacks callbacks;
+  callbacks.error_log = [](const std::string& line) { plugin::log(LK_LOG_ERROR, line); };
   callbacks.connected = [this] { on_connected(); };
   callbacks.lost = [this](const std::string& why) { on_lost(why); };
   callbacks.refused = [this](int code, const std::string& why) { on_refused(code, why); };
   callbacks.message = [this](std::string_view t, const uint8_t* d, std::size_t n) { on_message(t, d, n); };
   watchdog_ = std::make_unique<Ticker>(kWatchdogTick, [this] { check_silence(); });
-  link_ = std::make_unique<MqttLink>(std::move(config), std::move(callbacks));
+  try {
+    link_ = std::make_unique<mqtt::MqttLink>(std::move(config), std::move(callbacks));
+  } catch (const mqtt::LinkError& e) {
+    throw plugin::Error(LK_ERR_INVALID_ARGUMENT, e.what());
+  }
 }
 
 NetCamera::~NetCamera() {

@@ -12,7 +12,7 @@
 
 #include "hello_pin.hpp"
 #include "log_throttle.hpp"
-#include "mqtt_link.hpp"
+#include <latchkey/mqtt/mqtt_link.hpp>
 #include "net_camera_uri.hpp"
 #include "reference_view.hpp"
 #include "refusals.hpp"
@@ -106,7 +106,7 @@ class NetCamera final : public plugin::CameraDriver {
   RefusalPacer refusals_;
   LogThrottle report_log_;  // guard reports that do not parse
 
-  std::unique_ptr<MqttLink> link_;   // started last in the constructor, stopped first
+  std::unique_ptr<mqtt::MqttLink> link_;   // started last in the constructor, stopped first
   std::unique_ptr<Ticker> watchdog_;
 };
 

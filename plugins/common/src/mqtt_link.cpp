@@ -1,6 +1,4 @@
-#include "mqtt_link.hpp"
-
-#include <latchkey/cpp/plugin.hpp>
+#include <latchkey/mqtt/mqtt_link.hpp>
 
 #include <mosquitto.h>
 
@@ -8,7 +6,7 @@
 #include <mutex>
 #include <utility>
 
-namespace latchkey::net_camera {
+namespace latchkey::mqtt {
 namespace {
 
 constexpr std::chrono::milliseconds kMinBackoff{100};
@@ -32,11 +30,11 @@ MqttLink::MqttLink(LinkConfig config, LinkCallbacks callbacks)
     : config_(std::move(config)), callbacks_(std::move(callbacks)) {
   init_library();
   mosq_ = mosquitto_new(config_.client_id.c_str(), true, this);
-  if (mosq_ == nullptr) throw plugin::Error(LK_ERR_NO_MEMORY, "mosquitto_new failed");
+  if (mosq_ == nullptr) throw LinkError("mosquitto_new failed");
   auto fail = [this](const std::string& what, int rc) {
     mosquitto_destroy(mosq_);
     mosq_ = nullptr;
-    throw plugin::Error(LK_ERR_INVALID_ARGUMENT, what + ": " + describe_error(rc));
+    throw LinkError(what + ": " + describe_error(rc));
   };
   int rc = mosquitto_threaded_set(mosq_, true);  // publish() is called from the host's threads
   if (rc != MOSQ_ERR_SUCCESS) fail("mosquitto_threaded_set", rc);
@@ -52,6 +50,12 @@ MqttLink::MqttLink(LinkConfig config, LinkCallbacks callbacks)
     rc = mosquitto_tls_set(mosq_, own_ca ? config_.tls_ca_file.c_str() : nullptr, own_ca ? nullptr : kSystemCaPath,
                            nullptr, nullptr, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) fail("TLS set-up with CA " + (own_ca ? config_.tls_ca_file : kSystemCaPath), rc);
+  }
+  if (config_.will) {
+    const LastWill& w = *config_.will;
+    rc = mosquitto_will_set(mosq_, w.topic.c_str(), static_cast<int>(w.payload.size()), w.payload.data(), w.qos,
+                            w.retain);
+    if (rc != MOSQ_ERR_SUCCESS) fail("last will on " + w.topic, rc);
   }
   mosquitto_connect_callback_set(mosq_, &MqttLink::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttLink::on_disconnect);
@@ -74,12 +78,13 @@ MqttLink::~MqttLink() {
   mosquitto_destroy(mosq_);
 }
 
-bool MqttLink::publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error) {
+bool MqttLink::publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error,
+                       bool retain) {
   if (!connected_) {
     if (error != nullptr) *error = "not connected to the broker";
     return false;
   }
-  const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(size), data, qos, false);
+  const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(size), data, qos, retain);
   if (rc != MOSQ_ERR_SUCCESS) {
     if (error != nullptr) *error = "publishing on " + topic + " failed: " + describe_error(rc);
     return false;
@@ -96,7 +101,9 @@ void MqttLink::on_connect(mosquitto* mosq, void* self, int rc) {
   for (const auto& s : link->config_.subscriptions) {
     const int sub = mosquitto_subscribe(mosq, nullptr, s.topic.c_str(), s.qos);
     if (sub != MOSQ_ERR_SUCCESS) {
-      plugin::log(LK_LOG_ERROR, "net_camera: subscribing to " + s.topic + " failed: " + describe_error(sub));
+      if (link->callbacks_.error_log)
+        link->callbacks_.error_log(link->config_.log_prefix + ": subscribing to " + s.topic + " failed: " +
+                                   describe_error(sub));
       mosquitto_disconnect(mosq);  // the loop reconnects and tries again
       return;
     }
@@ -147,4 +154,4 @@ void MqttLink::run() {
   }
 }
 
-}  // namespace latchkey::net_camera
+}  // namespace latchkey::mqtt

@@ -1,4 +1,6 @@
-// One MQTT client connection (libmosquitto) on a thread of its own.
+// One MQTT client connection (libmosquitto) on a thread of its own, shared
+// by the hub-side MQTT users: the net_camera and z2m_lock plugins and
+// latchkeyd's Home Assistant publisher.
 //
 // The thread connects, runs mosquitto_loop, and after every failure or loss
 // waits and connects again, doubling the wait from 100 ms up to 2 s. It is
@@ -7,8 +9,8 @@
 // (TLS, name resolution), which would leave the camera unwatched until a
 // restart; here every error is retried. Callbacks run on that thread. The
 // destructor stops and joins it: afterwards no callback runs.
-#ifndef LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
-#define LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
+#ifndef LATCHKEY_MQTT_MQTT_LINK_HPP
+#define LATCHKEY_MQTT_MQTT_LINK_HPP
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -24,7 +28,23 @@
 struct mosquitto;
 struct mosquitto_message;
 
-namespace latchkey::net_camera {
+namespace latchkey::mqtt {
+
+// A set-up the library refuses (bad TLS files, options): thrown by the
+// constructor with libmosquitto's reason.
+class LinkError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A message the broker publishes for this client when the connection ends
+// without a clean goodbye (MQTT's last will).
+struct LastWill {
+  std::string topic;
+  std::string payload;
+  int qos = 1;
+  bool retain = true;
+};
 
 struct LinkConfig {
   std::string host;
@@ -40,6 +60,8 @@ struct LinkConfig {
     int qos = 0;
   };
   std::vector<Subscription> subscriptions;  // (re)made on every connect, in this order
+  std::optional<LastWill> will;
+  std::string log_prefix = "mqtt";          // names this link in log lines
 };
 
 struct LinkCallbacks {
@@ -47,17 +69,19 @@ struct LinkCallbacks {
   std::function<void(const std::string& why)> lost;                   // an attempt failed or a connection ended
   std::function<void(int connack_code, const std::string& why)> refused;  // the broker said no (e.g. credentials)
   std::function<void(std::string_view topic, const uint8_t* data, std::size_t size)> message;
+  std::function<void(const std::string& line)> error_log;            // what the link cannot report otherwise
 };
 
 class MqttLink {
  public:
-  MqttLink(LinkConfig config, LinkCallbacks callbacks);  // starts connecting
+  MqttLink(LinkConfig config, LinkCallbacks callbacks);  // starts connecting; throws LinkError
   ~MqttLink();                                           // stops and joins
   MqttLink(const MqttLink&) = delete;
   MqttLink& operator=(const MqttLink&) = delete;
 
   // Queues one message. False (with *error set) when not connected or refused.
-  bool publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error);
+  bool publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error,
+               bool retain = false);
   bool connected() const noexcept { return connected_.load(); }
 
  private:
@@ -77,6 +101,6 @@ class MqttLink {
   std::thread thread_;  // last: it uses everything above
 };
 
-}  // namespace latchkey::net_camera
+}  // namespace latchkey::mqtt
 
-#endif  // LATCHKEY_NET_CAMERA_MQTT_LINK_HPP
+#endif  // LATCHKEY_MQTT_MQTT_LINK_HPP
