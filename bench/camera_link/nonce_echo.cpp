@@ -42,6 +42,8 @@
 // and the agent): as shipped, neither the plugin, the agent nor the broker
 // turns Nagle's algorithm off, and an attestation sent while the previous
 // one waits for a delayed ACK is held until that ACK (tens of ms).
+// The figure, its floor and the care about the agent's tick stay together
+// (hence the length).
 #include "child_process.hpp"
 #include "figures.hpp"
 #include "mqtt_client.hpp"

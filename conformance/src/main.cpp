@@ -14,6 +14,8 @@
 //
 // Longer than most files: the option table and its help text, which a lab reads
 // as one piece.
+// The command line, the run and the report in one place, as a lab reads them
+// (hence the length; the cases live in cases_*.cpp).
 #include "agent_target.hpp"
 #include "report.hpp"
 #include "runner.hpp"

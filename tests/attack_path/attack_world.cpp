@@ -1,3 +1,5 @@
+// The attack path's world: the broker, the namespaces and link, the agent and
+// the hub in one fixture, each part small (hence the length).
 #include "attack_world.hpp"
 
 #include "mosquitto_broker.hpp"

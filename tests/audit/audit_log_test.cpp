@@ -1,5 +1,6 @@
 // AuditLog: appending, reading back, checkpoints, decision commits with grant
 // consumption (G3, I2, U3), storage failures and reopening (A1-A3).
+// A list of cases over one class: long by nature.
 #include "audit_test_support.hpp"
 
 #include <latchkey/audit/audit_log.hpp>

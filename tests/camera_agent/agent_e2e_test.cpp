@@ -4,6 +4,7 @@
 // echoed, recording reported truthfully, scene measurements (C8) equal to
 // latchkey_attest's of the very frame signed, the reference view taken,
 // kept and retaken, the last will, clean shutdown, reconnects.
+// A list of cases over one running agent and broker: long by nature.
 #include "camera_agent_test_support.hpp"
 #include "e2e_fixture.hpp"
 

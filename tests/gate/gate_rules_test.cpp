@@ -1,6 +1,7 @@
 // One or more tests per docs/rules.md ID, each driving the real GateEngine through
 // SimWorld and asserting the rule's outcome and its rule ID. Removing the
 // code that enforces a rule makes its test fail.
+// One file, as the rules are one document: long by nature.
 #include "sim_world.hpp"
 
 #include <latchkey/lk_camera.h>

@@ -8,6 +8,7 @@
 //   gate_simulation --seed S --block B
 //
 // Prints the seed, the count per fault, and the U5 detection delays (I4).
+// The fault catalogue and its oracle stay together (hence the length).
 #include "sim_world.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// SimWorld: cameras, locks, the clock and the audit log around the real
+// GateEngine (sim_world.hpp); one world, hence the length.
 #include "sim_world.hpp"
 
 #include <latchkey/audit/verify.hpp>

@@ -1,5 +1,6 @@
 // ApiServer against docs/api.md: authentication, routing, validation of ids,
 // queries and bodies, and the hub's answers passed through unchanged.
+// One list of cases per endpoint of one server: long by nature.
 #include "latchkey/hub/api_server.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // The isolated runner against real lk-plugin-host processes: the same device
 // interface as in-process, supervision of crashes, hangs and garbage,
 // restart with backoff, quarantine, and the host's least privilege.
+// A list of cases over one runner: long by nature.
 #include <latchkey/host/devices.hpp>
 #include <latchkey/isolation/frame.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>

@@ -5,6 +5,7 @@
 // simulated lock built with another toolchain and the plain C example driver.
 // Cases that play the physical world or inject faults need the test control
 // interface and are skipped when the plugin offers none.
+// A list of cases over one driver contract: long by nature.
 #include "event_recorder.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,6 @@
+// The one JSON renderer of the API (Poco::JSON): every typed answer and
+// event of HubApi to its JSON form, and the status for each error. One
+// place for the wire format, hence the length.
 #include "latchkey/http/api_json.hpp"
 
 #include <sstream>

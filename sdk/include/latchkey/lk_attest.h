@@ -1,5 +1,6 @@
 /*
  * latchkey_attest - the camera-side attestation library (docs/rules.md C1).
+ * The library's whole C interface in one header (hence the length).
  *
  * What a camera's own firmware links to prove it is live: it holds the
  * camera's Ed25519 device key (in a file only the agent can read), a boot id,

@@ -24,6 +24,7 @@
 //
 // Longer than most files: header-only by design (a driver author includes one
 // file and needs no library), so the table adapters live here too.
+// One header by design: a driver author includes one file (hence the length).
 #ifndef LATCHKEY_CPP_PLUGIN_HPP
 #define LATCHKEY_CPP_PLUGIN_HPP
 
