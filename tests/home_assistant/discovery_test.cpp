@@ -3,6 +3,7 @@
 // drop-and-resync queue (docs/home-assistant.md).
 #include <latchkey/home_assistant/discovery.hpp>
 #include <latchkey/home_assistant/event_queue.hpp>
+#include <latchkey/home_assistant/publisher.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 
 #include <Poco/JSON/Object.h>
@@ -10,7 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <cctype>
 #include <set>
 #include <string>
@@ -200,4 +206,34 @@ TEST(EventQueue, AFullQueueDropsEverythingAndAsksForAResync) {
   ASSERT_EQ(batch.items.size(), 1u);
   EXPECT_EQ(batch.items.front(), 5);
   EXPECT_FALSE(q.take(std::chrono::milliseconds(0)).resync);
+}
+
+// The broker password is a secret like the hub key: a file of mode 0600, one line.
+TEST(MqttConfig, ThePasswordFileIsTrustedOnlyAsASecret) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("lk-ha-pw-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
+    const std::filesystem::path p = dir / name;
+    std::ofstream(p) << text;
+    ::chmod(p.c_str(), mode);
+    return p;
+  };
+  auto problem = [](const std::filesystem::path& p) {
+    try {
+      ha::read_password_file(p);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(ha::read_password_file(write("good", "s3cret\n", 0600)), "s3cret");
+  EXPECT_NE(problem(write("open", "s3cret\n", 0644)).find("[mqtt] password_file"), std::string::npos);
+  EXPECT_NE(problem(write("open", "s3cret\n", 0644)).find("chmod 600"), std::string::npos);
+  EXPECT_NE(problem(dir / "missing").find("does not exist"), std::string::npos);
+  EXPECT_NE(problem(write("empty", "\n", 0600)).find("is empty"), std::string::npos);
+  EXPECT_NE(problem(write("two", "a\nb\n", 0600)).find("more than one line"), std::string::npos);
+  EXPECT_NE(problem(write("nul", std::string("a\0b", 3), 0600)).find("NUL"), std::string::npos);
+  std::filesystem::create_symlink(dir / "good", dir / "link");
+  EXPECT_NE(problem(dir / "link").find("[mqtt] password_file"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
