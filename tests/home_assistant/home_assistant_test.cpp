@@ -6,17 +6,21 @@
 // refused with a log line; states follow the hub; the last will says
 // "offline" when latchkeyd dies.
 #include "ha_fixture.hpp"
+#include "latchkeyd_command.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -294,6 +298,36 @@ TEST_F(HomeAssistantTest, AnUnreachableOrSilentBrokerDelaysNothingLocal) {
     hub_.reset();
   }
   ::close(silent);
+}
+
+// The broker password is a secret: a file others can read stops --check and
+// the start, naming the key and the path; the password never appears.
+TEST_F(HomeAssistantTest, CheckAndStartRefuseAPasswordFileOthersCanRead) {
+  demo::SimHubOptions options = daemon_test_options();
+  options.extra_config = mqtt_section();
+  auto hub = std::make_unique<demo::SimHub>(options);
+  const std::filesystem::path open_file = hub->data_dir() / "mqtt-password";
+  std::ofstream(open_file) << broker_->password(testing::MosquittoBroker::kHubUser) << "\n";
+  ::chmod(open_file.c_str(), 0644);
+  // Point the section at the readable copy.
+  std::string config;
+  {
+    std::ifstream in(hub->config_file());
+    config.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string key = "password_file = ";
+  const auto at = config.find(key);
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at + key.size(), config.find('\n', at) - at - key.size(), open_file.string());
+  std::ofstream(hub->config_file()) << config;
+
+  const LatchkeydRun check = run_latchkeyd({"--config", hub->config_file().string(), "--check"});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_NE(check.err.find("[mqtt] password_file: " + open_file.string()), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("0600"), std::string::npos) << check.err;
+  EXPECT_EQ(check.err.find(broker_->password(testing::MosquittoBroker::kHubUser)), std::string::npos);
+  EXPECT_THROW(hub->start(), std::exception);
+  EXPECT_TRUE(home_assistant_->received("latchkey/hub-1/availability").empty());
 }
 
 }  // namespace latchkey::tests
