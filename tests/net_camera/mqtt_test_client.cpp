@@ -105,6 +105,11 @@ std::vector<Received> MqttTestClient::received(const std::string& topic) {
   return out;
 }
 
+std::vector<Received> MqttTestClient::all() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return messages_;
+}
+
 bool MqttTestClient::wait_received(const std::string& topic, std::size_t n, std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mutex_);
   return changed_.wait_for(lock, wait, [&] {

@@ -61,6 +61,8 @@ class MqttTestClient {
 
   // Messages received so far on topic.
   std::vector<Received> received(const std::string& topic);
+  // Every message received so far, in order of arrival.
+  std::vector<Received> all();
   // Waits until at least n messages arrived on topic.
   bool wait_received(const std::string& topic, std::size_t n, std::chrono::milliseconds wait = kWait);
 

@@ -105,6 +105,85 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// A broker host name or literal address (IPv6 without brackets), as libmosquitto takes it.
+bool valid_host(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char ch : host)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':')) return false;
+  return true;
+}
+
+// [mqtt]: every key is read before any is refused, so one run names every problem.
+void parse_mqtt(MqttConfig& m, Reader& r, const std::function<std::filesystem::path(const std::string&)>& absolute) {
+  std::vector<std::string> problems;
+  auto attempt = [&](const std::function<void()>& read) {
+    try {
+      read();
+    } catch (const DaemonConfigError& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+  };
+  attempt([&] { m.enabled = r.boolean("enabled", false); });
+  attempt([&] {
+    if (!r.has("host")) return;
+    m.host = r.required("host");
+    if (!valid_host(m.host))
+      throw DaemonConfigError(r.where("host") + " = '" + m.host +
+                              "' is not a host name or literal address (letters, digits, '.', '-', ':')");
+  });
+  attempt([&] { m.port = static_cast<uint16_t>(r.integer("port", m.port, 1, 65535)); });
+  attempt([&] {
+    if (!r.has("user")) return;
+    m.user = r.required("user");
+    for (char ch : m.user)
+      if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
+        throw DaemonConfigError(r.where("user") + " must be printable ASCII without spaces");
+  });
+  attempt([&] {
+    if (r.has("password"))
+      throw DaemonConfigError(r.where("password") +
+                              ": a password is never written in the configuration; put it in a file of mode 0600 "
+                              "and name it with password_file");
+  });
+  attempt([&] {
+    if (r.has("password_file")) m.password_file = absolute(r.required("password_file"));
+  });
+  attempt([&] { m.tls = r.boolean("tls", false); });
+  attempt([&] {
+    if (r.has("tls_ca_file")) m.tls_ca_file = absolute(r.required("tls_ca_file"));
+  });
+  attempt([&] {
+    m.discovery_prefix = r.text("discovery_prefix", m.discovery_prefix);
+    if (const std::string problem = mqtt_prefix_problem(m.discovery_prefix); !problem.empty())
+      throw DaemonConfigError(r.where("discovery_prefix") + " = '" + m.discovery_prefix + "': " + problem);
+  });
+  attempt([&] {
+    if (!r.has("topic_prefix")) return;
+    m.topic_prefix = r.text("topic_prefix");
+    if (const std::string problem = mqtt_prefix_problem(m.topic_prefix); !problem.empty())
+      throw DaemonConfigError(r.where("topic_prefix") + " = '" + m.topic_prefix + "': " + problem);
+  });
+  attempt([&] {
+    if (!r.has("client_id")) return;
+    m.client_id = r.required("client_id");
+    if (m.client_id.size() > 23 || !valid_name(m.client_id))
+      throw DaemonConfigError(r.where("client_id") + " = '" + m.client_id +
+                              "' must be 1-23 letters, digits, '-', '_' or '.'");
+  });
+  attempt([&] { m.keepalive_s = r.integer("keepalive_s", m.keepalive_s, 5, 600); });
+  // Cross-checks within the section.
+  if (m.enabled && m.host.empty()) problems.push_back("configuration: [mqtt] enabled = true needs 'host'");
+  if (!m.password_file.empty() && m.user.empty())
+    problems.push_back(r.where("password_file") + " needs 'user': a password goes with a user name");
+  if (!m.tls_ca_file.empty() && !m.tls) problems.push_back(r.where("tls_ca_file") + " is used only with tls = true");
+  if (!m.topic_prefix.empty() && !m.discovery_prefix.empty() &&
+      (m.topic_prefix == m.discovery_prefix || m.topic_prefix.rfind(m.discovery_prefix + "/", 0) == 0))
+    problems.push_back(r.where("topic_prefix") + " = '" + m.topic_prefix + "' must not lie under discovery_prefix '" +
+                       m.discovery_prefix + "'");
+  attempt([&] { r.finish(); });
+  if (!problems.empty()) throw DaemonConfigError(problems);
+}
+
 // One section into `c`; throws DaemonConfigError at its first problem.
 void parse_section(DaemonConfig& c, const std::string& name, const Section& keys, Reader& r,
                    const std::function<std::filesystem::path(const std::string&)>& absolute) {
@@ -221,6 +300,8 @@ void parse_section(DaemonConfig& c, const std::string& name, const Section& keys
         throw DaemonConfigError(r.where("grants") + ": '" + grant + "' is not a grant id of 32 hex digits");
       c.revoked_grants.insert(crypto::to_hex(*bytes));
     }
+  } else if (name == "mqtt") {
+    parse_mqtt(c.mqtt, r, absolute);
   } else {
     throw DaemonConfigError("unknown section [" + name + "]");
   }
@@ -306,6 +387,14 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
   for (const auto& [n, d] : c.cameras) check_plugin("[camera." + n + "]", d.plugin);
   if (!c.authz_plugin.empty()) check_plugin("[authz]", c.authz_plugin);
   if (c.doors.empty()) note("configuration: at least one [door.<name>] is required");
+  // [mqtt] defaults that depend on the hub's id, whichever section came first.
+  if (c.mqtt.topic_prefix.empty() && !c.hub_id.empty()) c.mqtt.topic_prefix = "latchkey/" + c.hub_id;
+  if (c.mqtt.client_id.empty() && !c.hub_id.empty()) c.mqtt.client_id = "latchkey-" + c.hub_id.substr(0, 14);
+  // The camera link's topics (docs/camera-link.md) are the broker guard's and the cameras'.
+  for (const char* reserved : {"latchkey/camera", "latchkey/broker"})
+    if (c.mqtt.enabled && (c.mqtt.topic_prefix == reserved || c.mqtt.topic_prefix.rfind(std::string(reserved) + "/", 0) == 0))
+      note("[mqtt] topic_prefix '" + c.mqtt.topic_prefix + "' lies under " + reserved +
+           ", the camera link's topics (docs/camera-link.md); set another topic_prefix");
   std::set<std::string> locks_used;
   std::map<std::string, std::string> camera_door;
   for (const auto& [n, d] : c.doors) {
@@ -392,6 +481,20 @@ std::string api_address_problem(const std::string& address) {
   } else if (::inet_pton(AF_INET, host.c_str(), bytes) != 1) {
     return "'" + host + "' is not a literal IPv4 address" +
            (host.find(':') != std::string::npos ? " (an IPv6 address goes in brackets)" : "") + "; " + expected;
+  }
+  return {};
+}
+
+std::string mqtt_prefix_problem(const std::string& topic) {
+  if (topic.empty()) return "must not be empty";
+  if (topic.size() > 128) return "is longer than 128 bytes";
+  if (topic.front() == '/' || topic.back() == '/') return "must not begin or end with '/'";
+  if (topic.front() == '$') return "must not begin with '$' (the broker's own topics)";
+  if (topic.find("//") != std::string::npos) return "has an empty level ('//')";
+  for (char ch : topic) {
+    if (ch == '+' || ch == '#') return "must not hold the wildcards '+' or '#'";
+    if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
+      return "must be printable ASCII without spaces";
   }
   return {};
 }

@@ -3,6 +3,7 @@
 #include <latchkey/hub/audit_recovery.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
+#include <latchkey/home_assistant/publisher.hpp>
 
 #include "runtime_files.hpp"
 #include "startup_check.hpp"
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -120,6 +122,10 @@ int run(const fs::path& config_file) {
     latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
     if (!config.log_file.empty() && !reporter.redirect_to_log(config.log_file)) return 1;
     if (config.plugin_dir.empty()) config.plugin_dir = default_plugin_dir();
+    // Before anything starts: a password file that cannot be trusted stops the start.
+    std::string mqtt_password;
+    if (config.mqtt.enabled && !config.mqtt.password_file.empty())
+      mqtt_password = latchkey::home_assistant::read_password_file(config.mqtt.password_file);
     if (const std::string warning = latchkey::hub::api_address_warning(config.api_address); !warning.empty())
       reporter.warning(warning);
     latchkey::hub::Runtime runtime(std::move(config));
@@ -129,10 +135,22 @@ int run(const fs::path& config_file) {
     options.test_control = runtime.config().test_control;
     latchkey::hub::ApiServer server(runtime, options);
     server.start();
+    // [mqtt]: Home Assistant (docs/home-assistant.md). Off by default; a
+    // broker that is down or slow delays nothing of the hub's.
+    std::unique_ptr<latchkey::home_assistant::Publisher> home_assistant;
+    if (const latchkey::hub::MqttConfig& mqtt = runtime.config().mqtt; mqtt.enabled) {
+      latchkey::home_assistant::PublisherOptions ha;
+      ha.mqtt = mqtt;
+      ha.hub_id = runtime.config().hub_id;
+      ha.version = LATCHKEY_VERSION;
+      ha.password = mqtt_password;
+      home_assistant = std::make_unique<latchkey::home_assistant::Publisher>(runtime, std::move(ha));
+    }
     std::printf("latchkeyd: listening on http://%s:%u\n",
                 options.address.substr(0, options.address.rfind(':')).c_str(), static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     runtime.run();
+    home_assistant.reset();  // "offline", while the hub still answers (fast: it is stopping)
     server.stop();
     runtime.shutdown();
     std::printf("latchkeyd: stopped\n");

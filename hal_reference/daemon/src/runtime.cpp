@@ -383,6 +383,25 @@ ApiResult<AuditVerification> Runtime::audit_verify() {
   });
 }
 
+// Commands from a home controller: the engine decides and audits (A1).
+ApiResult<RemoteCommandAnswer> Runtime::remote_lock(const std::string& door_id, const std::string& source) {
+  return impl_->call([this, door_id, source]() -> ApiResult<RemoteCommandAnswer> {
+    Impl& s = *impl_;
+    if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
+    const gate::RemoteAnswer a = s.engine->request_remote_lock(door_id, source, s.now());
+    return RemoteCommandAnswer{a.accepted, a.rule, a.message};
+  });
+}
+
+ApiResult<RemoteCommandAnswer> Runtime::remote_unlock(const std::string& door_id, const std::string& source,
+                                                      const std::string& what) {
+  return impl_->call([this, door_id, source, what]() -> ApiResult<RemoteCommandAnswer> {
+    Impl& s = *impl_;
+    if (!s.config.doors.count(door_id)) return not_found("unknown door '" + door_id + "'");
+    const gate::RemoteAnswer a = s.engine->refuse_remote_unlock(door_id, source, what, s.now());
+    return RemoteCommandAnswer{a.accepted, a.rule, a.message};
+  });
+}
 
 int Runtime::plugin_pid(const std::string& plugin) const {
   auto it = impl_->runners.find(plugin);

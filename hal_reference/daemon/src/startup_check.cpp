@@ -3,6 +3,7 @@
 
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/gate/gate_engine.hpp>
+#include <latchkey/home_assistant/publisher.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
 
@@ -171,6 +172,23 @@ void check_devices(const DaemonConfig& config, Runners& runners, StartupCheck& o
   }
 }
 
+// [mqtt] (docs/home-assistant.md): the password file trusted as a start
+// would, the CA file readable. The broker itself is not asked: it may be
+// down at start, and latchkeyd keeps trying.
+void check_mqtt(const MqttConfig& mqtt, StartupCheck& out) {
+  if (!mqtt.enabled) return;
+  if (!mqtt.password_file.empty()) {
+    try {
+      home_assistant::read_password_file(mqtt.password_file);
+    } catch (const std::exception& e) {
+      out.problems.emplace_back(e.what());
+    }
+  }
+  if (!mqtt.tls_ca_file.empty() && ::access(mqtt.tls_ca_file.c_str(), R_OK) != 0)
+    out.problems.push_back("[mqtt] tls_ca_file " + mqtt.tls_ca_file.string() + ": cannot be read: " +
+                           std::strerror(errno));
+}
+
 }  // namespace
 
 StartupCheck check_startup(const fs::path& config_file, const fs::path& default_plugin_dir) {
@@ -191,6 +209,7 @@ StartupCheck check_startup(const fs::path& config_file, const fs::path& default_
     }
   }
   check_log_file(config.log_file, out);
+  check_mqtt(config.mqtt, out);
   try {
     std::unique_ptr<HostRoot> host_root;
     Runners runners = load_plugins(config, host_root, out);

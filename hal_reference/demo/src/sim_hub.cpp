@@ -143,6 +143,7 @@ void SimHub::write_config() {
   const std::string issuer_hex = crypto::to_hex(issuer_.public_key);
   ini << "[authz]\nplugin = ref_authz\nconfig = issuer " << options_.issuer_key_id << " " << issuer_hex << "\n\n"
       << "[issuer." << options_.issuer_key_id << "]\nkey = " << issuer_hex << "\n";
+  if (!options_.extra_config.empty()) ini << "\n" << options_.extra_config << "\n";
   std::ofstream out(config_file());
   out << ini.str();
   if (!out.flush()) throw DaemonError("cannot write " + config_file().string());

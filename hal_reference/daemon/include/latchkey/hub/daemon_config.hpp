@@ -10,6 +10,7 @@
 #include <latchkey/gate/config.hpp>
 
 #include <filesystem>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -73,6 +74,26 @@ struct DoorConfig {
   std::vector<std::string> cameras;
 };
 
+// [mqtt]: the hub in Home Assistant through MQTT discovery
+// (docs/home-assistant.md). Off unless `enabled = true`.
+struct MqttConfig {
+  bool enabled = false;
+  std::string host;                    // required when enabled: a name or a literal address
+  uint16_t port = 1883;
+  std::string user;                    // empty: connect without a user name
+  std::filesystem::path password_file; // one line, mode 0600, owned by the daemon's user; never a password inline
+  bool tls = false;
+  std::filesystem::path tls_ca_file;   // with tls: the CA that signed the broker's certificate; empty: the system's
+  std::string discovery_prefix = "homeassistant";
+  std::string topic_prefix;            // the hub's own topics; empty until parsed: latchkey/<hub id>
+  std::string client_id;               // empty until parsed: latchkey-<hub id>
+  int64_t keepalive_s = 30;            // the broker publishes the last will ("offline") after 1.5 times this
+};
+
+// Why `topic` cannot be an MQTT topic prefix (no wildcards, no empty level,
+// no leading or trailing '/', no leading '$', printable ASCII, 1-128 bytes), or "".
+std::string mqtt_prefix_problem(const std::string& topic);
+
 struct DaemonConfig {
   std::string hub_id;
   std::filesystem::path data_dir;
@@ -92,6 +113,7 @@ struct DaemonConfig {
   std::string authz_config;
   std::map<std::string, crypto::PublicKey> issuers;
   std::set<std::string> revoked_grants;  // hex grant ids ([revoked] grants = ...)
+  MqttConfig mqtt;                       // [mqtt], off by default
 
   // Parses and cross-checks (doors name existing locks and cameras, devices
   // existing plugins). Relative paths are resolved against base_dir. Throws

@@ -235,6 +235,15 @@ struct PluginStatus {
   int64_t restart_in_ms = 0;
 };
 
+// A command from a home controller (Home Assistant, docs/home-assistant.md)
+// as the gate engine decided it: a LOCK accepted or refused with its rule; an
+// UNLOCK always refused (G1). Both are audited by the engine.
+struct RemoteCommandAnswer {
+  bool accepted = false;
+  Rule rule = Rule::kNone;  // why refused
+  std::string message;
+};
+
 // A test control request was carried out.
 struct TestControlDone {};
 
@@ -335,6 +344,23 @@ class HubApi {
   // fault: freeze, offline, replay, ignore_nonce, repeat_counter, wrong_key, clock_jump, covered, clear.
   virtual ApiResult<TestControlDone> test_camera_fault(const std::string& camera_id, const std::string& fault,
                                                        int64_t parameter) = 0;
+
+  // Commands from a home controller that holds no grant (docs/home-assistant.md).
+  // `source` names the controller in the audit record. A hub that takes none
+  // answers kNotFound (the default).
+  virtual ApiResult<RemoteCommandAnswer> remote_lock(const std::string& door_id, const std::string& source) {
+    (void)door_id;
+    (void)source;
+    return ApiError{ApiErrorKind::kNotFound, "this hub takes no remote commands", Rule::kNone};
+  }
+  // G1: always refused and audited; `what` is what was asked ("unlock", "open").
+  virtual ApiResult<RemoteCommandAnswer> remote_unlock(const std::string& door_id, const std::string& source,
+                                                       const std::string& what) {
+    (void)door_id;
+    (void)source;
+    (void)what;
+    return ApiError{ApiErrorKind::kNotFound, "this hub takes no remote commands", Rule::kNone};
+  }
 
   // Live events. The callback runs on the hub's loop thread and must not
   // block: queue and return. Events with id > since_id still in the hub's

@@ -57,6 +57,9 @@ class Runtime : public HubApi {
                                                int64_t parameter);
   // The host process of a plugin (0: in-process or not running).
   int plugin_pid(const std::string& plugin) const;
+  ApiResult<RemoteCommandAnswer> remote_lock(const std::string& door_id, const std::string& source) override;
+  ApiResult<RemoteCommandAnswer> remote_unlock(const std::string& door_id, const std::string& source,
+                                               const std::string& what) override;
   uint64_t subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) override;
   void unsubscribe(uint64_t subscription) override;
 

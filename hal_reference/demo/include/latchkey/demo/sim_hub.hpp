@@ -57,6 +57,7 @@ struct SimHubOptions {
       {"freeze_window_ms", "1000"},        {"health_timeout_ms", "3000"},
       {"recording_ack_timeout_ms", "2000"}, {"lock_command_timeout_ms", "2000"},
   };
+  std::string extra_config;        // appended to hub.ini as it is (more sections, e.g. [mqtt])
   std::filesystem::path data_dir;  // empty: a fresh temporary directory, removed afterwards
   std::string temp_prefix = "latchkey-sim-hub";
 };

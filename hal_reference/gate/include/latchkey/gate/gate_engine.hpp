@@ -118,6 +118,15 @@ struct DoorView {
   std::optional<SessionView> session;   // pending or open
 };
 
+// The engine's answer to a command from a home controller (Home Assistant,
+// docs/home-assistant.md), which holds no grant and no proof of presence.
+struct RemoteAnswer {
+  bool accepted = false;
+  Rule rule = Rule::kNone;    // why it was refused
+  std::string message;        // for the log and the controller
+  uint64_t operation_id = 0;  // the lock command it started, if any
+};
+
 class GateEngine {
  public:
   // Throws ConfigError on an invalid config or a door naming an unknown camera.
@@ -182,6 +191,23 @@ class GateEngine {
   // ignores it; a refusal, a failure or a different grant denies the request
   // (F3), an acceptance lets it go on to the commit once cameras record (U2).
   void on_authz_verdict(uint64_t request_id, const AuthzVerdict& verdict, MonoNs now);
+
+  // ---- Commands from a home controller (docs/home-assistant.md) ----
+  // A LOCK request. It never breaks a rule, so it is refused (and audited,
+  // A1) while a session is open or pending at the door (the session relocks
+  // itself: U8 after the door cycle, U7 at session_max), while the door is
+  // not reported Closed (a bolt thrown into an open door is U8's Locked-
+  // while-Open inconsistency), and while the lock's plugin is in fault (F1).
+  // Accepted otherwise: a lock command leaves unless the lock already
+  // reports Locked or a lock command is already running. `source` names the
+  // controller in the record. Unknown doors are refused without a record.
+  RemoteAnswer request_remote_lock(const std::string& door_id, const std::string& source, MonoNs now);
+  // G1: an UNLOCK (or OPEN) from a home controller carries no grant, so it is
+  // refused, always, and audited as a deny that does not count toward G4's
+  // lockout (a household's own controller must not be able to lock
+  // couriers out). Nothing moves. `what` says what was asked.
+  RemoteAnswer refuse_remote_unlock(const std::string& door_id, const std::string& source, const std::string& what,
+                                    MonoNs now);
 
   // Timers: nonces, liveness deadlines, session deadlines.
   void tick(MonoNs now);
