@@ -19,6 +19,7 @@ using std::chrono::milliseconds;
 
 constexpr int kQos = 1;
 constexpr milliseconds kMinAskInterval{1000};
+constexpr milliseconds kMaxAskInterval{60000};  // a sleepy sensor is not asked more often than this
 constexpr milliseconds kLogPace{1000};
 
 uint64_t now_ns() {
@@ -218,6 +219,7 @@ void Z2mLock::on_operation_timeout(uint64_t operation_id) {
                     "no lock_state report within actuation_ms " + std::to_string(uri_.actuation_ms) +
                         " ms of the command (F1)");
     finished.state = lock_;
+    doubt_locked(true, false);  // ask where the bolt is
   }
   finished.done.complete(finished.result, finished.state);
 }
@@ -231,6 +233,7 @@ void Z2mLock::on_connected() {
   lock_fresh_ = false;
   sensor_fresh_ = false;
   ask_logged_ = false;
+  ask_interval_ = std::max(kMinAskInterval, milliseconds(uri_.get_timeout_ms));
   ask_locked();
 }
 
@@ -243,8 +246,18 @@ void Z2mLock::ask_locked() {
     log(LK_LOG_WARNING, "asking the sensor failed: " + error);
   scheduler_.cancel(ask_task_);
   ask_task_ = 0;
-  if (!lock_fresh_ || !sensor_fresh_)
-    ask_task_ = scheduler_.after(std::max(kMinAskInterval, milliseconds(uri_.get_timeout_ms)), [this] { on_ask_due(); });
+  if (!lock_fresh_ || !sensor_fresh_) ask_task_ = scheduler_.after(ask_interval_, [this] { on_ask_due(); });
+}
+
+void Z2mLock::doubt_locked(bool lock, bool sensor) {
+  lock_fresh_ = lock_fresh_ && !lock;
+  sensor_fresh_ = sensor_fresh_ && !sensor;
+  if (ask_task_ != 0 || !connected_) return;  // already asking, or on_connected will
+  // Not at once: a sender of bad messages must not make the driver flood
+  // the devices with reads. The Unknown state has been logged with its reason.
+  ask_logged_ = true;
+  ask_interval_ = std::max(kMinAskInterval, milliseconds(uri_.get_timeout_ms));
+  ask_task_ = scheduler_.after(ask_interval_, [this] { on_ask_due(); });
 }
 
 void Z2mLock::on_ask_due() {
@@ -254,8 +267,9 @@ void Z2mLock::on_ask_due() {
   if (!ask_logged_ && opened_) {
     ask_logged_ = true;
     log(LK_LOG_WARNING, std::string("still no answer to /get from ") + (lock_fresh_ ? "" : lock_topic_ + " ") +
-                            (sensor_fresh_ ? "" : sensor_topic_ + " ") + "(asking again)");
+                            (sensor_fresh_ ? "" : sensor_topic_ + " ") + "(asking again, less and less often)");
   }
+  ask_interval_ = std::min(ask_interval_ * 2, kMaxAskInterval);
   ask_locked();
 }
 
@@ -302,7 +316,7 @@ void Z2mLock::on_message(std::string_view topic, const uint8_t* data, std::size_
       if (!report) {
         refuse_locked(lock_topic_, error);
         set_lock_locked(LK_LOCK_STATE_UNKNOWN, LK_SOURCE_UNSPECIFIED, "its report did not parse");
-        lock_fresh_ = false;
+        doubt_locked(true, false);
       } else {
         finished = on_lock_report(*report);
       }
@@ -311,7 +325,7 @@ void Z2mLock::on_message(std::string_view topic, const uint8_t* data, std::size_
       if (!report) {
         refuse_locked(sensor_topic_, error);
         set_door_locked(LK_DOOR_STATE_UNKNOWN, "the sensor's report did not parse");
-        sensor_fresh_ = false;
+        doubt_locked(false, true);
       } else {
         on_sensor_report(*report);
       }
@@ -366,7 +380,7 @@ void Z2mLock::arm_sensor_watch_locked() {
 void Z2mLock::on_sensor_silent() {
   std::lock_guard<std::mutex> lock(mutex_);
   sensor_task_ = 0;
-  sensor_fresh_ = false;
+  doubt_locked(false, true);
   set_door_locked(LK_DOOR_STATE_UNKNOWN, "no report from " + sensor_topic_ + " for sensor_timeout_s " +
                                              std::to_string(uri_.sensor_timeout_s) + " s");
 }

@@ -71,6 +71,7 @@ class Z2mLock final : public plugin::LockDriver {
   void on_sensor_report(const SensorReport& report);                // mutex_ held
   void refuse_locked(const std::string& topic, const std::string& problem);  // mutex_ held
   void ask_locked();                                                 // mutex_ held: /get what is not fresh
+  void doubt_locked(bool lock, bool sensor);                         // mutex_ held: no longer fresh, ask
   void on_ask_due();
   void on_operation_timeout(uint64_t operation_id);
   void on_sensor_silent();
@@ -101,6 +102,7 @@ class Z2mLock final : public plugin::LockDriver {
   std::optional<uint32_t> auto_relock_time_s_;  // the lock exposes auto_relock_time (its last value)
   std::optional<Operation> operation_;
   latchkey::sim::Scheduler::TaskId ask_task_ = 0;
+  std::chrono::milliseconds ask_interval_{1000};  // doubles while unanswered, up to a minute
   latchkey::sim::Scheduler::TaskId sensor_task_ = 0;
   struct Paced {
     std::chrono::steady_clock::time_point last;

@@ -55,6 +55,9 @@ TEST_F(Z2mTest, F1_NoReport_CompletesWithTimeoutAndTheLockIsUnknown) {
   // The bolt did move, but nobody reported it: the driver must not claim it.
   EXPECT_FALSE(emulator_->locked());
   EXPECT_FALSE(unlocked_event_since(from));
+  // The driver asks where the bolt is (/get); once the lock answers, it is known.
+  emulator_->clear_faults();
+  EXPECT_TRUE(wait_state(LK_LOCK_STATE_UNLOCKED, Millis(5000))) << logs();
 }
 
 TEST_F(Z2mTest, F1_LateReport_TimesOutThenTheLateReportIsTaken) {
