@@ -7,8 +7,12 @@
 //   @HUB_PASSWORD_FILE@     the hub user's password file
 //   @CAMERA_PASSWORD_FILE@  the camera's password file
 //   @WORK_DIR@              a fresh folder for the agent's key and recordings (removed after)
+//   @PASSWORD_FILE_<USER>@  the password file of a --user
 //
-//   certify_with_broker --camera ID -- COMMAND [ARG]...
+//   certify_with_broker [--camera ID] [--user NAME]... [--acl FILE] -- COMMAND [ARG]...
+//
+// --user adds a broker user the ACL may name (Zigbee2MQTT's, for z2m_lock);
+// --acl replaces the shipped ACL (tools/broker/zigbee2mqtt.acl for z2m_lock).
 //
 // Exit status: the command's; 2 on a usage error; 3 when the broker or the
 // command cannot be started.
@@ -50,8 +54,12 @@ int run(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+constexpr const char* kUsage = "usage: certify_with_broker [--camera ID] [--user NAME]... [--acl FILE] -- COMMAND [ARG]...\n";
+
 int main(int argc, char** argv) {
   std::string camera;
+  std::vector<std::string> users;
+  std::string acl;
   int i = 1;
   for (; i < argc; ++i) {
     const std::string a = argv[i];
@@ -60,13 +68,15 @@ int main(int argc, char** argv) {
       break;
     }
     if (a == "--camera" && i + 1 < argc) camera = argv[++i];
+    else if (a == "--user" && i + 1 < argc) users.emplace_back(argv[++i]);
+    else if (a == "--acl" && i + 1 < argc) acl = argv[++i];
     else {
-      std::cerr << "usage: certify_with_broker --camera ID -- COMMAND [ARG]...\n";
+      std::cerr << kUsage;
       return 2;
     }
   }
-  if (camera.empty() || i >= argc) {
-    std::cerr << "usage: certify_with_broker --camera ID -- COMMAND [ARG]...\n";
+  if ((camera.empty() && users.empty()) || i >= argc) {
+    std::cerr << kUsage;
     return 2;
   }
   std::string work = (std::filesystem::temp_directory_path() / "lk-certify-agent-XXXXXX").string();
@@ -77,14 +87,18 @@ int main(int argc, char** argv) {
   int status = 3;
   try {
     latchkey::testing::BrokerOptions options;
-    options.cameras = {camera};
+    if (!camera.empty()) options.cameras = {camera};
+    options.extra_users = users;
+    if (!acl.empty()) options.acl_file = acl;
     latchkey::testing::MosquittoBroker broker(options);
     std::vector<std::string> command;
     for (; i < argc; ++i) {
       std::string a = argv[i];
       a = replace_all(a, "@BROKER_PORT@", std::to_string(broker.port()));
       a = replace_all(a, "@HUB_PASSWORD_FILE@", broker.password_file(latchkey::testing::MosquittoBroker::kHubUser).string());
-      a = replace_all(a, "@CAMERA_PASSWORD_FILE@", broker.password_file(camera).string());
+      if (!camera.empty()) a = replace_all(a, "@CAMERA_PASSWORD_FILE@", broker.password_file(camera).string());
+      for (const std::string& user : users)
+        a = replace_all(a, "@PASSWORD_FILE_" + user + "@", broker.password_file(user).string());
       a = replace_all(a, "@WORK_DIR@", work);
       command.push_back(a);
     }

@@ -19,6 +19,7 @@ namespace {
 constexpr const char* kLockPlugin = "lk_sim_lock.so";
 constexpr const char* kCameraPlugin = "lk_sim_camera.so";
 constexpr const char* kNetCameraPlugin = "lk_net_camera.so";
+constexpr const char* kZ2mLockPlugin = "lk_z2m_lock.so";
 constexpr const char* kAuthzPlugin = "lk_ref_authz.so";
 
 fs::path make_temp_dir(const std::string& prefix) {
@@ -121,10 +122,16 @@ void SimHub::write_config() {
       << "[plugin.ref_authz]\nfile = " << kAuthzPlugin << "\n";
   if (std::any_of(options_.doors.begin(), options_.doors.end(), [](const SimDoor& d) { return !d.net_cameras.empty(); }))
     ini << "[plugin.net_camera]\nfile = " << kNetCameraPlugin << "\n";
+  if (std::any_of(options_.doors.begin(), options_.doors.end(), [](const SimDoor& d) { return !d.z2m_lock_uri.empty(); }))
+    ini << "[plugin.z2m_lock]\nfile = " << kZ2mLockPlugin << "\n";
   ini << "\n";
   for (const SimDoor& door : options_.doors) {
-    ini << "[lock." << door.id << "]\nplugin = sim_lock\nuri = sim://lock/" << door.id
-        << "?actuation_ms=" << options_.lock_actuation_ms << "\n";
+    if (door.z2m_lock_uri.empty()) {
+      ini << "[lock." << door.id << "]\nplugin = sim_lock\nuri = sim://lock/" << door.id
+          << "?actuation_ms=" << options_.lock_actuation_ms << "\n";
+    } else {
+      ini << "[lock." << door.id << "]\nplugin = z2m_lock\nuri = " << door.z2m_lock_uri << "\n";
+    }
     for (const std::string& camera : door.cameras) {
       ini << "[camera." << camera << "]\nplugin = sim_camera\nuri = " << camera_uris_.at(camera) << "\n"
           << "key = " << crypto::to_hex(camera_keys_.at(camera)) << "\n";

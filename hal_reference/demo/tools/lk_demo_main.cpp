@@ -7,6 +7,7 @@
 #include "demo_steps.hpp"
 #include "real_camera.hpp"
 #include "timeline.hpp"
+#include "z2m_door.hpp"
 
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/client/api_json.hpp>
@@ -72,6 +73,8 @@ int run(bool keep) {
   } camera_dir_cleanup{camera_dir, keep};
   lkdemo::RealCamera real_camera(outputs.latchkeyd.parent_path() / "lk-camera-agent", camera_dir, timeline);
   options.doors.push_back(real_camera.door());
+  lkdemo::Z2mDoor z2m_door(outputs.latchkeyd.parent_path() / "lk-z2m-emulator", camera_dir, timeline);
+  if (z2m_door.available()) options.doors.push_back(z2m_door.door());
   demo::SimHub hub(options);
   if (keep) hub.keep_data_dir();
   timeline.act("setup", "data directory " + hub.data_dir().string());
@@ -80,7 +83,9 @@ int run(bool keep) {
     timeline.act("setup", "enrolled camera " + camera + ", device key " + crypto::to_hex(key));
   }
   timeline.act("setup", "doors: front (lock front, camera porch), back (lock back, camera yard), "
-                        "garage (lock garage, camera drive: the real agent)");
+                        "garage (lock garage, camera drive: the real agent)" +
+                            std::string(z2m_door.available() ? ", side (a Zigbee2MQTT lock and contact sensor, camera path)"
+                                                             : ""));
   hub.start();
   timeline.act("setup", "latchkeyd (pid " + std::to_string(hub.process().pid()) + ") listening on " +
                             hub.endpoint().url() + ", token from " + (hub.data_dir() / "api-token").string());
@@ -100,6 +105,7 @@ int run(bool keep) {
   lkdemo::plugin_crash(d);
   lkdemo::real_camera_delivery(d, real_camera);
   lkdemo::link_cut(d, real_camera);
+  lkdemo::z2m_delivery(d, z2m_door);
 
   timeline.step("The audit log");
   const auto verify = api->get("/v1/audit/verify");

@@ -119,9 +119,13 @@ void MqttLink::on_disconnect(mosquitto*, void* self, int) {
 
 void MqttLink::on_message(mosquitto*, void* self, const mosquitto_message* message) {
   auto* link = static_cast<MqttLink*>(self);
-  if (message == nullptr || message->topic == nullptr || !link->callbacks_.message) return;
+  if (message == nullptr || message->topic == nullptr) return;
   const auto* data = static_cast<const uint8_t*>(message->payload);
-  link->callbacks_.message(message->topic, data, message->payloadlen > 0 ? static_cast<std::size_t>(message->payloadlen) : 0);
+  const std::size_t size = message->payloadlen > 0 ? static_cast<std::size_t>(message->payloadlen) : 0;
+  if (link->callbacks_.message_retained)
+    link->callbacks_.message_retained(message->topic, data, size, message->retain);
+  else if (link->callbacks_.message)
+    link->callbacks_.message(message->topic, data, size);
 }
 
 bool MqttLink::sleep_for(std::chrono::milliseconds wait) {

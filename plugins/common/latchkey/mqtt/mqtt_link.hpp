@@ -69,6 +69,9 @@ struct LinkCallbacks {
   std::function<void(const std::string& why)> lost;                   // an attempt failed or a connection ended
   std::function<void(int connack_code, const std::string& why)> refused;  // the broker said no (e.g. credentials)
   std::function<void(std::string_view topic, const uint8_t* data, std::size_t size)> message;
+  // Instead of message when set: also says whether the broker delivered a
+  // retained message (one stored before this client subscribed).
+  std::function<void(std::string_view topic, const uint8_t* data, std::size_t size, bool retained)> message_retained;
   std::function<void(const std::string& line)> error_log;            // what the link cannot report otherwise
 };
 

@@ -40,6 +40,9 @@ struct SimDoor {
   std::string id;
   std::vector<std::string> cameras;  // each a simulated camera of its own
   std::vector<NetCamera> net_cameras = {};
+  // Non-empty: the door's lock is a Zigbee2MQTT lock and contact sensor
+  // (plugins/z2m_lock) at this device URI, not a simulated lock.
+  std::string z2m_lock_uri = {};
 };
 
 struct SimHubOptions {
