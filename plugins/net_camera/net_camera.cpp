@@ -1,6 +1,6 @@
 #include "net_camera.hpp"
 
-#include "password_file.hpp"
+#include <latchkey/mqtt/password_file.hpp>
 
 #include <latchkey/camera_link.pb.h>
 
@@ -51,7 +51,7 @@ bool credentials_refused(int connack_code) { return connack_code == 4 || connack
 
 std::unique_ptr<NetCamera> NetCamera::open(std::string_view uri, plugin::EventSink sink) {
   NetCameraUri parsed = NetCameraUri::parse(uri);
-  std::string password = read_password_file(parsed.password_file);
+  std::string password = mqtt::read_password_file(parsed.password_file, "net_camera");
   auto camera = std::make_unique<NetCamera>(std::move(parsed), std::move(password), sink);
   camera->await_hello();
   camera->announce();

@@ -1,6 +1,6 @@
 #include "z2m_lock.hpp"
 
-#include "password_file.hpp"
+#include <latchkey/mqtt/password_file.hpp>
 
 #include <Poco/JSON/Object.h>
 
@@ -67,7 +67,7 @@ bool credentials_refused(int connack_code) { return connack_code == 4 || connack
 
 std::unique_ptr<Z2mLock> Z2mLock::open(std::string_view uri, plugin::EventSink sink) {
   Z2mUri parsed = Z2mUri::parse(uri);
-  std::string password = read_password_file(parsed.password_file);
+  std::string password = mqtt::read_password_file(parsed.password_file, "z2m_lock");
   auto lock = std::make_unique<Z2mLock>(std::move(parsed), std::move(password), sink);
   lock->await_first_reports();
   return lock;
