@@ -1,7 +1,8 @@
-// Fuzzes read_password_file (plugins/net_camera/password_file.cpp), which
-// reads the hub's broker password from the device URI's password_file, a
-// file an installer or an administrator writes (or generates: head -c 32
-// /dev/urandom, a copy with Windows line ends, an empty file).
+// Fuzzes read_password_file (plugins/common/latchkey/mqtt/password_file.hpp,
+// used by net_camera and z2m_lock), which reads the hub's broker password
+// from the device URI's password_file, a file an installer or an
+// administrator writes (or generates: head -c 32 /dev/urandom, a copy with
+// Windows line ends, an empty file).
 //
 // Input: a mode byte (bit 0: the file is group-readable, 0640, else 0600),
 // then the file's contents, written to a memory file read by path.
@@ -12,7 +13,7 @@
 // plugin::Error(LK_ERR_INVALID_ARGUMENT) naming the path and the problem and
 // nothing of the file's contents; a warning is logged exactly when the file
 // can be read by others, and it names the path only.
-#include "password_file.hpp"
+#include <latchkey/mqtt/password_file.hpp>
 
 #include "support/scratch_file.hpp"
 
@@ -22,7 +23,7 @@
 
 namespace {
 
-constexpr std::size_t kMaxPasswordBytes = 1024;  // password_file.cpp
+constexpr std::size_t kMaxPasswordBytes = 1024;  // password_file.hpp
 
 std::vector<std::string>& logged() {
   static std::vector<std::string> lines;
@@ -61,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string expected_password;
   const std::string problem = expected_problem(contents, expected_password);
   try {
-    const std::string password = latchkey::net_camera::read_password_file(file.path());
+    const std::string password = latchkey::mqtt::read_password_file(file.path(), "net_camera");
     if (latchkey::fuzz::tracing()) std::fprintf(stderr, "password_file: accepted %zu bytes\n", password.size());
     LK_FUZZ_CHECK(password.find('\0') == std::string::npos, "a password with a NUL (the broker would see less)");
     LK_FUZZ_CHECK(problem.empty(), "a password accepted that the README refuses");
