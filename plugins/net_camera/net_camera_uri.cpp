@@ -1,6 +1,7 @@
 #include "net_camera_uri.hpp"
 
 #include <latchkey/cpp/plugin.hpp>
+#include <latchkey/mqtt/device_uri.hpp>
 
 #include <initializer_list>
 #include <utility>
@@ -11,79 +12,17 @@ namespace {
 
 constexpr std::size_t kMaxCameraId = 63;
 
-class Refuser {
- public:
-  explicit Refuser(std::string_view uri) : uri_(uri) {}
-  [[noreturn]] void operator()(const std::string& problem) const {
-    throw plugin::Error(LK_ERR_INVALID_ARGUMENT, "device URI '" + std::string(uri_) + "': " + problem);
-  }
-
- private:
-  std::string_view uri_;
-};
-
-bool id_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
-}
-
-bool host_char(char c) { return id_char(c); }
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-uint64_t parse_uint(const Refuser& refuse, const std::string& key, std::string_view text, uint64_t min, uint64_t max) {
-  const std::string range = "'" + key + "' must be a whole number from " + std::to_string(min) + " to " +
-                            std::to_string(max);
-  if (text.empty() || text.size() > 10) refuse(range);
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') refuse(range);
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value < min || value > max) refuse(range);
-  return value;
-}
-
-// HOST[:PORT] or [IPV6][:PORT].
-void parse_authority(const Refuser& refuse, std::string_view authority, NetCameraUri& out) {
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) refuse("unclosed '[' in the host");
-    out.host = std::string(authority.substr(1, close - 1));
-    for (char c : out.host)
-      if (hex_digit(c) < 0 && c != ':' && c != '.') refuse("malformed IPv6 address");
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') refuse("expected ':PORT' after ']'");
-      port_text = rest.substr(1);
-      if (port_text.empty()) refuse("empty port");
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    for (char c : out.host)
-      if (!host_char(c)) refuse("the host may hold only letters, digits, '.', '_' and '-' (or be [IPv6])");
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) refuse("empty port");
-    }
-  }
-  if (out.host.empty()) refuse("no broker host");
-  if (!port_text.empty()) out.port = static_cast<uint16_t>(parse_uint(refuse, "port", port_text, 1, 65535));
-}
+using Refuser = mqtt::UriRefuser;
+using mqtt::hex_value;
+using mqtt::parse_whole_number;
+using mqtt::plain_char;
 
 std::array<uint8_t, 32> parse_key(const Refuser& refuse, std::string_view text) {
   if (text.size() != 64) refuse("'key' must be the camera's Ed25519 public key as 64 hex digits");
   std::array<uint8_t, 32> key{};
   for (std::size_t i = 0; i < key.size(); ++i) {
-    const int high = hex_digit(text[2 * i]);
-    const int low = hex_digit(text[2 * i + 1]);
+    const int high = hex_value(text[2 * i]);
+    const int low = hex_value(text[2 * i + 1]);
     if (high < 0 || low < 0) refuse("'key' must be 64 hex digits");
     key[i] = static_cast<uint8_t>(high * 16 + low);
   }
@@ -110,14 +49,14 @@ NetCameraUri NetCameraUri::parse(std::string_view uri) {
   }
   const std::size_t slash = rest.find('/');
   if (slash == std::string_view::npos) refuse("must be mqtt://HOST[:PORT]/CAMERA_ID");
-  parse_authority(refuse, rest.substr(0, slash), out);
+  mqtt::parse_broker_authority(refuse, rest.substr(0, slash), out.host, out.port);
   rest = rest.substr(slash + 1);
 
   const std::size_t question = rest.find('?');
   const std::string_view id = rest.substr(0, question);
   if (id.empty() || id.size() > kMaxCameraId) refuse("the camera id must be 1 to 63 characters");
   for (char c : id)
-    if (!id_char(c)) refuse("the camera id may hold only letters, digits, '.', '_' and '-'");
+    if (!plain_char(c)) refuse("the camera id may hold only letters, digits, '.', '_' and '-'");
   out.camera_id = std::string(id);
 
   std::vector<std::string> seen;
@@ -139,18 +78,18 @@ NetCameraUri NetCameraUri::parse(std::string_view uri) {
         if (c == '=' || c == '#' || c == '%' || c == '?') refuse("'" + key + "' has a malformed value");
       if (key == "user") {
         for (char c : value)
-          if (!id_char(c)) refuse("'user' may hold only letters, digits, '.', '_' and '-'");
+          if (!plain_char(c)) refuse("'user' may hold only letters, digits, '.', '_' and '-'");
         out.user = std::string(value);
       } else if (key == "password_file") {
         out.password_file = std::string(value);
       } else if (key == "tls_ca_file") {
         out.tls_ca_file = std::string(value);
       } else if (key == "period_ms") {
-        out.period_ms = static_cast<uint32_t>(parse_uint(refuse, key, value, 10, 10000));
+        out.period_ms = static_cast<uint32_t>(parse_whole_number(refuse, key, value, 10, 10000));
       } else if (key == "key") {
         out.key = parse_key(refuse, value);
       } else if (key == "hello_timeout_ms") {
-        out.hello_timeout_ms = static_cast<uint32_t>(parse_uint(refuse, key, value, 0, 5000));
+        out.hello_timeout_ms = static_cast<uint32_t>(parse_whole_number(refuse, key, value, 0, 5000));
       } else {
         refuse("unknown key '" + key + "' (known: user, password_file, tls_ca_file, period_ms, key, hello_timeout_ms)");
       }

@@ -1,6 +1,7 @@
 #include "z2m_uri.hpp"
 
 #include <latchkey/cpp/plugin.hpp>
+#include <latchkey/mqtt/device_uri.hpp>
 
 #include <vector>
 
@@ -9,41 +10,13 @@ namespace {
 
 constexpr std::size_t kMaxNameBytes = 128;
 
-class Refuser {
- public:
-  explicit Refuser(std::string_view uri) : uri_(uri) {}
-  [[noreturn]] void operator()(const std::string& problem) const {
-    throw plugin::Error(LK_ERR_INVALID_ARGUMENT, "device URI '" + std::string(uri_) + "': " + problem);
-  }
-
- private:
-  std::string_view uri_;
-};
-
-bool plain_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using Refuser = mqtt::UriRefuser;
+using mqtt::hex_value;
+using mqtt::plain_char;
 
 uint32_t parse_number(const Refuser& refuse, const std::string& key, std::string_view text, uint32_t min,
                       uint32_t max) {
-  const std::string range =
-      "'" + key + "' must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
-  if (text.empty() || text.size() > 9) refuse(range);
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') refuse(range);
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value < min || value > max) refuse(range);
-  return static_cast<uint32_t>(value);
+  return static_cast<uint32_t>(mqtt::parse_whole_number(refuse, key, text, min, max));
 }
 
 // A percent-decoded MQTT topic level (or, with slashes, a base topic): no
@@ -75,34 +48,6 @@ std::string decode_name(const Refuser& refuse, const std::string& what, std::str
   return out;
 }
 
-void parse_authority(const Refuser& refuse, std::string_view authority, Z2mUri& out) {
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) refuse("unclosed '[' in the host");
-    out.host = std::string(authority.substr(1, close - 1));
-    for (char c : out.host)
-      if (hex_value(c) < 0 && c != ':' && c != '.') refuse("malformed IPv6 address");
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') refuse("expected ':PORT' after ']'");
-      port_text = rest.substr(1);
-      if (port_text.empty()) refuse("empty port");
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    for (char c : out.host)
-      if (!plain_char(c)) refuse("the host may hold only letters, digits, '.', '_' and '-' (or be [IPv6])");
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) refuse("empty port");
-    }
-  }
-  if (out.host.empty()) refuse("no broker host");
-  if (!port_text.empty()) out.port = static_cast<uint16_t>(parse_number(refuse, "port", port_text, 1, 65535));
-}
-
 }  // namespace
 
 Z2mUri Z2mUri::parse(std::string_view uri) {
@@ -123,7 +68,7 @@ Z2mUri Z2mUri::parse(std::string_view uri) {
   }
   const std::size_t slash = rest.find('/');
   if (slash == std::string_view::npos) refuse("must be mqtt://HOST[:PORT]/LOCK_NAME?contact_sensor=NAME&...");
-  parse_authority(refuse, rest.substr(0, slash), out);
+  mqtt::parse_broker_authority(refuse, rest.substr(0, slash), out.host, out.port);
   rest = rest.substr(slash + 1);
 
   const std::size_t question = rest.find('?');
