@@ -44,8 +44,6 @@ std::string client_id(const std::string& camera_id) {
   return "lk-hub-" + camera_id.substr(0, 40) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
-// Connection refusals that waiting will not cure: wrong credentials.
-bool credentials_refused(int connack_code) { return connack_code == 4 || connack_code == 5; }
 
 }  // namespace
 
@@ -209,7 +207,7 @@ void NetCamera::on_lost(const std::string& why) {
 void NetCamera::on_refused(int code, const std::string& why) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (credentials_refused(code)) refused_ = why;
+    if (mqtt::credentials_refused(code)) refused_ = why;
     const std::string problem = "the broker refused user '" + uri_.user + "': " + why;
     if (problem != last_problem_) log(LK_LOG_ERROR, problem);
     last_problem_ = problem;

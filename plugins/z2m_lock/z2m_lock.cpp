@@ -61,7 +61,6 @@ const char* door_name_of(lk_door_state s) {
   }
 }
 
-bool credentials_refused(int connack_code) { return connack_code == 4 || connack_code == 5; }
 
 }  // namespace
 
@@ -290,7 +289,7 @@ void Z2mLock::on_lost(const std::string& why) {
 void Z2mLock::on_refused(int code, const std::string& why) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (credentials_refused(code)) refused_ = why;
+    if (mqtt::credentials_refused(code)) refused_ = why;
     log_paced_locked(LK_LOG_ERROR, "refused", "the broker refused user '" + uri_.user + "': " + why);
   }
   changed_.notify_all();

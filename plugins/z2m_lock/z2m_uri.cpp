@@ -54,22 +54,9 @@ Z2mUri Z2mUri::parse(std::string_view uri) {
   const Refuser refuse(uri);
   Z2mUri out;
   out.uri = std::string(uri);
-  for (char c : uri)
-    if (c <= 0x20 || c >= 0x7f) refuse("only printable ASCII without spaces is allowed (a space in a name is %20)");
-  std::string_view rest;
-  if (uri.substr(0, 7) == "mqtt://") {
-    rest = uri.substr(7);
-  } else if (uri.substr(0, 8) == "mqtts://") {
-    out.tls = true;
-    out.port = kDefaultTlsPort;
-    rest = uri.substr(8);
-  } else {
-    refuse("must start with 'mqtt://' or 'mqtts://'");
-  }
-  const std::size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) refuse("must be mqtt://HOST[:PORT]/LOCK_NAME?contact_sensor=NAME&...");
-  mqtt::parse_broker_authority(refuse, rest.substr(0, slash), out.host, out.port);
-  rest = rest.substr(slash + 1);
+  std::string_view rest = mqtt::parse_broker_prefix(refuse, uri, "mqtt://HOST[:PORT]/LOCK_NAME?contact_sensor=NAME&...",
+                                                     " (a space in a name is %20)", out.host, out.port, out.tls,
+                                                     kDefaultTlsPort);
 
   const std::size_t question = rest.find('?');
   out.lock_name = decode_name(refuse, "the lock's friendly name", rest.substr(0, question), false);

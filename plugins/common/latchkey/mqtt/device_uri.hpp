@@ -87,6 +87,32 @@ inline void parse_broker_authority(const UriRefuser& refuse, std::string_view au
   if (!port_text.empty()) port = static_cast<uint16_t>(parse_whole_number(refuse, "port", port_text, 1, 65535));
 }
 
+// The start every broker device URI shares: printable ASCII without spaces
+// (`ascii_hint` is added to that refusal), mqtt:// or mqtts:// (TLS, then
+// `tls_port` unless a port is given), HOST[:PORT] and a '/'. Fills host,
+// port and tls; returns what follows the '/'. `shape` is the whole URI's
+// form, for the refusal of a URI without a path.
+inline std::string_view parse_broker_prefix(const UriRefuser& refuse, std::string_view uri, const std::string& shape,
+                                            const std::string& ascii_hint, std::string& host, uint16_t& port,
+                                            bool& tls, uint16_t tls_port) {
+  for (char c : uri)
+    if (c <= 0x20 || c >= 0x7f) refuse("only printable ASCII without spaces is allowed" + ascii_hint);
+  std::string_view rest;
+  if (uri.substr(0, 7) == "mqtt://") {
+    rest = uri.substr(7);
+  } else if (uri.substr(0, 8) == "mqtts://") {
+    tls = true;
+    port = tls_port;
+    rest = uri.substr(8);
+  } else {
+    refuse("must start with 'mqtt://' or 'mqtts://'");
+  }
+  const std::size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) refuse("must be " + shape);
+  parse_broker_authority(refuse, rest.substr(0, slash), host, port);
+  return rest.substr(slash + 1);
+}
+
 }  // namespace latchkey::mqtt
 
 #endif  // LATCHKEY_MQTT_DEVICE_URI_HPP

@@ -75,6 +75,10 @@ struct LinkCallbacks {
   std::function<void(const std::string& line)> error_log;            // what the link cannot report otherwise
 };
 
+// A CONNACK refusal that waiting will not cure: bad user name or password,
+// or not authorised (MQTT 3.1.1 codes 4 and 5).
+inline bool credentials_refused(int connack_code) { return connack_code == 4 || connack_code == 5; }
+
 class MqttLink {
  public:
   MqttLink(LinkConfig config, LinkCallbacks callbacks);  // starts connecting; throws LinkError
