@@ -118,6 +118,14 @@ void add_gate_cases(std::vector<CaseDef>& cases);
 
 // A skip message starting with this marks a manual step (not a plain skip).
 inline constexpr const char* kManualPrefix = "manual: ";
+// A skip that is not a gap: the case does not concern this plugin or device
+// (an interface or capability it does not declare). Only these leave a run
+// PASSED; every other skip (no device, could not run) makes it INCOMPLETE.
+inline constexpr const char* kNotApplicablePrefix = "not applicable: ";
+// The case needs the test-control interface (LK_INTERFACE_TEST_CONTROL) that
+// the vendor's test build offers: the run is INCOMPLETE and the report says
+// which build to submit, never a silent skip.
+inline constexpr const char* kNeedsTestControlPrefix = "needs test control: ";
 
 // For manual steps: prompts and waits for Enter in interactive mode; in batch
 // mode marks the case manual with the step text and returns false, and the

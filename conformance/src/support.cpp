@@ -289,6 +289,14 @@ lk_result answer_of(lk_result returned, const EventLog& log, std::size_t mark, c
   return LK_OK;
 }
 
+std::string failure_text(const std::string& what, const std::string& expected, const std::string& came) {
+  return what + "\nexpected: " + expected + "\ncame: " + came;
+}
+
+void fail_case(const std::string& what, const std::string& expected, const std::string& came) {
+  ADD_FAILURE() << failure_text(what, expected, came);
+}
+
 void report_escaped_exception(const std::string& what, const char* type) {
   ADD_FAILURE() << what << ": a C++ exception (" << type
                 << ") escaped the C boundary; abi.md 1 says no exception crosses it";

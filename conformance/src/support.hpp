@@ -113,6 +113,14 @@ void settle_camera_calls(host::CameraDevice& camera, const EventLog& log, millis
 // log.call_failures() before the call), else LK_OK.
 lk_result answer_of(lk_result returned, const EventLog& log, std::size_t mark, const std::string& call);
 
+// A failure written for the driver author: what went wrong, what the
+// contract expects, and what came. The runner keeps the three parts apart in
+// the reports (the HTML report's failure list shows them side by side).
+//   fail_case("the unlock never completed", "one completion within 1500 ms", "none");
+void fail_case(const std::string& what, const std::string& expected, const std::string& came);
+// The text fail_case() hands to GoogleTest: "<what>\nexpected: <expected>\ncame: <came>".
+std::string failure_text(const std::string& what, const std::string& expected, const std::string& came);
+
 // Runs a raw call into the plugin. A C++ exception that escapes the C
 // boundary is a failure of the case (abi.md 1, 11), never a crash of the suite.
 template <class Fn>
