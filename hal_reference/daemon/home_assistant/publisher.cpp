@@ -1,4 +1,5 @@
 #include <latchkey/home_assistant/publisher.hpp>
+#include <latchkey/hub/log.hpp>
 
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/mqtt/mqtt_link.hpp>
@@ -23,14 +24,9 @@ int64_t wall_ms() {
       .count();
 }
 
+// The publisher's lines ("info", "warning", "error") in latchkeyd's log.
 void default_log(const std::string& level, const std::string& message) {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char stamp[32];
-  struct tm utc {};
-  gmtime_r(&t, &utc);
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  std::fprintf(stderr, "%s latchkeyd %s: %s\n", stamp, level.c_str(), message.c_str());
-  std::fflush(stderr);
+  hub::log(hub::parse_log_level(level).value_or(hub::LogLevel::kInfo), message);
 }
 
 std::string describe(const hub::ApiError& e) {

@@ -226,6 +226,13 @@ void parse_section(DaemonConfig& c, const std::string& name, const Section& keys
     attempt([&] {
       if (r.has("log_file")) c.log_file = absolute(r.required("log_file"));
     });
+    attempt([&] {
+      const std::string level = r.text("log_level", "info");
+      const std::optional<LogLevel> parsed = parse_log_level(level);
+      if (!parsed)
+        throw DaemonConfigError(r.where("log_level") + " = '" + level + "' must be debug, info, warning or error");
+      c.log_level = *parsed;
+    });
     attempt([&] { r.finish(); });
     if (!problems.empty()) throw DaemonConfigError(problems);
   } else if (name == "gate") {

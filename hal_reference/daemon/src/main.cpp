@@ -3,9 +3,11 @@
 #include <latchkey/hub/audit_recovery.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/runtime.hpp>
+#include <latchkey/hub/log.hpp>
 #include <latchkey/home_assistant/publisher.hpp>
 
 #include "runtime_files.hpp"
+#include "service_manager.hpp"
 #include "startup_check.hpp"
 
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -34,11 +37,20 @@ fs::path default_plugin_dir() {
   return bin;
 }
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: latchkeyd --config FILE [--check | --recover-audit]\n"
-               "  --check          check the configuration, data directory, plugins and devices; change nothing\n"
-               "  --recover-audit  set aside an audit log that does not verify and start a new one (docs/latchkeyd.md)\n");
+constexpr const char* kUsage =
+    "usage: latchkeyd --config FILE [--check | --recover-audit] [--log-level LEVEL]\n"
+    "       latchkeyd --help | --version\n"
+    "  --config FILE      the hub's configuration (docs/latchkeyd.md)\n"
+    "  --check            check the configuration, data directory, plugins and devices; change nothing\n"
+    "  --recover-audit    set aside an audit log that does not verify and start a new one (docs/latchkeyd.md)\n"
+    "  --log-level LEVEL  the lowest level logged: debug, info, warning or error (default: [hub] log_level, info)\n"
+    "  -h, --help         this text\n"
+    "  --version          the version\n"
+    "Options take their value as --opt VALUE or --opt=VALUE.\n"
+    "Exit status: 0 stopped cleanly (or --check found nothing), 1 failed or found problems, 2 usage.\n";
+
+int usage(const std::string& problem) {
+  std::fprintf(stderr, "latchkeyd: %s\n%s", problem.c_str(), kUsage);
   return 2;
 }
 
@@ -116,11 +128,14 @@ int recover_audit(const fs::path& config_file) {
   }
 }
 
-int run(const fs::path& config_file) {
+int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_level) {
   StartupReporter reporter;
   try {
     latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
     if (!config.log_file.empty() && !reporter.redirect_to_log(config.log_file)) return 1;
+    latchkey::hub::set_log_threshold(log_level.value_or(config.log_level));
+    // Under systemd with stderr on the journal: priorities, no time stamps.
+    latchkey::hub::set_journal_format(config.log_file.empty() && latchkey::hub::stderr_is_journal());
     if (config.plugin_dir.empty()) config.plugin_dir = default_plugin_dir();
     // Before anything starts: a password file that cannot be trusted stops the start.
     std::string mqtt_password;
@@ -146,19 +161,46 @@ int run(const fs::path& config_file) {
       ha.password = mqtt_password;
       home_assistant = std::make_unique<latchkey::home_assistant::Publisher>(runtime, std::move(ha));
     }
-    std::printf("latchkeyd: listening on http://%s:%u\n",
-                options.address.substr(0, options.address.rfind(':')).c_str(), static_cast<unsigned>(server.port()));
+    const std::string listening = "listening on http://" + options.address.substr(0, options.address.rfind(':')) +
+                                  ":" + std::to_string(server.port());
+    std::printf("latchkeyd: %s\n", listening.c_str());
     std::fflush(stdout);
+    latchkey::hub::log(latchkey::hub::LogLevel::kInfo, "latchkeyd " LATCHKEY_VERSION " " + listening + " (hub " +
+                                                           runtime.config().hub_id + ")");
+    // systemd: ready once the API listens; the watchdog beats from the loop thread.
+    if (const auto period = latchkey::hub::service::watchdog_period(); period.count() > 0)
+      runtime.set_heartbeat(period, [] { latchkey::hub::service::watchdog_beat(); });
+    latchkey::hub::service::ready(listening);
     runtime.run();
+    latchkey::hub::service::stopping("closing the devices and the audit log");
     home_assistant.reset();  // "offline", while the hub still answers (fast: it is stopping)
     server.stop();
     runtime.shutdown();
+    latchkey::hub::log(latchkey::hub::LogLevel::kInfo, "latchkeyd stopped");
     std::printf("latchkeyd: stopped\n");
     return 0;
   } catch (const std::exception& e) {
     reporter.fatal(e.what());
+    latchkey::hub::service::status(std::string("failed: ") + e.what());
     return 1;
   }
+}
+
+// "--opt VALUE" or "--opt=VALUE" at argv[i]; advances i past the value.
+std::optional<std::string> option_value(int argc, char** argv, int& i, const char* name, bool* matched) {
+  const std::string a = argv[i];
+  const std::string n = name;
+  *matched = false;
+  if (a == n) {
+    *matched = true;
+    if (i + 1 >= argc) return std::nullopt;
+    return std::string(argv[++i]);
+  }
+  if (a.rfind(n + "=", 0) == 0) {
+    *matched = true;
+    return a.substr(n.size() + 1);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -167,13 +209,41 @@ int main(int argc, char** argv) {
   fs::path config_file;
   bool check_only = false;
   bool recover = false;
+  std::optional<latchkey::hub::LogLevel> log_level;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) config_file = argv[++i];
-    else if (std::strcmp(argv[i], "--check") == 0) check_only = true;
-    else if (std::strcmp(argv[i], "--recover-audit") == 0) recover = true;
-    else return usage();
+    const std::string a = argv[i];
+    bool matched = false;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      std::printf("latchkeyd %s\n", LATCHKEY_VERSION);
+      return 0;
+    }
+    if (a == "--check") {
+      check_only = true;
+      continue;
+    }
+    if (a == "--recover-audit") {
+      recover = true;
+      continue;
+    }
+    if (auto v = option_value(argc, argv, i, "--config", &matched); matched) {
+      if (!v || v->empty()) return usage("--config needs a file");
+      config_file = *v;
+      continue;
+    }
+    if (auto v = option_value(argc, argv, i, "--log-level", &matched); matched) {
+      if (!v) return usage("--log-level needs a level");
+      log_level = latchkey::hub::parse_log_level(*v);
+      if (!log_level) return usage("--log-level '" + *v + "': must be debug, info, warning or error");
+      continue;
+    }
+    return usage("unknown option '" + a + "'");
   }
-  if (config_file.empty() || (check_only && recover)) return usage();
+  if (config_file.empty()) return usage("--config FILE is required");
+  if (check_only && recover) return usage("--check and --recover-audit exclude each other");
   if (recover) return recover_audit(config_file);
   // A client that goes away mid-answer must not take the hub with it.
   std::signal(SIGPIPE, SIG_IGN);
@@ -193,5 +263,5 @@ int main(int argc, char** argv) {
   sigemptyset(&handled);
   for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
   ::pthread_sigmask(SIG_BLOCK, &handled, nullptr);
-  return run(config_file);
+  return run(config_file, log_level);
 }

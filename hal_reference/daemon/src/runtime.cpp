@@ -118,6 +118,8 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   s.clock_timer.data = &s;
   uv_timer_init(&s.loop, &s.group_commit_timer);
   s.group_commit_timer.data = &s;
+  uv_timer_init(&s.loop, &s.heartbeat_timer);
+  s.heartbeat_timer.data = &s;
   for (uv_signal_t* sig : {&s.sig_term, &s.sig_int, &s.sig_hup}) {
     uv_signal_init(&s.loop, sig);
     sig->data = this;
@@ -176,6 +178,10 @@ void Runtime::run() {
     self->check_clock();
     self->after_work();
   }, 60'000, 60'000);
+  if (s.heartbeat) {
+    uv_timer_start(&s.heartbeat_timer, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->heartbeat(); }, 0,
+                   s.heartbeat_ms);
+  }
   auto on_stop = [](uv_signal_t* sig, int signum) {
     log_line("info", std::string("signal ") + std::to_string(signum) + ": shutting down");
     static_cast<Runtime*>(sig->data)->stop();
@@ -201,6 +207,11 @@ void Runtime::run() {
   for (auto& [id, promise] : s.pending_unlocks) promise->set_value(unavailable("the hub is shutting down"));
   s.pending_unlocks.clear();
   s.tasks.take();  // destroying the tasks breaks their promises
+}
+
+void Runtime::set_heartbeat(std::chrono::milliseconds every, std::function<void()> beat) {
+  impl_->heartbeat_ms = static_cast<uint64_t>(std::max<int64_t>(every.count(), 1));
+  impl_->heartbeat = std::move(beat);
 }
 
 void Runtime::stop() {

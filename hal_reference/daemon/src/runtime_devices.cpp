@@ -28,7 +28,11 @@ void Runtime::Impl::make_host_root() {
 
 void Runtime::Impl::open_devices() {
   auto log = [](lk_log_level level, const std::string& driver, const std::string& message) {
-    log_line(level >= LK_LOG_WARNING ? "plugin-warning" : "plugin", driver + ": " + message);
+    const LogLevel as = level >= LK_LOG_ERROR ? LogLevel::kError
+                        : level >= LK_LOG_WARNING ? LogLevel::kWarning
+                        : level >= LK_LOG_INFO ? LogLevel::kInfo
+                                               : LogLevel::kDebug;
+    hub::log(as, driver + ": " + message, "plugin");
   };
   for (const auto& [name, p] : config.plugins) {
     if (p.isolated) {

@@ -13,6 +13,7 @@
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
+#include <latchkey/hub/log.hpp>
 #include <latchkey/hub/runtime.hpp>
 
 #include <latchkey/audit/audit_log.hpp>
@@ -47,14 +48,13 @@ inline int64_t wall_ms() {
       .count();
 }
 
-inline void log_line(const char* level, const std::string& message) {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char stamp[32];
-  struct tm utc {};
-  gmtime_r(&t, &utc);  // plugin threads log too
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  std::fprintf(stderr, "%s latchkeyd %s: %s\n", stamp, level, message.c_str());
-  std::fflush(stderr);
+// The runtime's log lines (latchkey/hub/log.hpp): "error", "info", "alarm"
+// (a warning), and the plugins' lines by their lk_log_level.
+inline void log_line(const char* kind, const std::string& message) {
+  const std::string_view k(kind);
+  if (k == "error") return log(LogLevel::kError, message);
+  if (k == "alarm") return log(LogLevel::kWarning, message, "alarm");
+  log(LogLevel::kInfo, message, k == "info" ? std::string_view() : k);
 }
 
 inline ApiError unavailable(std::string message, Rule rule = Rule::kNone) {
@@ -82,6 +82,9 @@ struct Runtime::Impl {
   uv_timer_t checkpoint_timer{};
   uv_timer_t clock_timer{};
   uv_timer_t group_commit_timer{};
+  uv_timer_t heartbeat_timer{};
+  std::function<void()> heartbeat;  // Runtime::set_heartbeat
+  uint64_t heartbeat_ms = 0;
   uv_signal_t sig_term{}, sig_int{}, sig_hup{};
   bool loop_open = false;
 

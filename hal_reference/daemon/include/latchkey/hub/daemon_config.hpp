@@ -8,6 +8,7 @@
 
 #include <latchkey/crypto/crypto.hpp>
 #include <latchkey/gate/config.hpp>
+#include <latchkey/hub/log.hpp>
 
 #include <filesystem>
 #include <cstdint>
@@ -103,6 +104,7 @@ struct DaemonConfig {
   bool trust_clock = false;            // clock_synced = trust
   int64_t checkpoint_interval_ms = 60'000;
   std::filesystem::path log_file;
+  LogLevel log_level = LogLevel::kInfo;  // the lowest level logged (latchkeyd --log-level overrides)
   gate::GateConfig gate;
   IsolationConfig isolation;
   std::map<std::string, PluginConfig> plugins;

@@ -11,6 +11,8 @@
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/hub/hub_api.hpp>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 
 namespace latchkey::hub {
@@ -28,6 +30,11 @@ class Runtime : public HubApi {
   // Runs the loop on the calling thread until stop(). SIGTERM and SIGINT
   // stop it; SIGHUP reopens the log file.
   void run();
+  // Before run(): calls `beat` on the loop thread at once and then every
+  // `every` while the loop turns. latchkeyd's systemd watchdog beats from
+  // here, so a loop that stops turning stops the beats and the service
+  // manager restarts the daemon.
+  void set_heartbeat(std::chrono::milliseconds every, std::function<void()> beat);
   // Thread-safe. Makes run() return; API calls fail fast (kUnavailable) from now on.
   void stop();
   // After run() returned and the API server stopped: closes the devices and
