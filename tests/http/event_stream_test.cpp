@@ -99,9 +99,11 @@ TEST_F(EventStreamTest, Events_DeliveredWithIdNameAndData) {
   hub_.emit(Alarm{1, 1764324000000, Rule::U5, "front", "porch", "camera lost\nduring session", 95123456789});
   hub_.emit(DoorStateChanged{"front", DoorState::kOpen});
   EXPECT_EQ(client.next_event(),
-            "id: 1\nevent: alarm\ndata: {\"id\":1,\"time_ms\":1764324000000,\"rule\":\"U5\",\"door\":\"front\","
+            "id: 1\nevent: alarm\ndata: {\"id\":1,\"time_ms\":1764324000000,\"time\":\"2025-11-28T10:00:00.000Z\","
+            "\"rule\":\"U5\",\"door\":\"front\","
             "\"camera\":\"porch\",\"message\":\"camera lost\\nduring session\",\"mono_us\":95123456789}\n");
-  EXPECT_EQ(client.next_event(), "id: 2\nevent: door\ndata: {\"door\":\"front\",\"door_state\":\"open\"}\n");
+  // Events without a time of their own carry the hub's time of publishing.
+  EXPECT_EQ(client.next_event(), "id: 2\nevent: door\ndata: {\"door\":\"front\",\"door_state\":\"open\",\"time_ms\":1764324000123,\"time\":\"2025-11-28T10:00:00.123Z\"}\n");
 }
 
 TEST_F(EventStreamTest, LastEventId_ResumesFromHistory) {
@@ -110,12 +112,14 @@ TEST_F(EventStreamTest, LastEventId_ResumesFromHistory) {
   StreamClient client(port_, "3");
   ASSERT_EQ(client.status(), 200);
   EXPECT_EQ(hub_.last_since_id(), 3u);
-  const std::string rest = R"(,"type":"alarm","rule":"U5","door":"front","subject":"porch","detail":"lost"})";
+  const std::string rest = R"(,"type":"alarm","rule":"U5","door":"front","subject":"porch","detail":"lost")"
+                           R"(,"time_ms":1764324000123,"time":"2025-11-28T10:00:00.123Z"})";
   EXPECT_EQ(client.next_event(), "id: 4\nevent: audit\ndata: {\"seq\":4" + rest + "\n");
   EXPECT_EQ(client.next_event(), "id: 5\nevent: audit\ndata: {\"seq\":5" + rest + "\n");
   hub_.emit(SessionChange{"9f2c", "front", Rule::U8, "completed", SessionEnd::kCompleted});
   EXPECT_EQ(client.next_event(), "id: 6\nevent: session\ndata: "
-                                 R"({"session":"9f2c","door":"front","rule":"U8","detail":"completed","end":"completed"})"
+                                 R"({"session":"9f2c","door":"front","rule":"U8","detail":"completed","end":"completed")"
+                                 R"(,"time_ms":1764324000123,"time":"2025-11-28T10:00:00.123Z"})"
                                  "\n");
 }
 
@@ -225,20 +229,22 @@ TEST(EventFormat, DataSplitIntoLinesAndNameCleaned) {
 
 TEST(EventFormat, EveryEventIsOneLineOfJsonUnderItsName) {
   CameraLiveness lost{"porch", false, 95123456789, 95122455998};
-  EXPECT_EQ(http::format_event(HubEvent{3, lost}),
+  EXPECT_EQ(http::format_event(HubEvent{3, lost, 1764324000123}),
             "id: 3\nevent: camera\ndata: "
-            R"({"camera":"porch","live":false,"mono_us":95123456789,"last_accepted_mono_us":95122455998})"
+            R"({"camera":"porch","live":false,"mono_us":95123456789,"last_accepted_mono_us":95122455998)"
+            R"(,"time_ms":1764324000123,"time":"2025-11-28T10:00:00.123Z"})"
             "\n\n");
   DoorCommand relock{"front", false, 7, Rule::U5, "LK_OK", 95123456950};
-  EXPECT_EQ(http::format_event(HubEvent{4, relock}),
+  EXPECT_EQ(http::format_event(HubEvent{4, relock, 1764324000123}),
             "id: 4\nevent: door\ndata: "
-            R"({"door":"front","command":"lock","operation":7,"rule":"U5","result":"LK_OK","mono_us":95123456950})"
+            R"({"door":"front","command":"lock","operation":7,"rule":"U5","result":"LK_OK","mono_us":95123456950)"
+            R"(,"time_ms":1764324000123,"time":"2025-11-28T10:00:00.123Z"})"
             "\n\n");
   const ApiResult<UnlockOutcome> unrecorded = ApiError{ApiErrorKind::kUnavailable, "not recorded", Rule::U3};
-  EXPECT_EQ(http::format_event(HubEvent{5, DecisionEvent{unrecorded}}),
-            "id: 5\nevent: decision\ndata: {\"error\":\"not recorded\",\"rule\":\"U3\"}\n\n");
-  EXPECT_EQ(http::format_event(HubEvent{6, PluginChanged{"cam", PluginState::kRestarting, "crashed"}}),
-            "id: 6\nevent: plugin\ndata: {\"plugin\":\"cam\",\"state\":\"restarting\",\"reason\":\"crashed\"}\n\n");
+  EXPECT_EQ(http::format_event(HubEvent{5, DecisionEvent{unrecorded}, 1764324000123}),
+            "id: 5\nevent: decision\ndata: {\"error\":\"not recorded\",\"rule\":\"U3\",\"time_ms\":1764324000123,\"time\":\"2025-11-28T10:00:00.123Z\"}\n\n");
+  EXPECT_EQ(http::format_event(HubEvent{6, PluginChanged{"cam", PluginState::kRestarting, "crashed"}, 1764324000123}),
+            "id: 6\nevent: plugin\ndata: {\"plugin\":\"cam\",\"state\":\"restarting\",\"reason\":\"crashed\",\"time_ms\":1764324000123,\"time\":\"2025-11-28T10:00:00.123Z\"}\n\n");
 }
 
 }  // namespace

@@ -84,9 +84,11 @@ class FakeHubApi : public HubApi {
 
   // Events: emit() appends to the history and calls every subscriber on the
   // calling thread, the way the hub's loop thread would.
+  static constexpr int64_t kEventWallMs = 1764324000123;
   void emit(EventData data) {
     std::lock_guard lock(mutex_);
-    HubEvent event{++last_event_id_, std::move(data)};
+    // Every event at one fixed time: 2025-11-28T10:00:00.123Z.
+    HubEvent event{++last_event_id_, std::move(data), kEventWallMs};
     history_.push_back(event);
     for (auto& [id, callback] : subscribers_) callback(event);
   }

@@ -205,7 +205,10 @@ int run_events(const CommandLine& args) {
   std::cerr << "following " << hub.api->endpoint().url() << "/v1/events (Ctrl-C ends)\n";
   try {
     stream.read([](const client::SseEvent& event) {
-      std::cout << client::format_unix_ms(client::unix_now_ms()) << "  #" << event.id << "  " << event.name
+      // The hub's time of the event (also for history replayed on connecting).
+      const Poco::JSON::Object::Ptr data = event.json();
+      const int64_t at = data ? client::json_int(data, "time_ms", client::unix_now_ms()) : client::unix_now_ms();
+      std::cout << client::format_unix_ms(at) << "  #" << event.id << "  " << event.name
                 << std::string(event.name.size() < 9 ? 9 - event.name.size() : 1, ' ')
                 << client::describe_event_data(event) << std::endl;
       return true;

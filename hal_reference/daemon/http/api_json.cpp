@@ -3,6 +3,8 @@
 // place for the wire format, hence the length.
 #include "latchkey/http/api_json.hpp"
 
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 #include <type_traits>
 
@@ -30,6 +32,7 @@ Var text(const std::string& s) { return valid_utf8(s); }
 // A rule by its docs/rules.md ID ("" for none).
 Var rule_text(Rule rule) { return std::string(name(rule)); }
 Var number(int64_t n) { return Poco::Int64(n); }
+Var time_text(int64_t unix_ms) { return rfc3339(unix_ms); }
 Var unsigned_number(uint64_t n) { return Poco::UInt64(n); }
 
 std::string hex(const Bytes& bytes) {
@@ -155,6 +158,7 @@ Object::Ptr json(const Alarm& a) {
   auto o = object();
   o->set("id", unsigned_number(a.id));
   o->set("time_ms", number(a.time_ms));
+  o->set("time", time_text(a.time_ms));
   o->set("rule", rule_text(a.rule));
   o->set("door", text(a.door));
   o->set("camera", text(a.camera));
@@ -167,6 +171,7 @@ Object::Ptr json(const AuditRecord& r) {
   auto o = object();
   o->set("seq", unsigned_number(r.seq));
   o->set("wall_ms", number(r.wall_ms));
+  o->set("wall_time", time_text(r.wall_ms));
   o->set("type", text(r.type));
   o->set("rule", rule_text(r.rule));
   o->set("door", text(r.door));
@@ -375,8 +380,24 @@ const char* event_name(const EventData& data) {
       data);
 }
 
-std::string event_json(const EventData& data) {
-  return std::visit([](const auto& e) { return stringify(json(e)); }, data);
+std::string event_json(const HubEvent& event) {
+  Object::Ptr o = std::visit([](const auto& e) { return json(e); }, event.data);
+  if (!o->has("time_ms")) {
+    o->set("time_ms", number(event.wall_ms));
+    o->set("time", time_text(event.wall_ms));
+  }
+  return stringify(o);
+}
+
+std::string rfc3339(int64_t unix_ms) {
+  const int64_t seconds = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[40];
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(unix_ms - seconds * 1000));
+  return text;
 }
 
 std::string valid_utf8(std::string_view s) {

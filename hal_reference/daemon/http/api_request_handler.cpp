@@ -9,13 +9,15 @@
 #include "json_reply.hpp"
 #include "request_body.hpp"
 #include "request_target.hpp"
+#include "latchkey/http/api_routes.hpp"
+#include "openapi_json.hpp"
 #include "status_page_html.hpp"
 
 namespace latchkey::hub::http {
 namespace {
 
 enum class Endpoint {
-  Health, Challenge, Unlock, Doors, Sessions, Alarms, Audit, AuditVerify, Plugins, Events,
+  OpenApi, Health, Challenge, Unlock, Doors, Sessions, Alarms, Audit, AuditVerify, Plugins, Events,
   TestDoorAction, TestCameraFault,
 };
 
@@ -29,6 +31,7 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
+    {Endpoint::OpenApi, "GET", {"v1", "openapi.json"}, 2, false},
     {Endpoint::Health, "GET", {"v1", "health"}, 2, false},
     {Endpoint::Challenge, "POST", {"v1", "doors", "*", "challenge"}, 4, false},
     {Endpoint::Unlock, "POST", {"v1", "doors", "*", "unlock"}, 4, false},
@@ -101,6 +104,20 @@ void send_status_page(Poco::Net::HTTPServerResponse& response) {
 
 }  // namespace
 
+std::vector<ApiRoute> api_routes() {
+  std::vector<ApiRoute> out;
+  for (const Route& route : kRoutes) {
+    std::string path;
+    for (std::size_t i = 0; i < route.length; ++i) {
+      path += '/';
+      path += route.pattern[i] == "*" ? (route.pattern[i - 1] == "doors" ? "{door}" : "{camera}")
+                                      : std::string(route.pattern[i]);
+    }
+    out.push_back({std::string(route.method), path, route.test_control});
+  }
+  return out;
+}
+
 bool token_matches(std::string_view presented, std::string_view expected) {
   unsigned char diff = presented.size() == expected.size() ? 0 : 1;
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -156,8 +173,10 @@ void ApiRequestHandler::route(Poco::Net::HTTPServerRequest& request,
     return;
   }
 
-  const bool is_health = target->segments.size() == 2 && target->segments[1] == "health";
-  if (!is_health && !authenticate(request, response, core_->options.token)) return;
+  // Health and the API's description need no token.
+  const bool is_public =
+      target->segments.size() == 2 && (target->segments[1] == "health" || target->segments[1] == "openapi.json");
+  if (!is_public && !authenticate(request, response, core_->options.token)) return;
 
   const Route* found = nullptr;
   std::string allow;
@@ -198,6 +217,8 @@ void ApiRequestHandler::route(Poco::Net::HTTPServerRequest& request,
   }
 
   switch (found->endpoint) {
+    case Endpoint::OpenApi:
+      return send_json(response, 200, std::string(kOpenApiJson));
     case Endpoint::Health:
       return serve_health(*core_, *target, response);
     case Endpoint::Challenge:

@@ -85,7 +85,7 @@ std::string format_event(uint64_t id, const std::string& name, const std::string
 }
 
 std::string format_event(const HubEvent& event) {
-  return format_event(event.id, event_name(event.data), event_json(event.data));
+  return format_event(event.id, event_name(event.data), event_json(event));
 }
 
 void serve_event_stream(ServerCore& core, Poco::Net::HTTPServerRequest& request,

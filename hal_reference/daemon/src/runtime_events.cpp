@@ -17,7 +17,7 @@ void Runtime::Impl::publish(EventData data) {
   HubEvent event;
   {
     std::lock_guard lock(events_mutex);
-    event = HubEvent{++next_event_id, std::move(data)};
+    event = HubEvent{++next_event_id, std::move(data), wall_ms()};
     events.push_back(event);
     if (events.size() > kEventHistory) events.pop_front();
     for (auto& [id, fn] : subscribers) targets.push_back(fn);

@@ -317,6 +317,7 @@ using EventData = std::variant<Alarm, DecisionEvent, SessionChange, DoorCommand,
 struct HubEvent {
   uint64_t id = 0;  // increasing
   EventData data;
+  int64_t wall_ms = 0;  // when the hub published it (Unix ms)
 };
 
 class HubApi {

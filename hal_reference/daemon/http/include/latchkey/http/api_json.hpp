@@ -41,8 +41,12 @@ std::string error_body(std::string_view error);
 // The server-sent event's name: alarm, decision, session, door, camera,
 // audit or plugin.
 const char* event_name(const EventData& data);
-// The event's data: one JSON object, on one line.
-std::string event_json(const EventData& data);
+// The event's data: one JSON object, on one line, with the time the hub
+// published it ("time_ms", Unix ms, and "time", RFC 3339; an alarm's own
+// time_ms is its time).
+std::string event_json(const HubEvent& event);
+// RFC 3339 in UTC with milliseconds, the form of every "time" field.
+std::string rfc3339(int64_t unix_ms);
 
 // s with every byte sequence that is not UTF-8 replaced by U+FFFD, so that
 // what is rendered is always valid JSON text.
