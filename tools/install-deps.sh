@@ -13,7 +13,7 @@ packages=(
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev openssl
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   iproute2 tcpdump
-  libsystemd-dev
+  libsystemd-dev chromium
 )
 
 missing=()

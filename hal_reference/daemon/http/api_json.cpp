@@ -151,6 +151,11 @@ Object::Ptr json(const DoorStatus& d) {
   Array::Ptr cameras = new Array;
   for (const auto& c : d.cameras) cameras->add(json(c));
   o->set("cameras", cameras);
+  auto remote = object();
+  remote->set("allowed", d.remote_unlock.allowed);
+  remote->set("rule", rule_text(d.remote_unlock.rule));
+  remote->set("reason", text(d.remote_unlock.reason));
+  o->set("remote_unlock", remote);
   return o;
 }
 

@@ -58,6 +58,8 @@ DoorStatus door_status(const gate::DoorView& d, const std::vector<std::string>& 
   door.lock_faulted = d.lock_faulted;
   door.lockout_remaining_ms = d.lockout_until > now ? (d.lockout_until - now) / 1'000'000 : int64_t{0};
   if (d.session) door.session = open_session(*d.session);
+  if (auto refusal = engine.unlock_refusal(d.door_id, now))
+    door.remote_unlock = RemoteUnlockState{false, refusal->rule, refusal->message};
   for (const auto& cam : cameras) {
     const gate::LivenessMonitor* m = engine.monitor(cam);
     CameraStatus c;

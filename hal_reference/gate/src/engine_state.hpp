@@ -170,6 +170,14 @@ struct GateEngine::State {
   }
   // F1: the door's own state allows an unlock.
   std::optional<std::string> door_doubt(const Door& door) const;
+  // The checks of an unlock request before its grant: the hub's storage
+  // (U3), the door's lockout (G4), the wall clock (F1).
+  std::optional<UnlockRefusal> hub_refusal(const Door& door, MonoNs now) const;
+  // The checks after the grant and its proof: one session per door (U6),
+  // the door's state (F1), every required camera enrolled and LIVE (U1) and
+  // not recording another door's session (U2).
+  std::optional<UnlockRefusal> door_refusal(const std::string& door_id, const Door& door,
+                                            const std::vector<std::string>& required, MonoNs now) const;
 };
 
 }  // namespace latchkey::gate

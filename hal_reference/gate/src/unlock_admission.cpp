@@ -188,6 +188,48 @@ std::optional<std::string> authz_refusal(const AuthzVerdict& verdict, const std:
 
 }  // namespace
 
+std::optional<UnlockRefusal> GateEngine::State::hub_refusal(const Door& door, MonoNs now) const {
+  if (storage_failed) {
+    if (!setup.audit_unverified.empty())
+      return UnlockRefusal{Rule::U3, "the audit log does not verify: no log, no unlock (latchkeyd --recover-audit)"};
+    return UnlockRefusal{Rule::U3, "the audit log is failing: no log, no unlock"};
+  }
+  if (door.lockout_until > now)
+    return UnlockRefusal{Rule::G4, "remote unlock is locked out for " + std::to_string(to_ms(door.lockout_until - now)) + " ms"};
+  if (!clock_synced(now)) return UnlockRefusal{Rule::F1, "the wall clock has not been synchronised within 24 h"};
+  return std::nullopt;
+}
+
+std::optional<UnlockRefusal> GateEngine::State::door_refusal(const std::string& door_id, const Door& door,
+                                                             const std::vector<std::string>& required,
+                                                             MonoNs now) const {
+  // One session per door at a time (U6).
+  if (door.session) return UnlockRefusal{Rule::U6, "a session is already under way at this door"};
+  // F1: the lock and door must be in a known, consistent state.
+  if (auto doubt = door_doubt(door)) return UnlockRefusal{Rule::F1, *doubt};
+  // U1: every required camera must be enrolled and LIVE.
+  if (required.empty()) return UnlockRefusal{Rule::U1, "no camera is bound to this door"};
+  for (const std::string& c : required) {
+    if (!cameras.count(c)) return UnlockRefusal{Rule::U1, "required camera '" + c + "' is not enrolled"};
+    if (!live(c, now)) return UnlockRefusal{Rule::U1, "required camera '" + c + "' is not LIVE"};
+  }
+  // U2: a camera records one session at a time; another door's session keeps it.
+  for (const auto& [other_id, other] : doors) {
+    if (!other.session || other_id == door_id) continue;
+    for (const std::string& c : required)
+      for (const std::string& busy : other.session->view.camera_ids)
+        if (c == busy) return UnlockRefusal{Rule::U2, "camera '" + c + "' is recording a session at door '" + other_id + "'"};
+  }
+  return std::nullopt;
+}
+
+std::optional<UnlockRefusal> GateEngine::unlock_refusal(const std::string& door_id, MonoNs now) const {
+  auto it = s_->doors.find(door_id);
+  if (it == s_->doors.end()) return std::nullopt;
+  if (auto refusal = s_->hub_refusal(it->second, now)) return refusal;
+  return s_->door_refusal(door_id, it->second, it->second.setup.camera_ids, now);
+}
+
 uint64_t GateEngine::request_unlock(const std::string& door_id, crypto::ByteView bytes, const AuthzVerdict& verdict,
                                     int64_t wall_ms, MonoNs now) {
   v1::UnlockRequest request;
@@ -227,14 +269,7 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, const v1::Unlock
     return id;
   };
 
-  if (s_->storage_failed) {
-    if (!s_->setup.audit_unverified.empty())
-      return deny(Rule::U3, "the audit log does not verify: no log, no unlock (latchkeyd --recover-audit)");
-    return deny(Rule::U3, "the audit log is failing: no log, no unlock");
-  }
-  if (door.lockout_until > now)
-    return deny(Rule::G4, "remote unlock is locked out for " + std::to_string(to_ms(door.lockout_until - now)) + " ms");
-  if (!s_->clock_synced(now)) return deny(Rule::F1, "the wall clock has not been synchronised within 24 h");
+  if (auto refusal = s_->hub_refusal(door, now)) return deny(refusal->rule, refusal->message);
 
   if (parsed == nullptr) return deny(Rule::G2, "unlock request does not parse");
   const v1::UnlockRequest& request = *parsed;
@@ -295,27 +330,12 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, const v1::Unlock
                       courier_key))
     return deny(Rule::G2, "proof of presence is not signed by the grant's courier key", grant_hex);
 
-  // One session per door at a time (U6).
-  if (door.session) return deny(Rule::U6, "a session is already under way at this door", grant_hex);
-  // F1: the lock and door must be in a known, consistent state.
-  if (auto doubt = s_->door_doubt(door)) return deny(Rule::F1, *doubt, grant_hex);
-  // U1: every bound camera and every camera the grant names must be LIVE.
+  // U1: every bound camera and every camera the grant names.
   std::vector<std::string> required = door.setup.camera_ids;
   for (const std::string& c : grant.required_camera_ids())
     if (std::find(required.begin(), required.end(), c) == required.end()) required.push_back(c);
-  if (required.empty()) return deny(Rule::U1, "no camera is bound to this door", grant_hex);
-  for (const std::string& c : required) {
-    if (!s_->cameras.count(c)) return deny(Rule::U1, "required camera '" + c + "' is not enrolled", grant_hex);
-    if (!s_->live(c, now)) return deny(Rule::U1, "required camera '" + c + "' is not LIVE", grant_hex);
-  }
-  // U2: a camera records one session at a time; another door's session keeps it.
-  for (const auto& [other_id, other] : s_->doors) {
-    if (!other.session || other_id == door_id) continue;
-    for (const std::string& c : required)
-      for (const std::string& busy : other.session->view.camera_ids)
-        if (c == busy)
-          return deny(Rule::U2, "camera '" + c + "' is recording a session at door '" + other_id + "'", grant_hex);
-  }
+  if (auto refusal = s_->door_refusal(door_id, door, required, now))
+    return deny(refusal->rule, refusal->message, grant_hex);
 
   // U2: ask every required camera to record this session before anything moves.
   State::Session s;

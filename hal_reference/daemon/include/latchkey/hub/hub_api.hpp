@@ -167,6 +167,15 @@ struct CameraStatus {
   std::optional<SceneMeasures> scene;
 };
 
+// Whether a remote unlock would be admitted at the door now (given a valid
+// grant with a fresh proof of presence), and if not, the rule and why: the
+// gate engine's own checks (GateEngine::unlock_refusal).
+struct RemoteUnlockState {
+  bool allowed = true;
+  Rule rule = Rule::kNone;
+  std::string reason;
+};
+
 struct DoorStatus {
   std::string id;
   LockState lock_state = LockState::kUnknown;
@@ -175,6 +184,7 @@ struct DoorStatus {
   int64_t lockout_remaining_ms = 0;  // G4
   std::optional<OpenSession> session;
   std::vector<CameraStatus> cameras;
+  RemoteUnlockState remote_unlock;
 };
 
 struct Alarm {

@@ -109,6 +109,12 @@ struct SessionView {
   MonoNs unlock_sent_at = 0;
 };
 
+// Why an unlock request at a door would be refused now, whatever its grant.
+struct UnlockRefusal {
+  Rule rule = Rule::kNone;
+  std::string message;
+};
+
 struct DoorView {
   std::string door_id;
   lk_lock_state lock_state = LK_LOCK_STATE_UNKNOWN;
@@ -219,6 +225,12 @@ class GateEngine {
   std::vector<DoorView> doors() const;
   std::optional<DoorView> door(const std::string& door_id) const;
   bool camera_live(const std::string& camera_id, MonoNs now) const;
+  // What an unlock request at this door would be refused for now, before
+  // its grant is looked at - the checks of request_unlock that concern the
+  // hub, the door and its bound cameras (U3, G4, F1, U6, U1, U2), in its
+  // order; nullopt when a valid grant with a fresh proof would be admitted
+  // (and an unknown door). One source for the status page and the deny.
+  std::optional<UnlockRefusal> unlock_refusal(const std::string& door_id, MonoNs now) const;
   const LivenessMonitor* monitor(const std::string& camera_id) const;
   const GateConfig& config() const noexcept;
   bool storage_failed() const noexcept;
