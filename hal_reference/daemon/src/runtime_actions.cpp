@@ -11,8 +11,6 @@
 namespace latchkey::hub {
 namespace {
 
-constexpr std::size_t kAlarmHistory = 1000;
-constexpr std::size_t kEndedSessions = 50;
 
 }  // namespace
 

@@ -28,9 +28,10 @@ void Runtime::Impl::open_audit_log(gate::GateSetup& setup) {
   audit_path = config.data_dir / "audit.db";
   gate::RestartHistory history;
   audit::OpenOptions options;
-  options.on_verified_record = [&history](const audit::AuditRecord& r) {
+  options.on_verified_record = [this, &history](const audit::AuditRecord& r) {
     history.add({r.wall_ms, r.entry.type, r.entry.rule, r.entry.door_id, r.entry.subject, r.consumes_grant,
                  r.entry.kind, r.entry.value, r.format, r.entry.detail});
+    remember_history(r);
   };
   try {
     log = audit::AuditLog::open(audit_path, hub_key, options);
@@ -42,6 +43,27 @@ void Runtime::Impl::open_audit_log(gate::GateSetup& setup) {
     return;
   }
   history.apply(setup, wall_ms());
+}
+
+void Runtime::Impl::remember_history(const audit::AuditRecord& r) {
+  const audit::AuditEntry& e = r.entry;
+  if (e.type == "alarm") {
+    alarms.push_back(Alarm{++next_alarm_id, r.wall_ms, gate::RaiseAlarm{e.rule, e.door_id, e.subject, e.detail}, 0});
+    if (alarms.size() > kAlarmHistory) alarms.pop_front();
+  } else if (e.type == "session") {
+    gate::AppendAudit record;
+    record.type = e.type;
+    record.rule = e.rule;
+    record.door_id = e.door_id;
+    record.subject = e.subject;
+    record.detail = e.detail;
+    record.kind = e.kind;
+    record.value = e.value;
+    const SessionChange change = session_change(record);
+    if (change.end == SessionEnd::kOpen) return;
+    ended_sessions.push_back(change);
+    if (ended_sessions.size() > kEndedSessions) ended_sessions.pop_front();
+  }
 }
 
 void Runtime::Impl::schedule_group_commit() {

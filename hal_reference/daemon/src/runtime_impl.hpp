@@ -131,6 +131,11 @@ struct Runtime::Impl {
   std::deque<Alarm> alarms;
   uint64_t next_alarm_id = 0;
   std::deque<SessionChange> ended_sessions;               // newest last
+  static constexpr std::size_t kAlarmHistory = 1000;      // alarms kept for GET /v1/alarms
+  static constexpr std::size_t kEndedSessions = 50;       // ended sessions kept for GET /v1/sessions
+  // At start: the alarms and ended sessions the audit log holds, so the
+  // status page's history survives a restart (mono_us 0: another boot's clock).
+  void remember_history(const audit::AuditRecord& r);
 
   std::mutex events_mutex;
   std::deque<HubEvent> events;
