@@ -228,6 +228,26 @@ TEST_F(OpenApi, EveryAnswerAndEventOfADeliveryMatchesTheDocument) {
   EXPECT_GE(checked_, 17);
 }
 
+// GET /v1/cameras/{camera}/snapshot: the simulated camera's PPM frame as a
+// BMP a browser shows, with the size the header says; errors as documented.
+TEST_F(OpenApi, SnapshotIsAPictureABrowserShows) {
+  const client::ApiResponse shot = api_->get("/v1/cameras/porch/snapshot");
+  ASSERT_EQ(shot.status, 200) << shot.body;
+  EXPECT_EQ(shot.content_type, "image/bmp");
+  ASSERT_GE(shot.body.size(), 54u);
+  EXPECT_EQ(shot.body.substr(0, 2), "BM");
+  auto u32 = [&](std::size_t at) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(shot.body[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  EXPECT_EQ(u32(2), shot.body.size());                     // file size
+  const uint32_t width = u32(18), height = u32(22);
+  EXPECT_GT(width, 0u);
+  EXPECT_EQ(shot.body.size(), 54u + ((width * 3 + 3) & ~3u) * height);
+  expect_documented("/v1/cameras/{camera}/snapshot", "get", api_->get("/v1/cameras/nowhere/snapshot"));
+}
+
 // The checker itself: an undocumented field, a missing one and a wrong type fail.
 TEST_F(OpenApi, TheCheckRefusesWhatTheDocumentDoesNotSay) {
   const Object::Ptr health = check_->resolve("#/components/schemas/Health");

@@ -61,6 +61,12 @@ TEST_F(StatusPage, U1_FreezeDuringADeliveryShowsTheBannerAndTheRefusalNamingTheC
   const std::string when = text("document.querySelector('#alarms tr td:nth-child(2)').textContent");
   EXPECT_TRUE(std::regex_search(when, std::regex(R"(^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$)"))) << when;
 
+  // The camera's picture (the simulated camera offers snapshots).
+  EXPECT_TRUE(browser_->wait_until(
+      "(() => { const i = document.querySelector('img.snapshot[data-camera=\"porch\"]'); "
+      "return !!i && i.complete && i.naturalWidth > 0; })()", 15s))
+      << "no picture from camera porch";
+
   // 390 px: nothing wider than the screen.
   EXPECT_TRUE(browser_->evaluate("document.documentElement.scrollWidth <= window.innerWidth").extract<bool>())
       << "scrollWidth " << text("document.documentElement.scrollWidth") << " > " << text("window.innerWidth");

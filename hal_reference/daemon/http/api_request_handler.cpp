@@ -18,7 +18,7 @@ namespace {
 
 enum class Endpoint {
   OpenApi, Health, Challenge, Unlock, Doors, Sessions, Alarms, Audit, AuditVerify, Plugins, Events,
-  TestDoorAction, TestCameraFault,
+  TestDoorAction, TestCameraFault, Snapshot,
 };
 
 // "*" matches one id segment.
@@ -42,6 +42,7 @@ constexpr Route kRoutes[] = {
     {Endpoint::AuditVerify, "GET", {"v1", "audit", "verify"}, 3, false},
     {Endpoint::Plugins, "GET", {"v1", "plugins"}, 2, false},
     {Endpoint::Events, "GET", {"v1", "events"}, 2, false},
+    {Endpoint::Snapshot, "GET", {"v1", "cameras", "*", "snapshot"}, 4, false},
     {Endpoint::TestDoorAction, "POST", {"v1", "test", "doors", "*", "action"}, 5, true},
     {Endpoint::TestCameraFault, "POST", {"v1", "test", "cameras", "*", "fault"}, 5, true},
 };
@@ -95,7 +96,7 @@ void send_status_page(Poco::Net::HTTPServerResponse& response) {
   set_common_headers(response);
   response.set("Content-Security-Policy",
                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+               "connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; "
                "frame-ancestors 'none'");
   response.set("Referrer-Policy", "no-referrer");
   response.setContentType("text/html; charset=utf-8");
@@ -243,6 +244,8 @@ void ApiRequestHandler::route(Poco::Net::HTTPServerRequest& request,
       return serve_test_door_action(*core_, id, request, response);
     case Endpoint::TestCameraFault:
       return serve_test_camera_fault(*core_, id, request, response);
+    case Endpoint::Snapshot:
+      return serve_snapshot(*core_, id, *target, response);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "json_reply.hpp"
 #include "request_body.hpp"
+#include "snapshot_image.hpp"
 
 namespace latchkey::hub::http {
 namespace {
@@ -118,6 +119,29 @@ void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response&
 
 void serve_plugins(ServerCore& core, const RequestTarget& target, Response& response) {
   if (no_query(target, response)) send_answer(response, render(core.api.plugins()));
+}
+
+void serve_snapshot(ServerCore& core, const std::string& camera, const RequestTarget& target, Response& response) {
+  if (!no_query(target, response)) return;
+  const ApiResult<CameraSnapshot> shot = core.api.snapshot(camera);
+  if (!shot.ok()) {
+    send_error(response, http_status(shot.error().kind), shot.error().message);
+    return;
+  }
+  WebImage image{"image/jpeg", shot->image};
+  if (shot->format == CameraSnapshot::Format::kPpm) {
+    std::string error;
+    auto bmp = bmp_from_ppm(shot->image, &error);
+    if (!bmp) {
+      send_error(response, 503, "camera '" + camera + "': " + error);
+      return;
+    }
+    image = std::move(*bmp);
+  }
+  response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+  set_common_headers(response);
+  response.setContentType(image.media_type);
+  response.sendBuffer(image.bytes.data(), image.bytes.size());
 }
 
 void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,

@@ -32,6 +32,8 @@ void serve_alarms(ServerCore& core, const RequestTarget& target, Response& respo
 void serve_audit(ServerCore& core, const RequestTarget& target, Response& response);
 void serve_audit_verify(ServerCore& core, const RequestTarget& target, Response& response);
 void serve_plugins(ServerCore& core, const RequestTarget& target, Response& response);
+// GET /v1/cameras/{camera}/snapshot: the picture (image/jpeg, or image/bmp from a PPM).
+void serve_snapshot(ServerCore& core, const std::string& camera, const RequestTarget& target, Response& response);
 void serve_test_door_action(ServerCore& core, const std::string& door, Request& request,
                             Response& response);
 void serve_test_camera_fault(ServerCore& core, const std::string& camera, Request& request,

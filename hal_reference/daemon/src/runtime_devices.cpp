@@ -226,6 +226,25 @@ ApiResult<TestControlDone> Runtime::test_camera_fault(const std::string& camera_
   return test_device_fault("camera", camera_id, f->second, parameter);
 }
 
+ApiResult<CameraSnapshot> Runtime::snapshot(const std::string& camera_id) {
+  Impl& s = *impl_;
+  auto it = s.cameras.find(camera_id);
+  if (it == s.cameras.end()) return not_found("unknown camera '" + camera_id + "'");
+  if (!it->second->supports_snapshot()) return not_found("camera '" + camera_id + "' offers no snapshots");
+  CameraSnapshot shot;
+  shot.camera = camera_id;
+  lk_snapshot_info info{};
+  info.struct_size = sizeof info;
+  const lk_result r = it->second->snapshot(&shot.image, &info);
+  if (r != LK_OK) return unavailable("camera '" + camera_id + "' gave no snapshot: " + host::result_name(r));
+  if (info.format == LK_SNAPSHOT_FORMAT_JPEG) shot.format = CameraSnapshot::Format::kJpeg;
+  else if (info.format == LK_SNAPSHOT_FORMAT_PPM) shot.format = CameraSnapshot::Format::kPpm;
+  else return unavailable("camera '" + camera_id + "' gave a snapshot in unknown format " + std::to_string(info.format));
+  shot.width = info.width;
+  shot.height = info.height;
+  return shot;
+}
+
 ApiResult<TestControlDone> Runtime::test_device_fault(const std::string& kind, const std::string& device,
                                                       uint32_t fault, int64_t parameter) {
   Impl& s = *impl_;

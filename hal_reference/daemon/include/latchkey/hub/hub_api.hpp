@@ -324,6 +324,15 @@ using EventData = std::variant<Alarm, DecisionEvent, SessionChange, DoorCommand,
                                LockAlarmReported, CameraLiveness, CameraRefused, CameraStatusReported, AuditAppended,
                                PluginChanged>;
 
+// A camera's picture as the plugin gave it (lk_snapshot_info).
+struct CameraSnapshot {
+  std::string camera;
+  enum class Format { kJpeg, kPpm } format = Format::kJpeg;
+  uint32_t width = 0;
+  uint32_t height = 0;
+  std::vector<uint8_t> image;
+};
+
 struct HubEvent {
   uint64_t id = 0;  // increasing
   EventData data;
@@ -363,6 +372,13 @@ class HubApi {
     (void)door_id;
     (void)source;
     return ApiError{ApiErrorKind::kNotFound, "this hub takes no remote commands", Rule::kNone};
+  }
+  // The camera's latest picture, where the camera offers snapshots
+  // (LK_CAMERA_CAP_SNAPSHOT): kNotFound for an unknown camera or one
+  // without, kUnavailable when the camera does not give one now.
+  virtual ApiResult<CameraSnapshot> snapshot(const std::string& camera_id) {
+    (void)camera_id;
+    return ApiError{ApiErrorKind::kNotFound, "this hub serves no snapshots", Rule::kNone};
   }
   // G1: always refused and audited; `what` is what was asked ("unlock", "open").
   virtual ApiResult<RemoteCommandAnswer> remote_unlock(const std::string& door_id, const std::string& source,

@@ -67,6 +67,7 @@ class Runtime : public HubApi {
   ApiResult<RemoteCommandAnswer> remote_lock(const std::string& door_id, const std::string& source) override;
   ApiResult<RemoteCommandAnswer> remote_unlock(const std::string& door_id, const std::string& source,
                                                const std::string& what) override;
+  ApiResult<CameraSnapshot> snapshot(const std::string& camera_id) override;
   uint64_t subscribe(uint64_t since_id, std::function<void(const HubEvent&)> on_event) override;
   void unsubscribe(uint64_t subscription) override;
 
