@@ -13,6 +13,7 @@ packages=(
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev openssl
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   iproute2 tcpdump
+  chromium  # tests/conformance certify_html_dom: the HTML report's DOM in headless Chromium
 )
 
 missing=()
