@@ -13,7 +13,8 @@ packages=(
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev openssl
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   iproute2 tcpdump
-  libsystemd-dev chromium
+  libsystemd-dev  # latchkeyd's sd_notify (Type=notify, watchdog)
+  chromium  # headless DOM checks: the status page, lk-certify's HTML report
 )
 
 missing=()

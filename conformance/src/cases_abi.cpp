@@ -34,6 +34,8 @@ std::optional<std::string> needs_loaded(const Subject& s, const std::string&) {
 
 std::optional<std::string> needs_two_devices(const Subject& s, const std::string& uri) {
   if (auto r = needs_loaded(s, uri)) return r;
+  if (!s.offers_lock() && !s.offers_camera())
+    return std::string(kNotApplicablePrefix) + "the plugin offers no lock or camera interface";
   if (s.lock_uris.size() < 2 && s.camera_uris.size() < 2) return "needs two lock or camera device URIs (--device twice)";
   return std::nullopt;
 }
@@ -335,7 +337,7 @@ void growable_structs(CaseContext& ctx) {
 
 std::optional<std::string> needs_snapshot(const Subject& s, const std::string& uri) {
   if (auto r = needs_loaded(s, uri)) return r;
-  if (!s.offers_camera() || s.plugin->camera_interface()->snapshot == nullptr) return "no camera snapshot entry";
+  if (!s.offers_camera() || s.plugin->camera_interface()->snapshot == nullptr) return std::string(kNotApplicablePrefix) + "no camera snapshot entry";
   if (s.camera_uris.empty()) return "no camera device URI";
   return std::nullopt;
 }
@@ -419,7 +421,7 @@ void unknown_values(CaseContext& ctx) {
 
 std::optional<std::string> needs_lock(const Subject& s, const std::string& uri) {
   if (auto r = needs_loaded(s, uri)) return r;
-  if (!s.offers_lock()) return "the plugin offers no lock interface";
+  if (!s.offers_lock()) return std::string(kNotApplicablePrefix) + "the plugin offers no lock interface";
   return std::nullopt;
 }
 
@@ -483,7 +485,7 @@ void lock_close_contract(CaseContext& ctx) {
 
 std::optional<std::string> needs_camera(const Subject& s, const std::string& uri) {
   if (auto r = needs_loaded(s, uri)) return r;
-  if (!s.offers_camera()) return "the plugin offers no camera interface";
+  if (!s.offers_camera()) return std::string(kNotApplicablePrefix) + "the plugin offers no camera interface";
   return std::nullopt;
 }
 

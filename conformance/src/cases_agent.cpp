@@ -31,7 +31,7 @@ using Attestation = AgentLink::Attestation;
 using Hello = AgentLink::Hello;
 
 std::optional<std::string> needs_agent(const Subject& s, const std::string&) {
-  if (!s.agent) return "not an --agent run";
+  if (!s.agent) return std::string(kNotApplicablePrefix) + "not an --agent run";
   return std::nullopt;
 }
 
@@ -779,7 +779,7 @@ void scene_in_window(CaseContext& ctx) {
       example = scene_text(m);
   }
   if (with == 0)
-    GTEST_SKIP() << "the agent does not measure its view (no attestation carries `scene`): a hub enrols it only "
+    GTEST_SKIP() << kNotApplicablePrefix << "the agent does not measure its view (no attestation carries `scene`): a hub enrols it only "
                     "with scene_required = false, and cannot tell it covered or turned (C8)";
   measured(std::to_string(with) + " of " + std::to_string(with + without) + " attestations measured; the first: " +
            first);

@@ -19,7 +19,7 @@ int64_t wall_now_ms() {
 
 std::optional<std::string> needs_authz(const Subject& s, const std::string&) {
   if (!s.loaded()) return "the host refused the plugin (TC-ABI-1.3)";
-  if (!s.offers_authz()) return "the plugin offers no authorization interface";
+  if (!s.offers_authz()) return std::string(kNotApplicablePrefix) + "the plugin offers no authorization interface";
   return std::nullopt;
 }
 

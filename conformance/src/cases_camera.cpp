@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 std::optional<std::string> needs_camera(const Subject& s, const std::string&) {
   if (!s.loaded()) return "the host refused the plugin (TC-ABI-1.3)";
-  if (!s.offers_camera()) return "the plugin offers no camera interface";
+  if (!s.offers_camera()) return std::string(kNotApplicablePrefix) + "the plugin offers no camera interface";
   return std::nullopt;
 }
 
@@ -148,7 +148,7 @@ void scene_measurements(CaseContext& ctx) {
                 ", reference_similarity " + std::to_string(m.reference_similarity());
   }
   if (with == 0)
-    GTEST_SKIP() << "the camera does not measure its view (no attestation carries `scene`): a hub enrols it only "
+    GTEST_SKIP() << kNotApplicablePrefix << "the camera does not measure its view (no attestation carries `scene`): a hub enrols it only "
                     "with scene_required = false, and cannot tell it covered or turned (C8)";
   ::testing::Test::RecordProperty("measured", std::to_string(with) + " attestations measured: mean_luminance " + std::to_string(lum_low) + "-" +
            std::to_string(lum_high) + ", sharpness " + std::to_string(sharp_low) + "-" + std::to_string(sharp_high) +
@@ -190,7 +190,7 @@ std::optional<std::string> needs_recording(const Subject& s, const std::string& 
   lk_camera_description d{};
   d.struct_size = sizeof d;
   cam->describe(&d);
-  if ((d.flags & LK_CAMERA_CAP_RECORDING) == 0) return "the camera does not declare LK_CAMERA_CAP_RECORDING";
+  if ((d.flags & LK_CAMERA_CAP_RECORDING) == 0) return std::string(kNotApplicablePrefix) + "the camera does not declare LK_CAMERA_CAP_RECORDING";
   return std::nullopt;
 }
 
@@ -279,7 +279,7 @@ std::optional<std::string> needs_camera_fault(const Subject& s, const std::strin
   if (auto r = needs_camera(s, uri)) return r;
   const auto* tc = s.plugin->test_control_interface();
   if (tc == nullptr || tc->inject_fault == nullptr || tc->clear_faults == nullptr)
-    return "the plugin offers no test control to inject camera faults";
+    return std::string(kNeedsTestControlPrefix) + "the plugin offers no test control to inject camera faults";
   return std::nullopt;
 }
 
@@ -373,7 +373,7 @@ void offline_reflected(CaseContext& ctx) {
 
 std::optional<std::string> needs_snapshot(const Subject& s, const std::string& uri) {
   if (auto r = needs_camera(s, uri)) return r;
-  if (s.plugin->camera_interface()->snapshot == nullptr) return "the camera offers no snapshot";
+  if (s.plugin->camera_interface()->snapshot == nullptr) return std::string(kNotApplicablePrefix) + "the camera offers no snapshot";
   return std::nullopt;
 }
 
@@ -402,6 +402,12 @@ void manual_disconnect(CaseContext& ctx) {
   if (!confirm_manual_step(ctx.subject, "Disconnect the camera (power or network) for five seconds, reconnect it, "
                                         "and wait until it is back."))
     return;
+  // Back: attestations flow again (two at least, within a few periods).
+  lk_camera_description d{};
+  d.struct_size = sizeof d;
+  cam->describe(&d);
+  for (int i = 0; i < 40 && attestations_since(log, 0).size() < 3; ++i)
+    std::this_thread::sleep_for(milliseconds(std::max<uint32_t>(d.attestation_period_ms, 50) / 2));
   const auto all = attestations_since(log, 0);
   EXPECT_GE(all.size(), 2u) << "no attestations after reconnection";
   for (std::size_t i = 1; i < all.size(); ++i)

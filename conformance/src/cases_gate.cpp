@@ -92,7 +92,7 @@ void full_delivery(CaseContext& ctx) {
 
 std::optional<std::string> needs_session_roles(const Subject& s, const std::string& uri) {
   if (auto r = base_applicability(s)) return r;
-  if (role_of(s, uri) == Role::kAuthz) return "not an authorization scenario";
+  if (role_of(s, uri) == Role::kAuthz) return std::string(kNotApplicablePrefix) + "not an authorization scenario";
   return std::nullopt;
 }
 
@@ -103,12 +103,20 @@ bool inject_camera_fault(GateBench& bench, const std::string& fault) {
   return r.ok();
 }
 
+// Why the camera cannot play a fault: the plugin under test is that camera and
+// offers no test control (the vendor's test build would), or it cannot play it.
+std::string camera_fault_skip(const CaseContext& ctx, const std::string& what) {
+  if (role_of(ctx.subject, ctx.uri) == Role::kCamera && !ctx.subject.offers_test_control())
+    return std::string(kNeedsTestControlPrefix) + "the camera offers no test control to " + what;
+  return "the camera cannot " + what;
+}
+
 void freeze_door_open(CaseContext& ctx) {
   auto bench = start_bench(ctx);
   ASSERT_TRUE(bench);
   if (!open_session(*bench)) return;
   if (!door(*bench, ctx, "open")) return;
-  if (!inject_camera_fault(*bench, "freeze")) GTEST_SKIP() << "the camera cannot play a freeze";
+  if (!inject_camera_fault(*bench, "freeze")) GTEST_SKIP() << camera_fault_skip(ctx, "play a freeze");
   EXPECT_TRUE(bench->wait_alarm("U5", 4s)) << "no U5 alarm after the camera froze with the door open";
   if (!door(*bench, ctx, "close")) return;
   EXPECT_TRUE(bench->wait_lock_state("locked", 3s)) << "no relock after the door closed (lock " << bench->lock_state() << ")";
@@ -119,7 +127,7 @@ void offline_door_closed(CaseContext& ctx) {
   auto bench = start_bench(ctx);
   ASSERT_TRUE(bench);
   if (!open_session(*bench)) return;
-  if (!inject_camera_fault(*bench, "offline")) GTEST_SKIP() << "the camera cannot go offline on request";
+  if (!inject_camera_fault(*bench, "offline")) GTEST_SKIP() << camera_fault_skip(ctx, "go offline on request");
   EXPECT_TRUE(bench->wait_lock_state("locked", 3s))
       << "the door was not relocked at once when the camera went offline (lock " << bench->lock_state() << ")";
   EXPECT_TRUE(bench->wait_alarm("U5", 2s)) << "no U5 alarm";
@@ -128,7 +136,9 @@ void offline_door_closed(CaseContext& ctx) {
 
 std::optional<std::string> needs_camera_replay(const Subject& s, const std::string& uri) {
   if (auto r = base_applicability(s)) return r;
-  if (role_of(s, uri) != Role::kCamera) return "a camera scenario";
+  if (role_of(s, uri) != Role::kCamera) return std::string(kNotApplicablePrefix) + "a camera scenario";
+  if (!s.offers_test_control())
+    return std::string(kNeedsTestControlPrefix) + "the camera offers no test control to replay attestations";
   // Ask the camera itself whether it can replay on request, before the hub is involved.
   EventLog log;
   std::unique_ptr<host::CameraDevice> cam;
@@ -156,10 +166,10 @@ void replay_denied(CaseContext& ctx) {
 
 std::optional<std::string> needs_lock_jam(const Subject& s, const std::string& uri) {
   if (auto r = base_applicability(s)) return r;
-  if (role_of(s, uri) != Role::kLock) return "a lock scenario";
+  if (role_of(s, uri) != Role::kLock) return std::string(kNotApplicablePrefix) + "a lock scenario";
   const auto* tc = s.plugin->test_control_interface();
   if (tc == nullptr || tc->inject_fault == nullptr || tc->physical_action == nullptr)
-    return "the lock offers no test control to jam its bolt and move its door";
+    return std::string(kNeedsTestControlPrefix) + "the lock offers no test control to jam its bolt and move its door";
   return std::nullopt;
 }
 

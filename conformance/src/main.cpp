@@ -10,7 +10,11 @@
 //              [--agent-tolerance-ms N] [--plugin RELAY] [--mode ...] [--out DIR] [...]
 //   lk-certify --list [--format text|markdown]
 //
-// Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
+//   lk-certify --verify-report REPORT.json --trusted-key LAB.pub
+//   lk-certify --make-lab-key NAME
+//
+// Exit status: 0 PASSED, 1 FAILED, 2 usage error or bad input, 3 INCOMPLETE,
+// 4 a report that does not verify (--verify-report).
 //
 // Longer than most files: the option table and its help text, which a lab reads
 // as one piece.
@@ -18,6 +22,7 @@
 // (hence the length; the cases live in cases_*.cpp).
 #include "agent_target.hpp"
 #include "report.hpp"
+#include "report_signing.hpp"
 #include "runner.hpp"
 #include "suite.hpp"
 #include "support.hpp"
@@ -26,20 +31,30 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <sstream>
 #include <string_view>
 
 #ifndef LATCHKEY_SDK_VERSION
 #error "LATCHKEY_SDK_VERSION must be defined by the build"
 #endif
+#ifndef LATCHKEY_CERTIFY_REVISION_HEADER
+#error "LATCHKEY_CERTIFY_REVISION_HEADER must be defined by the build"
+#endif
+#include LATCHKEY_CERTIFY_REVISION_HEADER  // LATCHKEY_CERTIFY_REVISION: git at build time, "unknown" outside a checkout
 #ifndef LATCHKEY_CERTIFY_REFERENCE_DIR
 #error "LATCHKEY_CERTIFY_REFERENCE_DIR must be defined by the build"
 #endif
@@ -69,6 +84,13 @@ struct Options {
   std::string agent_uri;
   certify::AgentOptions agent;
   bool agent_flags = false;  // an agent-only option was given
+  // Provenance and signing.
+  std::string operator_name;
+  std::string lab;
+  std::string sign_key;
+  std::string verify_report;
+  std::string trusted_key;
+  std::string make_lab_key;
 };
 
 const char* kUsage =
@@ -81,7 +103,9 @@ const char* kUsage =
     "                  [--agent-covered-args ARGS]]\n"
     "                  [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]\n"
     "                  [--agent-tolerance-ms N] [--plugin RELAY.so] [--mode MODE] [--out DIR] [...]\n"
-    "       lk-certify --list [--format text|markdown]\n";
+    "       lk-certify --list [--format text|markdown]\n"
+    "       lk-certify --verify-report REPORT.json --trusted-key LAB.pub\n"
+    "       lk-certify --make-lab-key NAME\n";
 
 const char* kHelp =
     "\n"
@@ -100,6 +124,14 @@ const char* kHelp =
     "  --authz-reference-format      the provider reads the reference format (issuer <key id> <hex>)\n"
     "  --reference-plugins DIR the reference plugins TC-GATE pairs the plugin with\n"
     "  --quiet                 print only the summary\n"
+    "  --operator NAME         who ran the certification (in every report; with --interactive, the name\n"
+    "                          recorded with each answer; default: the login name)\n"
+    "  --lab NAME              the lab that ran it (in every report)\n"
+    "  --sign-key FILE         sign the JSON report with the lab's Ed25519 key (needs --out; FILE as\n"
+    "                          lkctl keygen or --make-lab-key writes it: the seed as hex, mode 0600)\n"
+    "  --verify-report FILE    check a signed JSON report against --trusted-key PUB (the lab's .pub\n"
+    "                          file); names the first field that differs from what was signed\n"
+    "  --make-lab-key NAME     write a new lab key pair, NAME.key (secret, 0600) and NAME.pub, and exit\n"
     "  --list                  list the cases (--format text or markdown) and exit\n"
     "\n"
     "A camera agent (docs/camera-link.md), certified over the hub's broker; only TC-CAM runs:\n"
@@ -122,7 +154,11 @@ const char* kHelp =
     "  --plugin RELAY.so       the relay the TC-CAM-1 to 5 cases drive the agent through\n"
     "                          (default: lk_net_camera.so in --reference-plugins DIR)\n"
     "\n"
-    "Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.\n";
+    "Verdict and exit status: 0 PASSED (every case that applies ran and passed), 1 FAILED (a case\n"
+    "failed), 3 INCOMPLETE (nothing failed, but something that applies was not done: a lock or camera\n"
+    "interface without a device, a case that could not run, a case that needs the vendor's test build,\n"
+    "a manual step not carried out; the reports list it under \"missing\"), 2 usage error or bad input,\n"
+    "4 --verify-report: the report does not verify (edited, signed by another key, not a signed report).\n";
 
 // The agent options that take a text (a path or a command), or nullptr.
 std::string* agent_text_option(Options& o, const std::string& a) {
@@ -160,6 +196,12 @@ std::optional<Options> parse(int argc, char** argv) {
     else if (a == "--authz-config" && (v = value())) o.authz_config = *v;
     else if (a == "--authz-issuer" && (v = value())) o.authz_issuer = *v;
     else if (a == "--reference-plugins" && (v = value())) o.reference_dir = *v;
+    else if (a == "--operator" && (v = value())) o.operator_name = *v;
+    else if (a == "--lab" && (v = value())) o.lab = *v;
+    else if (a == "--sign-key" && (v = value())) o.sign_key = *v;
+    else if (a == "--verify-report" && (v = value())) o.verify_report = *v;
+    else if (a == "--trusted-key" && (v = value())) o.trusted_key = *v;
+    else if (a == "--make-lab-key" && (v = value())) o.make_lab_key = *v;
     else if (a == "--mode" && (v = value())) {
       if (*v == "isolated") o.mode = latchkey::isolation::PluginMode::kIsolated;
       else if (*v == "in_process") o.mode = latchkey::isolation::PluginMode::kInProcess;
@@ -236,6 +278,18 @@ std::optional<Options> parse(int argc, char** argv) {
                  "need --agent\n";
     return std::nullopt;
   }
+  if (!o.verify_report.empty() || !o.trusted_key.empty()) {
+    if (o.verify_report.empty() || o.trusted_key.empty()) {
+      std::cerr << "lk-certify: --verify-report REPORT.json and --trusted-key LAB.pub go together\n";
+      return std::nullopt;
+    }
+    return o;
+  }
+  if (!o.make_lab_key.empty()) return o;
+  if (!o.sign_key.empty() && o.out.empty()) {
+    std::cerr << "lk-certify: --sign-key signs the JSON report: it needs --out DIR\n";
+    return std::nullopt;
+  }
   if (!o.list && o.plugin.empty()) {
     std::cerr << "lk-certify: --plugin FILE (or --agent URI) is required\n";
     return std::nullopt;
@@ -297,8 +351,10 @@ void list_cases(const std::string& format) {
                "  driver id; any other lock or camera plugin needs `--device`. Cases that compare two devices\n"
                "  (TC-ABI-7.x) need two URIs.\n"
                "- `--filter PATTERN`: case IDs to run, comma-separated; a prefix (`TC-LOCK`) or a glob (`TC-*-2.*`).\n"
-               "- `--interactive`: prompts for the manual steps (a person opens the door, disconnects the\n"
-               "  camera); in batch mode they are reported as manual.\n"
+               "- `--interactive`: asks the operator at each manual step (a person opens the door, disconnects\n"
+               "  the camera): `yes` or `no`, optionally followed by a note (`no the bolt stuck`). The answer,\n"
+               "  the note, the time and the operator's name (`--operator`) go into the case result; a `no`\n"
+               "  fails the case. In batch mode, or without an answer, the step stays manual.\n"
                "- Authorization providers: the reference format (`issuer <key id> <hex>`) is generated with\n"
                "  a fresh issuer key at run time (the reference provider, or `--authz-reference-format`);\n"
                "  for any other format give `--authz-config` and, to run the credential cases,\n"
@@ -306,11 +362,47 @@ void list_cases(const std::string& format) {
                "- TC-GATE runs the plugin inside the reference hub (hal_reference's runtime) with the\n"
                "  reference plugins in the other roles (`--reference-plugins DIR`, default: the build's plugin folder).\n"
                "- `--out DIR` writes `lk-certify-report.xml` (JUnit), `lk-certify-report.json`\n"
-               "  (`conformance/proto/latchkey/certification.proto`) and `lk-certify-report.html`; each names the\n"
-               "  plugin's SHA-256, vendor, driver id and version, the SDK and ABI versions and the date.\n"
-               "- Exit status: 0 when no case failed, 1 when one did (a plugin the host refuses fails\n"
-               "  TC-ABI-1.3 and is reported, not a crash), 2 on a usage error.\n\n"
-               "Verdicts: pass, FAIL, skipped (not applicable, with the reason), manual (needs a person).\n\n"
+               "  (`conformance/proto/latchkey/certification.proto`) and `lk-certify-report.html`. Each carries\n"
+               "  the run's verdict, what is missing (below) and the provenance: the plugin's SHA-256, vendor,\n"
+               "  driver id and version and declared lock and camera flags; the operator and lab (`--operator`,\n"
+               "  `--lab`); the host name, OS (os-release), kernel (uname), CPU model and count; lk-certify's\n"
+               "  version and source revision (git at build time, `unknown` outside a checkout); the full\n"
+               "  command line; start and end time (RFC 3339, UTC); the SHA-256 of the plugin and of every\n"
+               "  reference plugin the run used. The HTML page opens with the verdict and the failures (case,\n"
+               "  device, what was expected, what came), then what is missing, all cases and the provenance.\n"
+               "  While the cases run, the log lines (the hub's, the plugin hosts', the plugin's) go to\n"
+               "  `lk-certify.log` in `--out`; the terminal shows one whole line per case.\n\n"
+               "## Verdicts and exit status\n\n"
+               "Each case: pass, FAIL, skipped (with the reason) or manual (a step for a person). A skip is\n"
+               "either *not applicable* (the case concerns an interface or capability the plugin or device\n"
+               "does not declare) or a gap: a case that could not run, a case that *needs test control* (the\n"
+               "vendor's test build, offering `LK_INTERFACE_TEST_CONTROL`), or a manual step not carried out.\n"
+               "The run:\n\n"
+               "| Verdict | Exit status | When |\n|---|---|---|\n"
+               "| PASSED | 0 | every case that applies ran and passed |\n"
+               "| FAILED | 1 | a case failed (a plugin the host refuses fails TC-ABI-1.3: reported, not a crash) |\n"
+               "| INCOMPLETE | 3 | nothing failed, but something that applies was not done |\n\n"
+               "Exit status 2 is a usage error or bad input (options, key files, a report that cannot be\n"
+               "written); 4 is a report that does not verify (`--verify-report`). An INCOMPLETE run lists\n"
+               "under *missing*, in every report, each gap with its reason: a lock or camera interface\n"
+               "offered with no `--device`, each case that could not run, each manual step not carried out,\n"
+               "and, first, the cases that need the vendor's test build (submit the plugin built with test\n"
+               "control for them to run).\n\n"
+               "## Signed reports\n\n"
+               "```sh\n"
+               "lk-certify --make-lab-key lab            # lab.key (secret, 0600) and lab.pub; or lkctl keygen --out lab\n"
+               "lk-certify --plugin lk_acme_lock.so --device 'acme://lock/front' --operator 'A. Tester' \\\n"
+               "           --lab 'Acme Test Lab' --sign-key lab.key --out report/\n"
+               "lk-certify --verify-report report/lk-certify-report.json --trusted-key lab.pub\n"
+               "```\n\n"
+               "`--sign-key` signs the JSON report with the lab's Ed25519 key. The signature covers a manifest,\n"
+               "embedded in the report's `signature` field: for every leaf of the report, in report order, its\n"
+               "path (`cases[12].verdict`, `provenance.operator`) and the SHA-256 of its canonical value.\n"
+               "`--verify-report` checks the signature over the manifest with the trusted key, then recomputes\n"
+               "the manifest and names the first difference: `cases[12].verdict was changed`, a field added or\n"
+               "removed, or a report not signed by the trusted key. It exits 0 when the report verifies, 4\n"
+               "when it does not (edited, another key, truncated, not a signed report). The key files are\n"
+               "lkctl's: the 32-byte seed as 64 hex digits (mode 0600) and the public key as hex (`.pub`).\n\n"
                "The TC-ABI cases test the C ABI itself: they call the plugin's raw tables with bad arguments,\n"
                "lend it registered host buffers, probe negotiation in child processes and read the in-process\n"
                "handles' contract counters. They always run against the plugin loaded into `lk-certify`,\n"
@@ -481,9 +573,154 @@ std::string agent_identity(const certify::AgentTarget& agent) {
          crypto::to_hex(crypto::view(h.public_key())) + ")";
 }
 
+std::string first_line_value(const std::filesystem::path& file, const std::string& key, char separator) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) != 0) continue;
+    std::string rest = line.substr(key.size());
+    const auto at = rest.find_first_not_of(" \t");
+    if (at == std::string::npos || rest[at] != separator) continue;
+    std::string value = rest.substr(at + 1);
+    const auto b = value.find_first_not_of(" \t\"");
+    const auto e = value.find_last_not_of(" \t\"");
+    return b == std::string::npos ? "" : value.substr(b, e - b + 1);
+  }
+  return "";
+}
+
+// Where, on what and with what the run was made (the reports' provenance).
+void fill_provenance(const Options& o, const std::vector<std::string>& command_line,
+                     latchkey::certification::v1::Provenance& p) {
+  p.set_operator_(o.operator_name);
+  p.set_lab(o.lab);
+  char host_name[256] = {};
+  if (::gethostname(host_name, sizeof host_name - 1) == 0) p.set_host_name(host_name);
+  std::string os = first_line_value("/etc/os-release", "PRETTY_NAME", '=');
+  if (os.empty()) os = first_line_value("/usr/lib/os-release", "PRETTY_NAME", '=');
+  p.set_os(os.empty() ? "unknown" : os);
+  struct utsname u {};
+  if (::uname(&u) == 0)
+    p.set_kernel(std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine);
+  const std::string cpu = first_line_value("/proc/cpuinfo", "model name", ':');
+  p.set_cpu_model(cpu.empty() ? "unknown" : cpu);
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  p.set_cpu_count(cpus > 0 ? static_cast<uint32_t>(cpus) : 0);
+  p.set_tool_version(LATCHKEY_SDK_VERSION);
+  p.set_tool_revision(LATCHKEY_CERTIFY_REVISION);
+  for (const auto& a : command_line) p.add_command_line(a);
+}
+
+std::string rfc3339_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
+  return std::string(text) + frac;
+}
+
+// The flags the first lock and camera device declare (describe), through the
+// run's runner, after the cases (a plugin that fails here fails no case).
+void record_declared_flags(const certify::Subject& s, latchkey::certification::v1::PluginCapabilities& caps) {
+  host::DeviceHooks hooks;
+  hooks.on_event = [](const host::DeviceEvent&) {};
+  hooks.on_call_failed = [](const std::string&, lk_result) {};
+  if (s.offers_lock() && !s.lock_uris.empty()) {
+    std::unique_ptr<host::LockDevice> lock;
+    if (certify::open_device(s, s.lock_uris.front(), hooks, &lock) == LK_OK && lock) {
+      lk_lock_description d{};
+      d.struct_size = sizeof d;
+      if (lock->describe(&d) == LK_OK) caps.set_lock_flags(d.flags);
+    }
+  }
+  if (s.offers_camera() && !s.camera_uris.empty()) {
+    std::unique_ptr<host::CameraDevice> camera;
+    if (certify::open_device(s, s.camera_uris.front(), hooks, &camera) == LK_OK && camera) {
+      lk_camera_description d{};
+      d.struct_size = sizeof d;
+      if (camera->describe(&d) == LK_OK) caps.set_camera_flags(d.flags);
+    }
+  }
+}
+
+std::string read_text(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path;
+    return "";
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Points stderr (fd 2, inherited by child processes) at a log file until restore().
+class LogRedirect {
+ public:
+  LogRedirect(const std::filesystem::path& file, bool quiet) {
+    std::error_code ignored;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ignored);
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return;  // the log lines stay on the terminal, each whole under the console mutex
+    std::cerr.flush();
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    if (saved_ < 0 || ::dup2(fd, 2) < 0) {
+      if (saved_ >= 0) ::close(saved_);
+      saved_ = -1;
+    } else if (!quiet) {
+      std::cout << "lk-certify: log lines (hub, plugin hosts, plugin) go to " << file.string() << std::endl;
+    }
+    ::close(fd);
+  }
+  void restore() const {
+    if (saved_ < 0) return;
+    std::cerr.flush();
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+  }
+  ~LogRedirect() {
+    restore();
+    if (saved_ >= 0) ::close(saved_);
+  }
+  LogRedirect(const LogRedirect&) = delete;
+  LogRedirect& operator=(const LogRedirect&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+int verify_report_command(const Options& o) {
+  latchkey::crypto::PublicKey trusted{};
+  try {
+    trusted = certify::read_trusted_key(o.trusted_key);
+  } catch (const std::exception& e) {
+    std::cerr << "lk-certify: --trusted-key: " << e.what() << "\n";
+    return certify::kExitUsage;
+  }
+  std::string error;
+  const std::string text = read_text(o.verify_report, &error);
+  if (!error.empty()) {
+    std::cerr << "lk-certify: --verify-report: " << error << "\n";
+    return certify::kExitUsage;
+  }
+  const certify::Verification v = certify::verify_report(text, trusted);
+  if (v.ok) {
+    std::cout << "lk-certify: " << o.verify_report << ": " << v.message << "\n";
+    return certify::kExitPassed;
+  }
+  std::cerr << "lk-certify: " << o.verify_report << " does NOT verify: " << v.message << "\n";
+  return certify::kExitNotVerified;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> command_line(argv, argv + argc);
   for (int i = 1; i < argc; ++i) {
     // Before GoogleTest, which would answer --help with its own flags.
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
@@ -505,10 +742,38 @@ int main(int argc, char** argv) {
     std::cerr << "lk-certify: libsodium failed to initialise\n";
     return 2;
   }
+  if (!options->verify_report.empty()) return verify_report_command(*options);
+  if (!options->make_lab_key.empty()) {
+    try {
+      const auto key = certify::make_lab_key(options->make_lab_key);
+      std::cout << latchkey::crypto::to_hex(key) << "\n";
+      std::cerr << "lk-certify: wrote " << options->make_lab_key << ".key (secret, mode 0600) and "
+                << options->make_lab_key << ".pub\n";
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "lk-certify: --make-lab-key: " << e.what() << "\n";
+      return certify::kExitUsage;
+    }
+  }
+  std::optional<latchkey::crypto::KeyPair> sign_key;
+  if (!options->sign_key.empty()) {
+    try {
+      sign_key = certify::read_lab_key(options->sign_key);  // before the run: a bad key fails at once
+    } catch (const std::exception& e) {
+      std::cerr << "lk-certify: --sign-key: " << e.what() << "\n";
+      return certify::kExitUsage;
+    }
+  }
+  const std::string started_at = rfc3339_now();
   const auto started = std::chrono::steady_clock::now();
   certify::Subject subject;
   subject.file = options->plugin;
   subject.interactive = options->interactive;
+  subject.operator_name = options->operator_name;
+  if (subject.operator_name.empty()) {
+    const char* user = std::getenv("USER");
+    subject.operator_name = user != nullptr && *user != '\0' ? user : "unknown";
+  }
   subject.reference_dir = options->reference_dir;
   subject.mode = options->mode;
   subject.sha256 = sha256_of(subject.file);
@@ -516,7 +781,11 @@ int main(int argc, char** argv) {
   subject.negotiation = certify::probe_negotiation(subject.file);
   subject.plugin_log = [quiet = options->quiet](lk_log_level level, const std::string& driver,
                                                  const std::string& message) {
-    if (!quiet && level >= LK_LOG_ERROR) std::cerr << "  (plugin " << driver << ": " << message << ")\n";
+    if (quiet || level < LK_LOG_ERROR) return;
+    // One whole line under the console mutex: never inside a progress line.
+    const std::string line = "  (plugin " + driver + ": " + message + ")\n";
+    const std::lock_guard<std::mutex> lock(certify::console_mutex());
+    std::cerr << line << std::flush;
   };
   host::LoadOptions load;
   load.log = subject.plugin_log;
@@ -535,6 +804,9 @@ int main(int argc, char** argv) {
   report.set_plugin_file(subject.file.filename().string());
   report.set_plugin_sha256(subject.sha256);
   report.set_plugin_mode(latchkey::isolation::to_string(subject.mode));
+  fill_provenance(*options, command_line, *report.mutable_provenance());
+  report.mutable_provenance()->set_operator_(subject.operator_name);  // --operator, else the login name
+  report.mutable_provenance()->set_started(started_at);
   auto* caps = report.mutable_capabilities();
   caps->set_loaded(subject.loaded());
   caps->set_load_error(subject.load_error);
@@ -570,19 +842,62 @@ int main(int argc, char** argv) {
       std::cout << " REFUSED: " << subject.load_error;
     std::cout << std::endl;
   }
+  // The log lines of the run (the hub's of TC-GATE, the plugin hosts', the
+  // plugin's) go to a file: on the terminal, only whole progress lines.
+  const LogRedirect log_redirect(options->out.empty()
+                                     ? std::filesystem::temp_directory_path() /
+                                           ("lk-certify-" + std::to_string(::getpid()) + ".log")
+                                     : std::filesystem::path(options->out) / "lk-certify.log",
+                                 options->quiet);
   certify::run_cases(subject, options->filter, options->quiet, report);
+  if (subject.loaded() && !subject.agent) record_declared_flags(subject, *caps);
+  log_redirect.restore();
   report.set_duration_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  auto* provenance = report.mutable_provenance();
+  {
+    auto* p = provenance->add_plugins();
+    p->set_role(subject.agent ? "relay (the agent's camera is under test)" : "plugin under test");
+    p->set_path(std::filesystem::absolute(subject.file).string());
+    p->set_sha256(subject.sha256);
+  }
+  for (const auto& file : certify::reference_plugins_used()) {
+    if (!std::filesystem::exists(file)) continue;
+    auto* p = provenance->add_plugins();
+    p->set_role("reference " + file.filename().string());
+    p->set_path(std::filesystem::absolute(file).string());
+    p->set_sha256(sha256_of(file));
+  }
+  provenance->set_ended(rfc3339_now());
 
   const auto& s = report.summary();
-  std::cout << "lk-certify: " << s.passed() << " passed, " << s.failed() << " failed, " << s.skipped() << " skipped, "
-            << s.manual() << " manual (" << static_cast<long>(report.duration_s()) << " s)" << std::endl;
+  std::cout << "lk-certify: " << certify::run_verdict_text(report.verdict()) << ": " << s.passed() << " passed, "
+            << s.failed() << " failed, " << s.missing() << " missing, " << s.not_applicable() << " not applicable ("
+            << s.skipped() << " skipped, " << s.manual() << " manual; " << static_cast<long>(report.duration_s())
+            << " s)" << std::endl;
+  if (!options->quiet || report.verdict() == latchkey::certification::v1::RUN_VERDICT_INCOMPLETE) {
+    for (const auto& m : report.missing())
+      std::cout << "  missing: " << m.kind() << (m.case_id().empty() ? "" : " " + m.case_id())
+                << (m.device().empty() ? "" : " [" + m.device() + "]") << ": " << m.reason() << "\n";
+  }
   if (!options->out.empty()) {
     try {
       certify::write_reports(report, options->out);
+      if (sign_key) {
+        const auto json_file = std::filesystem::path(options->out) / "lk-certify-report.json";
+        std::string error;
+        const std::string json = read_text(json_file.string(), &error);
+        if (!error.empty()) throw std::runtime_error(error);
+        std::ofstream out(json_file, std::ios::binary | std::ios::trunc);
+        out << certify::sign_report(json, *sign_key);
+        if (!out) throw std::runtime_error("cannot write " + json_file.string());
+        if (!options->quiet)
+          std::cout << "lk-certify: signed " << json_file.string() << " with the lab key "
+                    << latchkey::crypto::to_hex(sign_key->public_key).substr(0, 16) << "..." << std::endl;
+      }
     } catch (const std::exception& e) {
       std::cerr << "lk-certify: " << e.what() << "\n";
-      return 2;
+      return certify::kExitUsage;
     }
   }
-  return s.failed() == 0 ? 0 : 1;
+  return certify::exit_status(report.verdict());
 }

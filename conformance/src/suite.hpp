@@ -71,6 +71,7 @@ struct Subject {
   AuthzSetup authz;
   std::filesystem::path reference_dir;   // the reference plugins the gate cases pair it with
   bool interactive = false;
+  std::string operator_name;             // --operator: recorded with each answer to a manual step
   NegotiationProbe negotiation;          // probed in a child process before loading
   isolation::PluginMode mode = isolation::PluginMode::kIsolated;  // how device and gate cases run it
   host::LogHandler plugin_log;           // the plugin's log lines, in either mode
@@ -127,9 +128,11 @@ inline constexpr const char* kNotApplicablePrefix = "not applicable: ";
 // which build to submit, never a silent skip.
 inline constexpr const char* kNeedsTestControlPrefix = "needs test control: ";
 
-// For manual steps: prompts and waits for Enter in interactive mode; in batch
-// mode marks the case manual with the step text and returns false, and the
-// case body returns at once. True when the person confirmed the step.
+// For manual steps: in interactive mode asks the operator, who answers yes or
+// no with an optional note (recorded with the time and the operator's name in
+// the case result; "no" fails the case and returns false); in batch mode, or
+// without an answer, marks the case manual with the step text and returns
+// false, and the case body returns at once. True when the operator said yes.
 bool confirm_manual_step(const Subject& subject, const std::string& step);
 
 }  // namespace latchkey::certify

@@ -1,12 +1,19 @@
 #include "support.hpp"
 
+#include "report.hpp"
+#include "runner.hpp"
+
 #include "latchkey/attestation.pb.h"
 
 #include <latchkey/crypto/crypto.hpp>
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <set>
 #include <iostream>
 #include <thread>
 
@@ -369,28 +376,86 @@ std::vector<std::string> default_camera_uris(const std::string& driver_id) {
   return {};
 }
 
+namespace {
+std::mutex references_mutex;
+std::set<std::filesystem::path>& references() {
+  static std::set<std::filesystem::path> used;
+  return used;
+}
+}  // namespace
+
 std::filesystem::path reference_plugin(const Subject& subject, const std::string& name) {
-  return subject.reference_dir / (name + ".so");
+  std::filesystem::path file = subject.reference_dir / (name + ".so");
+  const std::lock_guard<std::mutex> lock(references_mutex);
+  references().insert(file);
+  return file;
+}
+
+std::vector<std::filesystem::path> reference_plugins_used() {
+  const std::lock_guard<std::mutex> lock(references_mutex);
+  return {references().begin(), references().end()};
 }
 
 namespace {
 void skip_as_manual(const std::string& step) { GTEST_SKIP() << kManualPrefix << step; }
+
+std::string utc_now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 }  // namespace
 
+// Interactive: the operator answers yes or no, optionally followed by a note
+// ("no the bolt stuck halfway"); the answer, the note, the operator's name and
+// the time go into the case result (runner.cpp reads the property). A "no"
+// fails the case; no answer at all (end of input) leaves the step manual.
 bool confirm_manual_step(const Subject& subject, const std::string& step) {
   if (!subject.interactive) {
     skip_as_manual(step);
     return false;
   }
-  std::cout << "\n  >>> MANUAL STEP: " << step << "\n  >>> Press Enter when done (or type 'fail' and Enter): "
-            << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer == "fail") {
-    ADD_FAILURE() << "the person at the device reported that this step failed: " << step;
-    return false;
+  static int answers = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    {
+      const std::lock_guard<std::mutex> lock(console_mutex());
+      std::cout << "\n  >>> MANUAL STEP: " << step
+                << "\n  >>> Done as described? Answer yes or no, optionally followed by a note: " << std::flush;
+    }
+    std::string line;
+    if (!std::getline(std::cin, line)) break;
+    const auto b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    const auto e = line.find_first_of(" \t", b);
+    std::string word = line.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string note;
+    if (e != std::string::npos) {
+      const auto nb = line.find_first_not_of(" \t", e);
+      if (nb != std::string::npos) note = line.substr(nb);
+    }
+    bool yes;
+    if (word == "yes" || word == "y") yes = true;
+    else if (word == "no" || word == "n" || word == "fail") yes = false;
+    else continue;
+    const std::string time = utc_now_rfc3339();
+    ::testing::Test::RecordProperty(kManualAnswerProperty + std::to_string(answers++),
+                                    step + '\x1f' + (yes ? "yes" : "no") + '\x1f' + note + '\x1f' +
+                                        subject.operator_name + '\x1f' + time);
+    if (!yes) {
+      fail_case("the operator reported that the manual step did not go as described", step,
+                note.empty() ? std::string("\"no\" from ") + subject.operator_name
+                             : "\"no\" from " + subject.operator_name + ": " + note);
+      return false;
+    }
+    return true;
   }
-  return true;
+  skip_as_manual(step + " (no yes/no answer from the operator)");
+  return false;
 }
 
 std::string family_of(const std::string& id) {

@@ -157,6 +157,8 @@ std::vector<std::string> default_camera_uris(const std::string& driver_id);
 
 // Paths of the reference partner plugins used by the gate cases.
 std::filesystem::path reference_plugin(const Subject& subject, const std::string& name);
+// Every reference plugin reference_plugin() named this run (the report's provenance hashes them).
+std::vector<std::filesystem::path> reference_plugins_used();
 
 }  // namespace latchkey::certify
 
