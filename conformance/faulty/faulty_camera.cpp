@@ -19,6 +19,9 @@
 //                                again at 1 under the same boot id (C3)
 //   FAULTY_PERIOD_FAST           declares an attestation period of 100 ms, attests every 60 ms
 //   FAULTY_PERIOD_SLOW           declares an attestation period of 50 ms, attests every 70 ms
+//   FAULTY_CLOCK_FAST            its capture clock runs 12 % fast: inside the 10 % + 150 ms over 2 s that
+//                                TC-CAM-1.6 used to allow, outside C3's 10 %; the hub rejects it after about
+//                                4 s, longer than a TC-GATE scenario keeps it open
 #include <latchkey/cpp/plugin.hpp>
 #include <latchkey/crypto/attestations.hpp>
 
@@ -141,6 +144,15 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
   }
 
  private:
+  // The camera's own clock for capture times.
+  uint64_t capture_ns() const {
+#ifdef FAULTY_CLOCK_FAST
+    return opened_ns_ + (now_ns() - opened_ns_) * 112 / 100;  // the bug: 12 % fast
+#else
+    return now_ns();
+#endif
+  }
+
   // One device key per camera name, so that enrolment and later opens agree.
   static crypto::KeyPair key_for(const std::string& name, const std::string& purpose) {
     return crypto::KeyPair::from_seed(crypto::blake2b256(crypto::view("faulty-camera:" + purpose + ":" + name)));
@@ -175,7 +187,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
     a.set_camera_id(name_);
     a.set_boot_id(boot_id_.data(), boot_id_.size());
     a.set_counter(counter_);
-    a.set_capture_time_ns(now_ns());
+    a.set_capture_time_ns(capture_ns());
     const std::vector<uint8_t> frame(kFrameSize, static_cast<uint8_t>(frame_));
     const std::vector<uint8_t> numbered = [&] {
       std::vector<uint8_t> f = frame;
@@ -206,6 +218,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
   const latchkey::plugin::EventSink sink_;
   const crypto::KeyPair key_;
   const crypto::KeyPair other_key_;
+  const uint64_t opened_ns_ = now_ns();
   crypto::Bytes boot_id_;
   std::mutex mutex_;
   std::condition_variable wake_;
