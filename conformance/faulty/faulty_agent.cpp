@@ -15,6 +15,7 @@
 //   crash_on_bad_nonce  aborts on a nonce outside 16-32 bytes (C2: it must be ignored)
 //   overstates_bytes    reports 4096 recorded bytes more than its file holds (U2)
 //   blind_scene         reports an ordinary view even when started with --covered (C8)
+//   fast_period         attests every 60 % of the attestation_period_ms its hello declares (C1)
 //
 // Scene measurements (C8): synthetic ones of an ordinary view, or of a
 // covered lens with --covered (dark, flat, unlike the reference).
@@ -45,7 +46,7 @@ namespace {
 namespace crypto = latchkey::crypto;
 namespace v1 = latchkey::v1;
 
-enum class Fault { kNone, kStaleNonce, kRepeatCounter, kReuseBootId, kCrashOnBadNonce, kOverstatesBytes, kBlindScene };
+enum class Fault { kNone, kStaleNonce, kRepeatCounter, kReuseBootId, kCrashOnBadNonce, kOverstatesBytes, kBlindScene, kFastPeriod };
 
 struct Config {
   std::string camera_id, host = "127.0.0.1", password_file, key_file, record_dir;
@@ -66,7 +67,7 @@ void log(const std::string& line) { std::cerr << "lk-faulty-agent: " << line << 
             << "usage: lk-faulty-agent --camera-id ID --broker HOST:PORT --password-file FILE --key-file FILE\n"
                "                       [--record-dir DIR] [--period-ms N] [--frozen] [--covered]\n"
                "                       [--fault none|stale_nonce|repeat_counter|reuse_boot_id|crash_on_bad_nonce|"
-               "overstates_bytes|blind_scene]\n";
+               "overstates_bytes|blind_scene|fast_period]\n";
   std::exit(2);
 }
 
@@ -100,6 +101,7 @@ Config parse(int argc, char** argv) {
       else if (f == "crash_on_bad_nonce") c.fault = Fault::kCrashOnBadNonce;
       else if (f == "overstates_bytes") c.fault = Fault::kOverstatesBytes;
       else if (f == "blind_scene") c.fault = Fault::kBlindScene;
+      else if (f == "fast_period") c.fault = Fault::kFastPeriod;
       else usage("unknown fault " + f);
     } else {
       usage("unknown option " + a);
@@ -163,7 +165,7 @@ class Agent {
     auto next = std::chrono::steady_clock::now();
     while (!g_stop) {
       attest();
-      next += std::chrono::milliseconds(c_.period_ms);
+      next += std::chrono::milliseconds(c_.fault == Fault::kFastPeriod ? c_.period_ms * 6 / 10 : c_.period_ms);
       std::this_thread::sleep_until(next);
     }
     mosquitto_publish(mosq_, nullptr, (base_ + "state").c_str(), 7, "offline", 1, true);

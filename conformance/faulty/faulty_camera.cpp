@@ -7,6 +7,21 @@
 //   FAULTY_WRONG_KEY             signs with a key other than the one it describes (C1)
 //   FAULTY_IGNORES_NONCE         keeps echoing the first nonce it received (C2)
 //   FAULTY_FREES_SNAPSHOT_BUFFER calls free() on a caller's snapshot buffer that is too short (abi.md 3)
+//
+// Faults that show only after a while, or only against a bound stated tightly:
+//
+//   FAULTY_LATE_WRONG_KEY        from its 96th attestation since open on, signs with another key (C1):
+//                                right for almost five seconds, longer than TC-CAM-1.2's window or a TC-GATE
+//                                scenario keeps it open
+//   FAULTY_RECORDING_NEW_BOOT    starting to record again after a stop restarts its pipeline under a new
+//                                boot id, counter from 1, unannounced (C3): start, stop, start again
+//   FAULTY_OUTAGE_COUNTER_RESET  back from an outage (LK_FAULT_CAMERA_OFFLINE cleared) its counter starts
+//                                again at 1 under the same boot id (C3)
+//   FAULTY_PERIOD_FAST           declares an attestation period of 100 ms, attests every 60 ms
+//   FAULTY_PERIOD_SLOW           declares an attestation period of 50 ms, attests every 70 ms
+//   FAULTY_CLOCK_FAST            its capture clock runs 12 % fast: inside the 10 % + 150 ms over 2 s that
+//                                TC-CAM-1.6 used to allow, outside C3's 10 %; the hub rejects it after about
+//                                4 s, longer than a TC-GATE scenario keeps it open
 #include <latchkey/cpp/plugin.hpp>
 #include <latchkey/crypto/attestations.hpp>
 
@@ -21,7 +36,20 @@ namespace {
 using latchkey::plugin::Error;
 namespace crypto = latchkey::crypto;
 
+// The period it declares, and the one it keeps.
+#if defined(FAULTY_PERIOD_FAST)
+constexpr uint32_t kPeriodMs = 100;
+constexpr uint32_t kActualPeriodMs = 60;  // the bug: 60 % of what it declares
+#elif defined(FAULTY_PERIOD_SLOW)
 constexpr uint32_t kPeriodMs = 50;
+constexpr uint32_t kActualPeriodMs = 70;  // the bug: 140 % of what it declares
+#else
+constexpr uint32_t kPeriodMs = 50;
+constexpr uint32_t kActualPeriodMs = kPeriodMs;
+#endif
+#ifdef FAULTY_LATE_WRONG_KEY
+constexpr uint64_t kGoodAttestations = 95;  // then the wrong key
+#endif
 constexpr std::size_t kFrameSize = 256;
 
 uint64_t now_ns() {
@@ -70,6 +98,13 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
     std::lock_guard lock(mutex_);
     const std::string id(reinterpret_cast<const char*>(session_id), LK_SESSION_ID_SIZE);
     if (recording_ && session_ == id) return;
+#ifdef FAULTY_RECORDING_NEW_BOOT
+    if (!recording_ && stopped_once_) {
+      // The bug: a new recording restarts the capture pipeline, and with it the boot id and counter.
+      boot_id_ = crypto::random_bytes(16);
+      counter_ = 0;
+    }
+#endif
     recording_ = true;
     session_ = id;
     ++segment_;
@@ -79,6 +114,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
     std::lock_guard lock(mutex_);
     if (!recording_) throw Error(LK_ERR_STATE, "not recording");
     recording_ = false;
+    stopped_once_ = true;
   }
 
   std::vector<uint8_t> snapshot(lk_snapshot_info& info) override {
@@ -100,11 +136,23 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
 
   lk_result clear_faults() override {
     std::lock_guard lock(mutex_);
+#ifdef FAULTY_OUTAGE_COUNTER_RESET
+    if (offline_) counter_ = 0;  // the bug: back from the outage the counter starts again, same boot id
+#endif
     freeze_ = offline_ = false;
     return LK_OK;
   }
 
  private:
+  // The camera's own clock for capture times.
+  uint64_t capture_ns() const {
+#ifdef FAULTY_CLOCK_FAST
+    return opened_ns_ + (now_ns() - opened_ns_) * 112 / 100;  // the bug: 12 % fast
+#else
+    return now_ns();
+#endif
+  }
+
   // One device key per camera name, so that enrolment and later opens agree.
   static crypto::KeyPair key_for(const std::string& name, const std::string& purpose) {
     return crypto::KeyPair::from_seed(crypto::blake2b256(crypto::view("faulty-camera:" + purpose + ":" + name)));
@@ -120,7 +168,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
         sink_.emit_lent(LK_EVENT_ATTESTATION, std::move(signed_attestation), now_ns());
         lock.lock();
       }
-      next += std::chrono::milliseconds(kPeriodMs);
+      next += std::chrono::milliseconds(kActualPeriodMs);
       wake_.wait_until(lock, next, [this] { return stopping_; });
     }
   }
@@ -139,7 +187,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
     a.set_camera_id(name_);
     a.set_boot_id(boot_id_.data(), boot_id_.size());
     a.set_counter(counter_);
-    a.set_capture_time_ns(now_ns());
+    a.set_capture_time_ns(capture_ns());
     const std::vector<uint8_t> frame(kFrameSize, static_cast<uint8_t>(frame_));
     const std::vector<uint8_t> numbered = [&] {
       std::vector<uint8_t> f = frame;
@@ -156,8 +204,11 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
       r->set_segment_id(segment_);
       r->set_recorded_bytes(attestations_ * kFrameSize);
     }
-#ifdef FAULTY_WRONG_KEY
+#if defined(FAULTY_WRONG_KEY)
     return crypto::sign_attestation(a, other_key_.secret_key);  // the bug: not the described key
+#elif defined(FAULTY_LATE_WRONG_KEY)
+    // The bug: after a while, another key (a key store that rotates on its own, say).
+    return crypto::sign_attestation(a, attestations_ > kGoodAttestations ? other_key_.secret_key : key_.secret_key);
 #else
     return crypto::sign_attestation(a, key_.secret_key);
 #endif
@@ -167,7 +218,8 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
   const latchkey::plugin::EventSink sink_;
   const crypto::KeyPair key_;
   const crypto::KeyPair other_key_;
-  const crypto::Bytes boot_id_;
+  const uint64_t opened_ns_ = now_ns();
+  crypto::Bytes boot_id_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -178,6 +230,7 @@ class FaultyCamera final : public latchkey::plugin::CameraDriver {
   uint64_t attestations_ = 0;
   std::vector<uint8_t> nonce_;
   bool recording_ = false;
+  bool stopped_once_ = false;  // a recording was stopped since open
   std::string session_;
   uint64_t segment_ = 0;
   std::thread worker_;  // last: it runs run() on the members above

@@ -2,6 +2,7 @@
 
 #include <latchkey/crypto/attestations.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -10,7 +11,13 @@
 namespace latchkey::certify {
 namespace {
 
-constexpr auto kWindow = std::chrono::milliseconds(2000);
+// Long enough for 40 declared periods (TC-CAM-1.1 judges the period from the
+// intervals), at least 2 s, at most 15 s.
+std::chrono::milliseconds window_for(const lk_camera_description& d) {
+  using std::chrono::milliseconds;
+  return std::clamp(milliseconds(uint64_t{kObservedPeriods} * d.attestation_period_ms), milliseconds(2000),
+                    milliseconds(15000));
+}
 
 CameraObservation record(const Subject& subject, const std::string& uri, bool in_this_process) {
   CameraObservation obs;
@@ -69,8 +76,9 @@ CameraObservation record(const Subject& subject, const std::string& uri, bool in
     held.clear();
   }
   obs.opened = obs.error.empty();
+  const auto window = window_for(obs.description);
   obs.start = Clock::now();
-  while (Clock::now() - obs.start < kWindow) {
+  while (Clock::now() - obs.start < window) {
     std::vector<uint8_t> nonce = crypto::random_bytes(16 + (obs.nonces.size() % 17));
     {
       std::lock_guard lock(mutex);

@@ -40,8 +40,12 @@ struct CameraObservation {
 // lending its bytes (in_process mode: both are the same recording).
 enum class ObservedThrough { kRunner, kThisProcess };
 
-// Opens the camera, delivers a fresh nonce every 200 ms for two seconds and
-// records every attestation. Recorded once per device URI and view, and kept.
+// How many declared attestation periods the window lasts (at least 2 s, at most 15 s).
+inline constexpr uint32_t kObservedPeriods = 40;
+
+// Opens the camera, delivers a fresh nonce every 200 ms for kObservedPeriods
+// declared periods (2 s to 15 s) and records every attestation. Recorded once
+// per device URI and view, and kept.
 const CameraObservation& observe_camera(const Subject& subject, const std::string& uri, ObservedThrough through);
 
 }  // namespace latchkey::certify
