@@ -54,18 +54,16 @@ bool printable_identity(const std::string& s, std::size_t max) {
   return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-// A guarded copy of bytes (guarded_buffer.hpp) registered as a borrowed host
-// buffer for its lifetime: a free() of it is counted and not carried out
-// (borrowed_buffers.h), a write past it faults.
+// A guarded copy of a borrowed input (guarded_buffer.hpp: a free() of it is
+// counted and not carried out, a write past it faults) that remembers its
+// bytes, to tell whether the plugin changed them.
 class Borrowed {
  public:
   Borrowed(std::string name, const void* bytes, std::size_t size, std::size_t align = alignof(std::max_align_t))
       : buffer_(std::move(name), bytes, size, align) {
     original_.assign(buffer_.data(), buffer_.data() + size);
-    lk_certify_register_borrowed(buffer_.data());
   }
   Borrowed(std::string name, const std::string& text) : Borrowed(std::move(name), text.c_str(), text.size() + 1, 1) {}
-  ~Borrowed() { lk_certify_unregister_borrowed(buffer_.data()); }
   Borrowed(const Borrowed&) = delete;
   Borrowed& operator=(const Borrowed&) = delete;
   template <class T>

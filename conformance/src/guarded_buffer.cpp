@@ -1,5 +1,7 @@
 #include "guarded_buffer.hpp"
 
+#include "borrowed_buffers.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -66,6 +68,8 @@ GuardedBuffer::GuardedBuffer(std::string name, std::size_t size, std::size_t ali
   data_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(end_) - size) & ~(uintptr_t{align} - 1));
   std::memset(inner_, kCanary, static_cast<std::size_t>(end_ - inner_));
   if (size) std::memset(data_, fill, size);
+  // A plugin that frees a buffer it was lent has it counted, not unmapped under the suite.
+  lk_certify_register_borrowed(data_);
   for (int i = 0; i < kSlots; ++i) {
     int expected = 0;
     if (!g_slots[i].used.compare_exchange_strong(expected, 2)) continue;  // 2: being filled
@@ -96,7 +100,10 @@ GuardedBuffer::GuardedBuffer(GuardedBuffer&& other) noexcept
 
 GuardedBuffer::~GuardedBuffer() {
   if (slot_ >= 0) g_slots[slot_].used.store(0, std::memory_order_release);
-  if (map_ != nullptr) munmap(map_, map_size_);
+  if (map_ != nullptr) {
+    lk_certify_unregister_borrowed(data_);
+    munmap(map_, map_size_);
+  }
 }
 
 std::optional<std::string> GuardedBuffer::damage() const {

@@ -5,7 +5,8 @@
 // whatever malloc would have left as slack), the bytes between the first
 // page and its start filled with a canary. A buffer whose alignment keeps it
 // off the page end (a struct of odd size) has a canary after it too;
-// damage() checks both canaries.
+// damage() checks both canaries. Every buffer is registered as borrowed
+// (borrowed_buffers.h): a free() of it is counted, not carried out.
 //
 // The TC-ABI cases run in a child process (child_case.hpp): a fault in a
 // guard page kills that child, and describe_guard_fault() names the buffer

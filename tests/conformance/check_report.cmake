@@ -4,7 +4,7 @@
 # crash, and all three reports must name the plugin's SHA-256 and the mode.
 #
 #   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DMODE=isolated|in_process -DOUT=<dir> "-DARGS=a;b"
-#         "-DEXPECTED_FAILURES=TC-..;TC-.." -P check_report.cmake
+#         "-DEXPECTED_FAILURES=TC-..;TC-.." [-DEXPECTED_DETAIL=<regex>] -P check_report.cmake
 foreach(var CERTIFY PLUGIN MODE OUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_report.cmake: ${var} is not set")
@@ -42,6 +42,10 @@ set(expected ${EXPECTED_FAILURES})
 list(SORT expected)
 if(NOT "${failed}" STREQUAL "${expected}")
   message(FATAL_ERROR "failed cases differ from the expected set\n  expected: ${expected}\n  failed:   ${failed}\n${details}")
+endif()
+# EXPECTED_DETAIL (optional): a regular expression the failures' details must match.
+if(DEFINED EXPECTED_DETAIL AND NOT "${details}" MATCHES "${EXPECTED_DETAIL}")
+  message(FATAL_ERROR "no failure detail matches '${EXPECTED_DETAIL}'\n${details}")
 endif()
 
 string(JSON sha GET "${json}" pluginSha256)
