@@ -10,6 +10,8 @@
 //   FAULTY_GET_INTERFACE_IGNORES_MAJOR  get_interface hands out its major 1 tables for any major (TC-ABI-3.4)
 //   FAULTY_NULL_SNAPSHOT_INFO           a short snapshot buffer fills in the snapshot info without
 //                                       checking it, which the ABI allows to be NULL (crashes TC-ABI-4.3, 8.1)
+//   FAULTY_SHORT_SNAPSHOT_HANGS         a short snapshot buffer makes snapshot wait forever for a smaller
+//                                       frame (TC-ABI-4.3 and 8.1 are killed after their time)
 //   FAULTY_SNAPSHOT_OVERRUN             snapshot appends a 4-byte trailer after the frame without checking
 //                                       the room for it: 4 bytes past a buffer of exactly the size needed,
 //                                       where malloc's slack would have hidden them (TC-ABI-4.3)
@@ -30,7 +32,8 @@ using Plugin = FaultyCameraPlugin;
 using Table = latchkey::plugin::detail::CameraTable<Plugin>;
 namespace detail = latchkey::plugin::detail;
 
-#if defined(FAULTY_NULL_SNAPSHOT_INFO) || defined(FAULTY_SNAPSHOT_OVERRUN)
+#if defined(FAULTY_NULL_SNAPSHOT_INFO) || defined(FAULTY_SNAPSHOT_OVERRUN) || defined(FAULTY_SHORT_SNAPSHOT_HANGS)
+#define FAULTY_PATCHES_SNAPSHOT 1
 lk_result faulty_snapshot(lk_camera_device* d, uint8_t* buffer, std::size_t* size, lk_snapshot_info* info) noexcept {
   const lk_result r = Table::snapshot(d, buffer, size, info);
 #ifdef FAULTY_NULL_SNAPSHOT_INFO
@@ -38,6 +41,10 @@ lk_result faulty_snapshot(lk_camera_device* d, uint8_t* buffer, std::size_t* siz
     // The bug: "tell the host what it will get" - through info, which may be NULL.
     info->width = 8;
     info->height = 8;
+  }
+#elif defined(FAULTY_SHORT_SNAPSHOT_HANGS)
+  if (r == LK_ERR_BUFFER_TOO_SMALL) {
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // the bug: waits for a frame that fits
   }
 #else
   if (r == LK_OK && buffer != nullptr) {
@@ -62,7 +69,7 @@ lk_result faulty_get_interface(const char* name, uint32_t major, const void** ta
   major = 1;  // the bug: every interface it offers is at major 1, so it never looks at the major asked
 #endif
   const lk_result r = detail::get_interface<Plugin>(name, major, table);
-#if defined(FAULTY_NULL_SNAPSHOT_INFO) || defined(FAULTY_SNAPSHOT_OVERRUN)
+#ifdef FAULTY_PATCHES_SNAPSHOT
   if (r == LK_OK && std::string_view(name) == LK_CAMERA_INTERFACE_NAME) {
     static lk_camera_interface_v1 patched = *static_cast<const lk_camera_interface_v1*>(*table);
     patched.snapshot = &faulty_snapshot;

@@ -335,6 +335,13 @@ void lookup_unknown_major(CaseContext& ctx) {
 
 // ---- 4. Arguments -------------------------------------------------------------
 
+// A precondition: the device the suite was given opens. Fails the case with why when it does not.
+bool opened(const std::string& call, lk_result r) {
+  if (r != LK_OK)
+    fail_case(call + " failed on a device URI the suite was given", "LK_OK (abi.md 7, 8 open)", host::result_name(r));
+  return r == LK_OK;
+}
+
 // A raw call's answer against the one the contract names.
 void expect_result(const std::string& call, lk_result got, lk_result want, const std::string& what,
                    const std::string& clause) {
@@ -363,7 +370,7 @@ void null_pointers(CaseContext& ctx) {
     expect_refused("lock.open(NULL sink)",
                    fenced_call("lock.open(NULL sink)", [&] { return t->open(uri.as<char>(), nullptr, dev_out); }));
     expect_refused("lock.open(NULL out)", fenced_call("lock.open(NULL out)", [&] { return t->open(uri.as<char>(), &sink, nullptr); }));
-    ASSERT_EQ(fenced_call("lock.open", [&] { return t->open(uri.as<char>(), &sink, dev_out); }), LK_OK);
+    if (!opened("lock.open", fenced_call("lock.open", [&] { return t->open(uri.as<char>(), &sink, dev_out); }))) return;
     lk_lock_device* dev = *dev_out;
     expect_refused("lock.describe(NULL)", fenced_call("lock.describe(NULL)", [&] { return t->describe(dev, nullptr); }));
     expect_refused("lock.get_lock_state(NULL)",
@@ -394,7 +401,7 @@ void null_pointers(CaseContext& ctx) {
     expect_refused("camera.open(NULL uri)", fenced_call("camera.open(NULL uri)", [&] { return t->open(nullptr, &sink, dev_out); }));
     expect_refused("camera.open(NULL sink)",
                    fenced_call("camera.open(NULL sink)", [&] { return t->open(uri.as<char>(), nullptr, dev_out); }));
-    ASSERT_EQ(fenced_call("camera.open", [&] { return t->open(uri.as<char>(), &sink, dev_out); }), LK_OK);
+    if (!opened("camera.open", fenced_call("camera.open", [&] { return t->open(uri.as<char>(), &sink, dev_out); }))) return;
     lk_camera_device* dev = *dev_out;
     expect_refused("camera.describe(NULL)", fenced_call("camera.describe(NULL)", [&] { return t->describe(dev, nullptr); }));
     expect_refused("camera.deliver_nonce(NULL)",
@@ -465,7 +472,7 @@ void growable_structs(CaseContext& ctx) {
   };
   if (const auto* t = s.plugin->lock_interface(); t && !s.lock_uris.empty()) {
     lk_lock_device* dev = nullptr;
-    ASSERT_EQ(fenced_call("lock.open", [&] { return t->open(s.lock_uris.front().c_str(), &sink, &dev); }), LK_OK);
+    if (!opened("lock.open", fenced_call("lock.open", [&] { return t->open(s.lock_uris.front().c_str(), &sink, &dev); }))) return;
     {
       GuardedBuffer small("an lk_lock_description of struct_size 8", 8, alignof(lk_lock_description), kGuard);
       const uint32_t size = 8;
@@ -509,7 +516,7 @@ void growable_structs(CaseContext& ctx) {
   }
   if (const auto* t = s.plugin->camera_interface(); t && !s.camera_uris.empty()) {
     lk_camera_device* dev = nullptr;
-    ASSERT_EQ(fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &sink, &dev); }), LK_OK);
+    if (!opened("camera.open", fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &sink, &dev); }))) return;
     {
       GuardedBuffer small("an lk_camera_description of struct_size 8", 8, alignof(lk_camera_description), kGuard);
       const uint32_t size = 8;
@@ -546,8 +553,7 @@ void short_buffers(CaseContext& ctx) {
   const Subject& s = ctx.subject;
   const auto* t = s.plugin->camera_interface();
   lk_camera_device* dev = nullptr;
-  ASSERT_EQ(fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &dropping_sink(), &dev); }),
-            LK_OK);
+  if (!opened("camera.open", fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &dropping_sink(), &dev); }))) return;
   const std::string clause = "abi.md 3 Ownership";
   GuardedBuffer size_out("the snapshot size", sizeof(std::size_t), alignof(std::size_t));
   auto* size = size_out.as<std::size_t>();
@@ -611,7 +617,7 @@ void unknown_values(CaseContext& ctx) {
     expect_uri_refused(std::string("lock.open(\"") + unknown_uri + "\")", r);
     if (r == LK_OK) t->close(dev);
     if (tc) {
-      ASSERT_EQ(fenced_call("lock.open", [&] { return t->open(s.lock_uris.front().c_str(), &sink, &dev); }), LK_OK);
+      if (!opened("lock.open", fenced_call("lock.open", [&] { return t->open(s.lock_uris.front().c_str(), &sink, &dev); }))) return;
       if (tc->inject_fault) {
         expect_result("inject_fault(lock, fault 0x7FFF)", fenced_call("inject_fault(unknown fault)", [&] {
                         return tc->inject_fault(dev, LK_DEVICE_KIND_LOCK, 0x7FFF, 0);
@@ -633,7 +639,7 @@ void unknown_values(CaseContext& ctx) {
     expect_uri_refused(std::string("camera.open(\"") + unknown_uri + "\")", r);
     if (r == LK_OK) t->close(dev);
     if (tc && tc->inject_fault) {
-      ASSERT_EQ(fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &sink, &dev); }), LK_OK);
+      if (!opened("camera.open", fenced_call("camera.open", [&] { return t->open(s.camera_uris.front().c_str(), &sink, &dev); }))) return;
       expect_result("inject_fault(camera, fault 0x7FFF)", fenced_call("inject_fault(unknown fault)", [&] {
                       return tc->inject_fault(dev, LK_DEVICE_KIND_CAMERA, 0x7FFF, 0);
                     }),
@@ -888,9 +894,11 @@ void concurrent_handles(CaseContext& ctx) {
     lk_unlock_params p{};
     p.struct_size = sizeof p;
     p.operation_id = 1;
-    EXPECT_EQ(lock_a->unlock(p, done_a.handler()), LK_OK);
+    if (const lk_result r = lock_a->unlock(p, done_a.handler()); r != LK_OK)
+      fail_case("the first device refused an unlock while calls ran on both", "LK_OK", host::result_name(r));
     p.operation_id = 2;
-    EXPECT_EQ(lock_b->unlock(p, done_b.handler()), LK_OK);
+    if (const lk_result r = lock_b->unlock(p, done_b.handler()); r != LK_OK)
+      fail_case("the second device refused an unlock while calls ran on both", "LK_OK", host::result_name(r));
     if (!done_a.wait(1, 3s))
       fail_case("the first device's unlock did not complete while the second moved", "a completion within 3 s", "none");
     if (!done_b.wait(2, 3s))
@@ -998,7 +1006,7 @@ void nothing_freed(CaseContext& ctx) {
     Borrowed uri("the device URI", s.lock_uris.front());
     Borrowed sink("the event sink", &dropping_sink(), sizeof(lk_event_sink), alignof(lk_event_sink));
     lk_lock_device* dev = nullptr;
-    ASSERT_EQ(fenced_call("lock.open", [&] { return t->open(uri.as<char>(), sink.as<lk_event_sink>(), &dev); }), LK_OK);
+    if (!opened("lock.open", fenced_call("lock.open", [&] { return t->open(uri.as<char>(), sink.as<lk_event_sink>(), &dev); }))) return;
     GuardedBuffer desc = out_struct<lk_lock_description>("the lock description");
     fenced_call("lock.describe", [&] { return t->describe(dev, desc.as<lk_lock_description>()); });
     const uint32_t actuation = desc.as<lk_lock_description>()->max_actuation_ms;
@@ -1018,7 +1026,7 @@ void nothing_freed(CaseContext& ctx) {
     Borrowed uri("the device URI", s.camera_uris.front());
     Borrowed sink("the event sink", &dropping_sink(), sizeof(lk_event_sink), alignof(lk_event_sink));
     lk_camera_device* dev = nullptr;
-    ASSERT_EQ(fenced_call("camera.open", [&] { return t->open(uri.as<char>(), sink.as<lk_event_sink>(), &dev); }), LK_OK);
+    if (!opened("camera.open", fenced_call("camera.open", [&] { return t->open(uri.as<char>(), sink.as<lk_event_sink>(), &dev); }))) return;
     const auto n = crypto::random_bytes(16);
     Borrowed nonce("the nonce", n.data(), n.size(), 1);
     fenced_call("camera.deliver_nonce", [&] { return t->deliver_nonce(dev, nonce.data(), 16); });

@@ -27,7 +27,8 @@ namespace latchkey::certify {
 // (or GTEST_SKIPs) in the parent with the child's verdict replayed.
 void run_case_in_child(const std::function<void()>& body, std::chrono::seconds timeout);
 
-// The time a TC-ABI case may take in its child before it counts as hung.
+// The time a TC-ABI case may take in its child before it counts as hung
+// (LK_CERTIFY_CASE_TIMEOUT_S in the environment overrides it, for tests).
 inline constexpr std::chrono::seconds kChildCaseTimeout{60};
 
 // Records the step the case has reached ("camera.snapshot(short buffer)"),
