@@ -2,7 +2,7 @@
 
 #include <stddef.h>
 
-#define LK_CERTIFY_SLOTS 64
+#define LK_CERTIFY_SLOTS 256
 
 static const void *lk_certify_slots[LK_CERTIFY_SLOTS];
 static int lk_certify_registered;

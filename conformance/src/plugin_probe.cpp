@@ -65,7 +65,68 @@ struct ChildAnswer {
   _exit(0);
 }
 
+struct KnownInterface {
+  const char* name;
+  uint32_t major;
+};
+constexpr KnownInterface kKnownInterfaces[] = {
+    {LK_LOCK_INTERFACE_NAME, LK_LOCK_INTERFACE_MAJOR},
+    {LK_CAMERA_INTERFACE_NAME, LK_CAMERA_INTERFACE_MAJOR},
+    {LK_AUTHZ_INTERFACE_NAME, LK_AUTHZ_INTERFACE_MAJOR},
+    {LK_TEST_CONTROL_INTERFACE_NAME, LK_TEST_CONTROL_INTERFACE_MAJOR},
+};
+
+// The questions asked of get_interface, in order.
+std::vector<std::pair<std::string, uint32_t>> lookup_questions() {
+  std::vector<std::pair<std::string, uint32_t>> q;
+  for (const KnownInterface& k : kKnownInterfaces) {
+    q.emplace_back(k.name, k.major);
+    q.emplace_back(k.name, 0);
+    q.emplace_back(k.name, k.major + 1);
+  }
+  for (const std::string& name : lookup_unknown_names()) q.emplace_back(name, 1);
+  return q;
+}
+
+struct ChildLookup {
+  int32_t result;
+  uint32_t table_set;
+};
+
+// Runs in the child: load, negotiate 1.0-1.0, ask every lookup question, write the answers.
+[[noreturn]] void lookups_in_child(const std::filesystem::path& file, int fd) {
+  void* lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) _exit(3);
+  void* symbol = dlsym(lib, LK_PLUGIN_ENTRY_SYMBOL);
+  if (symbol == nullptr) _exit(4);
+  lk_plugin_negotiate_fn negotiate = nullptr;
+  std::memcpy(&negotiate, &symbol, sizeof negotiate);
+  static lk_host_services services{sizeof(lk_host_services), nullptr, &probe_log, &probe_clock};
+  lk_negotiate_request request{};
+  request.struct_size = sizeof request;
+  request.min_abi_version = request.max_abi_version = host::kAbiVersion1_0;
+  request.host = &services;
+  const lk_plugin_info* info = nullptr;
+  try {
+    if (negotiate(&request, &info) != LK_OK || info == nullptr || info->get_interface == nullptr) _exit(7);
+    for (const auto& [name, major] : lookup_questions()) {
+      const void* table = nullptr;
+      ChildLookup answer{info->get_interface(name.c_str(), major, &table), table != nullptr};
+      if (write(fd, &answer, sizeof answer) != static_cast<ssize_t>(sizeof answer)) _exit(6);
+    }
+  } catch (...) {
+    _exit(5);
+  }
+  _exit(0);
+}
+
 }  // namespace
+
+const std::vector<std::string>& lookup_unknown_names() {
+  static const std::vector<std::string> names = {"lk-certify.no_such_interface", "latchkey.lock2", "latchkey.camera.v2",
+                                                 "latchkey.", "latchkey"};
+  return names;
+}
 
 std::optional<std::vector<ExportedSymbol>> exported_symbols(const std::filesystem::path& file, std::string* error) {
   std::ifstream in(file, std::ios::binary);
@@ -108,6 +169,10 @@ const std::vector<ProbeRequest>& negotiation_requests() {
       {"host range 1.0-1.0", make_abi_version(1, 0), make_abi_version(1, 0), false, false, false},
       {"host range 0.1-1.0", make_abi_version(0, 1), make_abi_version(1, 0), false, false, false},
       {"host range 1.0-1.9", make_abi_version(1, 0), make_abi_version(1, 9), false, false, false},
+      // Two ranges that differ only far above any released minor: the
+      // highest version in the overlap is the same for both (TC-ABI-1.4).
+      {"host range 1.0-1.249", make_abi_version(1, 0), make_abi_version(1, 249), false, false, false},
+      {"host range 1.0-1.250", make_abi_version(1, 0), make_abi_version(1, 250), false, false, false},
       {"host range 2.0-3.0 (no overlap)", make_abi_version(2, 0), make_abi_version(3, 0), false, false, true},
       {"host range 0.0-0.9 (no overlap)", make_abi_version(0, 0), make_abi_version(0, 9), false, false, true},
       {"NULL request", 0, 0, true, false, true},
@@ -153,7 +218,57 @@ NegotiationProbe probe_negotiation(const std::filesystem::path& file) {
     }
     probe.answers.push_back({req.label, answer.result, answer.info_set != 0, answer.abi_version});
   }
+  probe_lookups(file, &probe);
   return probe;
+}
+
+void probe_lookups(const std::filesystem::path& file, NegotiationProbe* probe) {
+  const auto questions = lookup_questions();
+  int fds[2];
+  if (pipe(fds) != 0) {
+    probe->lookup_error = "pipe() failed";
+    return;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    lookups_in_child(file, fds[1]);
+  }
+  close(fds[1]);
+  std::vector<ChildLookup> answers(questions.size());
+  const std::size_t want = answers.size() * sizeof(ChildLookup);
+  std::size_t got = 0;
+  bool hung = false;
+  while (got < want) {
+    pollfd pfd{fds[0], POLLIN, 0};
+    if (poll(&pfd, 1, 5000) <= 0) {
+      hung = true;
+      break;
+    }
+    const ssize_t n = read(fds[0], reinterpret_cast<char*>(answers.data()) + got, want - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fds[0]);
+  if (hung) kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  // Answers up to a crash still count: the crash is named after them.
+  for (std::size_t i = 0; i < got / sizeof(ChildLookup); ++i)
+    probe->lookups.push_back({questions[i].first, questions[i].second, answers[i].result, answers[i].table_set != 0});
+  if (got == want) {
+    probe->lookups_ran = true;
+    return;
+  }
+  const std::string at = got / sizeof(ChildLookup) < questions.size()
+                             ? "get_interface(\"" + questions[got / sizeof(ChildLookup)].first + "\", " +
+                                   std::to_string(questions[got / sizeof(ChildLookup)].second) + ")"
+                             : std::string("the lookups");
+  probe->lookup_error = hung                   ? at + " did not return within 5 s"
+                        : WIFSIGNALED(status) ? at + " crashed the probe (signal " + std::to_string(WTERMSIG(status)) + ")"
+                        : WEXITSTATUS(status) == 7
+                            ? std::string("negotiating host range 1.0-1.0 failed or gave no get_interface")
+                            : "the lookup probe failed (exit " + std::to_string(WEXITSTATUS(status)) + ")";
 }
 
 }  // namespace latchkey::certify

@@ -28,11 +28,28 @@ struct NegotiationAnswer {
   uint32_t abi_version = 0;  // info->abi_version when set
 };
 
+// One get_interface(name, major) question and the plugin's answer.
+struct LookupAnswer {
+  std::string name;
+  uint32_t major = 0;
+  int32_t result = 0;        // lk_result
+  bool table_set = false;    // *table was non-NULL afterwards
+};
+
 struct NegotiationProbe {
   bool ran = false;          // false: the child could not load the file or crashed
   std::string error;
   std::vector<NegotiationAnswer> answers;  // in the order of negotiation_requests()
+  // get_interface after negotiating host range 1.0-1.0, in a child of its own:
+  // each known interface name with its major, major 0 and major + 1, then
+  // names no plugin offers (lookup_unknown_names()).
+  bool lookups_ran = false;
+  std::string lookup_error;
+  std::vector<LookupAnswer> lookups;
 };
+
+// Names that are no interface of the ABI (close to real ones), for get_interface.
+const std::vector<std::string>& lookup_unknown_names();
 
 // The host ranges probed, in order: {min, max} or a NULL/short request.
 struct ProbeRequest {
@@ -45,7 +62,9 @@ struct ProbeRequest {
 };
 const std::vector<ProbeRequest>& negotiation_requests();
 
+// Negotiation over every request, then the get_interface lookups.
 NegotiationProbe probe_negotiation(const std::filesystem::path& file);
+void probe_lookups(const std::filesystem::path& file, NegotiationProbe* probe);
 
 }  // namespace latchkey::certify
 

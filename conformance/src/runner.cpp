@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include "agent_target.hpp"
+#include "child_case.hpp"
 #include "report.hpp"
 #include "support.hpp"
 
@@ -68,6 +69,9 @@ class CaseTest : public ::testing::Test {
     if ((def_.scope == Scope::kLock || def_.scope == Scope::kCamera) && uri_.empty())
       GTEST_SKIP() << "no " << (def_.scope == Scope::kLock ? "lock" : "camera") << " device URI (give --device URI)";
     CaseContext ctx{subject_, uri_};
+    // TC-ABI calls the plugin loaded into this process: a child process per
+    // case, so that a crash or hang is that case's failure (child_case.hpp).
+    if (family_of(def_.id) == "ABI") return run_case_in_child([&] { def_.run(ctx); }, kChildCaseTimeout);
     def_.run(ctx);
   }
 

@@ -127,8 +127,11 @@ template <class Fn>
 lk_result fenced_call(const std::string& what, Fn&& fn);
 void report_escaped_exception(const std::string& what, const char* type);
 
+void note_case_step(const std::string& step);  // child_case.hpp: shown if the plugin crashes the case
+
 template <class Fn>
 lk_result fenced_call(const std::string& what, Fn&& fn) {
+  note_case_step(what);
   try {
     return fn();
   } catch (const std::exception& e) {

@@ -10,7 +10,7 @@
 #
 #   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DMODE=isolated|in_process -DOUT=<dir> "-DARGS=a;b"
 #         "-DEXPECTED_FAILURES=TC-..;TC-.." [-DEXPECTED_VERDICT=PASSED|FAILED|INCOMPLETE]
-#         ["-DEXPECTED_MISSING=no device;manual step"] [-DSTDIN=<file>]
+#         ["-DEXPECTED_MISSING=no device;manual step"] [-DSTDIN=<file>] [-DEXPECTED_DETAIL=<regex>]
 #         [-DEXPECTED_LOCK_FLAGS=n] [-DEXPECTED_CAMERA_FLAGS=n] [-DEXPECTED_ANSWER=yes|no] -P check_report.cmake
 cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...)
 foreach(var CERTIFY PLUGIN MODE OUT)
@@ -66,6 +66,10 @@ set(expected ${EXPECTED_FAILURES})
 list(SORT expected)
 if(NOT "${failed}" STREQUAL "${expected}")
   message(FATAL_ERROR "failed cases differ from the expected set\n  expected: ${expected}\n  failed:   ${failed}\n${details}")
+endif()
+# EXPECTED_DETAIL (optional): a regular expression the failures' details must match.
+if(DEFINED EXPECTED_DETAIL AND NOT "${details}" MATCHES "${EXPECTED_DETAIL}")
+  message(FATAL_ERROR "no failure detail matches '${EXPECTED_DETAIL}'\n${details}")
 endif()
 
 string(JSON verdict GET "${json}" verdict)
