@@ -315,14 +315,17 @@ std::optional<lk_lock_completion> run_lock_operation(host::LockDevice& lock, Com
   } else {
     r = lock.lock(operation_id, done.handler());
   }
+  const std::string what = unlock ? "unlock" : "lock";
   if (r != LK_OK) {
-    ADD_FAILURE() << (unlock ? "unlock" : "lock") << " start returned " << host::result_name(r);
+    fail_case("the lock refused to start a " + what, what + " LK_OK, then one completion", host::result_name(r));
     return std::nullopt;
   }
   auto c = done.wait(operation_id, timeout);
   if (!c)
-    ADD_FAILURE() << (unlock ? "unlock" : "lock") << " operation " << operation_id << " did not complete within "
-                  << timeout.count() << " ms (abi.md 3: a started operation completes exactly once)";
+    fail_case("the " + what + " (operation " + std::to_string(operation_id) + ") never completed",
+              "one completion within " + std::to_string(timeout.count()) +
+                  " ms (the declared actuation + 1500 ms; abi.md 3: a started operation completes exactly once)",
+              "none");
   return c;
 }
 
