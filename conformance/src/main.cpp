@@ -514,10 +514,11 @@ int main(int argc, char** argv) {
   subject.sha256 = sha256_of(subject.file);
   // Negotiation is probed in child processes before this process loads the library.
   subject.negotiation = certify::probe_negotiation(subject.file);
-  subject.plugin_log = [quiet = options->quiet](lk_log_level level, const std::string& driver,
-                                                 const std::string& message) {
-    if (!quiet && level >= LK_LOG_ERROR) std::cerr << "  (plugin " << driver << ": " << message << ")\n";
-  };
+  // Every line is also kept for the cases that read what the plugin logged (TC-AUTHZ-3.2).
+  subject.plugin_log = certify::recording_log(
+      subject, [quiet = options->quiet](lk_log_level level, const std::string& driver, const std::string& message) {
+        if (!quiet && level >= LK_LOG_ERROR) std::cerr << "  (plugin " << driver << ": " << message << ")\n";
+      });
   host::LoadOptions load;
   load.log = subject.plugin_log;
   try {
