@@ -801,14 +801,16 @@ int main(int argc, char** argv) {
   subject.sha256 = sha256_of(subject.file);
   // Negotiation is probed in child processes before this process loads the library.
   subject.negotiation = certify::probe_negotiation(subject.file);
-  subject.plugin_log = [quiet = options->quiet](lk_log_level level, const std::string& driver,
-                                                 const std::string& message) {
-    if (quiet || level < LK_LOG_ERROR) return;
-    // One whole line under the console mutex: never inside a progress line.
-    const std::string line = "  (plugin " + driver + ": " + message + ")\n";
-    const std::lock_guard<std::mutex> lock(certify::console_mutex());
-    std::cerr << line << std::flush;
-  };
+  // Every line is also kept for the cases that read what the plugin logged
+  // (TC-AUTHZ-3.2); an error line is printed whole under the console mutex,
+  // never inside a progress line.
+  subject.plugin_log = certify::recording_log(
+      subject, [quiet = options->quiet](lk_log_level level, const std::string& driver, const std::string& message) {
+        if (quiet || level < LK_LOG_ERROR) return;
+        const std::string line = "  (plugin " + driver + ": " + message + ")\n";
+        const std::lock_guard<std::mutex> lock(certify::console_mutex());
+        std::cerr << line << std::flush;
+      });
   host::LoadOptions load;
   load.log = subject.plugin_log;
   try {

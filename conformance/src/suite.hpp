@@ -59,6 +59,13 @@ struct DeviceRunner {
   ~DeviceRunner();
 };
 
+// The plugin's log lines, in order, as they reached the run's log handler
+// (recording_log() in support.hpp), from either mode.
+struct PluginLogRecord {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+};
+
 // The plugin under test and everything the suite learnt about it.
 struct Subject {
   std::filesystem::path file;
@@ -75,6 +82,7 @@ struct Subject {
   NegotiationProbe negotiation;          // probed in a child process before loading
   isolation::PluginMode mode = isolation::PluginMode::kIsolated;  // how device and gate cases run it
   host::LogHandler plugin_log;           // the plugin's log lines, in either mode
+  std::shared_ptr<PluginLogRecord> log_record = std::make_shared<PluginLogRecord>();
   std::shared_ptr<DeviceRunner> devices = std::make_shared<DeviceRunner>();
   // Set in an --agent run: the camera agent is under test, the plugin is the
   // relay (lk_net_camera.so) the TC-CAM device cases reach it through, and

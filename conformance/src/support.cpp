@@ -201,6 +201,41 @@ std::vector<std::string> host_failures_since(const Subject& subject, std::size_t
   return {d.host_failures.begin() + static_cast<std::ptrdiff_t>(mark), d.host_failures.end()};
 }
 
+host::LogHandler recording_log(const Subject& subject, host::LogHandler forward) {
+  return [record = subject.log_record, forward = std::move(forward)](lk_log_level level, const std::string& driver,
+                                                                      const std::string& message) {
+    {
+      // Bounded, for a chatty plugin in a long run: the cases read lines from early on.
+      constexpr std::size_t kMaxLines = 100'000;
+      std::lock_guard lock(record->mutex);
+      if (record->lines.size() < kMaxLines) record->lines.push_back(message);
+    }
+    if (forward) forward(level, driver, message);
+  };
+}
+
+std::size_t plugin_log_mark(const Subject& subject) {
+  std::lock_guard lock(subject.log_record->mutex);
+  return subject.log_record->lines.size();
+}
+
+std::vector<std::string> plugin_log_since(const Subject& subject, std::size_t mark) {
+  PluginLogRecord& r = *subject.log_record;
+  std::lock_guard lock(r.mutex);
+  if (mark >= r.lines.size()) return {};
+  return {r.lines.begin() + static_cast<std::ptrdiff_t>(mark), r.lines.end()};
+}
+
+bool wait_plugin_log(const Subject& subject, std::size_t mark,
+                     const std::function<bool(const std::vector<std::string>&)>& pred, milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  for (;;) {
+    if (pred(plugin_log_since(subject, mark))) return true;
+    if (Clock::now() >= end) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
 lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
                       std::unique_ptr<host::LockDevice>* out, std::string* error) {
   isolation::PluginRunner* runner = device_runner(subject, error);
@@ -322,14 +357,17 @@ std::optional<lk_lock_completion> run_lock_operation(host::LockDevice& lock, Com
   } else {
     r = lock.lock(operation_id, done.handler());
   }
+  const std::string what = unlock ? "unlock" : "lock";
   if (r != LK_OK) {
-    ADD_FAILURE() << (unlock ? "unlock" : "lock") << " start returned " << host::result_name(r);
+    fail_case("the lock refused to start a " + what, what + " LK_OK, then one completion", host::result_name(r));
     return std::nullopt;
   }
   auto c = done.wait(operation_id, timeout);
   if (!c)
-    ADD_FAILURE() << (unlock ? "unlock" : "lock") << " operation " << operation_id << " did not complete within "
-                  << timeout.count() << " ms (abi.md 3: a started operation completes exactly once)";
+    fail_case("the " + what + " (operation " + std::to_string(operation_id) + ") never completed",
+              "one completion within " + std::to_string(timeout.count()) +
+                  " ms (the declared actuation + 1500 ms; abi.md 3: a started operation completes exactly once)",
+              "none");
   return c;
 }
 

@@ -82,6 +82,16 @@ isolation::PluginRunner* device_runner(const Subject& subject, std::string* erro
 std::size_t host_failure_count(const Subject& subject);
 std::vector<std::string> host_failures_since(const Subject& subject, std::size_t mark);
 
+// The plugin's log lines (host services log), in either mode: recording_log()
+// wraps the run's handler (main.cpp) so that each line is kept in
+// subject.log_record; then a mark to take before a call, the lines since a
+// mark, and a wait (up to timeout) until pred holds for the lines since it.
+host::LogHandler recording_log(const Subject& subject, host::LogHandler forward);
+std::size_t plugin_log_mark(const Subject& subject);
+std::vector<std::string> plugin_log_since(const Subject& subject, std::size_t mark);
+bool wait_plugin_log(const Subject& subject, std::size_t mark,
+                     const std::function<bool(const std::vector<std::string>&)>& pred, milliseconds timeout);
+
 // Opens a device through the subject's runner; an open the runner cannot make
 // (the plugin did not start) answers LK_ERR_CLOSED with *error set.
 lk_result open_device(const Subject& subject, const std::string& uri, host::DeviceHooks hooks,
