@@ -4,7 +4,8 @@
 // acme://lock/<name>, and shows what docs/plugin-guide.md describes:
 // identity, describe, state getters, asynchronous lock/unlock whose
 // completion fires exactly once, a state event on every change, test control
-// for the vendor's test build, and the plugin-wide shutdown hook.
+// (door, thumb-turn, a jammed bolt) for the vendor's test build, and the
+// plugin-wide shutdown hook.
 #include <latchkey/cpp/plugin.hpp>
 
 #include <chrono>
@@ -52,12 +53,12 @@ class AcmeLock final : public latchkey::plugin::LockDriver {
   // A real driver starts the motor here and completes from its I/O thread;
   // this one moves at once, so the completion fires before lock() returns
   // (the contract allows it).
-  void lock(LockCompletion done) override { done.complete(LK_OK, move(LK_LOCK_STATE_LOCKED, LK_SOURCE_REMOTE)); }
+  void lock(LockCompletion done) override { finish(done, move(LK_LOCK_STATE_LOCKED, LK_SOURCE_REMOTE)); }
   void unlock(const lk_unlock_params& params, LockCompletion done) override {
     if (params.unlatch != 0) throw Error(LK_ERR_UNSUPPORTED, "no latch to pull");
     // params.relock_deadline_ms is ignored on purpose: without
     // LK_LOCK_CAP_RELOCK_DEADLINE the hub relocks (U4), not the lock.
-    done.complete(LK_OK, move(LK_LOCK_STATE_UNLOCKED, LK_SOURCE_REMOTE));
+    finish(done, move(LK_LOCK_STATE_UNLOCKED, LK_SOURCE_REMOTE));
   }
 
   // Test control (the test build): the door and the thumb-turn.
@@ -70,16 +71,34 @@ class AcmeLock final : public latchkey::plugin::LockDriver {
       default: return LK_ERR_UNSUPPORTED;
     }
   }
-  lk_result clear_faults() override { return LK_OK; }  // it plays no faults
+  // Test control: a jammed bolt (docs/abi.md section 10); other faults are unsupported.
+  lk_result inject_fault(lk_fault fault, int64_t) override {
+    if (fault != LK_FAULT_LOCK_JAM) return LK_ERR_UNSUPPORTED;
+    std::lock_guard<std::mutex> guard(mutex_);
+    jammed_ = true;
+    return LK_OK;
+  }
+  lk_result clear_faults() override {
+    std::lock_guard<std::mutex> guard(mutex_);
+    jammed_ = false;
+    return LK_OK;
+  }
 
  private:
-  // Every change is an event, whoever made it; no change, no event.
+  // The completion: LK_OK when the bolt got there, LK_ERR_JAMMED when it stuck.
+  static void finish(const LockCompletion& done, lk_lock_state reached) {
+    done.complete(reached == LK_LOCK_STATE_NOT_FULLY_LOCKED ? LK_ERR_JAMMED : LK_OK, reached);
+  }
+  // Every change is an event, whoever made it; no change, no event. A
+  // jammed bolt sticks half way: NotFullyLocked and a LockJammed alarm.
   lk_lock_state move(lk_lock_state target, lk_operation_source source) {
     std::lock_guard<std::mutex> guard(mutex_);
+    if (jammed_) target = LK_LOCK_STATE_NOT_FULLY_LOCKED;
     if (bolt_ != target) {
       bolt_ = target;
       sink_.emit(LK_EVENT_LOCK_STATE, bolt_, source, now_ns());
     }
+    if (jammed_) sink_.emit(LK_EVENT_LOCK_ALARM, LK_ALARM_LOCK_JAMMED, 0, now_ns());
     return bolt_;
   }
   void set_door(lk_door_state door) {
@@ -94,6 +113,7 @@ class AcmeLock final : public latchkey::plugin::LockDriver {
   std::mutex mutex_;
   lk_lock_state bolt_ = LK_LOCK_STATE_LOCKED;
   lk_door_state door_ = LK_DOOR_STATE_CLOSED;
+  bool jammed_ = false;
 };
 
 struct AcmePlugin {
