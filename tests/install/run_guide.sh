@@ -30,6 +30,32 @@ echo "== the guide's commands ($(grep -c '^# ---- block' "$script") blocks):"
 cat "$script"
 
 ln -s "$build" "$work/build"
+# pkg-config prints nothing, successfully, for a variable a .pc file does not
+# define, and a failing $(...) inside a command's arguments does not stop
+# sh -e; so the guide runs with a pkg-config that fails loudly instead: an
+# unknown variable becomes a word no compiler accepts.
+real_pkg_config=$(command -v pkg-config) || { echo "FAIL: pkg-config not found" >&2; exit 2; }
+mkdir -p "$work/bin"
+cat > "$work/bin/pkg-config" <<SHIM
+#!/bin/sh
+for arg in "\$@"; do
+  case "\$arg" in
+    --variable=*)
+      name="\${arg#--variable=}"
+      for module in "\$@"; do case "\$module" in -*) ;; *)
+        if ! "$real_pkg_config" --print-variables "\$module" | grep -qx "\$name"; then
+          echo "pkg-config: \$module defines no variable \$name" >&2
+          echo "--pkg-config-variable-\$name-is-undefined"
+          exit 1
+        fi ;; esac
+      done ;;
+  esac
+done
+exec "$real_pkg_config" "\$@"
+SHIM
+chmod +x "$work/bin/pkg-config"
+PATH="$work/bin:$PATH"
+export PATH
 LATCHKEY_PREFIX="$work/prefix"
 export LATCHKEY_PREFIX
 echo "== running them in $work with LATCHKEY_PREFIX=$LATCHKEY_PREFIX"
