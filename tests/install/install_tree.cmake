@@ -1,6 +1,7 @@
 # Installs a build tree into a fresh prefix and checks the SDK's layout.
-#   cmake -DBUILD_DIR=<build> -DPREFIX=<dir> -DLIBDIR=<lib dir> -DINCLUDEDIR=<include dir> -P install_tree.cmake
-foreach(required BUILD_DIR PREFIX LIBDIR INCLUDEDIR)
+#   cmake -DBUILD_DIR=<build> -DPREFIX=<dir> -DLIBDIR=<lib dir> -DINCLUDEDIR=<include dir>
+#         -DDATADIR=<data dir> -DBINDIR=<bin dir> -P install_tree.cmake
+foreach(required BUILD_DIR PREFIX LIBDIR INCLUDEDIR DATADIR BINDIR)
   if(NOT DEFINED ${required})
     message(FATAL_ERROR "install_tree.cmake: ${required} is not set")
   endif()
@@ -29,7 +30,22 @@ set(expected
   "${LIBDIR}/cmake/Latchkey/LatchkeyTargets.cmake"
   "${LIBDIR}/cmake/Latchkey/LatchkeyPlugin.cmake"
   "${LIBDIR}/cmake/Latchkey/latchkey_plugin.map"
-  "${LIBDIR}/pkgconfig/latchkey.pc")
+  "${LIBDIR}/pkgconfig/latchkey.pc"
+  # The contract in full (docs/abi.md): the public schemas, the docs and the
+  # examples the guide builds.
+  "${DATADIR}/latchkey/proto/latchkey/attestation.proto"
+  "${DATADIR}/latchkey/proto/latchkey/grant.proto"
+  "${DATADIR}/latchkey/proto/latchkey/unlock.proto"
+  "${DATADIR}/latchkey/proto/latchkey/camera_link.proto"
+  "${DATADIR}/doc/latchkey/abi.md"
+  "${DATADIR}/doc/latchkey/plugin-guide.md"
+  "${DATADIR}/doc/latchkey/rules.md"
+  "${DATADIR}/doc/latchkey/certification.md"
+  "${DATADIR}/latchkey/examples/c_lock_driver/example_lock.c"
+  "${DATADIR}/latchkey/examples/c_lock_driver/CMakeLists.txt"
+  "${DATADIR}/latchkey/examples/cpp_lock_driver/acme_lock.cpp"
+  "${DATADIR}/latchkey/examples/cpp_lock_driver/CMakeLists.txt"
+  "${BINDIR}/lk-plugin-info")
 set(missing "")
 foreach(file IN LISTS expected)
   if(NOT EXISTS "${PREFIX}/${file}")
@@ -43,7 +59,15 @@ endif()
 # The hub's private protocols (the plugin-host protocol, lk-certify's report)
 # are no part of the SDK: neither their schemas nor their generated code may
 # be installed, in liblatchkey_proto or anywhere else.
+# (docs/certification.md, the public list of certification cases, is a doc.)
 file(GLOB_RECURSE private_files "${PREFIX}/*plugin_host*" "${PREFIX}/*certification*")
+list(FILTER private_files EXCLUDE REGEX "/doc/latchkey/[^/]+\\.md$")
+# Every proto installed is a public one: the SDK's folder holds no other.
+file(GLOB installed_protos RELATIVE "${PREFIX}/${DATADIR}/latchkey/proto/latchkey" "${PREFIX}/${DATADIR}/latchkey/proto/latchkey/*")
+list(SORT installed_protos)
+if(NOT installed_protos STREQUAL "attestation.proto;camera_link.proto;grant.proto;unlock.proto")
+  message(FATAL_ERROR "installed tree ${PREFIX} has other schemas than the SDK's four public ones: ${installed_protos}")
+endif()
 if(private_files)
   list(JOIN private_files "\n  " private_text)
   message(FATAL_ERROR "installed tree ${PREFIX} holds hub-private protocol files:\n  ${private_text}")

@@ -38,5 +38,8 @@ function(_latchkey_add_roundtrip_tests)
       add_test(NAME ${name} COMMAND sh -c "echo 'lock_roundtrip_test is not part of this build'; exit 77")
       set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED ${fixture})
     endif()
+    # Added in the top-level folder: the label of the folder that asked (abi.*, install.*).
+    string(REGEX MATCH "^[a-z]+" label "${name}")
+    set_tests_properties(${name} PROPERTIES LABELS "${label}")
   endforeach()
 endfunction()

@@ -18,13 +18,20 @@
 //
 // Lock must provide `static std::unique_ptr<Lock> open(std::string_view uri, EventSink sink)`,
 // Camera the same, Authz `static std::unique_ptr<Authz> open(std::string_view config)`.
-// A traits struct with `static constexpr bool test_control = true;` also exports
-// the test control interface, routed to the devices' inject_fault, clear_faults
-// and physical_action.
+// Optional members of the traits struct (docs/abi.md, "The C++ wrappers"):
+//   static constexpr bool test_control = true;  also exports "latchkey.test_control",
+//       routed to the devices' inject_fault, clear_faults and physical_action
+//       (a vendor's test build; the release build leaves it out);
+//   static constexpr bool snapshot = true;      fills the camera table's snapshot
+//       entry (else NULL), routed to CameraDriver::snapshot; the camera's
+//       describe() sets LK_CAMERA_CAP_SNAPSHOT to match;
+//   static void shutdown();                     becomes lk_plugin_info.shutdown: called
+//       once after every device is closed, before the library is unloaded;
+//       stop plugin-wide threads there. An exception is logged and dropped.
+//   description may be left out (NULL).
 //
 // Longer than most files: header-only by design (a driver author includes one
 // file and needs no library), so the table adapters live here too.
-// One header by design: a driver author includes one file (hence the length).
 #ifndef LATCHKEY_CPP_PLUGIN_HPP
 #define LATCHKEY_CPP_PLUGIN_HPP
 
@@ -276,6 +283,42 @@ template <class T, class = void>
 struct has_snapshot : std::false_type {};
 template <class T>
 struct has_snapshot<T, std::void_t<decltype(T::snapshot)>> : std::bool_constant<T::snapshot> {};
+template <class T, class = void>
+struct has_shutdown : std::false_type {};
+template <class T>
+struct has_shutdown<T, std::void_t<decltype(T::shutdown())>> : std::true_type {};
+template <class T, class = void>
+struct has_description : std::false_type {};
+template <class T>
+struct has_description<T, std::void_t<decltype(T::description)>> : std::true_type {};
+
+template <class P>
+const char* description_of() noexcept {
+  if constexpr (has_description<P>::value) {
+    return P::description;
+  } else {
+    return nullptr;
+  }
+}
+
+// lk_plugin_info.shutdown for traits with `static void shutdown()`.
+template <class P>
+void shutdown_plugin() noexcept {
+  fenced("plugin.shutdown", [] {
+    P::shutdown();
+    return LK_OK;
+  });
+}
+
+using ShutdownFn = void (*)();
+template <class P>
+ShutdownFn shutdown_entry() noexcept {
+  if constexpr (has_shutdown<P>::value) {
+    return &shutdown_plugin<P>;
+  } else {
+    return nullptr;
+  }
+}
 
 template <class P>
 struct LockTable {
@@ -563,8 +606,14 @@ lk_result negotiate(const lk_negotiate_request* request, const lk_plugin_info** 
   }
   // The highest version both sides speak. The host negotiates once per load
   // (lk_plugin.h), so writing the static answer here does not race.
-  static lk_plugin_info plugin_info = {sizeof(lk_plugin_info), 0, P::vendor, P::driver_id,
-                                       P::driver_version,      P::description, &get_interface<P>, nullptr};
+  static lk_plugin_info plugin_info = {sizeof(lk_plugin_info),
+                                       0,
+                                       P::vendor,
+                                       P::driver_id,
+                                       P::driver_version,
+                                       description_of<P>(),
+                                       &get_interface<P>,
+                                       shutdown_entry<P>()};
   plugin_info.abi_version = high;
   *info = &plugin_info;
   return LK_OK;
