@@ -4,231 +4,159 @@
 
 #include <sodium.h>
 
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <typeinfo>
 
 namespace latchkey::certify {
 namespace {
 
-// A small strict JSON reader (RFC 8259) that keeps member order and the byte
-// range of every leaf: what the manifest needs and a general parser would not give.
-class Reader {
+// Poco's ParseHandler, keeping member order, with what it would let through
+// refused: a member name twice in one object (Poco keeps the last), and the
+// integers Poco 1.11 wraps around instead of refusing (2^64 .. 2^64+3 come as
+// 0 .. 3, -2^63-1 as -2^63), which would let an edited number hash as the
+// signed one.
+class StrictHandler : public Poco::JSON::ParseHandler {
  public:
-  Reader(std::string_view text, std::string_view skip, std::vector<JsonLeaf>& out) : t_(text), skip_(skip), out_(out) {}
+  StrictHandler() : ParseHandler(true) {}
 
-  void document() {
-    space();
-    if (peek() != '{') fail("the top level is not a JSON object");
-    value("", true);
-    space();
-    if (p_ != t_.size()) fail("text after the end of the JSON document");
+  void reset() override {
+    ParseHandler::reset();
+    names_.clear();
   }
+  void startObject() override {
+    ParseHandler::startObject();
+    names_.emplace_back(std::set<std::string>{});
+  }
+  void endObject() override {
+    ParseHandler::endObject();
+    names_.pop_back();
+  }
+  void startArray() override {
+    ParseHandler::startArray();
+    names_.emplace_back(std::nullopt);
+  }
+  void endArray() override {
+    ParseHandler::endArray();
+    names_.pop_back();
+  }
+  void key(const std::string& k) override {
+    if (!names_.empty() && names_.back() && !names_.back()->insert(k).second)
+      throw JsonError("member \"" + k + "\" appears twice in one object");
+    ParseHandler::key(k);
+  }
+  void value(Poco::Int64 v) override {
+    // Poco reads -2^63-1 as -2^63: the two cannot be told apart, so neither is taken.
+    if (v == std::numeric_limits<Poco::Int64>::min()) throw JsonError("a number at the edge of the 64-bit range");
+    ParseHandler::value(v);
+  }
+  void value(Poco::UInt64 v) override {
+    // Poco hands over an unsigned value only for a number above 2^63-1; a smaller one wrapped around.
+    if (v <= static_cast<Poco::UInt64>(std::numeric_limits<Poco::Int64>::max()))
+      throw JsonError("a number beyond the 64-bit range");
+    ParseHandler::value(v);
+  }
+  using ParseHandler::value;
 
  private:
-  [[noreturn]] void fail(const std::string& what) const { throw JsonError(what, p_); }
-  char peek() const { return p_ < t_.size() ? t_[p_] : '\0'; }
-  void space() {
-    while (p_ < t_.size() && (t_[p_] == ' ' || t_[p_] == '\t' || t_[p_] == '\n' || t_[p_] == '\r')) ++p_;
-  }
-  void expect(char c) {
-    if (peek() != c) {
-      if (p_ >= t_.size()) fail(std::string("the JSON ends early (truncated?): expected '") + c + "'");
-      fail(std::string("expected '") + c + "', found '" + t_[p_] + "'");
-    }
-    ++p_;
-  }
-
-  static bool identifier(const std::string& name) {
-    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    });
-  }
-  static std::string member_path(const std::string& parent, const std::string& name) {
-    if (identifier(name)) return parent.empty() ? name : parent + "." + name;
-    std::string quoted = "\"";
-    for (char c : name) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    return parent + "[" + quoted + "\"]";
-  }
-
-  void leaf(const std::string& path, std::string canonical, std::size_t begin) {
-    if (depth_skip_ == 0) out_.push_back({path, std::move(canonical), begin, p_});
-  }
-
-  void value(const std::string& path, bool top = false) {
-    if (++depth_ > 512) fail("nested too deeply");
-    space();
-    const std::size_t begin = p_;
-    const char c = peek();
-    if (c == '{') {
-      ++p_;
-      space();
-      if (peek() == '}') {
-        ++p_;
-        leaf(path, "{}", begin);
-      } else {
-        std::set<std::string> names;
-        for (;;) {
-          space();
-          if (peek() != '"') fail(p_ >= t_.size() ? "the JSON ends early (truncated?)" : "expected a member name");
-          const std::string name = string();
-          if (!names.insert(name).second) fail("member \"" + name + "\" appears twice");
-          space();
-          expect(':');
-          const bool skipped = top && !skip_.empty() && name == skip_;
-          depth_skip_ += skipped;
-          value(member_path(path, name));
-          depth_skip_ -= skipped;
-          space();
-          if (peek() == ',') {
-            ++p_;
-            continue;
-          }
-          expect('}');
-          break;
-        }
-      }
-    } else if (c == '[') {
-      ++p_;
-      space();
-      if (peek() == ']') {
-        ++p_;
-        leaf(path, "[]", begin);
-      } else {
-        for (std::size_t i = 0;; ++i) {
-          value(path + "[" + std::to_string(i) + "]");
-          space();
-          if (peek() == ',') {
-            ++p_;
-            continue;
-          }
-          expect(']');
-          break;
-        }
-      }
-    } else if (c == '"') {
-      std::string s = string();
-      leaf(path, "s:" + s, begin);
-    } else if (c == 't' || c == 'f' || c == 'n') {
-      for (std::string_view word : {"true", "false", "null"}) {
-        if (t_.substr(p_, word.size()) == word) {
-          p_ += word.size();
-          leaf(path, word == "null" ? "null" : "b:" + std::string(word), begin);
-          --depth_;
-          return;
-        }
-      }
-      fail("not a JSON value");
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      number();
-      leaf(path, "n:" + std::string(t_.substr(begin, p_ - begin)), begin);
-    } else if (p_ >= t_.size()) {
-      fail("the JSON ends early (truncated?)");
-    } else {
-      fail(std::string("not a JSON value: '") + c + "'");
-    }
-    --depth_;
-  }
-
-  void digits() {
-    if (!(peek() >= '0' && peek() <= '9')) fail("expected a digit");
-    while (peek() >= '0' && peek() <= '9') ++p_;
-  }
-  void number() {
-    if (peek() == '-') ++p_;
-    if (peek() == '0') ++p_;
-    else digits();
-    if (peek() == '.') {
-      ++p_;
-      digits();
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++p_;
-      if (peek() == '+' || peek() == '-') ++p_;
-      digits();
-    }
-  }
-
-  unsigned hex4() {
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = peek();
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else fail("bad \\u escape");
-      ++p_;
-    }
-    return v;
-  }
-  static void utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-  std::string string() {
-    expect('"');
-    std::string s;
-    for (;;) {
-      if (p_ >= t_.size()) fail("the JSON ends early (truncated?) inside a string");
-      const char c = t_[p_++];
-      if (c == '"') break;
-      if (static_cast<unsigned char>(c) < 0x20) fail("a control character inside a string");
-      if (c != '\\') {
-        s += c;
-        continue;
-      }
-      const char e = peek();
-      ++p_;
-      switch (e) {
-        case '"': s += '"'; break;
-        case '\\': s += '\\'; break;
-        case '/': s += '/'; break;
-        case 'b': s += '\b'; break;
-        case 'f': s += '\f'; break;
-        case 'n': s += '\n'; break;
-        case 'r': s += '\r'; break;
-        case 't': s += '\t'; break;
-        case 'u': {
-          unsigned cp = hex4();
-          if (cp >= 0xD800 && cp <= 0xDBFF && t_.substr(p_, 2) == "\\u") {
-            p_ += 2;
-            const unsigned low = hex4();
-            if (low < 0xDC00 || low > 0xDFFF) fail("a lone surrogate in a \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          utf8(s, cp);
-          break;
-        }
-        default: fail("a bad escape in a string");
-      }
-    }
-    return s;
-  }
-
-  std::string_view t_;
-  std::string_view skip_;
-  std::vector<JsonLeaf>& out_;
-  std::size_t p_ = 0;
-  int depth_ = 0;
-  int depth_skip_ = 0;
+  std::vector<std::optional<std::set<std::string>>> names_;  // per open container: an object's member names
 };
+
+// Poco's parse error in the words the verifier reports.
+std::string parse_problem(const std::string& poco) {
+  if (poco.find("end of text") != std::string::npos) return "the JSON ends early (truncated?): " + poco;
+  if (poco.find("unterminated string") != std::string::npos)
+    return "a string does not end (truncated, or bytes that are not UTF-8): " + poco;
+  if (poco.find("Excess characters") != std::string::npos) return "text after the end of the JSON document";
+  if (poco.find("depth") != std::string::npos) return "nested too deeply (more than 128 levels): " + poco;
+  return poco;
+}
+
+// The text parsed into objects that keep member order; the top level must be an object.
+Poco::JSON::Object::Ptr parse_object(std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw JsonError("the text is empty");
+  Poco::JSON::Parser parser(new StrictHandler);
+  Poco::Dynamic::Var root;
+  try {
+    root = parser.parse(std::string(text));
+  } catch (const Poco::Exception& e) {
+    throw JsonError(parse_problem(e.message()));
+  }
+  if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw JsonError("the top level is not a JSON object");
+  return root.extract<Poco::JSON::Object::Ptr>();
+}
+
+bool identifier(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string member_path(const std::string& parent, const std::string& name) {
+  if (identifier(name)) return parent.empty() ? name : parent + "." + name;
+  // A name that is not an identifier, quoted as a JSON string (by Poco).
+  std::ostringstream quoted;
+  Poco::JSON::Stringifier::formatString(name, quoted);
+  return parent + "[" + quoted.str() + "]";
+}
+
+// A number's canonical text: integers in decimal, other numbers in the
+// shortest form that reads back as the same double.
+std::string number_text(double d) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+// The leaves under `v` in document order; at the top level (path empty) the member `skip` is left out.
+void collect(const Poco::Dynamic::Var& v, const std::string& path, std::string_view skip, std::vector<JsonLeaf>& out) {
+  const std::type_info& type = v.type();
+  if (v.isEmpty()) {
+    out.push_back({path, "null"});
+  } else if (type == typeid(Poco::JSON::Object::Ptr)) {
+    const auto object = v.extract<Poco::JSON::Object::Ptr>();
+    if (object->size() == 0) out.push_back({path, "{}"});
+    for (const std::string& name : object->getNames()) {
+      if (path.empty() && !skip.empty() && name == skip) continue;
+      collect(object->get(name), member_path(path, name), skip, out);
+    }
+  } else if (type == typeid(Poco::JSON::Array::Ptr)) {
+    const auto array = v.extract<Poco::JSON::Array::Ptr>();
+    if (array->size() == 0) out.push_back({path, "[]"});
+    for (std::size_t i = 0; i < array->size(); ++i) collect(array->get(static_cast<unsigned>(i)), path + "[" + std::to_string(i) + "]", skip, out);
+  } else if (type == typeid(std::string)) {
+    out.push_back({path, "s:" + v.extract<std::string>()});
+  } else if (type == typeid(bool)) {
+    out.push_back({path, v.extract<bool>() ? "b:true" : "b:false"});
+  } else if (type == typeid(double)) {
+    out.push_back({path, "n:" + number_text(v.extract<double>())});
+  } else if (v.isInteger()) {
+    // Int64 or UInt64 (the parser's integers): decimal, as Poco converts them.
+    out.push_back({path, "n:" + v.convert<std::string>()});
+  } else {
+    throw JsonError("a JSON value of an unexpected kind at " + (path.empty() ? std::string("the top level") : path));
+  }
+}
+
+std::vector<JsonLeaf> leaves_of(const Poco::JSON::Object::Ptr& root, std::string_view skip) {
+  std::vector<JsonLeaf> leaves;
+  collect(Poco::Dynamic::Var(root), "", skip, leaves);
+  return leaves;
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
@@ -247,28 +175,6 @@ std::string manifest_bytes(const std::vector<ManifestEntry>& manifest) {
     bytes += '\n';
   }
   return bytes;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char u[8];
-          std::snprintf(u, sizeof u, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += u;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 // The fields of the "signature" member, read from its leaves.
@@ -322,13 +228,10 @@ SignatureFields signature_fields(const std::vector<JsonLeaf>& all) {
 
 }  // namespace
 
-JsonError::JsonError(const std::string& what, std::size_t offset)
-    : std::runtime_error(what + " (at byte " + std::to_string(offset) + ")"), offset_(offset) {}
+JsonError::JsonError(const std::string& what) : std::runtime_error(what) {}
 
 std::vector<JsonLeaf> json_leaves(std::string_view text, std::string_view skip) {
-  std::vector<JsonLeaf> leaves;
-  Reader(text, skip, leaves).document();
-  return leaves;
+  return leaves_of(parse_object(text), skip);
 }
 
 std::vector<ManifestEntry> report_manifest(std::string_view json) {
@@ -338,27 +241,32 @@ std::vector<ManifestEntry> report_manifest(std::string_view json) {
 }
 
 std::string sign_report(std::string_view json, const crypto::KeyPair& key) {
-  for (const auto& l : json_leaves(json))
-    if (l.path == "signature" || l.path.rfind("signature.", 0) == 0)
-      throw std::invalid_argument("the report is already signed");
-  const std::vector<ManifestEntry> manifest = report_manifest(json);
+  Poco::JSON::Object::Ptr report = parse_object(json);
+  if (report->has("signature")) throw std::invalid_argument("the report is already signed");
+  std::vector<ManifestEntry> manifest;
+  for (const auto& l : leaves_of(report, {})) manifest.push_back({l.path, sha256_hex(l.canonical)});
   const std::string bytes = manifest_bytes(manifest);
   const crypto::Signature sig = crypto::sign(kReportSignatureDomain, crypto::view(bytes), key.secret_key);
-  std::string member = "  \"signature\": {\n    \"algorithm\": " + json_string(kReportSignatureAlgorithm) +
-                       ",\n    \"publicKey\": " + json_string(crypto::to_hex(key.public_key)) + ",\n    \"manifest\": [";
-  for (std::size_t i = 0; i < manifest.size(); ++i)
-    member += std::string(i ? "," : "") + "\n      {\"path\": " + json_string(manifest[i].path) +
-              ", \"sha256\": " + json_string(manifest[i].sha256) + "}";
-  member += "\n    ],\n    \"value\": " + json_string(crypto::to_hex(sig)) + "\n  }\n";
-  // The report is an object (json_leaves checked): the member goes before its closing brace.
-  std::size_t close = json.find_last_of('}');
-  std::size_t before = json.find_last_not_of(" \t\r\n", close - 1);
-  const bool empty = json[before] == '{';
-  std::string out(json.substr(0, before + 1));
-  out += empty ? "\n" : ",\n";
-  out += member;
-  out += "}\n";
-  return out;
+
+  Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
+  for (const auto& e : manifest) {
+    Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    entry->set("path", e.path);
+    entry->set("sha256", e.sha256);
+    entries->add(entry);
+  }
+  Poco::JSON::Object::Ptr signature = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  signature->set("algorithm", std::string(kReportSignatureAlgorithm));
+  signature->set("publicKey", crypto::to_hex(key.public_key));
+  signature->set("manifest", entries);
+  signature->set("value", crypto::to_hex(sig));
+  // The last member of the report; the report is written again by Poco (values unchanged: numbers
+  // in their shortest form, which reads back as the same value).
+  report->set("signature", signature);
+  std::ostringstream out;
+  report->stringify(out, 2);
+  out << '\n';
+  return out.str();
 }
 
 Verification verify_report(std::string_view json, const crypto::PublicKey& trusted) {

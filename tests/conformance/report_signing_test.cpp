@@ -7,12 +7,18 @@
 #include "report.hpp"
 #include "report_signing.hpp"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <typeinfo>
 
 namespace certify = latchkey::certify;
 namespace crypto = latchkey::crypto;
@@ -113,37 +119,81 @@ v1::CertificationReport full_report() {
   return r;
 }
 
-// The text with one leaf edited: a string gains a character, a number or
-// literal becomes another, an empty array or object gains a member.
-std::string edit_leaf(const std::string& text, const certify::JsonLeaf& leaf) {
-  std::string out = text;
-  const std::string& c = leaf.canonical;
-  std::string replacement;
+// A leaf's value edited: a string gains a character, a number or literal
+// becomes another, an empty array or object gains a member.
+Poco::Dynamic::Var edited_value(const Poco::Dynamic::Var& was, const std::string& c) {
   if (c.rfind("s:", 0) == 0) {
-    replacement = text.substr(leaf.begin, leaf.end - leaf.begin - 1) + "X\"";
-  } else if (c.rfind("n:", 0) == 0) {
-    replacement = c == "n:7" ? "8" : "7";
-  } else if (c == "b:true") {
-    replacement = "false";
-  } else if (c == "b:false") {
-    replacement = "true";
-  } else if (c == "null") {
-    replacement = "0";
-  } else if (c == "[]") {
-    replacement = "[1]";
-  } else {
-    replacement = "{\"added\": 1}";
+    EXPECT_EQ(was.convert<std::string>(), c.substr(2)) << "the leaf walk is out of step with json_leaves";
+    return was.convert<std::string>() + "X";
   }
-  out.replace(leaf.begin, leaf.end - leaf.begin, replacement);
-  return out;
+  if (c.rfind("n:", 0) == 0) return Poco::Int64{c == "n:7" ? 8 : 7};
+  if (c == "b:true") return false;
+  if (c == "b:false") return true;
+  if (c == "null") return Poco::Int64{0};
+  if (c == "[]") {
+    Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
+    a->add(Poco::Int64{1});
+    return a;
+  }
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("added", Poco::Int64{1});
+  return o;
+}
+
+bool non_empty_container(const Poco::Dynamic::Var& v) {
+  if (v.type() == typeid(Poco::JSON::Object::Ptr)) return v.extract<Poco::JSON::Object::Ptr>()->size() > 0;
+  if (v.type() == typeid(Poco::JSON::Array::Ptr)) return v.extract<Poco::JSON::Array::Ptr>()->size() > 0;
+  return false;
+}
+
+// Walks the leaves in document order (as json_leaves does) and edits the n-th; true once done.
+bool edit_nth(const Poco::Dynamic::Var& container, std::size_t& n, std::string_view skip, const std::string& canonical) {
+  if (container.type() == typeid(Poco::JSON::Object::Ptr)) {
+    auto o = container.extract<Poco::JSON::Object::Ptr>();
+    for (const std::string& name : o->getNames()) {
+      if (name == skip) continue;
+      const Poco::Dynamic::Var child = o->get(name);
+      if (non_empty_container(child)) {
+        if (edit_nth(child, n, {}, canonical)) return true;
+      } else if (n-- == 0) {
+        o->set(name, edited_value(child, canonical));
+        return true;
+      }
+    }
+  } else {
+    auto a = container.extract<Poco::JSON::Array::Ptr>();
+    for (unsigned i = 0; i < a->size(); ++i) {
+      const Poco::Dynamic::Var child = a->get(i);
+      if (non_empty_container(child)) {
+        if (edit_nth(child, n, {}, canonical)) return true;
+      } else if (n-- == 0) {
+        a->set(i, edited_value(child, canonical));
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The text with its index-th leaf edited (leaves counted as json_leaves(text, skip) lists them),
+// written again by Poco.
+std::string edit_leaf(const std::string& text, std::size_t index, std::string_view skip, const certify::JsonLeaf& leaf) {
+  Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+  const auto root = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+  std::size_t n = index;
+  EXPECT_TRUE(edit_nth(root, n, skip, leaf.canonical)) << "no leaf " << index << " (" << leaf.path << ")";
+  std::ostringstream out;
+  root->stringify(out, 2);
+  return out.str();
 }
 
 // Every leaf of a signed report but the signature's, edited one at a time.
 void every_leaf_edit_is_named(const std::string& signed_text, const crypto::PublicKey& trusted) {
   const auto leaves = certify::json_leaves(signed_text, "signature");
   ASSERT_GT(leaves.size(), 20u);
-  for (const auto& leaf : leaves) {
-    const std::string edited = edit_leaf(signed_text, leaf);
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    const auto& leaf = leaves[i];
+    const std::string edited = edit_leaf(signed_text, i, "signature", leaf);
     const auto v = certify::verify_report(edited, trusted);
     EXPECT_FALSE(v.ok) << "an edit of " << leaf.path << " verified";
     if (leaf.canonical == "[]" || leaf.canonical == "{}") {
@@ -229,9 +279,11 @@ TEST_F(ReportSigning, AnotherKeyFails) {
 TEST_F(ReportSigning, SignatureEditsFail) {
   const auto key = key_from(7);
   const std::string text = certify::sign_report(certify::report_json(full_report()), key);
-  for (const auto& leaf : certify::json_leaves(text)) {
+  const auto leaves = certify::json_leaves(text);
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    const auto& leaf = leaves[i];
     if (leaf.path.rfind("signature", 0) != 0) continue;
-    EXPECT_FALSE(certify::verify_report(edit_leaf(text, leaf), key.public_key).ok) << "an edit of " << leaf.path;
+    EXPECT_FALSE(certify::verify_report(edit_leaf(text, i, {}, leaf), key.public_key).ok) << "an edit of " << leaf.path;
   }
 }
 
@@ -255,6 +307,44 @@ TEST_F(ReportSigning, TruncatedOrNotJsonIsAClearError) {
   EXPECT_TRUE(unsigned_report.malformed);
   EXPECT_NE(unsigned_report.message.find("not signed"), std::string::npos) << unsigned_report.message;
   EXPECT_THROW(certify::sign_report(text, key), std::invalid_argument);  // already signed
+}
+
+// What Poco's parser alone would let through is refused, naming what is wrong:
+// a member twice (Poco keeps the last), text after the document, and the
+// integers Poco 1.11 wraps around (2^64 reads as 0, -2^63-1 as -2^63).
+TEST_F(ReportSigning, DuplicatesTrailingTextAndWrappedNumbersAreRefused) {
+  const auto key = key_from(9);
+  const std::string text = certify::sign_report(certify::report_json(full_report()), key);
+  const auto refused = [&](const std::string& edited, const std::string& why) {
+    const auto v = certify::verify_report(edited, key.public_key);
+    EXPECT_FALSE(v.ok) << why;
+    EXPECT_TRUE(v.malformed) << why << ": " << v.message;
+    EXPECT_NE(v.message.find(why), std::string::npos) << v.message;
+  };
+  // The lab named twice: a reader that keeps the first would see another lab than the signed one.
+  std::string twice = text;
+  twice.insert(twice.find("\"lab\""), "\"lab\": \"Mallory's Lab\", ");
+  refused(twice, "member \"lab\" appears twice");
+  refused(text + "{}", "text after the end of the JSON document");
+  refused(text + "x", "text after the end of the JSON document");
+  std::string wrapped = text;
+  const auto cpus = wrapped.find("\"cpuCount\"");
+  ASSERT_NE(cpus, std::string::npos);
+  const auto digits = wrapped.find('8', cpus);
+  wrapped.replace(digits, 1, "18446744073709551624");  // 2^64 + 8
+  certify::verify_report(wrapped, key.public_key);      // refused by Poco itself; no crash
+  wrapped = text;
+  wrapped.replace(digits, 1, "18446744073709551616");  // 2^64, which Poco reads as 0
+  refused(wrapped, "beyond the 64-bit range");
+  EXPECT_THROW(certify::json_leaves("{\"n\": -9223372036854775809}"), certify::JsonError);
+  EXPECT_THROW(certify::json_leaves("{\"a\": 1, \"a\": 1}"), certify::JsonError);
+  EXPECT_THROW(certify::json_leaves("{\"a\": [1, 2"), certify::JsonError);
+  EXPECT_THROW(certify::sign_report("[1]", key), certify::JsonError);
+  // Nesting beyond Poco's depth limit is an error, not a stack overflow.
+  EXPECT_THROW(certify::json_leaves("{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}"),
+               certify::JsonError);
+  // Same member names in different objects are fine.
+  EXPECT_EQ(certify::json_leaves("{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}, \"c\": [{\"x\": 3}, {\"x\": 4}]}").size(), 4u);
 }
 
 // A report lk-certify signed in a real run (certify_signed_report sets these).
