@@ -228,16 +228,6 @@ const InterfaceSpec kInterfaces[] = {
     {LK_TEST_CONTROL_INTERFACE_NAME, LK_TEST_CONTROL_INTERFACE_MAJOR, LK_TEST_CONTROL_INTERFACE_V1_MIN_SIZE},
 };
 
-struct KnownName {
-  const char* name;
-  uint32_t major;
-};
-const KnownName kKnownNames[] = {
-    {LK_LOCK_INTERFACE_NAME, LK_LOCK_INTERFACE_MAJOR},
-    {LK_CAMERA_INTERFACE_NAME, LK_CAMERA_INTERFACE_MAJOR},
-    {LK_AUTHZ_INTERFACE_NAME, LK_AUTHZ_INTERFACE_MAJOR},
-    {LK_TEST_CONTROL_INTERFACE_NAME, LK_TEST_CONTROL_INTERFACE_MAJOR},
-};
 
 void table_sizes(CaseContext& ctx) {
   const host::Plugin& p = *ctx.subject.plugin;
@@ -293,7 +283,7 @@ void null_entries(CaseContext& ctx) {
 // get_interface, asked in a child process before the plugin was loaded here
 // (plugin_probe.cpp): which names it offers at their major.
 bool offered(const NegotiationProbe& p, const std::string& name) {
-  for (const KnownName& k : kKnownNames)
+  for (const KnownInterface& k : known_interfaces())
     if (name == k.name)
       for (const LookupAnswer& a : p.lookups)
         if (a.name == name && a.major == k.major) return a.result == LK_OK && a.table_set;
@@ -326,7 +316,7 @@ void lookup_unknown_major(CaseContext& ctx) {
   for (const LookupAnswer& a : p.lookups) {
     if (!offered(p, a.name)) continue;
     bool own_major = false;
-    for (const KnownName& k : kKnownNames) own_major |= a.name == k.name && a.major == k.major;
+    for (const KnownInterface& k : known_interfaces()) own_major |= a.name == k.name && a.major == k.major;
     if (own_major) continue;
     if (a.result != LK_ERR_VERSION || a.table_set)
       fail_case(lookup_text(a) + ": the plugin answered for a major version it does not offer",

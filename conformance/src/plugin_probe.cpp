@@ -38,20 +38,28 @@ struct ChildAnswer {
   uint32_t abi_version;
 };
 
-// Runs in the child: load, negotiate once, write the answer, exit without unloading.
-[[noreturn]] void negotiate_in_child(const std::filesystem::path& file, const ProbeRequest& req, int fd) {
+lk_host_services probe_services{sizeof(lk_host_services), nullptr, &probe_log, &probe_clock};
+
+// In the child: the plugin's entry point, loaded and never unloaded; exits 3
+// when the file does not load and 4 without the entry symbol.
+lk_plugin_negotiate_fn entry_in_child(const std::filesystem::path& file) {
   void* lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) _exit(3);
   void* symbol = dlsym(lib, LK_PLUGIN_ENTRY_SYMBOL);
   if (symbol == nullptr) _exit(4);
   lk_plugin_negotiate_fn negotiate = nullptr;
   std::memcpy(&negotiate, &symbol, sizeof negotiate);
-  static lk_host_services services{sizeof(lk_host_services), nullptr, &probe_log, &probe_clock};
+  return negotiate;
+}
+
+// Runs in the child: load, negotiate once, write the answer, exit without unloading.
+[[noreturn]] void negotiate_in_child(const std::filesystem::path& file, const ProbeRequest& req, int fd) {
+  const lk_plugin_negotiate_fn negotiate = entry_in_child(file);
   lk_negotiate_request request{};
   request.struct_size = req.short_request ? 4u : static_cast<uint32_t>(sizeof request);
   request.min_abi_version = req.min_version;
   request.max_abi_version = req.max_version;
-  request.host = &services;
+  request.host = &probe_services;
   const lk_plugin_info* info = nullptr;
   ChildAnswer answer{};
   try {
@@ -65,21 +73,10 @@ struct ChildAnswer {
   _exit(0);
 }
 
-struct KnownInterface {
-  const char* name;
-  uint32_t major;
-};
-constexpr KnownInterface kKnownInterfaces[] = {
-    {LK_LOCK_INTERFACE_NAME, LK_LOCK_INTERFACE_MAJOR},
-    {LK_CAMERA_INTERFACE_NAME, LK_CAMERA_INTERFACE_MAJOR},
-    {LK_AUTHZ_INTERFACE_NAME, LK_AUTHZ_INTERFACE_MAJOR},
-    {LK_TEST_CONTROL_INTERFACE_NAME, LK_TEST_CONTROL_INTERFACE_MAJOR},
-};
-
 // The questions asked of get_interface, in order.
 std::vector<std::pair<std::string, uint32_t>> lookup_questions() {
   std::vector<std::pair<std::string, uint32_t>> q;
-  for (const KnownInterface& k : kKnownInterfaces) {
+  for (const KnownInterface& k : known_interfaces()) {
     q.emplace_back(k.name, k.major);
     q.emplace_back(k.name, 0);
     q.emplace_back(k.name, k.major + 1);
@@ -95,17 +92,11 @@ struct ChildLookup {
 
 // Runs in the child: load, negotiate 1.0-1.0, ask every lookup question, write the answers.
 [[noreturn]] void lookups_in_child(const std::filesystem::path& file, int fd) {
-  void* lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) _exit(3);
-  void* symbol = dlsym(lib, LK_PLUGIN_ENTRY_SYMBOL);
-  if (symbol == nullptr) _exit(4);
-  lk_plugin_negotiate_fn negotiate = nullptr;
-  std::memcpy(&negotiate, &symbol, sizeof negotiate);
-  static lk_host_services services{sizeof(lk_host_services), nullptr, &probe_log, &probe_clock};
+  const lk_plugin_negotiate_fn negotiate = entry_in_child(file);
   lk_negotiate_request request{};
   request.struct_size = sizeof request;
   request.min_abi_version = request.max_abi_version = host::kAbiVersion1_0;
-  request.host = &services;
+  request.host = &probe_services;
   const lk_plugin_info* info = nullptr;
   try {
     if (negotiate(&request, &info) != LK_OK || info == nullptr || info->get_interface == nullptr) _exit(7);
@@ -121,6 +112,16 @@ struct ChildLookup {
 }
 
 }  // namespace
+
+const std::vector<KnownInterface>& known_interfaces() {
+  static const std::vector<KnownInterface> interfaces = {
+      {LK_LOCK_INTERFACE_NAME, LK_LOCK_INTERFACE_MAJOR},
+      {LK_CAMERA_INTERFACE_NAME, LK_CAMERA_INTERFACE_MAJOR},
+      {LK_AUTHZ_INTERFACE_NAME, LK_AUTHZ_INTERFACE_MAJOR},
+      {LK_TEST_CONTROL_INTERFACE_NAME, LK_TEST_CONTROL_INTERFACE_MAJOR},
+  };
+  return interfaces;
+}
 
 const std::vector<std::string>& lookup_unknown_names() {
   static const std::vector<std::string> names = {"lk-certify.no_such_interface", "latchkey.lock2", "latchkey.camera.v2",

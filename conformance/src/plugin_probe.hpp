@@ -50,6 +50,12 @@ struct NegotiationProbe {
 
 // Names that are no interface of the ABI (close to real ones), for get_interface.
 const std::vector<std::string>& lookup_unknown_names();
+// The interfaces of this ABI by name and major, as the lookup questions ask them.
+struct KnownInterface {
+  const char* name;
+  uint32_t major;
+};
+const std::vector<KnownInterface>& known_interfaces();
 
 // The host ranges probed, in order: {min, max} or a NULL/short request.
 struct ProbeRequest {
