@@ -51,15 +51,7 @@ void Runtime::Impl::remember_history(const audit::AuditRecord& r) {
     alarms.push_back(Alarm{++next_alarm_id, r.wall_ms, gate::RaiseAlarm{e.rule, e.door_id, e.subject, e.detail}, 0});
     if (alarms.size() > kAlarmHistory) alarms.pop_front();
   } else if (e.type == "session") {
-    gate::AppendAudit record;
-    record.type = e.type;
-    record.rule = e.rule;
-    record.door_id = e.door_id;
-    record.subject = e.subject;
-    record.detail = e.detail;
-    record.kind = e.kind;
-    record.value = e.value;
-    const SessionChange change = session_change(record);
+    const SessionChange change = session_change(e);
     if (change.end == SessionEnd::kOpen) return;
     ended_sessions.push_back(change);
     if (ended_sessions.size() > kEndedSessions) ended_sessions.pop_front();

@@ -81,17 +81,28 @@ DoorStatus door_status(const gate::DoorView& d, const std::vector<std::string>& 
   return door;
 }
 
-SessionChange session_change(const gate::AppendAudit& a) {
+namespace {
+SessionChange session_change(const std::string& session, const std::string& door, Rule rule,
+                             const std::string& detail, RecordKind kind) {
   SessionChange s;
-  s.session = a.subject;
-  s.door = a.door_id;
-  s.rule = a.rule;
-  s.detail = a.detail;
+  s.session = session;
+  s.door = door;
+  s.rule = rule;
+  s.detail = detail;
   // From the record's kind: the detail is for people and may be reworded.
-  if (a.kind == RecordKind::kSessionCompleted) s.end = SessionEnd::kCompleted;
-  else if (a.kind == RecordKind::kSessionCompromised) s.end = SessionEnd::kCompromised;
+  if (kind == RecordKind::kSessionCompleted) s.end = SessionEnd::kCompleted;
+  else if (kind == RecordKind::kSessionCompromised) s.end = SessionEnd::kCompromised;
   else s.end = SessionEnd::kOpen;
   return s;
+}
+}  // namespace
+
+SessionChange session_change(const gate::AppendAudit& a) {
+  return session_change(a.subject, a.door_id, a.rule, a.detail, a.kind);
+}
+
+SessionChange session_change(const audit::AuditEntry& e) {
+  return session_change(e.subject, e.door_id, e.rule, e.detail, e.kind);
 }
 
 UnlockOutcome unlock_outcome(const gate::Decision& d) {

@@ -28,6 +28,8 @@ DoorStatus door_status(const gate::DoorView& d, const std::vector<std::string>& 
                        const gate::GateEngine& engine, gate::MonoNs now);
 // A session record the engine appended: opened, completed or compromised.
 SessionChange session_change(const gate::AppendAudit& a);
+// The same from a record read back from the audit log.
+SessionChange session_change(const audit::AuditEntry& e);
 UnlockOutcome unlock_outcome(const gate::Decision& d);
 AuditRecord audit_record(const audit::AuditRecord& r);
 AuditAppended audit_appended(uint64_t seq, const audit::AuditEntry& e);
