@@ -45,7 +45,25 @@ set(expected
   "${DATADIR}/latchkey/examples/c_lock_driver/CMakeLists.txt"
   "${DATADIR}/latchkey/examples/cpp_lock_driver/acme_lock.cpp"
   "${DATADIR}/latchkey/examples/cpp_lock_driver/CMakeLists.txt"
-  "${BINDIR}/lk-plugin-info")
+  "${BINDIR}/lk-plugin-info"
+  # The hub side a hub maker embeds (find_package(Latchkey COMPONENTS host crypto)).
+  "${INCLUDEDIR}/latchkey/host/plugin.hpp"
+  "${INCLUDEDIR}/latchkey/host/devices.hpp"
+  "${INCLUDEDIR}/latchkey/host/device_api.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/crypto.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/grants.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/attestations.hpp"
+  "${INCLUDEDIR}/latchkey/attestation.pb.h"
+  "${INCLUDEDIR}/latchkey/grant.pb.h"
+  "${INCLUDEDIR}/latchkey/unlock.pb.h"
+  "${INCLUDEDIR}/latchkey/camera_link.pb.h"
+  "${LIBDIR}/liblatchkey_host.a"
+  "${LIBDIR}/liblatchkey_crypto.a"
+  "${LIBDIR}/liblatchkey_attest.a"
+  "${LIBDIR}/liblatchkey_proto.so"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyHostTargets.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyCryptoTargets.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyAttestTargets.cmake")
 set(missing "")
 foreach(file IN LISTS expected)
   if(NOT EXISTS "${PREFIX}/${file}")
