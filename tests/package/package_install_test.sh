@@ -102,7 +102,7 @@ say "installed: $packages"
 
 # ---- What landed where ---------------------------------------------------------
 for f in /usr/bin/latchkeyd /usr/bin/lk-plugin-host /usr/bin/lkctl /usr/bin/lk-audit-verify \
-         /usr/bin/lk-device-tour /usr/bin/lk-demo /usr/bin/lk-certify /usr/bin/lk-camera-agent \
+         /usr/bin/lk-device-tour /usr/bin/lk-certify /usr/bin/lk-camera-agent \
          /usr/bin/lk-plugin-info \
          $lib/latchkey/plugins/lk_sim_lock.so $lib/latchkey/plugins/lk_sim_camera.so \
          $lib/latchkey/plugins/lk_ref_authz.so $lib/latchkey/latchkey_broker_guard.so \
