@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libprotobuf-dev protobuf-compiler libuv1-dev
   libboost-dev libboost-filesystem-dev
+  libboost-program-options-dev  # one option parser for every program (common/)
   libgtest-dev libgmock-dev libsodium-dev libsqlite3-dev libbenchmark-dev
   abigail-tools binutils
   clang-14 libc++-14-dev libc++abi-14-dev libclang-rt-14-dev
