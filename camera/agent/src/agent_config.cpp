@@ -313,7 +313,9 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   try {
     parsed = cli::tokenize(command_line_options(), args);
   } catch (const cli::UsageError& e) {
-    outcome.error = e.what();
+    // As every refusal here, it names an option (a short one, or a word that
+    // is none, is named with the way to the long ones).
+    outcome.error = std::string(e.what()) + " (see --help)";
     return outcome;
   }
   for (const po::option& option : parsed.options) {
