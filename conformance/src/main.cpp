@@ -15,6 +15,7 @@
 #include "support.hpp"
 
 #include <latchkey/common/cli_options.hpp>
+#include <latchkey/common/log.hpp>
 #include <latchkey/host/plugin.hpp>
 
 #include <gtest/gtest.h>
@@ -132,6 +133,8 @@ latchkey::cli::po::options_description option_table() {
       ("authz-reference-format", "the provider reads the reference format (issuer <key id> <hex>)")
       ("reference-plugins", text("DIR"), "the reference plugins TC-GATE pairs the plugin with")
       ("quiet", "print only the summary")
+      ("log-level", text("LEVEL"), "the lowest level of the log lines the hub of TC-GATE and the plugin hosts write "
+                                   "on stderr: debug, info (default), warning or error")
       ("operator", text("NAME"), "who ran the certification (in every report; with --interactive, the name "
                                  "recorded with each answer; default: the login name)")
       ("lab", text("NAME"), "the lab that ran it (in every report)")
@@ -243,6 +246,14 @@ std::optional<Options> parse(int argc, char** argv) {
       }
       (window ? o.agent.window_s : nonce ? o.agent.nonce_period_ms : o.agent.tolerance_ms) = static_cast<uint32_t>(n);
       o.agent_flags = true;
+    }
+    else if (a == "--log-level" && (v = given)) {
+      const auto level = latchkey::logging::parse_log_level(*v);
+      if (!level) {
+        std::cerr << "lk-certify: --log-level '" << *v << "': must be " << latchkey::logging::kLogLevelChoices << "\n";
+        return std::nullopt;
+      }
+      latchkey::logging::set_log_threshold(*level);
     }
     else if (a == "--list") o.list = true;
     else if (a == "--interactive") o.interactive = true;
@@ -763,6 +774,9 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  // The log of TC-GATE's hub and of the plugin hosts: as latchkeyd's, and in
+  // the journal's form when stderr is the journal.
+  latchkey::logging::set_journal_format(latchkey::logging::stderr_is_journal());
   ::testing::InitGoogleTest(&argc, argv);  // consumes --gtest_* flags only
   const auto options = parse(argc, argv);
   if (!options) {
