@@ -17,6 +17,8 @@ packages=(
   iproute2 tcpdump
   libsystemd-dev  # latchkeyd's sd_notify (Type=notify, watchdog)
   chromium  # headless DOM checks: the status page, lk-certify's HTML report
+  dpkg-dev  # dpkg-shlibdeps: the Debian packages' Depends (tools/package.sh, CPack)
+  passwd    # useradd/groupadd in the latchkeyd package's maintainer scripts
 )
 
 missing=()
