@@ -7,7 +7,7 @@
 # as it was found (trap): every package this test installed is purged.
 #   package_install_test.sh <cpack> <build dir> <work dir> <lib dir> <embed source> [<cxx flags>]
 # <lib dir> is the build's CMAKE_INSTALL_LIBDIR (relative to /usr); <embed
-# source> is tests/install/host_embed, built against the installed
+# source> is examples/host_embed where latchkey-sdk installed it, built against the installed
 # latchkey-sdk (with <cxx flags>, for a sanitizer build's libraries).
 # Exit 0 passed, 77 skipped (not root, or no dpkg), anything else failed.
 set -eu
