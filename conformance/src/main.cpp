@@ -17,6 +17,7 @@
 #include <latchkey/common/cli_options.hpp>
 #include <latchkey/common/log.hpp>
 #include <latchkey/host/plugin.hpp>
+#include <latchkey/isolation/plugin_runner.hpp>
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -47,6 +48,9 @@
 #ifndef LATCHKEY_CERTIFY_REFERENCE_DIR
 #error "LATCHKEY_CERTIFY_REFERENCE_DIR must be defined by the build"
 #endif
+#ifndef LATCHKEY_CERTIFY_INSTALLED_REFERENCE_DIR
+#error "LATCHKEY_CERTIFY_INSTALLED_REFERENCE_DIR must be defined by the build"
+#endif
 
 namespace certify = latchkey::certify;
 namespace host = latchkey::host;
@@ -54,6 +58,20 @@ namespace crypto = latchkey::crypto;
 using latchkey::certify::Scope;
 
 namespace {
+
+// The reference plugins TC-GATE pairs a plugin with: where an installed
+// lk-certify finds them (relative to its own folder: ../lib/latchkey/plugins
+// for /usr/bin/lk-certify), else those of the build tree it was built in.
+std::string default_reference_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = (self.parent_path() / LATCHKEY_CERTIFY_INSTALLED_REFERENCE_DIR).lexically_normal();
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  return LATCHKEY_CERTIFY_REFERENCE_DIR;
+}
+
 
 struct Options {
   std::string plugin;
@@ -67,7 +85,7 @@ struct Options {
   std::optional<std::string> authz_config;
   std::string authz_issuer;
   bool authz_reference_format = false;
-  std::string reference_dir = LATCHKEY_CERTIFY_REFERENCE_DIR;
+  std::string reference_dir = default_reference_dir();
   latchkey::isolation::PluginMode mode = latchkey::isolation::PluginMode::kIsolated;  // what the hub does by default
   // --agent: a camera agent over the hub's broker (agent_target.hpp).
   std::string agent_uri;
@@ -380,7 +398,8 @@ void list_cases(const std::string& format) {
                "  for any other format give `--authz-config` and, to run the credential cases,\n"
                "  `--authz-issuer KEYID:SEEDHEX`. Without them those cases are skipped, with the reason.\n"
                "- TC-GATE runs the plugin inside the reference hub (hal_reference's runtime) with the\n"
-               "  reference plugins in the other roles (`--reference-plugins DIR`, default: the build's plugin folder).\n"
+               "  reference plugins in the other roles (`--reference-plugins DIR`, default: `../lib/latchkey/plugins` beside an installed\n"
+               "  `lk-certify`, else the plugin folder of the build tree it was built in).\n"
                "- `--out DIR` writes `lk-certify-report.xml` (JUnit), `lk-certify-report.json`\n"
                "  (`conformance/proto/latchkey/certification.proto`) and `lk-certify-report.html`. Each carries\n"
                "  the run's verdict, what is missing (below) and the provenance: the plugin's SHA-256, vendor,\n"
@@ -388,7 +407,8 @@ void list_cases(const std::string& format) {
                "  `--lab`); the host name, OS (os-release), kernel (uname), CPU model and count; lk-certify's\n"
                "  version and source revision (git at build time, `unknown` outside a checkout); the full\n"
                "  command line; start and end time (RFC 3339, UTC); the SHA-256 of the plugin and of every\n"
-               "  reference plugin the run used. The HTML page opens with the verdict and the failures (case,\n"
+               "  reference plugin the run used, and in isolated mode of the `lk-plugin-host` that ran them. The\n"
+               "  HTML page opens with the verdict and the failures (case,\n"
                "  device, what was expected, what came), then what is missing, all cases and the provenance.\n"
                "  While the cases run, the log lines (the hub's, the plugin hosts', the plugin's) go to\n"
                "  `lk-certify.log` in `--out`; the terminal shows one whole line per case.\n\n"
@@ -912,6 +932,16 @@ int main(int argc, char** argv) {
     p->set_role(subject.agent ? "relay (the agent's camera is under test)" : "plugin under test");
     p->set_path(std::filesystem::absolute(subject.file).string());
     p->set_sha256(subject.sha256);
+  }
+  if (options->mode == latchkey::isolation::PluginMode::kIsolated) {
+    // The program that ran the plugin in isolated mode: part of what was measured.
+    const std::filesystem::path host_program = latchkey::isolation::default_host_program();
+    if (std::filesystem::exists(host_program)) {
+      auto* p = provenance->add_plugins();
+      p->set_role("plugin host lk-plugin-host");
+      p->set_path(std::filesystem::absolute(host_program).string());
+      p->set_sha256(sha256_of(host_program));
+    }
   }
   for (const auto& file : certify::reference_plugins_used()) {
     if (!std::filesystem::exists(file)) continue;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The Debian packages on this machine (docs/packaging.md): builds them with
-# CPack from a build tree into a temporary folder, installs them with
-# dpkg -i, checks what they put where, runs the installed latchkeyd --check
+# CPack from a build tree into a temporary folder; installs lk-certify and
+# latchkey-runtime alone and certifies the packaged sim lock with them (a
+# lab's machine: no part of the hub); installs them all with dpkg -i, checks
+# what they put where, runs the installed latchkeyd --check
 # as the service user, verifies the unit, runs lk-certify --help, then purges
 # them and checks that nothing is left. Whatever happens, the machine is left
 # as it was found (trap): every package this test installed is purged.
@@ -79,12 +81,37 @@ if ! "$cpack" --config "$build/CPackConfig.cmake" -B "$work/debs" >"$work/cpack.
   fail "cpack failed"
 fi
 debs=""
+deb_of() { ls "$work/debs/${1}_"*.deb 2>/dev/null | head -n 1; }
 for p in $packages; do
-  deb=$(ls "$work/debs/${p}_"*.deb 2>/dev/null | head -n 1)
+  deb=$(deb_of "$p")
   [ -n "$deb" ] || { ls -l "$work/debs" >&2; fail "cpack made no package $p"; }
   debs="$debs $deb"
   say "$(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
 done
+
+# ---- A lab's machine: lk-certify and what it depends on, nothing of the hub ----
+installed="lk-certify latchkey-runtime"
+if ! dpkg -i "$(deb_of latchkey-runtime)" "$(deb_of lk-certify)" >"$work/dpkg-certify.log" 2>&1; then
+  cat "$work/dpkg-certify.log" >&2
+  fail "dpkg -i of lk-certify and latchkey-runtime alone failed"
+fi
+[ ! -e /usr/bin/latchkeyd ] || fail "latchkeyd is installed with lk-certify alone"
+# Isolated mode (the default) runs the plugin in lk-plugin-host; TC-GATE-1.1
+# pairs it with the reference plugins. Both must come from the packages, not
+# from this build tree: the report's provenance names what ran.
+if ! (cd "$work" && /usr/bin/lk-certify --plugin $lib/latchkey/plugins/lk_sim_lock.so --device sim://lock/a \
+        --filter TC-LOCK-1.1,TC-GATE-1.1 --out "$work/certify" --quiet) >"$work/certify.log" 2>&1; then
+  cat "$work/certify.log" >&2
+  fail "the installed lk-certify, with latchkey-runtime alone, did not pass the sim lock"
+fi
+report="$work/certify/lk-certify-report.json"
+for ran in "/usr/bin/lk-plugin-host" "$lib/latchkey/plugins/lk_sim_camera.so" "$lib/latchkey/plugins/lk_ref_authz.so"; do
+  grep -q "\"path\": *\"$ran\"" "$report" || {
+    grep -A2 '"role"' "$report" >&2
+    fail "the certification did not run the packaged $ran (its provenance names another)"
+  }
+done
+say "lk-certify with latchkey-runtime alone: PASSED, with the packaged plugin host and reference plugins"
 
 # ---- Install -------------------------------------------------------------------
 # One dpkg -i for all: their Depends must all be met by the machine
@@ -121,6 +148,8 @@ owner() { dpkg -S "$1" 2>/dev/null | cut -d: -f1; }
 [ "$(owner $lib/liblatchkey_proto.so.1)" = latchkey-runtime ] || fail "liblatchkey_proto.so.1 is not latchkey-runtime's"
 [ "$(owner $lib/liblatchkey_proto.so)" = latchkey-sdk ] || fail "the link liblatchkey_proto.so is not latchkey-sdk's"
 [ "$(owner /usr/bin/lk-certify)" = lk-certify ] || fail "/usr/bin/lk-certify is not lk-certify's"
+[ "$(owner /usr/bin/lk-plugin-host)" = latchkey-runtime ] || fail "/usr/bin/lk-plugin-host is not latchkey-runtime's"
+[ "$(owner $lib/latchkey/plugins/lk_sim_lock.so)" = latchkey-runtime ] || fail "the reference plugins are not latchkey-runtime's"
 [ "$(owner /usr/bin/lk-camera-agent)" = lk-camera-agent ] || fail "/usr/bin/lk-camera-agent is not lk-camera-agent's"
 # The installed programs find their libraries (RPATH $ORIGIN/../lib, or /usr/lib).
 for b in /usr/bin/latchkeyd /usr/bin/lk-plugin-host /usr/bin/lkctl /usr/bin/lk-certify /usr/bin/lk-camera-agent \
