@@ -42,7 +42,8 @@ constexpr const char* kUsage =
     "       latchkeyd --help | --version\n"
     "  --config FILE      the hub's configuration (docs/latchkeyd.md)\n"
     "  --check            check the configuration, data directory, plugins and devices; change nothing\n"
-    "  --recover-audit    set aside an audit log that does not verify and start a new one (docs/latchkeyd.md)\n"
+    "  --recover-audit    set aside an audit log that does not verify, or that the fleet witness showed was\n"
+    "                     rolled back, and start a new one (docs/latchkeyd.md, docs/fleet.md)\n"
     "  --log-level LEVEL  the lowest level logged: debug, info, warning or error (default: [hub] log_level, info)\n"
     "  -h, --help         this text\n"
     "  --version          the version\n"
@@ -105,7 +106,8 @@ int check(const fs::path& config_file) {
   return 0;
 }
 
-// A2: the person's way out of an audit log that does not verify. The
+// A2: the person's way out of an audit log that does not verify (or that
+// the fleet witness showed was rolled back, docs/fleet.md). The
 // broken log is kept under a new name; the new log records the recovery,
 // and grants issued before it are refused from then on (G3: the lost log
 // may have consumed them). Run with latchkeyd stopped.
