@@ -288,6 +288,11 @@ TEST_F(WitnessRollback, A2_TailCutBackToAnEarlierCheckpointIsRefused) {
   const std::string replay = outcome(used);
   EXPECT_NE(replay, "allowed");
   EXPECT_NE(replay.find("kept from an earlier run"), std::string::npos) << replay;
+  // latchkeyd --check says so too.
+  ASSERT_EQ(hub_->stop(), 0);
+  const LatchkeydRun check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_NE((check.out + check.err).find("the fleet witness showed the audit log was rolled back"), std::string::npos)
+      << check.out << check.err;
 }
 
 TEST_F(WitnessRollback, A2_NormalRestartIsConfirmed) {
