@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
     fleet::Witness witness(std::move(keys), store, key, log_line, wall_ms);
 
     std::mutex mutex;  // the witness and its store: one message at a time
-    mqtt::MqttLink* link_ptr = nullptr;
+    std::atomic<mqtt::MqttLink*> link_ptr{nullptr};  // set once the link exists; its callbacks may run before
     mqtt::LinkCallbacks callbacks;
     callbacks.connected = [] { log_line("connected to the fleet broker"); };
     callbacks.lost = [](const std::string& why) { log_line("broker connection: " + why); };
@@ -184,8 +184,10 @@ int main(int argc, char** argv) {
         }
       }
       std::string error;
-      if (reply && link_ptr &&
-          !link_ptr->publish(reply->topic, reinterpret_cast<const uint8_t*>(reply->payload.data()),
+      mqtt::MqttLink* link_now = link_ptr.load();
+      if (reply && !link_now) log_line("answer on " + reply->topic + " not sent: the link is not ready yet");
+      if (reply && link_now &&
+          !link_now->publish(reply->topic, reinterpret_cast<const uint8_t*>(reply->payload.data()),
                              reply->payload.size(), 1, &error))
         log_line("answer on " + reply->topic + " not sent: " + error);
     };
