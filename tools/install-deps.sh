@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libprotobuf-dev protobuf-compiler libuv1-dev
   libboost-dev libboost-filesystem-dev
+  libboost-program-options-dev  # one option parser for every program (common/)
+  help2man groff-base man-db  # the man pages, generated from each program's --help; tests/cli checks them
   libgtest-dev libgmock-dev libsodium-dev libsqlite3-dev libbenchmark-dev
   abigail-tools binutils
   clang-14 libc++-14-dev libc++abi-14-dev libclang-rt-14-dev
@@ -15,6 +17,8 @@ packages=(
   iproute2 tcpdump
   libsystemd-dev  # latchkeyd's sd_notify (Type=notify, watchdog)
   chromium  # headless DOM checks: the status page, lk-certify's HTML report
+  dpkg-dev  # dpkg-shlibdeps: the Debian packages' Depends (tools/package.sh, CPack)
+  passwd    # useradd/groupadd in the latchkeyd package's maintainer scripts
 )
 
 missing=()

@@ -7,7 +7,9 @@
 # drivers' certification runs (they show lk-certify's verdicts) and the timing
 # tests, on network namespaces and of C8 on real frames (labels netns and
 # timing: the instrumented hub is too slow for the 50 ms targets they
-# measure; they run in the normal pass).
+# measure; they run in the normal pass), and the Debian package test (label
+# package: it installs the instrumented binaries on the machine, and shows
+# packaging, which the normal pass already does).
 # Soaks, long fuzz runs and benchmarks have their own commands:
 # tools/soak-camera-link.sh, tools/fuzz.sh, bench/run.sh.
 set -euo pipefail
@@ -19,5 +21,5 @@ build=$("$root/tools/build.sh" "$@" | tail -n 1)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 exclude=()
-[[ "${1:-}" == "--sanitize" ]] && exclude=(-LE "^(isolated|netns|timing|faulty)$")
+[[ "${1:-}" == "--sanitize" ]] && exclude=(-LE "^(isolated|netns|timing|faulty|package)$")
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "${exclude[@]}"

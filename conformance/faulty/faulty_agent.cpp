@@ -19,6 +19,7 @@
 //
 // Scene measurements (C8): synthetic ones of an ordinary view, or of a
 // covered lens with --covered (dark, flat, unlike the reference).
+#include <latchkey/common/cli_options.hpp>
 #include <latchkey/crypto/attestations.hpp>
 
 #include "latchkey/camera_link.pb.h"
@@ -62,23 +63,40 @@ extern "C" void on_signal(int) { g_stop = true; }
 
 void log(const std::string& line) { std::cerr << "lk-faulty-agent: " << line << std::endl; }
 
-[[noreturn]] void usage(const std::string& why) {
-  std::cerr << "lk-faulty-agent: " << why << "\n"
-            << "usage: lk-faulty-agent --camera-id ID --broker HOST:PORT --password-file FILE --key-file FILE\n"
-               "                       [--record-dir DIR] [--period-ms N] [--frozen] [--covered]\n"
-               "                       [--fault none|stale_nonce|repeat_counter|reuse_boot_id|crash_on_bad_nonce|"
-               "overstates_bytes|blind_scene|fast_period]\n";
-  std::exit(2);
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-faulty-agent",
+      {"--camera-id ID --broker HOST:PORT --password-file FILE --key-file FILE [--record-dir DIR] "
+       "[--period-ms N] [--frozen] [--covered] [--fault FAULT]"},
+      "A camera agent with one deliberate fault, for lk-certify's own tests: TC-CAM must fail exactly the "
+      "cases of its fault.",
+      {{0, "stopped by SIGTERM or SIGINT"}, {1, "failed (a key file, the broker)"}, {2, "usage error"}},
+      "FAULT: none, stale_nonce, repeat_counter, reuse_boot_id, crash_on_bad_nonce, overstates_bytes, "
+      "blind_scene or fast_period."};
+  return p;
 }
 
+[[noreturn]] void usage(const std::string& why) { std::exit(latchkey::cli::report_usage_error(program(), why)); }
+
 Config parse(int argc, char** argv) {
+  namespace po = latchkey::cli::po;
   Config c;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&] {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return std::string(argv[++i]);
-    };
+  po::options_description described;
+  described.add_options()
+      ("camera-id", po::value<std::string>()->value_name("ID"), "the camera id (required)")
+      ("broker", po::value<std::string>()->value_name("HOST:PORT"), "the hub's broker")
+      ("password-file", po::value<std::string>()->value_name("FILE"), "the camera's broker password")
+      ("key-file", po::value<std::string>()->value_name("FILE"), "the device key (required)")
+      ("record-dir", po::value<std::string>()->value_name("DIR"), "where recordings go")
+      ("period-ms", po::value<std::string>()->value_name("N"), "attestation period")
+      ("frozen", "attest one frame digest forever")
+      ("covered", "attest the measurements of a covered view")
+      ("fault", po::value<std::string>()->value_name("FAULT"), "the fault (default none)");
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), described, argc, argv);
+  if (parsed.exit_status) std::exit(*parsed.exit_status);
+  for (const po::option& option : parsed.in_order) {
+    const std::string a = "--" + option.string_key;
+    const auto value = [&] { return option.value.empty() ? std::string() : option.value.front(); };
     if (a == "--camera-id") c.camera_id = value();
     else if (a == "--broker") {
       const std::string b = value();
@@ -102,9 +120,7 @@ Config parse(int argc, char** argv) {
       else if (f == "overstates_bytes") c.fault = Fault::kOverstatesBytes;
       else if (f == "blind_scene") c.fault = Fault::kBlindScene;
       else if (f == "fast_period") c.fault = Fault::kFastPeriod;
-      else usage("unknown fault " + f);
-    } else {
-      usage("unknown option " + a);
+      else usage("--fault: unknown fault " + f);
     }
   }
   if (c.camera_id.empty() || c.key_file.empty()) usage("--camera-id and --key-file are required");

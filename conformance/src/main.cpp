@@ -1,20 +1,7 @@
 // lk-certify: runs the Latchkey conformance suite against one plugin.
 //
-//   lk-certify --plugin FILE [--mode isolated|in_process] [--device URI ...] [--out DIR]
-//              [--filter PATTERN] [--interactive] [--authz-config TEXT]
-//              [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]
-//              [--reference-plugins DIR] [--quiet]
-//   lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]
-//              [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS] [--agent-covered-args ARGS]]
-//              [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]
-//              [--agent-tolerance-ms N] [--plugin RELAY] [--mode ...] [--out DIR] [...]
-//   lk-certify --list [--format text|markdown]
-//
-//   lk-certify --verify-report REPORT.json --trusted-key LAB.pub
-//   lk-certify --make-lab-key NAME
-//
-// Exit status: 0 PASSED, 1 FAILED, 2 usage error or bad input, 3 INCOMPLETE,
-// 4 a report that does not verify (--verify-report).
+// Its synopsis, options and exit statuses are program() and option_table()
+// below: `lk-certify --help` prints them, and the man page is made from that.
 //
 // Longer than most files: the option table and its help text, which a lab reads
 // as one piece.
@@ -27,6 +14,8 @@
 #include "suite.hpp"
 #include "support.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+#include <latchkey/common/log.hpp>
 #include <latchkey/host/plugin.hpp>
 
 #include <gtest/gtest.h>
@@ -93,72 +82,90 @@ struct Options {
   std::string make_lab_key;
 };
 
-const char* kUsage =
-    "usage: lk-certify --plugin FILE [--mode isolated|in_process] [--device URI ...] [--out DIR]\n"
-    "                  [--filter PATTERN] [--interactive] [--authz-config TEXT]\n"
-    "                  [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format]\n"
-    "                  [--reference-plugins DIR] [--quiet]\n"
-    "       lk-certify --agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME]\n"
-    "                  [--tls-ca-file FILE] [--agent-command CMD [--agent-frozen-args ARGS]\n"
-    "                  [--agent-covered-args ARGS]]\n"
-    "                  [--record-dir DIR] [--agent-window-s N] [--nonce-period-ms N]\n"
-    "                  [--agent-tolerance-ms N] [--plugin RELAY.so] [--mode MODE] [--out DIR] [...]\n"
-    "       lk-certify --list [--format text|markdown]\n"
-    "       lk-certify --verify-report REPORT.json --trusted-key LAB.pub\n"
-    "       lk-certify --make-lab-key NAME\n";
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-certify",
+      {"--plugin FILE [--mode isolated|in_process] [--device URI]... [--out DIR] [--filter PATTERN] "
+       "[--interactive] [--authz-config TEXT] [--authz-issuer KEYID:SEEDHEX] [--authz-reference-format] "
+       "[--reference-plugins DIR] [--quiet]",
+       "--agent mqtt[s]://HOST[:PORT]/CAMERA_ID --password-file FILE [--user NAME] [--tls-ca-file FILE] "
+       "[--agent-command CMD [--agent-frozen-args ARGS] [--agent-covered-args ARGS]] [--record-dir DIR] "
+       "[--agent-window-s N] [--nonce-period-ms N] [--agent-tolerance-ms N] [--plugin RELAY.so] [--mode MODE] "
+       "[--out DIR]...",
+       "--list [--format text|markdown]",
+       "--verify-report REPORT.json --trusted-key LAB.pub",
+       "--make-lab-key NAME"},
+      "Runs the Latchkey conformance suite against one plugin (a lock, camera or authorization driver) or a "
+      "camera agent over the hub's broker, and says PASSED, FAILED or INCOMPLETE (what applies but was not "
+      "done), in reports a lab signs (docs/certification.md).",
+      {{0, "PASSED: every case that applies ran and passed (--verify-report: the report verifies)"},
+       {1, "FAILED: a case failed"},
+       {2, "usage error or bad input: an unknown or malformed option, a key file, a report that cannot be read"},
+       {3, "INCOMPLETE: nothing failed, but something that applies was not done: a lock or camera interface "
+           "without a device, a case that could not run, a case that needs the vendor's test build, a manual "
+           "step not carried out; the reports list it under \"missing\""},
+       {4, "--verify-report: the report does not verify (edited, signed by another key, not a signed report)"}},
+      "The agent options (--agent, --user, --password-file, --tls-ca-file, --agent-command, "
+      "--agent-frozen-args, --agent-covered-args, --record-dir, --agent-window-s, --nonce-period-ms, "
+      "--agent-tolerance-ms) certify a camera agent (docs/camera-link.md) over the hub's broker; only TC-CAM "
+      "runs."};
+  return p;
+}
 
-const char* kHelp =
-    "\n"
-    "  --plugin FILE           the plugin under test\n"
-    "  --mode MODE             how the device cases (TC-LOCK, TC-CAM, TC-AUTHZ) and the hub of\n"
-    "                          TC-GATE run the plugin: isolated (default; its own lk-plugin-host\n"
-    "                          process, as latchkeyd runs plugins by default) or in_process (loaded\n"
-    "                          into lk-certify). TC-ABI tests the C ABI itself and always runs in process.\n"
-    "  --device URI            a device to test (repeatable); lock=URI or camera=URI for a plugin\n"
-    "                          offering both\n"
-    "  --out DIR               write lk-certify-report.{xml,json,html} there\n"
-    "  --filter PATTERN        case IDs to run, comma-separated prefixes or globs (TC-LOCK, TC-*-2.*)\n"
-    "  --interactive           prompt for the manual steps (otherwise reported as manual)\n"
-    "  --authz-config TEXT     the authorization provider's configuration\n"
-    "  --authz-issuer KEYID:SEEDHEX  an issuer the configuration pins, to mint credentials\n"
-    "  --authz-reference-format      the provider reads the reference format (issuer <key id> <hex>)\n"
-    "  --reference-plugins DIR the reference plugins TC-GATE pairs the plugin with\n"
-    "  --quiet                 print only the summary\n"
-    "  --operator NAME         who ran the certification (in every report; with --interactive, the name\n"
-    "                          recorded with each answer; default: the login name)\n"
-    "  --lab NAME              the lab that ran it (in every report)\n"
-    "  --sign-key FILE         sign the JSON report with the lab's Ed25519 key (needs --out; FILE as\n"
-    "                          lkctl keygen or --make-lab-key writes it: the seed as hex, mode 0600)\n"
-    "  --verify-report FILE    check a signed JSON report against --trusted-key PUB (the lab's .pub\n"
-    "                          file); names the first field that differs from what was signed\n"
-    "  --make-lab-key NAME     write a new lab key pair, NAME.key (secret, 0600) and NAME.pub, and exit\n"
-    "  --list                  list the cases (--format text or markdown) and exit\n"
-    "\n"
-    "A camera agent (docs/camera-link.md), certified over the hub's broker; only TC-CAM runs:\n"
-    "  --agent URI             mqtt://HOST[:PORT]/CAMERA_ID or mqtts://...: the agent's camera id\n"
-    "  --user NAME             the hub's broker user (default hub)\n"
-    "  --password-file FILE    that user's password (first line)\n"
-    "  --tls-ca-file FILE      mqtts: the CA of the broker's certificate (default: the system's)\n"
-    "  --agent-command CMD     how to start the agent (run with /bin/sh -c); lk-certify starts,\n"
-    "                          restarts (TC-CAM-9) and stops it. Without it the lab runs the agent and\n"
-    "                          the restart is a manual step (--interactive), never a pass\n"
-    "  --agent-frozen-args ARGS  appended to the command to start the agent on a frozen source\n"
-    "                          (TC-CAM-9.3; lk-camera-agent: --freeze-after 5); else that case is skipped\n"
-    "  --agent-covered-args ARGS  appended to the command to start the agent on a covered view (TC-CAM-10.2;\n"
-    "                          lk-camera-agent: --source lavfi:color=black:size=640x360:rate=25); else skipped\n"
-    "  --record-dir DIR        where the agent's recordings can be read: TC-CAM-7.1 compares the bytes\n"
-    "                          it reports with the file's size\n"
-    "  --agent-window-s N      how long TC-CAM-6 watches the stream (default 10, 3-3600)\n"
-    "  --nonce-period-ms N     the hub's nonce period the agent is held to (default 250, 50-1000)\n"
-    "  --agent-tolerance-ms N  TC-CAM-6.1's allowance beyond the declared period (default 100, 0-5000)\n"
-    "  --plugin RELAY.so       the relay the TC-CAM-1 to 5 cases drive the agent through\n"
-    "                          (default: lk_net_camera.so in --reference-plugins DIR)\n"
-    "\n"
-    "Verdict and exit status: 0 PASSED (every case that applies ran and passed), 1 FAILED (a case\n"
-    "failed), 3 INCOMPLETE (nothing failed, but something that applies was not done: a lock or camera\n"
-    "interface without a device, a case that could not run, a case that needs the vendor's test build,\n"
-    "a manual step not carried out; the reports list it under \"missing\"), 2 usage error or bad input,\n"
-    "4 --verify-report: the report does not verify (edited, signed by another key, not a signed report).\n";
+// Every option, with the text --help prints for it.
+latchkey::cli::po::options_description option_table() {
+  namespace po = latchkey::cli::po;
+  po::options_description d;
+  const auto text = [](const char* name) { return po::value<std::vector<std::string>>()->value_name(name); };
+  d.add_options()
+      ("plugin", text("FILE"), "the plugin under test (with --agent: the relay the TC-CAM-1 to 5 cases drive the "
+                               "agent through; default lk_net_camera.so in --reference-plugins DIR)")
+      ("mode", text("MODE"), "how the device cases (TC-LOCK, TC-CAM, TC-AUTHZ) and the hub of TC-GATE run the "
+                             "plugin: isolated (default; its own lk-plugin-host process, as latchkeyd runs plugins "
+                             "by default) or in_process (loaded into lk-certify). TC-ABI tests the C ABI itself "
+                             "and always runs in process.")
+      ("device", text("URI"), "a device to test (repeatable); lock=URI or camera=URI for a plugin offering both")
+      ("out", text("DIR"), "write lk-certify-report.{xml,json,html} there")
+      ("filter", text("PATTERN"), "case IDs to run, comma-separated prefixes or globs (TC-LOCK, TC-*-2.*)")
+      ("interactive", "prompt for the manual steps (otherwise reported as manual)")
+      ("authz-config", text("TEXT"), "the authorization provider's configuration")
+      ("authz-issuer", text("KEYID:SEEDHEX"), "an issuer the configuration pins, to mint credentials")
+      ("authz-reference-format", "the provider reads the reference format (issuer <key id> <hex>)")
+      ("reference-plugins", text("DIR"), "the reference plugins TC-GATE pairs the plugin with")
+      ("quiet", "print only the summary")
+      ("log-level", text("LEVEL"), "the lowest level of the log lines the hub of TC-GATE and the plugin hosts write "
+                                   "on stderr: debug, info (default), warning or error")
+      ("operator", text("NAME"), "who ran the certification (in every report; with --interactive, the name "
+                                 "recorded with each answer; default: the login name)")
+      ("lab", text("NAME"), "the lab that ran it (in every report)")
+      ("sign-key", text("FILE"), "sign the JSON report with the lab's Ed25519 key (needs --out; FILE as lkctl "
+                                 "keygen or --make-lab-key writes it: the seed as hex, mode 0600)")
+      ("verify-report", text("FILE"), "check a signed JSON report against --trusted-key PUB (the lab's .pub "
+                                      "file); names the first field that differs from what was signed")
+      ("trusted-key", text("PUB"), "the lab's public key --verify-report checks with")
+      ("make-lab-key", text("NAME"), "write a new lab key pair, NAME.key (secret, 0600) and NAME.pub, and exit")
+      ("list", "list the cases (--format text or markdown) and exit")
+      ("format", text("FORMAT"), "--list's format: text (default) or markdown")
+      ("agent", text("URI"), "a camera agent: mqtt://HOST[:PORT]/CAMERA_ID or mqtts://...: the agent's camera id")
+      ("user", text("NAME"), "--agent: the hub's broker user (default hub)")
+      ("password-file", text("FILE"), "--agent: that user's password (first line)")
+      ("tls-ca-file", text("FILE"), "--agent mqtts: the CA of the broker's certificate (default: the system's)")
+      ("agent-command", text("CMD"), "how to start the agent (run with /bin/sh -c); lk-certify starts, restarts "
+                                     "(TC-CAM-9) and stops it. Without it the lab runs the agent and the restart "
+                                     "is a manual step (--interactive), never a pass")
+      ("agent-frozen-args", text("ARGS"), "appended to the command to start the agent on a frozen source "
+                                          "(TC-CAM-9.3; lk-camera-agent: --freeze-after 5); else that case is "
+                                          "skipped")
+      ("agent-covered-args", text("ARGS"), "appended to the command to start the agent on a covered view "
+                                           "(TC-CAM-10.2; lk-camera-agent: --source "
+                                           "lavfi:color=black:size=640x360:rate=25); else skipped")
+      ("record-dir", text("DIR"), "where the agent's recordings can be read: TC-CAM-7.1 compares the bytes it "
+                                  "reports with the file's size")
+      ("agent-window-s", text("N"), "how long TC-CAM-6 watches the stream (default 10, 3-3600)")
+      ("nonce-period-ms", text("N"), "the hub's nonce period the agent is held to (default 250, 50-1000)")
+      ("agent-tolerance-ms", text("N"), "TC-CAM-6.1's allowance beyond the declared period (default 100, 0-5000)");
+  return d;
+}
 
 // The agent options that take a text (a path or a command), or nullptr.
 std::string* agent_text_option(Options& o, const std::string& a) {
@@ -178,31 +185,36 @@ std::filesystem::path* agent_path_option(Options& o, const std::string& a) {
 
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc) {
-        std::cerr << "lk-certify: " << a << " needs a value\n";
-        return std::nullopt;
-      }
-      return std::string(argv[++i]);
-    };
+  latchkey::cli::po::options_description all = option_table();
+  all.add(latchkey::cli::standard_options());
+  latchkey::cli::po::parsed_options parsed(nullptr);
+  try {
+    parsed = latchkey::cli::tokenize(all, std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const latchkey::cli::UsageError& e) {
+    std::cerr << "lk-certify: " << e.what() << "\n";
+    return std::nullopt;
+  }
+  for (const latchkey::cli::po::option& option : parsed.options) {
+    // Each option in the order given, as "--name" and its value, if any.
+    const std::string a = "--" + option.string_key;
+    std::optional<std::string> given;
+    if (!option.value.empty()) given = option.value.front();
     std::optional<std::string> v;
-    if (a == "--plugin" && (v = value())) o.plugin = *v;
-    else if (a == "--device" && (v = value())) o.devices.push_back(*v);
-    else if (a == "--out" && (v = value())) o.out = *v;
-    else if (a == "--filter" && (v = value())) o.filter = *v;
-    else if (a == "--format" && (v = value())) o.format = *v;
-    else if (a == "--authz-config" && (v = value())) o.authz_config = *v;
-    else if (a == "--authz-issuer" && (v = value())) o.authz_issuer = *v;
-    else if (a == "--reference-plugins" && (v = value())) o.reference_dir = *v;
-    else if (a == "--operator" && (v = value())) o.operator_name = *v;
-    else if (a == "--lab" && (v = value())) o.lab = *v;
-    else if (a == "--sign-key" && (v = value())) o.sign_key = *v;
-    else if (a == "--verify-report" && (v = value())) o.verify_report = *v;
-    else if (a == "--trusted-key" && (v = value())) o.trusted_key = *v;
-    else if (a == "--make-lab-key" && (v = value())) o.make_lab_key = *v;
-    else if (a == "--mode" && (v = value())) {
+    if (a == "--plugin" && (v = given)) o.plugin = *v;
+    else if (a == "--device" && (v = given)) o.devices.push_back(*v);
+    else if (a == "--out" && (v = given)) o.out = *v;
+    else if (a == "--filter" && (v = given)) o.filter = *v;
+    else if (a == "--format" && (v = given)) o.format = *v;
+    else if (a == "--authz-config" && (v = given)) o.authz_config = *v;
+    else if (a == "--authz-issuer" && (v = given)) o.authz_issuer = *v;
+    else if (a == "--reference-plugins" && (v = given)) o.reference_dir = *v;
+    else if (a == "--operator" && (v = given)) o.operator_name = *v;
+    else if (a == "--lab" && (v = given)) o.lab = *v;
+    else if (a == "--sign-key" && (v = given)) o.sign_key = *v;
+    else if (a == "--verify-report" && (v = given)) o.verify_report = *v;
+    else if (a == "--trusted-key" && (v = given)) o.trusted_key = *v;
+    else if (a == "--make-lab-key" && (v = given)) o.make_lab_key = *v;
+    else if (a == "--mode" && (v = given)) {
       if (*v == "isolated") o.mode = latchkey::isolation::PluginMode::kIsolated;
       else if (*v == "in_process") o.mode = latchkey::isolation::PluginMode::kInProcess;
       else {
@@ -210,18 +222,18 @@ std::optional<Options> parse(int argc, char** argv) {
         return std::nullopt;
       }
     }
-    else if (a == "--agent" && (v = value())) o.agent_uri = *v;
+    else if (a == "--agent" && (v = given)) o.agent_uri = *v;
     else if (std::string* field = agent_text_option(o, a)) {
-      if (!(v = value())) return std::nullopt;
+      if (!(v = given)) return std::nullopt;
       *field = *v;
       o.agent_flags = true;
     }
     else if (std::filesystem::path* field = agent_path_option(o, a)) {
-      if (!(v = value())) return std::nullopt;
+      if (!(v = given)) return std::nullopt;
       *field = *v;
       o.agent_flags = true;
     }
-    else if ((a == "--agent-window-s" || a == "--nonce-period-ms" || a == "--agent-tolerance-ms") && (v = value())) {
+    else if ((a == "--agent-window-s" || a == "--nonce-period-ms" || a == "--agent-tolerance-ms") && (v = given)) {
       const bool window = a == "--agent-window-s", nonce = a == "--nonce-period-ms";
       const unsigned long low = window ? 3 : nonce ? 50 : 0, high = window ? 3600 : nonce ? 1000 : 5000;
       unsigned long n = 0;
@@ -235,12 +247,20 @@ std::optional<Options> parse(int argc, char** argv) {
       (window ? o.agent.window_s : nonce ? o.agent.nonce_period_ms : o.agent.tolerance_ms) = static_cast<uint32_t>(n);
       o.agent_flags = true;
     }
+    else if (a == "--log-level" && (v = given)) {
+      const auto level = latchkey::logging::parse_log_level(*v);
+      if (!level) {
+        std::cerr << "lk-certify: --log-level '" << *v << "': must be " << latchkey::logging::kLogLevelChoices << "\n";
+        return std::nullopt;
+      }
+      latchkey::logging::set_log_threshold(*level);
+    }
     else if (a == "--list") o.list = true;
     else if (a == "--interactive") o.interactive = true;
     else if (a == "--quiet") o.quiet = true;
     else if (a == "--authz-reference-format") o.authz_reference_format = true;
     else {
-      if (!v) std::cerr << "lk-certify: unknown or incomplete argument '" << a << "'\n";
+      std::cerr << "lk-certify: unknown option '" << a << "'\n";
       return std::nullopt;
     }
   }
@@ -413,8 +433,10 @@ void list_cases(const std::string& format) {
                "byte past its declared size fails the case and names the buffer. The reports name the mode\n"
                "(`pluginMode` in the JSON, a `plugin_mode` property in the JUnit XML, a line in the HTML).\n\n"
                "`conformance/faulty/` holds deliberately broken plugins; the tests in `tests/conformance/`\n"
-               "check, in both modes, that each fails exactly its expected cases and that the reference\n"
-               "plugins pass them all.\n\n"
+               "check that each fails exactly its expected cases and that the reference plugins pass them\n"
+               "all, in both modes. A fault that lies in the bytes a plugin hands over (an attestation's\n"
+               "fields, a negotiation answer, an authorization verdict) reaches the suite unchanged through\n"
+               "`lk-plugin-host`, so those faulty plugins run in the default mode only.\n\n"
                "## Camera timing: the tolerances\n\n"
                "Every camera timing case checks both bounds and states its tolerance in its title:\n\n"
                "- TC-CAM-1.1 watches 40 declared periods (2 s at least, 15 s at most) and measures the period\n"
@@ -746,15 +768,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     // Before GoogleTest, which would answer --help with its own flags.
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::cout << kUsage << kHelp;
+      std::cout << latchkey::cli::help_text(program(), option_table());
+      return 0;
+    }
+    if (std::string_view(argv[i]) == "--version") {
+      std::cout << latchkey::cli::version_text(program().name);
       return 0;
     }
   }
+  // The log of TC-GATE's hub and of the plugin hosts: as latchkeyd's, and in
+  // the journal's form when stderr is the journal.
+  latchkey::logging::set_journal_format(latchkey::logging::stderr_is_journal());
   ::testing::InitGoogleTest(&argc, argv);  // consumes --gtest_* flags only
   const auto options = parse(argc, argv);
   if (!options) {
-    std::cerr << kUsage;
-    return 2;
+    std::cerr << "Try 'lk-certify --help' for more information.\n";
+    return latchkey::cli::kExitUsage;
   }
   if (options->list) {
     list_cases(options->format);

@@ -40,6 +40,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,6 +182,17 @@ static void refuse(struct guard *g, const char *camera, enum guard_kind kind, co
   flush_slot(s, now);
 }
 
+
+/* A refusal reason, cut at the buffer's end: the topic and user name are
+ * bounded but may together exceed GUARD_REASON_MAX, and a cut reason is
+ * still the right refusal. */
+__attribute__((format(printf, 3, 4)))
+static void format_reason(char* out, size_t size, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  (void)vsnprintf(out, size, format, args);
+  va_end(args);
+}
 static int on_acl_check(int event, void *event_data, void *userdata) {
   (void)event;
   struct guard *g = userdata;
@@ -208,13 +220,13 @@ static int on_acl_check(int event, void *event_data, void *userdata) {
 
   const bool foreign = is_hub ? !limit->from_hub : (user == NULL || strcmp(user, camera) != 0 || limit->from_hub);
   if (foreign) {
-    snprintf(reason, sizeof reason, "user '%s' published %lu bytes on %s%s/%s", who, (unsigned long)ed->payloadlen,
+    format_reason(reason, sizeof reason, "user '%s' published %lu bytes on %s%s/%s", who, (unsigned long)ed->payloadlen,
              GUARD_CAMERA_PREFIX, camera, leaf);
     refuse(g, camera, GUARD_FOREIGN, reason);
     return MOSQ_ERR_ACL_DENIED;
   }
   if (ed->payloadlen > limit->max_bytes) {
-    snprintf(reason, sizeof reason, "user '%s' published %lu bytes on %s%s/%s (at most %lu)", who,
+    format_reason(reason, sizeof reason, "user '%s' published %lu bytes on %s%s/%s (at most %lu)", who,
              (unsigned long)ed->payloadlen, GUARD_CAMERA_PREFIX, camera, leaf, (unsigned long)limit->max_bytes);
     refuse(g, camera, GUARD_OVERSIZED, reason);
     return MOSQ_ERR_ACL_DENIED;

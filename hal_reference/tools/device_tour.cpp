@@ -5,6 +5,7 @@
 // lock/unlock cycle with door events, the lock relocking by itself at its
 // deadline (U4), and what a frozen camera looks like in the attestation stream.
 // Everything goes through the real ABI: shared libraries, C tables, events.
+#include <latchkey/common/cli_options.hpp>
 #include <latchkey/cpp/names.hpp>
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
@@ -328,20 +329,31 @@ fs::path default_plugin_dir(const char* argv0) {
   return bin / ".." / "plugins";
 }
 
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-device-tour",
+      {"[--plugins DIR]"},
+      "Walks the three reference plugins (lk_ref_authz, lk_sim_camera, lk_sim_lock) through the plugin ABI "
+      "alone, as a hub would: authorization, camera attestations and a lock cycle with its relock deadline. "
+      "Each step is printed, and each check as CHECK when it fails.",
+      {{0, "every check passed"}, {1, "a check failed or a plugin was refused"},
+       {2, "usage error: an unknown or malformed option"}},
+      ""};
+  return p;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Tour tour;
-  tour.plugin_dir = default_plugin_dir(argv[0]);
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--plugins" && i + 1 < argc) {
-      tour.plugin_dir = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--plugins DIR]\n", argv[0]);
-      return 2;
-    }
-  }
+  std::string plugins;
+  latchkey::cli::po::options_description options;
+  options.add_options()
+      ("plugins", latchkey::cli::po::value(&plugins)->value_name("DIR"),
+       "where the reference plugins are (default: ../plugins or ../lib/latchkey/plugins beside this program)");
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv);
+  if (parsed.exit_status) return *parsed.exit_status;
+  tour.plugin_dir = plugins.empty() ? default_plugin_dir(argv[0]) : fs::path(plugins);
   std::printf("Latchkey device tour: the reference plugins through ABI %u.%u, from %s\n\n",
               LK_VERSION_MAJOR(LK_ABI_VERSION_CURRENT), LK_VERSION_MINOR(LK_ABI_VERSION_CURRENT),
               tour.plugin_dir.c_str());

@@ -16,6 +16,6 @@ function(latchkey_proto_library target kind root)
   protobuf_generate(TARGET ${target} LANGUAGE cpp
     IMPORT_DIRS "${root}"
     PROTOC_OUT_DIR "${CMAKE_CURRENT_BINARY_DIR}")
-  target_include_directories(${target} PUBLIC "${CMAKE_CURRENT_BINARY_DIR}")
+  target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${CMAKE_CURRENT_BINARY_DIR}>")
   target_link_libraries(${target} PUBLIC protobuf::libprotobuf)
 endfunction()

@@ -3,12 +3,14 @@
 //   lk-plugin-info PLUGIN.so...
 //
 // Exit status: 0 when every plugin loads, 1 when one is refused, 2 on usage.
+#include <latchkey/common/cli_options.hpp>
 #include <latchkey/host/plugin.hpp>
 
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -51,35 +53,41 @@ void print_plugin(const Plugin& plugin) {
   if (camera != nullptr) std::printf("  camera snapshot:       %s\n", camera->snapshot != nullptr ? "yes" : "no");
 }
 
-void print_usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: lk-plugin-info PLUGIN.so...\n"
-               "Loads each Latchkey plugin as the hub does and prints its identity, ABI\n"
-               "version and interfaces, or why it is refused (exit status 1).\n");
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-plugin-info",
+      {"PLUGIN.so..."},
+      "Loads each Latchkey plugin as the hub does and prints its identity (vendor, driver id and version), "
+      "its ABI version and the interfaces it offers, or why it is refused.",
+      {{0, "every plugin loads"}, {1, "a plugin is refused"},
+       {2, "usage error: an unknown or malformed option, no plugin given"}},
+      ""};
+  return p;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    print_usage(stderr);
-    return 2;
-  }
-  if (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
-    print_usage(stdout);
-    return 0;
-  }
+  std::vector<std::string> plugins;
+  latchkey::cli::po::options_description options;
+  latchkey::cli::po::options_description hidden;
+  hidden.add_options()("plugin", latchkey::cli::po::value(&plugins));
+  latchkey::cli::po::positional_options_description positional;
+  positional.add("plugin", -1);
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv, &positional, &hidden);
+  if (parsed.exit_status) return *parsed.exit_status;
+  if (plugins.empty()) return latchkey::cli::report_usage_error(program(), "no plugin given");
   int status = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (i > 1) std::printf("\n");
+  for (std::size_t i = 0; i < plugins.size(); ++i) {
+    if (i > 0) std::printf("\n");
     try {
-      const auto plugin = Plugin::load(argv[i]);
+      const auto plugin = Plugin::load(plugins[i]);
       print_plugin(*plugin);
     } catch (const latchkey::host::LoadError& error) {
-      std::printf("%s\n  refused: %s\n", argv[i], error.what());
+      std::printf("%s\n  refused: %s\n", plugins[i].c_str(), error.what());
       status = 1;
     } catch (const std::exception& error) {
-      std::printf("%s\n  error: %s\n", argv[i], error.what());
+      std::printf("%s\n  error: %s\n", plugins[i].c_str(), error.what());
       status = 1;
     }
     std::fflush(stdout);

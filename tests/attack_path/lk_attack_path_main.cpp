@@ -15,6 +15,8 @@
 #include "attack_world.hpp"
 #include "netns_link.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -26,47 +28,55 @@ using namespace latchkey::attack;
 
 namespace {
 
-int usage(const char* why) {
-  std::fprintf(stderr,
-               "%s\nusage: lk-attack-path [--trials N] [--faults F,F,...] [--quiet] [--latchkeyd PATH] [--plugin-dir DIR] [--agent PATH]\n"
-               "faults: link_down loss delay replay frozen looped (default: all)\n",
-               why);
-  return 2;
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-attack-path",
+      {"[--trials N] [--faults F,F,...] [--quiet] [--latchkeyd PATH] [--plugin-dir DIR] [--agent PATH]"},
+      "The soak of the 2017 attack on a real network path (docs/attack-path.md): N trials of each fault, "
+      "alternating door closed and open; prints each trial and, per fault, p50, p99 and max of the detection "
+      "delay and the misses.",
+      {{0, "no miss"}, {1, "misses"}, {2, "usage error, or the setup failed"},
+       {77, "no rights to make network namespaces (the reason is printed)"}},
+      "Faults: link_down loss delay replay frozen looped (default: all)."};
+  return p;
 }
+
+int usage(const std::string& why) { return latchkey::cli::report_usage_error(program(), why); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace po = latchkey::cli::po;
   int trials = 100;
-  bool quiet = false;
+  std::string fault_list;
   std::vector<Fault> faults(std::begin(kAllFaults), std::end(kAllFaults));
   WorldOptions options = default_world_options();
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--trials" && i + 1 < argc) {
-      trials = std::atoi(argv[++i]);
-      if (trials < 1) return usage("--trials must be at least 1");
-    } else if (arg == "--faults" && i + 1 < argc) {
-      faults.clear();
-      std::stringstream list(argv[++i]);
-      std::string name;
-      while (std::getline(list, name, ',')) {
-        const auto f = parse_fault(name);
-        if (!f) return usage(("unknown fault " + name).c_str());
-        faults.push_back(*f);
-      }
-    } else if (arg == "--latchkeyd" && i + 1 < argc) {
-      options.latchkeyd = argv[++i];
-    } else if (arg == "--plugin-dir" && i + 1 < argc) {
-      options.plugin_dir = argv[++i];
-    } else if (arg == "--agent" && i + 1 < argc) {
-      options.agent = argv[++i];
-    } else if (arg == "--quiet") {
-      quiet = true;
-    } else {
-      return usage(("unknown argument " + arg).c_str());
+  std::string latchkeyd, plugin_dir, agent;
+  po::options_description described;
+  described.add_options()
+      ("trials", po::value(&trials)->value_name("N"), "trials of each fault (default 100)")
+      ("faults", po::value(&fault_list)->value_name("F,F,..."), "the faults to run, comma-separated")
+      ("quiet", "print only misses and the summary")
+      ("latchkeyd", po::value(&latchkeyd)->value_name("PATH"), "the latchkeyd to run (default: this build's)")
+      ("plugin-dir", po::value(&plugin_dir)->value_name("DIR"), "its plugins (default: this build's)")
+      ("agent", po::value(&agent)->value_name("PATH"), "the lk-camera-agent to run (default: this build's)");
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), described, argc, argv);
+  if (parsed.exit_status) return *parsed.exit_status;
+  if (trials < 1) return usage("--trials must be at least 1");
+  if (parsed.values.count("faults")) {
+    faults.clear();
+    std::stringstream list(fault_list);
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      const auto f = parse_fault(name);
+      if (!f) return usage("--faults: unknown fault " + name);
+      faults.push_back(*f);
     }
   }
+  if (!latchkeyd.empty()) options.latchkeyd = latchkeyd;
+  if (!plugin_dir.empty()) options.plugin_dir = plugin_dir;
+  if (!agent.empty()) options.agent = agent;
+  const bool quiet = parsed.values.count("quiet") != 0;
   if (const auto why = latchkey::testing::netns_unavailable_reason()) {
     std::fprintf(stderr, "lk-attack-path: cannot make network namespaces: %s\n", why->c_str());
     return 77;

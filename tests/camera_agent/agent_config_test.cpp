@@ -142,7 +142,7 @@ TEST(AgentConfig, BadValuesAreRefusedNamingTheOption) {
       {with(base(), {"--input-option", "=x"}), "--input-option"},
       {with(base(), {"--input-option", "novalue"}), "--input-option"},
       {with(base(), {"--source", ""}), "--source"},
-      {with(base(), {"--speed", "2"}), "unknown option --speed"},
+      {with(base(), {"--speed", "2"}), "unknown option '--speed'"},
       {with(base(), {"stray"}), "unexpected argument 'stray'"},
       {with(base(), {"--period-ms"}), "--period-ms needs a value"},
   };

@@ -109,5 +109,29 @@ TEST_F(Check, Check_ReportsEveryProblemNotJustTheFirst) {
   EXPECT_NE(run.err.find("7 problem(s) found"), std::string::npos) << run.err;
 }
 
+// U4: a lock that takes relock deadlines only up to 30 s, behind a hub that
+// sends 60 s with every unlock, would refuse every delivery; --check says so
+// at configuration time, naming the lock and both values.
+TEST_F(Check, Check_RefusesALockThatWouldRefuseTheRelockDeadline) {
+  demo::SimHubOptions options = daemon_test_options();
+  options.gate["relock_deadline_ms"] = "60000";
+  hub_ = std::make_unique<demo::SimHub>(options);
+  std::string ini = read_file(hub_->config_file());
+  const std::string uri = "uri = sim://lock/front?";
+  ASSERT_NE(ini.find(uri), std::string::npos) << ini;
+  ini.replace(ini.find(uri), uri.size(), uri + "max_relock_ms=30000&");
+  std::ofstream(hub_->config_file()) << ini;
+  LatchkeydRun run = check();
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("[lock.front]: the lock accepts relock deadlines up to 30000 ms, but [gate] relock_deadline_ms is 60000"),
+            std::string::npos) << run.err;
+  const std::string deadline = "relock_deadline_ms = 60000";
+  ASSERT_NE(ini.find(deadline), std::string::npos) << ini;
+  ini.replace(ini.find(deadline), deadline.size(), "relock_deadline_ms = 30000");
+  std::ofstream(hub_->config_file()) << ini;
+  run = check();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
 }  // namespace
 }  // namespace latchkey::tests

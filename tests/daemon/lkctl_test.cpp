@@ -79,7 +79,7 @@ TEST_F(Lkctl, BadArgumentsAndFiles_Exit2NamingTheCulprit) {
        "nope.key: no such file"},
       {"mint --issuer " + path("k.key") + " --key-id a --hub h --door d --courier c --courier-pub " + path("k.pub"),
        "may be read by others"},
-      {"mint --bogus 1", "unknown option --bogus"},
+      {"mint --bogus 1", "unknown option '--bogus'"},
       {"prove --grant " + path("k.pub") + " --courier " + path("k.key") + " --door d --challenge 00",
        "not a serialized SignedGrant"},
       {"enrol --plugin " + path("none.so") + " --uri sim://camera/x", "none.so: no such file"},

@@ -230,6 +230,11 @@ TEST(ServiceManager, LogLineFormat) {
   using hub::LogLevel;
   const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'796'672'712'345));
   EXPECT_EQ(hub::rfc3339_utc_ms(at), "2026-12-07T19:45:12.345Z");
+  // The log is every program's (common/): each names itself, as latchkeyd does at start.
+  hub::set_log_program("lk-camera-agent[porch]");
+  EXPECT_EQ(hub::format_log_line(at, LogLevel::kInfo, "x", "", false),
+            "2026-12-07T19:45:12.345Z lk-camera-agent[porch] info: x");
+  hub::set_log_program("latchkeyd");
   EXPECT_EQ(hub::format_log_line(at, LogLevel::kWarning, "two\nlines", "alarm", false),
             "2026-12-07T19:45:12.345Z latchkeyd alarm: two | lines");
   EXPECT_EQ(hub::format_log_line(at, LogLevel::kError, "x", "", true), "<3>error: x");

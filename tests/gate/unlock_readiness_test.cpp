@@ -5,6 +5,8 @@
 // session), and says nothing once a valid grant would be admitted.
 #include "sim_world.hpp"
 
+#include <latchkey/lk_lock.h>
+
 #include <gtest/gtest.h>
 
 using latchkey::sim::SimWorld;
@@ -76,6 +78,19 @@ TEST(UnlockReadiness, U6_WhileASessionIsUnderWayAndReadyAgainAfterIt) {
 TEST(UnlockReadiness, AnUnknownDoorHasNoState) {
   SimWorld w(options());
   EXPECT_FALSE(w.engine().unlock_refusal("nowhere", w.now()));
+}
+
+// U4 at start: a lock that enforces relock deadlines itself must take the one
+// every unlock carries; a lock without the capability ignores it (abi.md 7.4).
+TEST(RelockDeadline, U4_ALockThatWouldRefuseTheHubsDeadlineIsNamed) {
+  EXPECT_EQ(latchkey::gate::relock_deadline_problem(LK_LOCK_CAP_RELOCK_DEADLINE, 60'000, 60'000), "");
+  EXPECT_EQ(latchkey::gate::relock_deadline_problem(LK_LOCK_CAP_RELOCK_DEADLINE | LK_LOCK_CAP_DOOR_SENSOR, 300'000, 60'000), "");
+  EXPECT_EQ(latchkey::gate::relock_deadline_problem(LK_LOCK_CAP_RELOCK_DEADLINE, 59'999, 60'000),
+            "accepts relock deadlines up to 59999 ms, but [gate] relock_deadline_ms is 60000 (U4): "
+            "every unlock would be refused");
+  EXPECT_NE(latchkey::gate::relock_deadline_problem(LK_LOCK_CAP_RELOCK_DEADLINE, 0, 5'000), "");
+  EXPECT_EQ(latchkey::gate::relock_deadline_problem(0, 0, 60'000), "");
+  EXPECT_EQ(latchkey::gate::relock_deadline_problem(LK_LOCK_CAP_DOOR_SENSOR, 1'000, 60'000), "");
 }
 
 }  // namespace

@@ -46,7 +46,31 @@ set(expected
   "${DATADIR}/latchkey/examples/c_lock_driver/CMakeLists.txt"
   "${DATADIR}/latchkey/examples/cpp_lock_driver/acme_lock.cpp"
   "${DATADIR}/latchkey/examples/cpp_lock_driver/CMakeLists.txt"
-  "${BINDIR}/lk-plugin-info")
+  "${BINDIR}/lk-plugin-info"
+  # The hub side a hub maker embeds (find_package(Latchkey COMPONENTS host crypto)).
+  "${INCLUDEDIR}/latchkey/host/plugin.hpp"
+  "${INCLUDEDIR}/latchkey/host/devices.hpp"
+  "${INCLUDEDIR}/latchkey/host/device_api.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/crypto.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/grants.hpp"
+  "${INCLUDEDIR}/latchkey/crypto/attestations.hpp"
+  "${INCLUDEDIR}/latchkey/attestation.pb.h"
+  "${INCLUDEDIR}/latchkey/grant.pb.h"
+  "${INCLUDEDIR}/latchkey/unlock.pb.h"
+  "${INCLUDEDIR}/latchkey/camera_link.pb.h"
+  "${LIBDIR}/liblatchkey_host.a"
+  "${LIBDIR}/liblatchkey_crypto.a"
+  "${LIBDIR}/liblatchkey_attest.a"
+  "${LIBDIR}/liblatchkey_proto.so"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyHostTargets.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyCryptoTargets.cmake"
+  "${LIBDIR}/cmake/Latchkey/LatchkeyAttestTargets.cmake"
+  # The hub: its unit and default configuration, written for this prefix.
+  "${BINDIR}/latchkeyd"
+  "${BINDIR}/lk-plugin-host"
+  "${LIBDIR}/latchkey/plugins/lk_sim_lock.so"
+  "etc/latchkey/hub.ini"
+  "lib/systemd/system/latchkeyd.service")
 set(missing "")
 foreach(file IN LISTS expected)
   if(NOT EXISTS "${PREFIX}/${file}")
@@ -81,6 +105,18 @@ foreach(library IN LISTS proto_libraries)
   file(STRINGS "${library}" private_protos REGEX "latchkey/(plugin_host|certification)\\.proto")
   if(private_protos)
     message(FATAL_ERROR "${library} carries the generated code of a hub-private proto: ${private_protos}")
+  endif()
+endforeach()
+# Nothing of the hub's configuration may name a path outside the prefix it
+# was installed into (the unit's ExecStart and --config, hub.ini's folders).
+file(READ "${PREFIX}/lib/systemd/system/latchkeyd.service" unit)
+if(NOT unit MATCHES "ExecStart=${PREFIX}/${BINDIR}/latchkeyd --config ${PREFIX}/etc/latchkey/hub.ini")
+  message(FATAL_ERROR "the installed unit does not run ${PREFIX}/${BINDIR}/latchkeyd with ${PREFIX}/etc/latchkey/hub.ini:\n${unit}")
+endif()
+file(STRINGS "${PREFIX}/etc/latchkey/hub.ini" ini_paths REGEX "^(data_dir|plugin_dir) = ")
+foreach(line IN LISTS ini_paths)
+  if(NOT line MATCHES " = ${PREFIX}/")
+    message(FATAL_ERROR "the installed hub.ini names a path outside ${PREFIX}: ${line}")
   endif()
 endforeach()
 message(STATUS "installed ${BUILD_DIR} into ${PREFIX}")

@@ -2,6 +2,7 @@
 // interface as in-process, supervision of crashes, hangs and garbage,
 // restart with backoff, quarantine, and the host's least privilege.
 // A list of cases over one runner: long by nature.
+#include <latchkey/common/log.hpp>
 #include <latchkey/host/devices.hpp>
 #include <latchkey/isolation/frame.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -239,6 +241,18 @@ TEST_F(IsolationTest, TheHostInheritsOnlyItsSocketAndRunsInItsOwnDirectory) {
   std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
   std::string env((std::istreambuf_iterator<char>(environ)), {});
   EXPECT_EQ(env.find("HOME="), std::string::npos);
+}
+
+TEST_F(IsolationTest, TheHostLogsAtTheHubsLevel) {
+  // The level of this process's log (latchkeyd's --log-level) is the host's.
+  const logging::LogLevel before = logging::log_threshold();
+  logging::set_log_threshold(logging::LogLevel::kWarning);
+  auto runner = run(kPlugins / "lk_sim_lock.so");
+  logging::set_log_threshold(before);
+  std::ifstream cmdline("/proc/" + std::to_string(runner->status().pid) + "/cmdline");
+  std::string args((std::istreambuf_iterator<char>(cmdline)), {});
+  std::replace(args.begin(), args.end(), '\0', ' ');
+  EXPECT_NE(args.find(" --log-level warning"), std::string::npos) << args;
 }
 
 namespace {

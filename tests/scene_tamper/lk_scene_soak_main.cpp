@@ -16,10 +16,8 @@
 // range of each measurement and the longest time out of limits that stayed
 // inside the window.
 //
-//   lk-scene-soak --width W --height H --fps F [--reference-s S]
-//                 [--min-luminance N] [--max-luminance N] [--min-sharpness N] [--min-similarity N]
-//                 [--tamper-window-ms N]
-// Exit status: 0 no alarm, 1 alarms, 2 bad usage or input.
+// Its options and exit statuses: program() and parse() below, `--help`.
+#include <latchkey/common/cli_options.hpp>
 #include <latchkey/gate/config.hpp>
 #include <latchkey/gate/liveness_monitor.hpp>
 #include <latchkey/lk_attest.h>
@@ -46,12 +44,20 @@ struct Options {
   int64_t tamper_window_ms = 2000;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  std::cerr << "lk-scene-soak: " << why << "\n"
-            << "usage: lk-scene-soak --width W --height H --fps F [--reference-s S] [--min-luminance N]\n"
-            << "       [--max-luminance N] [--min-sharpness N] [--min-similarity N] [--tamper-window-ms N]\n";
-  std::exit(2);
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-scene-soak",
+      {"--width W --height H --fps F [--reference-s S] [--min-luminance N] [--max-luminance N] "
+       "[--min-sharpness N] [--min-similarity N] [--tamper-window-ms N]"},
+      "False alarms of C8 over hours of a normal scene, simulated at frame rate: reads GRAY8 frames on stdin "
+      "(tools/soak-scene.sh pipes them from FFmpeg), measures and signs them as a camera does and judges them "
+      "with the hub's own LivenessMonitor (docs/camera-agent.md, \"False alarms over a long soak\").",
+      {{0, "no alarm"}, {1, "alarms"}, {2, "usage error or bad input"}},
+      ""};
+  return p;
 }
+
+[[noreturn]] void usage(const std::string& why) { std::exit(latchkey::cli::report_usage_error(program(), why)); }
 
 uint32_t number(const std::string& name, const char* text, uint32_t max) {
   char* end = nullptr;
@@ -61,12 +67,27 @@ uint32_t number(const std::string& name, const char* text, uint32_t max) {
 }
 
 Options parse(int argc, char** argv) {
+  namespace po = latchkey::cli::po;
   Options o;
   o.limits.required = true;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (i + 1 >= argc) usage(a + " needs a value");
-    const char* v = argv[++i];
+  po::options_description described;
+  const auto number_option = [&](const char* name, const char* help) {
+    described.add_options()(name, po::value<std::string>()->value_name("N"), help);
+  };
+  number_option("width", "frame width in pixels (32-16384; required)");
+  number_option("height", "frame height in pixels (18-16384; required)");
+  number_option("fps", "frames per second of the simulated clock (1-1000; required)");
+  number_option("reference-s", "when the reference view is taken, in seconds (default 1)");
+  number_option("min-luminance", "the camera's C8 limit, as enrolment sets it");
+  number_option("max-luminance", "the camera's C8 limit, as enrolment sets it");
+  number_option("min-sharpness", "the camera's C8 limit, as enrolment sets it");
+  number_option("min-similarity", "the camera's C8 limit, as enrolment sets it");
+  number_option("tamper-window-ms", "tamper_window in milliseconds (default 2000)");
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), described, argc, argv);
+  if (parsed.exit_status) std::exit(*parsed.exit_status);
+  for (const po::option& option : parsed.in_order) {
+    const std::string a = "--" + option.string_key;
+    const char* v = option.value.front().c_str();
     if (a == "--width") o.width = number(a, v, 16384);
     else if (a == "--height") o.height = number(a, v, 16384);
     else if (a == "--fps") o.fps = number(a, v, 1000);
@@ -76,7 +97,6 @@ Options parse(int argc, char** argv) {
     else if (a == "--min-sharpness") o.limits.min_sharpness = number(a, v, 1020000);
     else if (a == "--min-similarity") o.limits.min_similarity = number(a, v, 1000);
     else if (a == "--tamper-window-ms") o.tamper_window_ms = number(a, v, 10000);
-    else usage("unknown option " + a);
   }
   if (o.width < 32 || o.height < 18 || o.fps == 0) usage("--width (32+), --height (18+) and --fps (1+) are required");
   try {

@@ -11,6 +11,8 @@
 // no_report, silent, clear, state, quit.
 #include "z2m_emulator.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,11 +26,21 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: lk-z2m-emulator --broker HOST:PORT --password-file FILE [--user NAME] [--base-topic TOPIC]\n"
-    "                       [--lock NAME] [--sensor NAME] [--actuation-ms N] [--checkin-ms N]\n"
-    "                       [--no-auto-relock] [--unlocked] [--door-open] [--stale-retained]\n"
-    "                       [--control FIFO] [-- COMMAND [ARG]...]\n";
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lk-z2m-emulator",
+      {"--broker HOST:PORT --password-file FILE [OPTION]... [-- COMMAND [ARG]...]"},
+      "A Zigbee2MQTT lock and contact sensor on a broker, for lk-certify, the demo and people trying the "
+      "z2m_lock plugin without Zigbee hardware. With a command it runs the command next to the emulator and "
+      "exits with the command's status. Without one it reads commands, one a line, from stdin or (--control "
+      "PATH) from a named pipe it makes there: open, close, manual_lock, manual_unlock, lock_while_open, jam, "
+      "late MS, no_report, silent, clear, state, quit.",
+      {{0, "quit, or with a command: the command's status (127: it could not be run)"},
+       {2, "usage error, or no password could be read from --password-file"},
+       {3, "the emulator failed, or the named pipe could not be made"}},
+      ""};
+  return p;
+}
 
 int run_command(std::vector<std::string> argv) {
   std::vector<char*> args;
@@ -86,19 +98,34 @@ int main(int argc, char** argv) {
   std::string password_file;
   std::string control;
   std::vector<std::string> command;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << kUsage;
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+  namespace po = latchkey::cli::po;
+  po::options_description described;
+  described.add_options()
+      ("broker", po::value<std::string>()->value_name("HOST:PORT"), "the broker (required)")
+      ("password-file", po::value<std::string>()->value_name("FILE"), "the Zigbee2MQTT user's password (required)")
+      ("user", po::value<std::string>()->value_name("NAME"), "the broker user")
+      ("base-topic", po::value<std::string>()->value_name("TOPIC"), "Zigbee2MQTT's base topic")
+      ("lock", po::value<std::string>()->value_name("NAME"), "the lock's friendly name")
+      ("sensor", po::value<std::string>()->value_name("NAME"), "the contact sensor's friendly name")
+      ("actuation-ms", po::value<std::string>()->value_name("N"), "how long the bolt takes")
+      ("checkin-ms", po::value<std::string>()->value_name("N"), "how often the devices report")
+      ("no-auto-relock", "the lock exposes no auto_relock_time")
+      ("unlocked", "start unlocked")
+      ("door-open", "start with the door open")
+      ("stale-retained", "leave a stale retained state on the broker")
+      ("control", po::value<std::string>()->value_name("FIFO"), "read commands from a named pipe made there");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::vector<std::string>>(&command));
+  po::positional_options_description positional;
+  positional.add("command", -1);
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), described, argc, argv, &positional, &hidden);
+  if (parsed.exit_status) return *parsed.exit_status;
+  for (const po::option& option : parsed.in_order) {
+    const std::string a = "--" + option.string_key;
+    if (option.string_key == "command") continue;
+    const auto value = [&] { return option.value.empty() ? std::string() : option.value.front(); };
     try {
-      if (a == "--") {
-        for (++i; i < argc; ++i) command.emplace_back(argv[i]);
-      } else if (a == "--broker") {
+      if (a == "--broker") {
         const std::string b = value();
         const std::size_t colon = b.rfind(':');
         if (colon == std::string::npos) throw std::invalid_argument("--broker needs HOST:PORT");
@@ -116,19 +143,11 @@ int main(int argc, char** argv) {
       else if (a == "--door-open") options.door_closed = false;
       else if (a == "--stale-retained") options.stale_retained = true;
       else if (a == "--control") control = value();
-      else {
-        std::cerr << kUsage;
-        return a == "--help" ? 0 : 2;
-      }
     } catch (const std::exception& e) {
-      std::cerr << "lk-z2m-emulator: " << a << ": " << e.what() << "\n" << kUsage;
-      return 2;
+      return latchkey::cli::report_usage_error(program(), a + ": " + e.what());
     }
   }
-  if (password_file.empty()) {
-    std::cerr << "lk-z2m-emulator: --password-file is required\n" << kUsage;
-    return 2;
-  }
+  if (password_file.empty()) return latchkey::cli::report_usage_error(program(), "--password-file FILE is required");
   std::ifstream in(password_file);
   if (!std::getline(in, options.password) || options.password.empty()) {
     std::cerr << "lk-z2m-emulator: cannot read a password from " << password_file << "\n";

@@ -92,7 +92,7 @@ void Agent::on_nonce(const uint8_t* data, std::size_t size) {
     const uint64_t now = monotonic_ns();
     if (now - last_bad_nonce_log_ns_.load() > kBadNonceLogIntervalNs) {
       last_bad_nonce_log_ns_ = now;
-      log_event("ignored a nonce of " + std::to_string(size) + " bytes (nonces are 16 to 32 bytes)");
+      log_event(logging::LogLevel::kWarning, "ignored a nonce of " + std::to_string(size) + " bytes (nonces are 16 to 32 bytes)");
     }
     return;
   }
@@ -136,7 +136,7 @@ void Agent::attest_loop() {
     }
     if (!frame.valid) continue;
     if (now - frame.capture_ns > kStaleFrameNs) {
-      if (!paused) log_event("no new frame for over 1 s: attestations paused until frames return");
+      if (!paused) log_event(logging::LogLevel::kWarning, "no new frame for over 1 s: attestations paused until frames return");
       paused = true;
       continue;
     }
@@ -149,7 +149,7 @@ void Agent::attest_loop() {
     }
     const auto signed_attestation = attester_.sign(frame.digest, frame.capture_ns, scene ? &*scene : nullptr, error);
     if (!signed_attestation) {
-      log_event("cannot sign an attestation: " + error);
+      log_event(logging::LogLevel::kError, "cannot sign an attestation: " + error);
       continue;
     }
     signed_index = frame.index;
@@ -177,7 +177,7 @@ void Agent::publish_reference() {
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   reference_published_ = true;
   if (bytes.empty() || bytes.size() > 1024) {
-    log_event("the reference view file " + scene_->reference_file() + " could not be read to publish it");
+    log_event(logging::LogLevel::kWarning, "the reference view file " + scene_->reference_file() + " could not be read to publish it");
     return;
   }
   link_->set_reference(std::move(bytes));
@@ -201,7 +201,7 @@ void Agent::handle_commands() {
     const std::string session = to_hex(command->session_id.data(), command->session_id.size());
     log_event("command " + std::to_string(command->command_id) + ": start recording for session " + session);
     if (!recorder_) {
-      log_event("cannot record: no --record-dir is set; attestations keep saying not recording");
+      log_event(logging::LogLevel::kWarning, "cannot record: no --record-dir is set; attestations keep saying not recording");
       continue;
     }
     if (wanted_session_ == command->session_id && recorder_->recording()) continue;  // already doing so

@@ -2,6 +2,9 @@
 
 #include "source_kind.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+#include <latchkey/common/log.hpp>
+
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -11,6 +14,9 @@
 namespace latchkey::camera {
 
 namespace {
+
+namespace cli = latchkey::cli;
+namespace po = latchkey::cli::po;
 
 using Apply = std::function<std::optional<std::string>(AgentConfig&, const std::string&)>;
 
@@ -176,6 +182,13 @@ std::vector<Option> options() {
          c.no_scene = *b;
          return std::nullopt;
        }},
+      {"log-level", "LEVEL", "the lowest level logged: debug, info, warning or error (default info)",
+       [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
+         const auto level = logging::parse_log_level(v);
+         if (!level) return "'" + v + "' is not " + logging::kLogLevelChoices;
+         c.log_level = *level;
+         return std::nullopt;
+       }},
       {"print-key", nullptr, "print the public key (creating the key file if missing) and exit",
        [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
          const auto b = parse_bool(v);
@@ -185,6 +198,29 @@ std::vector<Option> options() {
        },
        true},
   };
+}
+
+// The table as Boost.Program_options options: every option takes a value
+// (repeatable: the table applies them in order, the last one winning); a flag
+// takes one only as --flag=VALUE.
+po::options_description table_options() {
+  po::options_description description;
+  for (const Option& o : options()) {
+    auto* semantic = po::value<std::vector<std::string>>();
+    if (o.value == nullptr) semantic->implicit_value({"true"}, "true")->value_name("BOOL");
+    else semantic->value_name(o.value);
+    description.add_options()(o.name, semantic, o.help);
+  }
+  description.add_options()
+      ("config", po::value<std::vector<std::string>>()->value_name("FILE"),
+       "read options from FILE; flags on the command line override it");
+  return description;
+}
+
+po::options_description command_line_options() {
+  po::options_description description = table_options();
+  description.add(cli::standard_options());
+  return description;
 }
 
 const Option* find_option(const std::vector<Option>& all, const std::string& name) {
@@ -273,46 +309,35 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   const auto all = options();
   std::vector<Setting> command_line;
   std::string config_file;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = cli::tokenize(command_line_options(), args);
+  } catch (const cli::UsageError& e) {
+    // As every refusal here, it names an option (a short one, or a word that
+    // is none, is named with the way to the long ones).
+    outcome.error = std::string(e.what()) + " (see --help)";
+    return outcome;
+  }
+  for (const po::option& option : parsed.options) {
+    const std::string& name = option.string_key;
+    if (name == "help") {
       outcome.kind = ParseOutcome::Kind::kHelp;
       return outcome;
     }
-    if (arg == "--version") {
+    if (name == "version") {
       outcome.kind = ParseOutcome::Kind::kVersion;
       return outcome;
     }
-    if (arg.rfind("--", 0) != 0) {
-      outcome.error = "unexpected argument '" + arg + "' (see --help)";
-      return outcome;
-    }
-    const auto eq = arg.find('=');
-    const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    std::optional<std::string> inline_value;
-    if (eq != std::string::npos) inline_value = arg.substr(eq + 1);
-    const Option* option = find_option(all, name);
-    if (name != "config" && option == nullptr) {
-      outcome.error = "unknown option --" + name + " (see --help)";
-      return outcome;
-    }
-    std::string value;
-    const bool is_flag = option != nullptr && option->value == nullptr;
-    if (inline_value) {
-      value = *inline_value;
-    } else if (is_flag) {
-      value = "true";
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      outcome.error = "--" + name + " needs a value";
-      return outcome;
-    }
+  }
+  for (const po::option& option : parsed.options) {
+    const std::string& name = option.string_key;
+    // A flag given without "=VALUE" is on.
+    const std::string value = option.value.empty() ? "true" : option.value.front();
     if (name == "config") {
       config_file = value;
-      continue;
+    } else {
+      command_line.push_back({name, value, "--" + name});
     }
-    command_line.push_back({name, value, "--" + name});
   }
 
   std::vector<Setting> settings;
@@ -341,35 +366,37 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   return outcome;
 }
 
-std::string help_text() {
-  std::ostringstream out;
-  out << "Usage: lk-camera-agent --camera-id ID --source SOURCE --key-file FILE --reference-file FILE [options]\n"
-         "       lk-camera-agent --camera-id ID --source SOURCE --key-file FILE --no-scene [options]\n"
-         "       lk-camera-agent --key-file FILE --print-key\n"
-         "\n"
-         "The Latchkey camera agent: decodes every frame of SOURCE, signs an attestation of the\n"
-         "newest frame's pixels, its scene measurements (mean luminance, sharpness, likeness to the\n"
-         "reference view), the hub's newest nonce and the recording state every period, and\n"
-         "publishes it on latchkey/camera/<ID>/attestation (docs/camera-link.md, docs/camera-agent.md).\n"
-         "\n"
-         "Options (in a --config file, write the same names without \"--\", one \"name = value\" a line):\n";
-  for (const auto& o : options()) {
-    std::string flag = std::string("  --") + o.name + (o.value ? std::string(" ") + o.value : std::string());
-    if (flag.size() < 30) flag.resize(30, ' ');
-    out << flag << " " << o.help << "\n";
-  }
-  out << "  --config FILE            read options from FILE; flags on the command line override it\n"
-         "  --help                   this text\n"
-         "  --version                the agent's version\n"
-         "\n"
-         "--loop and --freeze-after are test aids: they make the agent misbehave on purpose (looped\n"
-         "or frozen footage) so the hub's C5/C7 checks can be exercised. Never set them on a camera.\n"
-         "\n"
-         "The reference view (C8) is taken at enrolment, with the camera aimed as it will stay and\n"
-         "nothing in front of it: at the first start, from the first frame with enough contrast 1 s\n"
-         "after the source starts; attestations begin once it is saved. Look at the PGM file to check it.\n"
-         "--retake-reference takes it again (the camera was re-aimed on purpose).\n";
-  return out.str();
+namespace {
+
+const cli::Program& program() {
+  static const cli::Program p{
+      "lk-camera-agent",
+      {"--camera-id ID --source SOURCE --key-file FILE --reference-file FILE [OPTION]...",
+       "--camera-id ID --source SOURCE --key-file FILE --no-scene [OPTION]...",
+       "--key-file FILE --print-key"},
+      "The Latchkey camera agent: decodes every frame of SOURCE, signs an attestation of the newest frame's "
+      "pixels, its scene measurements (mean luminance, sharpness, likeness to the reference view), the hub's "
+      "newest nonce and the recording state every period, and publishes it on latchkey/camera/<ID>/attestation "
+      "(docs/camera-link.md, docs/camera-agent.md).\n\n"
+      "In a --config file, write the options' names without \"--\", one \"name = value\" a line.",
+      {{0, "stopped by SIGTERM or SIGINT, or the source ended, or --print-key printed the key"},
+       {1, "the key file could not be read or created, or the agent could not run (the source or the broker "
+           "failed beyond retrying)"},
+       {2, "usage error: an unknown or malformed option, a bad value, a bad --config file, an unreadable "
+           "--password-file or unusable --record-dir"}},
+      "--loop and --freeze-after are test aids: they make the agent misbehave on purpose (looped or frozen "
+      "footage) so the hub's C5/C7 checks can be exercised. Never set them on a camera.\n\n"
+      "The reference view (C8) is taken at enrolment, with the camera aimed as it will stay and nothing in "
+      "front of it: at the first start, from the first frame with enough contrast 1 s after the source starts; "
+      "attestations begin once it is saved. Look at the PGM file to check it. --retake-reference takes it again "
+      "(the camera was re-aimed on purpose).\n\n"
+      "The log: one line per event on stderr, \"<RFC 3339 time, ms> lk-camera-agent[<ID>] <level>: "
+      "<message>\"; under systemd with stderr on the journal, \"<priority>level: <message>\" instead."};
+  return p;
 }
+
+}  // namespace
+
+std::string help_text() { return cli::help_text(program(), table_options()); }
 
 }  // namespace latchkey::camera

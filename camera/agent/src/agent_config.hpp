@@ -3,6 +3,8 @@
 // the rest of the agent never sees one outside its bounds.
 #pragma once
 
+#include <latchkey/common/log.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@ struct AgentConfig {
   bool take_night_reference = false;     // command line only: take the night reference view at this start
   bool no_scene = false;                 // attest without scene measurements (C8)
   bool print_key = false;
+  logging::LogLevel log_level = logging::LogLevel::kInfo;  // the lowest level logged
 
   static constexpr uint32_t kPeriodMinMs = 20;
   static constexpr uint32_t kPeriodMaxMs = 1000;
@@ -51,7 +54,7 @@ struct ParseOutcome {
 // flags on the command line override its values.
 ParseOutcome parse_command_line(const std::vector<std::string>& args);
 
-// The text --help prints.
+// The text --help prints (the man page's source too).
 std::string help_text();
 
 // A camera id usable as a broker user name, an MQTT topic level and in file

@@ -23,7 +23,7 @@ FrameSource::FrameSource(SourceOptions options, const std::atomic<bool>& stop)
   std::string error;
   if (open_input(error)) return;
   if (!is_live(location_.kind)) throw std::runtime_error("source " + location_.description + ": " + error);
-  log_event("source " + location_.description + " cannot be opened: " + error + "; retrying");
+  log_event(logging::LogLevel::kWarning, "source " + location_.description + " cannot be opened: " + error + "; retrying");
 }
 
 FrameSource::~FrameSource() { close_input(); }
@@ -59,7 +59,7 @@ bool FrameSource::open_input(std::string& error) {
   int r = avformat_open_input(&context, location_.url.c_str(), format, &dictionary);  // frees context on failure
   const AVDictionaryEntry* unused = nullptr;
   while (r >= 0 && (unused = av_dict_get(dictionary, "", unused, AV_DICT_IGNORE_SUFFIX)) != nullptr)
-    log_event("input option " + std::string(unused->key) + " was not used by the source");
+    log_event(logging::LogLevel::kWarning, "input option " + std::string(unused->key) + " was not used by the source");
   av_dict_free(&dictionary);
   if (r < 0) {
     io_deadline_ns_ = 0;
@@ -120,7 +120,7 @@ const AVCodecParameters* FrameSource::codec_parameters() const {
 AVRational FrameSource::time_base() const { return input_ ? input_->streams[stream_]->time_base : AVRational{0, 1}; }
 
 bool FrameSource::reopen_live(const std::string& why) {
-  if (input_) log_event("source " + location_.description + ": " + why + "; reopening");
+  if (input_) log_event(logging::LogLevel::kWarning, "source " + location_.description + ": " + why + "; reopening");
   close_input();
   pacer_.reset();
   for (;;) {
@@ -129,7 +129,7 @@ bool FrameSource::reopen_live(const std::string& why) {
     if (open_input(error)) break;
     if (stop_.load()) return false;
     retry_delay_ms_ = std::min(retry_delay_ms_ * 2, kMaxRetryDelayMs);
-    log_event("source " + location_.description + " cannot be opened: " + error + "; retrying in " +
+    log_event(logging::LogLevel::kWarning, "source " + location_.description + " cannot be opened: " + error + "; retrying in " +
               std::to_string(retry_delay_ms_) + " ms");
   }
   retry_delay_ms_ = 500;
@@ -143,7 +143,7 @@ bool FrameSource::restart_loop() {
   close_input();
   std::string error;
   if (!open_input(error)) {
-    log_event("source " + location_.description + " cannot be opened again to loop: " + error);
+    log_event(logging::LogLevel::kError, "source " + location_.description + " cannot be opened again to loop: " + error);
     return false;
   }
   // Continue the timeline where the last pass ended, so paced reading and a
@@ -179,7 +179,7 @@ int FrameSource::read_and_send() {
   r = avcodec_send_packet(decoder_.get(), packet_.get());
   av_packet_unref(packet_.get());
   if (r < 0 && r != kAvErrorAgain && decode_errors_++ % 100 == 0)
-    log_event("source " + location_.description + ": a packet could not be decoded: " + av_error_text(r) + " (" +
+    log_event(logging::LogLevel::kWarning, "source " + location_.description + ": a packet could not be decoded: " + av_error_text(r) + " (" +
               std::to_string(decode_errors_) + " so far)");
   return 0;
 }
@@ -212,7 +212,7 @@ FrameSource::Status FrameSource::next(CapturedFrame& out) {
         if (!reopen_live("decoding failed: " + av_error_text(r))) return Status::kStopped;
         continue;
       }
-      log_event("source " + location_.description + ": decoding failed: " + av_error_text(r));
+      log_event(logging::LogLevel::kError, "source " + location_.description + ": decoding failed: " + av_error_text(r));
       return Status::kEnded;
     }
     if (draining_) continue;
@@ -231,7 +231,7 @@ FrameSource::Status FrameSource::next(CapturedFrame& out) {
       if (!reopen_live("reading failed: " + av_error_text(r))) return Status::kStopped;
       continue;
     }
-    if (r != kAvErrorEof) log_event("source " + location_.description + ": reading failed: " + av_error_text(r));
+    if (r != kAvErrorEof) log_event(logging::LogLevel::kError, "source " + location_.description + ": reading failed: " + av_error_text(r));
     avcodec_send_packet(decoder_.get(), nullptr);  // the end: give out the frames still inside
     draining_ = true;
   }

@@ -6,6 +6,8 @@
 #include "event_log.hpp"
 #include "recorder.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -52,7 +54,8 @@ bool read_password(const std::string& path, std::string& password, std::string& 
   }
   using std::filesystem::perms;
   if ((perms & (perms::group_read | perms::others_read)) != perms::none)
-    latchkey::camera::log_event("warning: --password-file " + path + " is readable by other users (chmod 600 it)");
+    latchkey::camera::log_event(latchkey::logging::LogLevel::kWarning,
+                                "--password-file " + path + " is readable by other users (chmod 600 it)");
   return true;
 }
 
@@ -79,15 +82,19 @@ int main(int argc, char** argv) {
       std::cout << help_text();
       return 0;
     case ParseOutcome::Kind::kVersion:
-      std::cout << agent_version() << "\n";
+      std::cout << latchkey::cli::version_text("lk-camera-agent");
       return 0;
     case ParseOutcome::Kind::kError:
       std::cerr << "lk-camera-agent: " << parsed.error << "\n";
-      return 2;
+      return latchkey::cli::kExitUsage;
     case ParseOutcome::Kind::kRun:
       break;
   }
   const AgentConfig& config = parsed.config;
+  latchkey::logging::set_log_program("lk-camera-agent");
+  latchkey::logging::set_log_threshold(config.log_level);
+  // Under systemd with stderr on the journal: priorities, no time stamps.
+  latchkey::logging::set_journal_format(latchkey::logging::stderr_is_journal());
   if (!config.camera_id.empty()) set_log_camera_id(config.camera_id);
 
   LoadedKey key = load_or_create_key(config.key_file);
@@ -115,7 +122,7 @@ int main(int argc, char** argv) {
     log_event("stopped");
     return status;
   } catch (const std::exception& e) {
-    log_event(std::string("cannot run: ") + e.what());
+    log_event(latchkey::logging::LogLevel::kError, std::string("cannot run: ") + e.what());
     return 1;
   }
 }

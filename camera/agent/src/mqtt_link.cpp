@@ -102,14 +102,14 @@ void MqttLink::run() {
   while (!stopping_.load()) {
     if (const std::string why = probe_tcp(settings_.host, settings_.port, 5000, stopping_); !why.empty()) {
       if (stopping_.load()) break;
-      log_event("no connection to the broker at " + where + " (" + why + "); retrying in " +
+      log_event(logging::LogLevel::kWarning, "no connection to the broker at " + where + " (" + why + "); retrying in " +
                 std::to_string(backoff_ms_.load() / 1000) + " s");
       if (!wait_backoff()) break;
       continue;
     }
     int rc = mosquitto_connect_async(client_, settings_.host.c_str(), settings_.port, settings_.keepalive_s);
     if (rc != MOSQ_ERR_SUCCESS) {
-      log_event("cannot connect to the broker at " + where + ": " + mosquitto_reason(rc) + "; retrying in " +
+      log_event(logging::LogLevel::kWarning, "cannot connect to the broker at " + where + ": " + mosquitto_reason(rc) + "; retrying in " +
                 std::to_string(backoff_ms_.load() / 1000) + " s");
       if (!wait_backoff()) break;
       continue;
@@ -122,7 +122,7 @@ void MqttLink::run() {
       if (!attempt_connected_.load()) {
         if (monotonic_ns() - started > kConnectTimeoutNs) {
           rc = MOSQ_ERR_CONN_LOST;
-          log_event("the broker at " + where + " did not answer within 10 s");
+          log_event(logging::LogLevel::kWarning, "the broker at " + where + " did not answer within 10 s");
           break;
         }
         // Until the CONNACK: never spin, whatever the TLS handshake does.
@@ -131,7 +131,7 @@ void MqttLink::run() {
     }
     if (stopping_.load()) break;
     const bool had_connected = connected_.exchange(false) || attempt_connected_.load();
-    log_event((had_connected ? "lost the connection to the broker at " : "no connection to the broker at ") + where +
+    log_event(logging::LogLevel::kWarning, (had_connected ? "lost the connection to the broker at " : "no connection to the broker at ") + where +
               " (" + mosquitto_reason(rc) + "); " + (had_connected ? "reconnecting" : "retrying") + " in " +
               std::to_string(backoff_ms_.load() / 1000) + " s");
     if (!wait_backoff()) break;
@@ -143,7 +143,7 @@ void MqttLink::run() {
 
 void MqttLink::on_connect(int rc) {
   if (rc != 0) {
-    log_event("the broker refused the connection: " + std::string(mosquitto_connack_string(rc)));
+    log_event(logging::LogLevel::kError, "the broker refused the connection: " + std::string(mosquitto_connack_string(rc)));
     return;
   }
   backoff_ms_ = 1000;

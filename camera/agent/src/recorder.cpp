@@ -59,7 +59,7 @@ bool Recorder::start(const SessionId& session, const AVCodecParameters& paramete
     drop_kept();
     state_.recording = false;
     state_.recorded_bytes = 0;
-    log_event("recording for session " + to_hex(session.data(), session.size()) + " cannot start: " + error);
+    log_event(logging::LogLevel::kError, "recording for session " + to_hex(session.data(), session.size()) + " cannot start: " + error);
     return false;
   }
   state_.recording = true;
@@ -95,7 +95,7 @@ void Recorder::stop() {
 }
 
 void Recorder::fail(const std::string& why) {
-  log_event("recording failed: " + why + "; the segment is closed");
+  log_event(logging::LogLevel::kError, "recording failed: " + why + "; the segment is closed");
   stop();
 }
 

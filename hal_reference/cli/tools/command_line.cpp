@@ -1,41 +1,44 @@
 #include "command_line.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+
 #include <charconv>
 
 namespace lkctl {
 
+namespace po = latchkey::cli::po;
+
+// The subcommand's options for Boost.Program_options: values (repeatable
+// ones included) take one word each time they are given; flags none.
+po::options_description describe(const OptionSpec& spec) {
+  po::options_description description;
+  for (const std::set<std::string>* names : {&spec.values, &spec.repeatable})
+    for (const std::string& name : *names)
+      description.add_options()(name.c_str(), po::value<std::vector<std::string>>()->value_name("VALUE"), "");
+  for (const std::string& name : spec.flags) description.add_options()(name.c_str(), "");
+  return description;
+}
+
 CommandLine::CommandLine(const std::string& command, const std::vector<std::string>& args, const OptionSpec& spec)
     : command_(command) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
-      throw UsageError("unexpected argument '" + arg + "' (options are --name VALUE)");
-    }
-    std::string name = arg.substr(2);
-    std::optional<std::string> inline_value;
-    if (const std::size_t eq = name.find('='); eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
-      name.resize(eq);
-    }
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = latchkey::cli::tokenize(describe(spec), args);
+  } catch (const latchkey::cli::UsageError& e) {
+    const std::string problem = e.what();
+    if (problem.rfind("unknown option", 0) == 0) throw UsageError(problem + " for '" + command + "'");
+    throw UsageError(problem);
+  }
+  for (const po::option& option : parsed.options) {
+    const std::string& name = option.string_key;
     if (spec.flags.count(name)) {
-      if (inline_value) throw UsageError("--" + name + " takes no value");
       flags_.insert(name);
       continue;
     }
-    const bool repeatable = spec.repeatable.count(name) != 0;
-    if (!repeatable && !spec.values.count(name)) {
-      throw UsageError("unknown option --" + name + " for '" + command + "'");
-    }
-    std::string value;
-    if (inline_value) {
-      value = *inline_value;
-    } else {
-      if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value");
-      value = args[++i];
-    }
+    const std::string& value = option.value.front();
     if (value.empty()) throw UsageError("--" + name + " has an empty value");
     auto& slot = values_[name];
-    if (!repeatable && !slot.empty()) throw UsageError("--" + name + " given twice");
+    if (!spec.repeatable.count(name) && !slot.empty()) throw UsageError("--" + name + " given twice");
     slot.push_back(value);
   }
 }

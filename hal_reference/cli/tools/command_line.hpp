@@ -1,4 +1,5 @@
-// The options of one lkctl subcommand: "--name value" or "--name=value",
+// The options of one lkctl subcommand (the parser all Latchkey programs share,
+// latchkey/common/cli_options.hpp): "--name value" or "--name=value",
 // repeatable options, flags. Anything else is a UsageError naming it.
 #ifndef LATCHKEY_LKCTL_COMMAND_LINE_HPP
 #define LATCHKEY_LKCTL_COMMAND_LINE_HPP

@@ -1,11 +1,13 @@
 // lkctl: keys, grants, enrolment and the hub's HTTP API from the command line.
-// See hal_reference/cli/README.md. Exit codes: 0 done, 1 failed (the hub
-// failed or the audit log does not verify), 2 bad argument or file, 3 denied.
+// See hal_reference/cli/README.md; the exit statuses are in program() below.
 #include "commands.hpp"
 
 #include <latchkey/client/api_client.hpp>
 #include <latchkey/client/camera_enrolment.hpp>
 #include <latchkey/client/key_files.hpp>
+#include <latchkey/common/cli_options.hpp>
+
+#include <algorithm>
 
 #include <iostream>
 #include <vector>
@@ -51,30 +53,58 @@ std::vector<Command> commands() {
   };
 }
 
-void print_usage(std::ostream& out) {
-  out << "usage: lkctl <command> [options]\n\n";
-  for (const Command& command : commands()) {
-    out << "  " << command.name << " " << command.usage << "\n      " << command.summary << "\n";
-  }
-  out << "\n--api defaults to http://127.0.0.1:7380; --data-dir DIR reads the token from DIR/api-token.\n"
-      << "Exit codes: 0 done, 1 failed, 2 bad argument or file, 3 unlock denied.\n";
+// The subcommands, as --help lists them (help2man: the COMMANDS section).
+std::string command_list() {
+  std::string text = "Commands:\n";
+  for (const Command& command : commands())
+    text += "  " + command.name + " " + command.usage + "\n      " + command.summary + "\n";
+  text += "\n`lkctl COMMAND --help` prints one command's options. --api defaults to http://127.0.0.1:7380; "
+          "--data-dir DIR reads the token from DIR/api-token.";
+  return text;
 }
+
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "lkctl",
+      {"COMMAND [OPTION]..."},
+      "Keys, grants, camera enrolment and the hub's HTTP API from the command line: makes and signs grants "
+      "and proofs of presence, unlocks through latchkeyd, lists its doors, sessions, alarms and audit log, "
+      "follows its events and verifies an audit log (hal_reference/cli/README.md, docs/api.md).",
+      {{lkctl::kExitOk, "done (unlock: allowed; verify: the log verifies)"},
+       {lkctl::kExitFailure, "failed: the hub failed or could not be reached, or the audit log does not verify"},
+       {lkctl::kExitUsage, "usage error: an unknown command or option, a bad argument or file, an argument the "
+                           "hub refused"},
+       {lkctl::kExitDenied, "unlock denied"}},
+      command_list()};
+  return p;
+}
+
+int usage_error(const std::string& problem) { return latchkey::cli::report_usage_error(program(), problem); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    print_usage(std::cerr);
-    return lkctl::kExitUsage;
-  }
+  if (argc < 2) return usage_error("no command given");
   const std::string name = argv[1];
-  if (name == "-h" || name == "--help" || name == "help") {
-    print_usage(std::cout);
+  const latchkey::cli::po::options_description no_options;  // before a command: --help and --version only
+  if (name == "help") {
+    std::cout << latchkey::cli::help_text(program(), no_options);
     return lkctl::kExitOk;
+  }
+  if (name.rfind("-", 0) == 0) {
+    // Before the command: --help, --version, or an unknown option.
+    const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), no_options, argc, argv);
+    if (parsed.exit_status) return *parsed.exit_status;
+    return usage_error("no command given");
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   for (const Command& command : commands()) {
     if (command.name != name) continue;
+    if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
+      std::cout << "Usage: lkctl " << name << " " << command.usage << "\n" << command.summary << "\n";
+      return lkctl::kExitOk;
+    }
     try {
       const lkctl::CommandLine parsed(name, args, command.options);
       return command.run(parsed);
@@ -101,7 +131,5 @@ int main(int argc, char** argv) {
       return lkctl::kExitFailure;
     }
   }
-  std::cerr << "lkctl: unknown command '" << name << "'\n\n";
-  print_usage(std::cerr);
-  return lkctl::kExitUsage;
+  return usage_error("unknown command '" + name + "'");
 }

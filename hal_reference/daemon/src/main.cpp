@@ -5,6 +5,8 @@
 #include <latchkey/hub/runtime.hpp>
 #include <latchkey/hub/log.hpp>
 #include <latchkey/home_assistant/publisher.hpp>
+#include <latchkey/common/cli_options.hpp>
+#include <latchkey/common/version.hpp>
 
 #include "runtime_files.hpp"
 #include "service_manager.hpp"
@@ -37,23 +39,24 @@ fs::path default_plugin_dir() {
   return bin;
 }
 
-constexpr const char* kUsage =
-    "usage: latchkeyd --config FILE [--check | --recover-audit] [--log-level LEVEL]\n"
-    "       latchkeyd --help | --version\n"
-    "  --config FILE      the hub's configuration (docs/latchkeyd.md)\n"
-    "  --check            check the configuration, data directory, plugins and devices; change nothing\n"
-    "  --recover-audit    set aside an audit log that does not verify, or that the fleet witness showed was\n"
-    "                     rolled back, and start a new one (docs/latchkeyd.md, docs/fleet.md)\n"
-    "  --log-level LEVEL  the lowest level logged: debug, info, warning or error (default: [hub] log_level, info)\n"
-    "  -h, --help         this text\n"
-    "  --version          the version\n"
-    "Options take their value as --opt VALUE or --opt=VALUE.\n"
-    "Exit status: 0 stopped cleanly (or --check found nothing), 1 failed or found problems, 2 usage.\n";
-
-int usage(const std::string& problem) {
-  std::fprintf(stderr, "latchkeyd: %s\n%s", problem.c_str(), kUsage);
-  return 2;
+const latchkey::cli::Program& program() {
+  static const latchkey::cli::Program p{
+      "latchkeyd",
+      {"--config FILE [--log-level LEVEL]", "--config FILE --check", "--config FILE --recover-audit"},
+      "latchkeyd, the Latchkey reference hub: runs the gate engine over the configured doors, locks and cameras "
+      "(each plugin in its own lk-plugin-host), keeps the tamper-evident audit log and serves the HTTP API and "
+      "status page (docs/latchkeyd.md). SIGTERM or SIGINT stop it with a signed checkpoint; SIGHUP reopens the "
+      "log file.",
+      {{0, "stopped cleanly, or --check found nothing wrong, or --recover-audit had nothing to recover or "
+           "recovered the log"},
+       {1, "failed to start or stopped on an error, --check found problems, or --recover-audit failed"},
+       {2, "usage error: an unknown or malformed option, a missing --config"}},
+      "The log: one line per event on stderr or [hub] log_file, \"<RFC 3339 time, ms> latchkeyd <level>: "
+      "<message>\"; under systemd with stderr on the journal, \"<priority>level: <message>\" instead."};
+  return p;
 }
+
+int usage(const std::string& problem) { return latchkey::cli::report_usage_error(program(), problem); }
 
 // Every line of `text` as "latchkeyd: <prefix><line>" on `out`.
 void print_lines(FILE* out, const char* prefix, const std::string& text) {
@@ -135,6 +138,7 @@ int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_
   try {
     latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
     if (!config.log_file.empty() && !reporter.redirect_to_log(config.log_file)) return 1;
+    latchkey::hub::set_log_program("latchkeyd");
     latchkey::hub::set_log_threshold(log_level.value_or(config.log_level));
     // Under systemd with stderr on the journal: priorities, no time stamps.
     latchkey::hub::set_journal_format(config.log_file.empty() && latchkey::hub::stderr_is_journal());
@@ -159,7 +163,7 @@ int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_
       latchkey::home_assistant::PublisherOptions ha;
       ha.mqtt = mqtt;
       ha.hub_id = runtime.config().hub_id;
-      ha.version = LATCHKEY_VERSION;
+      ha.version = latchkey::kProjectVersion;
       ha.password = mqtt_password;
       home_assistant = std::make_unique<latchkey::home_assistant::Publisher>(runtime, std::move(ha));
     }
@@ -167,7 +171,7 @@ int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_
                                   ":" + std::to_string(server.port());
     std::printf("latchkeyd: %s\n", listening.c_str());
     std::fflush(stdout);
-    latchkey::hub::log(latchkey::hub::LogLevel::kInfo, "latchkeyd " LATCHKEY_VERSION " " + listening + " (hub " +
+    latchkey::hub::log(latchkey::hub::LogLevel::kInfo, std::string("latchkeyd ") + latchkey::kProjectVersion + " " + listening + " (hub " +
                                                            runtime.config().hub_id + ")");
     // systemd: ready once the API listens; the watchdog beats from the loop thread.
     if (const auto period = latchkey::hub::service::watchdog_period(); period.count() > 0)
@@ -188,63 +192,32 @@ int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_
   }
 }
 
-// "--opt VALUE" or "--opt=VALUE" at argv[i]; advances i past the value.
-std::optional<std::string> option_value(int argc, char** argv, int& i, const char* name, bool* matched) {
-  const std::string a = argv[i];
-  const std::string n = name;
-  *matched = false;
-  if (a == n) {
-    *matched = true;
-    if (i + 1 >= argc) return std::nullopt;
-    return std::string(argv[++i]);
-  }
-  if (a.rfind(n + "=", 0) == 0) {
-    *matched = true;
-    return a.substr(n.size() + 1);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  fs::path config_file;
-  bool check_only = false;
-  bool recover = false;
+  namespace po = latchkey::cli::po;
+  std::string config_text;
+  std::string level_text;
+  po::options_description options;
+  options.add_options()
+      ("config", po::value(&config_text)->value_name("FILE"), "the hub's configuration (docs/latchkeyd.md); required")
+      ("check", "check the configuration, data directory, plugins and devices; change nothing")
+      ("recover-audit",
+       "set aside an audit log that does not verify, or that the fleet witness showed was rolled back, and start a "
+       "new one (docs/latchkeyd.md, docs/fleet.md)")
+      ("log-level", po::value(&level_text)->value_name("LEVEL"),
+       "the lowest level logged: debug, info, warning or error (default: [hub] log_level, else info)");
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const bool check_only = parsed.values.count("check") != 0;
+  const bool recover = parsed.values.count("recover-audit") != 0;
   std::optional<latchkey::hub::LogLevel> log_level;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    bool matched = false;
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (a == "--version") {
-      std::printf("latchkeyd %s\n", LATCHKEY_VERSION);
-      return 0;
-    }
-    if (a == "--check") {
-      check_only = true;
-      continue;
-    }
-    if (a == "--recover-audit") {
-      recover = true;
-      continue;
-    }
-    if (auto v = option_value(argc, argv, i, "--config", &matched); matched) {
-      if (!v || v->empty()) return usage("--config needs a file");
-      config_file = *v;
-      continue;
-    }
-    if (auto v = option_value(argc, argv, i, "--log-level", &matched); matched) {
-      if (!v) return usage("--log-level needs a level");
-      log_level = latchkey::hub::parse_log_level(*v);
-      if (!log_level) return usage("--log-level '" + *v + "': must be debug, info, warning or error");
-      continue;
-    }
-    return usage("unknown option '" + a + "'");
+  if (parsed.values.count("log-level")) {
+    log_level = latchkey::hub::parse_log_level(level_text);
+    if (!log_level) return usage("--log-level '" + level_text + "': must be debug, info, warning or error");
   }
-  if (config_file.empty()) return usage("--config FILE is required");
+  if (config_text.empty()) return usage("--config FILE is required");
+  const fs::path config_file = config_text;
   if (check_only && recover) return usage("--check and --recover-audit exclude each other");
   if (recover) return recover_audit(config_file);
   // A client that goes away mid-answer must not take the hub with it.

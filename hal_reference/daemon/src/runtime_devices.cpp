@@ -66,6 +66,12 @@ void Runtime::Impl::open_devices() {
     const lk_result r = runner->open_lock(d.uri, hooks, &handle);
     if (r != LK_OK)
       throw std::runtime_error("[lock." + name + "]: opening " + d.uri + " failed: " + host::result_name(r));
+    lk_lock_description desc{};
+    desc.struct_size = sizeof desc;
+    if (handle->describe(&desc) != LK_OK) throw std::runtime_error("[lock." + name + "]: describe failed");
+    const std::string problem = gate::relock_deadline_problem(desc.flags, desc.max_relock_deadline_ms,
+                                                              config.gate.relock_deadline_ms);
+    if (!problem.empty()) throw std::runtime_error("[lock." + name + "]: the lock " + problem);
     locks[name] = Lock{door, d.plugin, std::move(handle)};
   }
   for (const auto& [name, d] : config.cameras) {

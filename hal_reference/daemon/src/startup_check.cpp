@@ -132,7 +132,20 @@ void check_devices(const DaemonConfig& config, Runners& runners, StartupCheck& o
     }
     std::unique_ptr<host::LockDevice> handle;
     const lk_result r = runner->second->open_lock(d.uri, {}, &handle);
-    if (r != LK_OK) out.problems.push_back(where + "opening " + d.uri + " failed: " + host::result_name(r));
+    if (r != LK_OK) {
+      out.problems.push_back(where + "opening " + d.uri + " failed: " + host::result_name(r));
+      continue;
+    }
+    lk_lock_description desc{};
+    desc.struct_size = sizeof desc;
+    if (handle->describe(&desc) != LK_OK) {
+      out.problems.push_back(where + "describe failed");
+      continue;
+    }
+    // U4: the lock takes the deadline every unlock carries (the check latchkeyd makes).
+    const std::string problem =
+        gate::relock_deadline_problem(desc.flags, desc.max_relock_deadline_ms, config.gate.relock_deadline_ms);
+    if (!problem.empty()) out.problems.push_back(where + "the lock " + problem);
   }
   for (const auto& [name, d] : config.cameras) {
     auto runner = runners.find(d.plugin);

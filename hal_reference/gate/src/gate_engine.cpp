@@ -1,11 +1,19 @@
 #include "engine_state.hpp"
 
 #include <latchkey/gate/restart_history.hpp>
+#include <latchkey/lk_lock.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace latchkey::gate {
+
+std::string relock_deadline_problem(uint32_t lock_flags, uint32_t max_relock_deadline_ms, int64_t relock_deadline_ms) {
+  if ((lock_flags & LK_LOCK_CAP_RELOCK_DEADLINE) == 0) return {};  // ignores the deadline; the hub's backstop relocks
+  if (relock_deadline_ms <= static_cast<int64_t>(max_relock_deadline_ms)) return {};
+  return "accepts relock deadlines up to " + std::to_string(max_relock_deadline_ms) + " ms, but [gate] relock_deadline_ms is " +
+         std::to_string(relock_deadline_ms) + " (U4): every unlock would be refused";
+}
 
 using engine_detail::hex;
 using engine_detail::to_ms;

@@ -17,6 +17,8 @@
 #include "latchkey/plugin_host.pb.h"
 #include "records.hpp"
 
+#include <latchkey/common/cli_options.hpp>
+#include <latchkey/common/log.hpp>
 #include <latchkey/loop/task_queue.hpp>
 
 #include <fcntl.h>
@@ -45,36 +47,55 @@ struct Options {
   uint64_t open_files = 64;
 };
 
-[[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "lk-plugin-host: %s\n"
-               "usage: lk-plugin-host --plugin FILE [--address-space BYTES] [--open-files N]\n"
-               "Serves one Latchkey plugin to latchkeyd over the sockets on descriptors 3 and 4;\n"
-               "latchkeyd starts it (docs/isolation.md).\n",
-               why);
-  std::exit(2);
+const cli::Program& program() {
+  static const cli::Program p{
+      "lk-plugin-host",
+      {"--plugin FILE [--address-space BYTES] [--open-files N] [--log-level LEVEL]"},
+      "Serves one Latchkey plugin to latchkeyd over the sockets it inherits as descriptors 3 and 4. "
+      "latchkeyd starts one per plugin (docs/isolation.md); it is not run by hand. Before the plugin loads it "
+      "closes every other descriptor, refuses new privileges, turns core dumps off, limits its address space "
+      "and open files, and arranges to die with its parent.",
+      {{0, "the hub closed the connection or asked it to stop"},
+       {1, "its parent was gone before it started"},
+       {2, "usage error: an unknown or malformed option, a missing --plugin"},
+       {3, "the plugin could not be loaded (the reason was sent to the hub)"}},
+      "Its own messages go to stderr (the hub's log) as log lines: \"<RFC 3339 time, ms> lk-plugin-host "
+      "<level>: <message>\", or in the journal's form under systemd. The plugin's own log goes to the hub."};
+  return p;
 }
+
+[[noreturn]] void usage(const std::string& why) { std::exit(cli::report_usage_error(program(), why)); }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
-      return argv[++i];
-    };
-    auto number = [&](const std::string& text) -> uint64_t {
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0') usage((arg + " expects a number, got '" + text + "'").c_str());
-      return n;
-    };
-    if (arg == "--plugin") o.plugin = value();
-    else if (arg == "--address-space") o.address_space = number(value());
-    else if (arg == "--open-files") o.open_files = number(value());
-    else usage(("unknown argument '" + arg + "'").c_str());
-  }
-  if (o.plugin.empty()) usage("--plugin is required");
+  std::string address_space;
+  std::string open_files;
+  std::string level = "info";
+  cli::po::options_description options;
+  options.add_options()
+      ("plugin", cli::po::value(&o.plugin)->value_name("FILE"), "the plugin to load (required)")
+      ("address-space", cli::po::value(&address_space)->value_name("BYTES"),
+       "limit of the address space (RLIMIT_AS); 0 or absent: no limit")
+      ("open-files", cli::po::value(&open_files)->value_name("N"), "limit of open descriptors (default 64)")
+      ("log-level", cli::po::value(&level)->value_name("LEVEL"),
+       "the lowest level of its own messages logged: debug, info, warning or error (default info)");
+  const cli::Parsed parsed = cli::parse(program(), options, argc, argv);
+  if (parsed.exit_status) std::exit(*parsed.exit_status);
+  auto number = [](const char* name, const std::string& text) -> uint64_t {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || text[0] == '-' || text[0] == '+')
+      usage(std::string("--") + name + " expects a number, got '" + text + "'");
+    return n;
+  };
+  if (parsed.values.count("address-space")) o.address_space = number("address-space", address_space);
+  if (parsed.values.count("open-files")) o.open_files = number("open-files", open_files);
+  const auto threshold = logging::parse_log_level(level);
+  if (!threshold) usage("--log-level '" + level + "': must be debug, info, warning or error");
+  logging::set_log_program("lk-plugin-host");
+  logging::set_log_threshold(*threshold);
+  logging::set_journal_format(logging::stderr_is_journal());
+  if (o.plugin.empty()) usage("--plugin FILE is required");
   return o;
 }
 
@@ -166,7 +187,7 @@ class Host {
   void stop(const std::string& why) {
     if (stopping_) return;  // both sockets may report the hub's departure
     stopping_ = true;
-    if (why != "the peer closed the connection") std::fprintf(stderr, "lk-plugin-host: %s\n", why.c_str());
+    if (why != "the peer closed the connection") logging::log(logging::LogLevel::kError, why);
     outbox_.close();   // no more posts; what was not sent is dropped
     devices_.clear();  // closes every device: their threads stop before the loop does
     channel_->close();
@@ -174,7 +195,7 @@ class Host {
   }
 
   void fail(const std::string& why) {
-    std::fprintf(stderr, "lk-plugin-host: protocol violation by the hub: %s\n", why.c_str());
+    logging::log(logging::LogLevel::kError, "protocol violation by the hub: " + why);
     std::_Exit(4);
   }
 
@@ -406,7 +427,7 @@ int main(int argc, char** argv) {
       m.mutable_log()->set_level(level);
       m.mutable_log()->set_message(message);
       if (g_host != nullptr) g_host->post(std::move(m));
-      else std::fprintf(stderr, "lk-plugin-host: plugin log: %s\n", message.c_str());
+      else logging::log(logging::LogLevel::kInfo, message, "plugin");
     };
     plugin = host::Plugin::load(options.plugin, load);
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "host_process.hpp"
 
+#include <latchkey/common/log.hpp>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,8 +69,10 @@ HostProcess::Spawned HostProcess::spawn(uv_loop_t* loop, const SupervisionConfig
   const std::string plugin = plugin_file.string();
   const std::string address_space = std::to_string(config.address_space_bytes);
   const std::string open_files = std::to_string(config.max_open_files);
+  // The host logs its own lines at the level this process logs at.
+  const std::string log_level = logging::log_level_name(logging::log_threshold());
   std::vector<std::string> args_s = {file, "--plugin", plugin, "--address-space", address_space,
-                                     "--open-files", open_files};
+                                     "--open-files", open_files, "--log-level", log_level};
   std::vector<char*> args;
   for (auto& a : args_s) args.push_back(a.data());
   args.push_back(nullptr);

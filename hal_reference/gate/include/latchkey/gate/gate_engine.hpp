@@ -52,6 +52,16 @@ struct CameraSetup {
 std::string camera_identity_problem(const std::string& camera_id, const crypto::PublicKey& pinned_key,
                                     const std::string& reported_id, crypto::ByteView reported_key);
 
+// U4: whether a door's lock takes the hub's relock deadline, from what the
+// lock declares (lk_lock_description: flags, max_relock_deadline_ms). Empty
+// when it does - a lock without LK_LOCK_CAP_RELOCK_DEADLINE ignores the
+// deadline (docs/abi.md 7.4) and the hub's own backstop relocks it -;
+// otherwise why not. The hub asks at start: a lock that would refuse every
+// unlock with LK_ERR_INVALID_ARGUMENT is a configuration error there, not a
+// surprise at the first delivery.
+std::string relock_deadline_problem(uint32_t lock_flags, uint32_t max_relock_deadline_ms,
+                                    int64_t relock_deadline_ms);
+
 // G4 across restarts: what the audit log shows of a door's lockouts
 // (restart_history.hpp builds it).
 struct DoorHistory {

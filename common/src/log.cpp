@@ -1,4 +1,4 @@
-#include <latchkey/hub/log.hpp>
+#include <latchkey/common/log.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,12 +7,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <errno.h>
+#include <mutex>
 
-namespace latchkey::hub {
+namespace latchkey::logging {
 namespace {
 
 std::atomic<int> threshold{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> journal_format{false};
+std::mutex program_mutex;
+std::string program_name = program_invocation_short_name;  // guarded by program_mutex
 
 // sd-daemon(3) priorities: error 3, warning 4, info 6, debug 7.
 int journal_priority(LogLevel level) {
@@ -49,6 +53,11 @@ void set_log_threshold(LogLevel level) { threshold = static_cast<int>(level); }
 LogLevel log_threshold() { return static_cast<LogLevel>(threshold.load()); }
 void set_journal_format(bool journal) { journal_format = journal; }
 
+void set_log_program(std::string_view name) {
+  const std::lock_guard lock(program_mutex);
+  program_name = name;
+}
+
 bool stderr_is_journal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
   if (stream == nullptr) return false;
@@ -76,7 +85,8 @@ std::string format_log_line(std::chrono::system_clock::time_point at, LogLevel l
   if (journal) {
     line = "<" + std::to_string(journal_priority(level)) + ">";
   } else {
-    line = rfc3339_utc_ms(at) + " latchkeyd ";
+    const std::lock_guard lock(program_mutex);
+    line = rfc3339_utc_ms(at) + " " + program_name + " ";
   }
   line += tag.empty() ? std::string_view(log_level_name(level)) : tag;
   line += ": ";
@@ -96,4 +106,4 @@ void log(LogLevel level, std::string_view message, std::string_view tag) {
   std::fflush(stderr);
 }
 
-}  // namespace latchkey::hub
+}  // namespace latchkey::logging
