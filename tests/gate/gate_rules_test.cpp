@@ -511,6 +511,43 @@ TEST(Gate, U3_DecisionIsDurableBeforeTheUnlockCommand) {
   EXPECT_TRUE(durable_before);
 }
 
+// ---- A2 with the fleet witness (docs/fleet.md) ----
+TEST(Gate, A2_NothingGrantedUntilTheWitnessConfirms) {
+  SimWorld::Options o = options();
+  o.witness_required = true;
+  SimWorld w(o);
+  ASSERT_TRUE(w.warm_up());
+  EXPECT_EQ(w.engine().witness_hold(), latchkey::gate::GateEngine::WitnessHold::kAwaiting);
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "A2");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  EXPECT_EQ(w.alarms_with("A2"), 0) << "waiting for the witness is no alarm";
+  w.engine().on_witness_confirmed("the witness holds none", w.now());
+  EXPECT_EQ(w.engine().witness_hold(), latchkey::gate::GateEngine::WitnessHold::kNone);
+  auto d = decide(w, w.request_with(w.mint()));
+  EXPECT_TRUE(d && d->allowed);
+}
+
+TEST(Gate, A2_ARefusalByTheWitnessStopsGrantingForGood) {
+  SimWorld w(options());
+  ASSERT_TRUE(w.warm_up());
+  w.engine().on_witness_refused("the witness holds size 9; the log has only 4 records", w.now());
+  w.run_for(10);
+  EXPECT_EQ(w.alarms_with("A2"), 1);
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "A2");
+  // A later confirmation (another answer) and storage recovery lift nothing.
+  w.engine().on_witness_confirmed("ok", w.now());
+  w.engine().on_storage_recovered(w.now());
+  w.engine().on_witness_refused("again", w.now());
+  w.run_for(10);
+  EXPECT_EQ(w.alarms_with("A2"), 1) << "one alarm per refusal";
+  EXPECT_EQ(rule_of(w, w.request_with(w.mint())), "A2");
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  // Refusals for the hub's own reasons do not count towards G4's lockout.
+  for (int i = 0; i < 6; ++i) w.request_with(w.mint());
+  w.run_for(100);
+  EXPECT_EQ(w.alarms_with("G4"), 0);
+}
+
 // ---- U4 ----
 TEST(Gate, U4_UnlockCarriesTheRelockDeadlineAndTheHubBacksItUp) {
   SimWorld w(options());

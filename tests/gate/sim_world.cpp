@@ -93,6 +93,7 @@ SimWorld::SimWorld(Options options) : options_(std::move(options)), rng_(options
   setup.door_history = options_.door_history;
   setup.grants_not_before_ms = options_.grants_not_before_ms;
   setup.audit_unverified = options_.audit_unverified;
+  setup.witness_required = options_.witness_required;
   gate::DoorSetup door{"front", {}};
   for (int i = 0; i < options_.cameras; ++i) {
     SimCamera cam;

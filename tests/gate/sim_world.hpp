@@ -117,6 +117,7 @@ class SimWorld {
     std::map<std::string, gate::DoorHistory> door_history;  // G4 across a restart
     int64_t grants_not_before_ms = 0;                        // A2 recovery cut-off
     std::string audit_unverified;                            // A2: the log did not verify
+    bool witness_required = false;                           // A2: [fleet], granting waits for the witness
     // When set, every audit record also goes to a real AuditLog at this path,
     // which is reopened if it exists (a restart). Records are group-committed
     // before each decision and when check_acknowledged_records() runs;

@@ -37,6 +37,7 @@ set(expected
   "${DATADIR}/latchkey/proto/latchkey/grant.proto"
   "${DATADIR}/latchkey/proto/latchkey/unlock.proto"
   "${DATADIR}/latchkey/proto/latchkey/camera_link.proto"
+  "${DATADIR}/latchkey/proto/latchkey/fleet.proto"
   "${DATADIR}/doc/latchkey/abi.md"
   "${DATADIR}/doc/latchkey/plugin-guide.md"
   "${DATADIR}/doc/latchkey/rules.md"
@@ -89,8 +90,8 @@ list(FILTER private_files EXCLUDE REGEX "/doc/latchkey/[^/]+\\.md$")
 # Every proto installed is a public one: the SDK's folder holds no other.
 file(GLOB installed_protos RELATIVE "${PREFIX}/${DATADIR}/latchkey/proto/latchkey" "${PREFIX}/${DATADIR}/latchkey/proto/latchkey/*")
 list(SORT installed_protos)
-if(NOT installed_protos STREQUAL "attestation.proto;camera_link.proto;grant.proto;unlock.proto")
-  message(FATAL_ERROR "installed tree ${PREFIX} has other schemas than the SDK's four public ones: ${installed_protos}")
+if(NOT installed_protos STREQUAL "attestation.proto;camera_link.proto;fleet.proto;grant.proto;unlock.proto")
+  message(FATAL_ERROR "installed tree ${PREFIX} has other schemas than the SDK's five public ones: ${installed_protos}")
 endif()
 if(private_files)
   list(JOIN private_files "\n  " private_text)

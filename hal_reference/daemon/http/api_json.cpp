@@ -198,6 +198,12 @@ Object::Ptr json(const AuditVerification& v) {
     o->set("problem_seq", unsigned_number(v.problem_seq));
     o->set("error", text(v.error));
   }
+  if (v.witness) {
+    auto w = object();
+    w->set("state", text(v.witness->state));
+    w->set("detail", text(v.witness->detail));
+    o->set("witness", w);
+  }
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace latchkey::hub {
@@ -21,11 +22,18 @@ AuditRecovery recover_audit_log(const fs::path& db, const crypto::KeyPair& hub_k
     return out;
   }
   const audit::VerifyReport report = audit::verify_log(db, hub_key.public_key);
-  if (report.ok) {
+  const fs::path refusal_file = witness_refusal_path(db.parent_path());
+  std::string refusal;
+  if (fs::exists(refusal_file, ec)) {
+    std::ifstream in(refusal_file);
+    std::getline(in, refusal);
+    if (refusal.empty()) refusal = "(the file " + refusal_file.string() + " is empty)";
+  }
+  if (report.ok && refusal.empty()) {
     out.message = db.string() + " verifies (" + std::to_string(report.record_count) + " records): nothing to recover";
     return out;
   }
-  if (report.problem == audit::VerifyProblem::kHubKeyMismatch) {
+  if (!report.ok && report.problem == audit::VerifyProblem::kHubKeyMismatch) {
     // Another hub's log, or this hub's key replaced: recovering would hide it.
     out.message = db.string() + " belongs to another hub key: " + report.message +
                   "; restore this hub's hub.key instead of recovering";
@@ -44,9 +52,19 @@ AuditRecovery recover_audit_log(const fs::path& db, const crypto::KeyPair& hub_k
                                std::strerror(errno));
   }
 
-  const std::string why = "the previous log, kept as " + out.archived.filename().string() + ", does not verify at seq " +
-                          std::to_string(report.problem_seq) + " (" + audit::to_string(report.problem) +
-                          "): " + report.message;
+  std::string why = "the previous log, kept as " + out.archived.filename().string();
+  if (!report.ok) {
+    why += ", does not verify at seq " + std::to_string(report.problem_seq) + " (" + audit::to_string(report.problem) +
+           "): " + report.message;
+  } else {
+    why += ", verifies, but the fleet witness showed it was rolled back: " + refusal;
+  }
+  if (!refusal.empty()) {
+    const fs::path to(db.string() + suffix + ".witness-refusal");
+    if (std::rename(refusal_file.c_str(), to.c_str()) != 0)
+      throw std::runtime_error("recover audit log: cannot rename " + refusal_file.string() + " to " + to.string() +
+                               ": " + std::strerror(errno));
+  }
   auto log = audit::AuditLog::open(db, hub_key);
   // The cut-off is the record's value (kLogRecovered): the restart history
   // reads that, never the text.
@@ -62,5 +80,7 @@ AuditRecovery recover_audit_log(const fs::path& db, const crypto::KeyPair& hub_k
                 " (Unix ms) are refused from now on (G3)";
   return out;
 }
+
+fs::path witness_refusal_path(const fs::path& data_dir) { return data_dir / "witness-refusal"; }
 
 }  // namespace latchkey::hub

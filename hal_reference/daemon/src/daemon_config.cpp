@@ -2,6 +2,8 @@
 // section's checks next to its keys (hence the length).
 #include <latchkey/hub/daemon_config.hpp>
 
+#include <latchkey/fleet/protocol.hpp>
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -111,6 +113,76 @@ bool valid_host(const std::string& host) {
   for (char ch : host)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':')) return false;
   return true;
+}
+
+// [fleet]: every key is read before any is refused, like [mqtt].
+void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem::path(const std::string&)>& absolute) {
+  std::vector<std::string> problems;
+  auto attempt = [&](const std::function<void()>& read) {
+    try {
+      read();
+    } catch (const DaemonConfigError& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+  };
+  bool has_witness_key = false;
+  attempt([&] { f.enabled = r.boolean("enabled", false); });
+  attempt([&] {
+    if (!r.has("host")) return;
+    f.host = r.required("host");
+    if (!valid_host(f.host))
+      throw DaemonConfigError(r.where("host") + " = '" + f.host +
+                              "' is not a host name or literal address (letters, digits, '.', '-', ':')");
+  });
+  attempt([&] { f.tls = r.boolean("tls", false); });
+  attempt([&] { f.port = static_cast<uint16_t>(r.integer("port", f.tls ? 8883 : 1883, 1, 65535)); });
+  attempt([&] {
+    if (!r.has("user")) return;
+    f.user = r.required("user");
+    for (char ch : f.user)
+      if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
+        throw DaemonConfigError(r.where("user") + " must be printable ASCII without spaces");
+  });
+  attempt([&] {
+    if (r.has("password"))
+      throw DaemonConfigError(r.where("password") +
+                              ": a password is never written in the configuration; put it in a file of mode 0600 "
+                              "and name it with password_file");
+  });
+  attempt([&] {
+    if (r.has("password_file")) f.password_file = absolute(r.required("password_file"));
+  });
+  attempt([&] {
+    if (r.has("tls_ca_file")) f.tls_ca_file = absolute(r.required("tls_ca_file"));
+  });
+  attempt([&] {
+    if (!r.has("hub_id")) return;
+    f.hub_id = r.required("hub_id");
+    if (const std::string problem = fleet::hub_id_problem(f.hub_id); !problem.empty())
+      throw DaemonConfigError(r.where("hub_id") + " = '" + f.hub_id + "' " + problem);
+  });
+  attempt([&] {
+    if (!r.has("witness_key")) return;
+    f.witness_key = r.key("witness_key");
+    has_witness_key = true;
+  });
+  attempt([&] { f.witness_timeout_ms = r.integer("witness_timeout_ms", f.witness_timeout_ms, 100, 600'000); });
+  attempt([&] {
+    if (!r.has("client_id")) return;
+    f.client_id = r.required("client_id");
+    if (f.client_id.size() > 23 || !valid_name(f.client_id))
+      throw DaemonConfigError(r.where("client_id") + " = '" + f.client_id +
+                              "' must be 1-23 letters, digits, '-', '_' or '.'");
+  });
+  attempt([&] { f.keepalive_s = r.integer("keepalive_s", f.keepalive_s, 5, 1200); });
+  if (f.enabled && f.host.empty()) problems.push_back("configuration: [fleet] enabled = true needs 'host'");
+  if (f.enabled && !has_witness_key)
+    problems.push_back("configuration: [fleet] enabled = true needs 'witness_key' (the witness's public key, "
+                       "lk-witness --print-key)");
+  if (!f.password_file.empty() && f.user.empty())
+    problems.push_back(r.where("password_file") + " needs 'user': a password goes with a user name");
+  if (!f.tls_ca_file.empty() && !f.tls) problems.push_back(r.where("tls_ca_file") + " is used only with tls = true");
+  if (!problems.empty()) throw DaemonConfigError(std::move(problems));
 }
 
 // [mqtt]: every key is read before any is refused, so one run names every problem.
@@ -309,6 +381,8 @@ void parse_section(DaemonConfig& c, const std::string& name, const Section& keys
     }
   } else if (name == "mqtt") {
     parse_mqtt(c.mqtt, r, absolute);
+  } else if (name == "fleet") {
+    parse_fleet(c.fleet, r, absolute);
   } else {
     throw DaemonConfigError("unknown section [" + name + "]");
   }
@@ -397,6 +471,12 @@ DaemonConfig DaemonConfig::parse(const std::string& text, const std::filesystem:
   // [mqtt] defaults that depend on the hub's id, whichever section came first.
   if (c.mqtt.topic_prefix.empty() && !c.hub_id.empty()) c.mqtt.topic_prefix = "latchkey/" + c.hub_id;
   if (c.mqtt.client_id.empty() && !c.hub_id.empty()) c.mqtt.client_id = "latchkey-" + c.hub_id.substr(0, 14);
+  // [fleet] defaults from the hub's id; the fleet's topics need it to be a plain topic level.
+  if (c.fleet.hub_id.empty()) c.fleet.hub_id = c.hub_id;
+  if (c.fleet.client_id.empty() && !c.fleet.hub_id.empty()) c.fleet.client_id = "lkf-" + c.fleet.hub_id.substr(0, 19);
+  if (c.fleet.enabled && !c.fleet.hub_id.empty())
+    if (const std::string problem = fleet::hub_id_problem(c.fleet.hub_id); !problem.empty())
+      note("[fleet] the hub id '" + c.fleet.hub_id + "' " + problem + " (set [fleet] hub_id)");
   // The camera link's topics (docs/camera-link.md) are the broker guard's and the cameras'.
   for (const char* reserved : {"latchkey/camera", "latchkey/broker"})
     if (c.mqtt.enabled && (c.mqtt.topic_prefix == reserved || c.mqtt.topic_prefix.rfind(std::string(reserved) + "/", 0) == 0))

@@ -109,7 +109,8 @@ int check(const fs::path& config_file) {
   return 0;
 }
 
-// A2: the person's way out of an audit log that does not verify. The
+// A2: the person's way out of an audit log that does not verify (or that
+// the fleet witness showed was rolled back, docs/fleet.md). The
 // broken log is kept under a new name; the new log records the recovery,
 // and grants issued before it are refused from then on (G3: the lost log
 // may have consumed them). Run with latchkeyd stopped.
@@ -201,7 +202,9 @@ int main(int argc, char** argv) {
   options.add_options()
       ("config", po::value(&config_text)->value_name("FILE"), "the hub's configuration (docs/latchkeyd.md); required")
       ("check", "check the configuration, data directory, plugins and devices; change nothing")
-      ("recover-audit", "set aside an audit log that does not verify and start a new one (docs/latchkeyd.md)")
+      ("recover-audit",
+       "set aside an audit log that does not verify, or that the fleet witness showed was rolled back, and start a "
+       "new one (docs/latchkeyd.md, docs/fleet.md)")
       ("log-level", po::value(&level_text)->value_name("LEVEL"),
        "the lowest level logged: debug, info, warning or error (default: [hub] log_level, else info)");
   const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv);

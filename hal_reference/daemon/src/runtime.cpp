@@ -33,6 +33,7 @@ Runtime::Impl::~Impl() {
   // Construction failed half way (a plugin did not start, say): shutdown()
   // never ran. Stop the devices first, so nothing posts to the loop, then
   // close the loop's handles and the loop itself.
+  fleet_link.reset();
   if (loop_open) {
     tasks.close();
     cameras.clear();
@@ -72,6 +73,11 @@ void Runtime::Impl::drain_queue() {
 void Runtime::Impl::after_work() {
   process_actions();
   answer_denies();
+  if (fleet_checkpoint_due) {
+    fleet_checkpoint_due = false;
+    checkpoint();
+    process_actions();
+  }
   schedule_group_commit();
   arm_engine_timer();
 }
@@ -137,6 +143,8 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   setup.issuer_keys = s.config.issuers;
   setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
   setup.authz_plugin_required = true;
+  setup.witness_required = s.config.fleet.enabled;  // A2: nothing granted before the witness confirms (docs/fleet.md)
+  s.open_fleet();
   s.engine = std::make_unique<gate::GateEngine>(setup, [](std::span<uint8_t> out) { crypto::random_bytes(out); });
 
   // The devices' state as they report it now.
@@ -153,6 +161,7 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   s.pending_audit.push_back({"hub", Rule::kNone, "", s.config.hub_id,
                              "latchkeyd started: " + std::to_string(s.config.doors.size()) + " door(s), " +
                                  std::to_string(s.config.cameras.size()) + " camera(s)"});
+  s.apply_kept_witness_refusal();  // A2: a rollback the fleet witness showed earlier
   s.engine->start(t);  // F2 recovery happens here: alarm, relock, no unlock
   s.started_ns = static_cast<uint64_t>(t);
 
@@ -201,8 +210,10 @@ void Runtime::run() {
   sigemptyset(&handled);
   for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
   pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
+  s.start_fleet();
   s.after_work();
   uv_run(&s.loop, UV_RUN_DEFAULT);
+  s.stop_fleet();  // no more posts from its thread
   // Stopped: whoever waits on the loop gets 503 now rather than at a timeout.
   for (auto& [id, promise] : s.pending_unlocks) promise->set_value(unavailable("the hub is shutting down"));
   s.pending_unlocks.clear();
@@ -222,6 +233,7 @@ void Runtime::stop() {
 void Runtime::shutdown() {
   Impl& s = *impl_;
   if (!s.loop_open) return;
+  s.stop_fleet();
   s.tasks.close();
   // Answer whoever still waits, then close the devices and the log.
   for (auto& [id, promise] : s.pending_unlocks) promise->set_value(unavailable("the hub is shutting down"));
@@ -390,7 +402,9 @@ ApiResult<std::vector<AuditRecord>> Runtime::audit(uint64_t from_seq, std::size_
 ApiResult<AuditVerification> Runtime::audit_verify() {
   return impl_->call([this]() -> ApiResult<AuditVerification> {
     impl_->flush_audit();
-    return audit_verification(audit::verify_log(impl_->audit_path, impl_->hub_key.public_key));
+    AuditVerification v = audit_verification(audit::verify_log(impl_->audit_path, impl_->hub_key.public_key));
+    v.witness = impl_->witness_status();
+    return v;
   });
 }
 

@@ -69,6 +69,9 @@ void Runtime::Impl::execute(const gate::Action& action) {
       for (std::size_t i = 0; i < pending_audit.size(); ++i) publish_audit(r.first_seq + i, pending_audit[i]);
       pending_audit.clear();
       publish_audit(r.seq, entry);
+      // [fleet]: a consumed grant reaches the witness in a checkpoint at
+      // once, not at the next periodic one (docs/fleet.md).
+      if (config.fleet.enabled && !a->consumes_grant.empty()) fleet_checkpoint_due = true;
     }
     engine->on_audit_committed(a->durable_token, r.committed(), now());
   } else if (const auto* a = std::get_if<gate::LivenessChanged>(&action)) {

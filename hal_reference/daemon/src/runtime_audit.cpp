@@ -95,8 +95,9 @@ void Runtime::Impl::checkpoint() {
   flush_audit();
   if (!log) return;
   try {
-    log->checkpoint(wall_ms(), now());
+    last_checkpoint = log->checkpoint(wall_ms(), now());
     if (engine->storage_failed()) engine->on_storage_recovered(now());
+    fleet_publish_checkpoint();
   } catch (const std::exception& e) {
     log_line("error", std::string("audit checkpoint failed: ") + e.what());
   }

@@ -10,6 +10,8 @@
 //   runtime_audit.cpp    opening the audit log, pending records, group commit,
 //                        checkpoints
 //   runtime_events.cpp   publishing events to subscribers, event history
+//   runtime_fleet.cpp    [fleet]: asking the witness, judging its answer,
+//                        publishing checkpoints
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
@@ -24,6 +26,7 @@
 #include <latchkey/isolation/plugin_runner.hpp>
 #include <latchkey/loop/deadline_timer.hpp>
 #include <latchkey/loop/task_queue.hpp>
+#include <latchkey/mqtt/mqtt_link.hpp>
 
 #include <uv.h>
 
@@ -182,6 +185,26 @@ struct Runtime::Impl {
   void flush_audit();
   void publish_audit(uint64_t seq, const audit::AuditEntry& e);
   void checkpoint();
+
+  // ---- The fleet witness ([fleet], runtime_fleet.cpp) ----
+  enum class FleetState { kAwaiting, kConfirmed, kRefused };
+  std::unique_ptr<mqtt::MqttLink> fleet_link;  // null unless [fleet] is enabled and run() started it
+  std::string fleet_password;
+  uv_timer_t fleet_timer{};                    // re-asks an unanswered query
+  crypto::Bytes fleet_nonce;                   // of the query awaiting its answer; empty: none
+  FleetState fleet_state = FleetState::kAwaiting;
+  std::string fleet_verdict;                   // the last verdict, for people ("" before any)
+  std::optional<audit::Checkpoint> last_checkpoint;  // the newest the log wrote (head file, then checkpoint())
+  bool fleet_checkpoint_due = false;           // a grant was consumed: checkpoint and publish (after_work)
+  void open_fleet();   // construction: password, the head file, the timer
+  void start_fleet();  // run(): the link's thread
+  void stop_fleet();   // stop()/shutdown(): joins the link's thread
+  void fleet_connected();
+  void fleet_query();
+  void fleet_answer(const std::string& payload);
+  void fleet_publish_checkpoint();
+  void apply_kept_witness_refusal();  // construction, before the engine starts
+  std::optional<WitnessStatus> witness_status() const;  // GET /v1/audit/verify
 
   // ---- The engine's actions (runtime_actions.cpp) ----
   void process_actions();

@@ -4,6 +4,7 @@
 #include <latchkey/audit/verify.hpp>
 #include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/home_assistant/publisher.hpp>
+#include <latchkey/hub/audit_recovery.hpp>
 #include <latchkey/hub/daemon_config.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
 
@@ -202,6 +203,30 @@ void check_mqtt(const MqttConfig& mqtt, StartupCheck& out) {
                            std::strerror(errno));
 }
 
+// [fleet] (docs/fleet.md): the password file trusted as the runtime reads
+// it, the CA file readable, and a rollback the witness showed earlier
+// (nothing is granted while it is kept). The broker and the witness are not
+// asked: a start waits for them anyway, granting nothing.
+void check_fleet(const DaemonConfig& config, StartupCheck& out) {
+  const FleetConfig& fleet = config.fleet;
+  if (fleet.enabled && !fleet.password_file.empty()) {
+    try {
+      if (!read_secret_file(fleet.password_file))
+        out.problems.push_back("[fleet] password_file " + fleet.password_file.string() + " does not exist");
+    } catch (const std::exception& e) {
+      out.problems.push_back(std::string("[fleet] password_file: ") + e.what());
+    }
+  }
+  if (fleet.enabled && !fleet.tls_ca_file.empty() && ::access(fleet.tls_ca_file.c_str(), R_OK) != 0)
+    out.problems.push_back("[fleet] tls_ca_file " + fleet.tls_ca_file.string() + ": cannot be read: " +
+                           std::strerror(errno));
+  std::error_code ec;
+  if (!config.data_dir.empty() && fs::exists(witness_refusal_path(config.data_dir), ec))
+    out.warnings.push_back(witness_refusal_path(config.data_dir).string() +
+                           ": the fleet witness showed the audit log was rolled back; nothing is granted until "
+                           "latchkeyd --recover-audit (docs/fleet.md)");
+}
+
 }  // namespace
 
 StartupCheck check_startup(const fs::path& config_file, const fs::path& default_plugin_dir) {
@@ -223,6 +248,7 @@ StartupCheck check_startup(const fs::path& config_file, const fs::path& default_
   }
   check_log_file(config.log_file, out);
   check_mqtt(config.mqtt, out);
+  check_fleet(config, out);
   try {
     std::unique_ptr<HostRoot> host_root;
     Runners runners = load_plugins(config, host_root, out);

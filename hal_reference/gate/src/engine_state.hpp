@@ -108,6 +108,8 @@ struct GateEngine::State {
   std::set<std::string> revoked;         // hex
   std::optional<MonoNs> last_clock_sync;
   bool storage_failed = false;
+  GateEngine::WitnessHold witness_hold = GateEngine::WitnessHold::kNone;  // A2, [fleet]
+  std::string witness_refusal;                                          // what the witness showed
   uint64_t next_request_id = 0;
   uint64_t next_operation_id = 0;
   uint64_t next_token = 0;

@@ -70,6 +70,8 @@ void GateEngine::start(MonoNs now) {
     for (const int64_t age : ages)
       if (age >= 0 && age <= GateConfig::kLockoutWindowMs) door.rejections.push_back(now - ms_to_ns(age));
   }
+  // A2, [fleet]: a refusal given before start (a rollback found in an earlier run) stays.
+  if (s_->setup.witness_required && s_->witness_hold == WitnessHold::kNone) s_->witness_hold = WitnessHold::kAwaiting;
   if (!s_->setup.audit_unverified.empty()) {
     // A2: a log that does not verify cannot say which grants were consumed.
     s_->storage_failed = true;
@@ -214,5 +216,6 @@ std::optional<DoorView> GateEngine::door(const std::string& door_id) const {
 const GateConfig& GateEngine::config() const noexcept { return s_->setup.config; }
 
 bool GateEngine::storage_failed() const noexcept { return s_->storage_failed; }
+GateEngine::WitnessHold GateEngine::witness_hold() const noexcept { return s_->witness_hold; }
 
 }  // namespace latchkey::gate

@@ -34,11 +34,12 @@ void GateEngine::State::count_rejection(Door& door, MonoNs now) {
 }
 
 // G4 counts rejected requests. Not counted: a lockout's own denies, and
-// requests refused for the hub's own reasons (its storage failing, U3) or
+// requests refused for the hub's own reasons (its storage failing, U3, or
+// its log not confirmed by the fleet witness, A2) or
 // because a challenge flood evicted the courier's challenge.
 void GateEngine::State::deny(uint64_t request_id, Door* door, const std::string& door_id, Rule rule,
           const std::string& message, const std::string& subject, MonoNs now, bool counted) {
-  counted = counted && door != nullptr && rule != Rule::G4 && rule != Rule::U3;
+  counted = counted && door != nullptr && rule != Rule::G4 && rule != Rule::U3 && rule != Rule::A2;
   actions.push_back(Decision{request_id, door_id, false, rule, message, {}});
   audit("decision", rule, door_id, subject, counted ? "deny: " + message : "deny (not counted for G4): " + message,
         counted ? RecordKind::kDeny : RecordKind::kDenyUncounted);
@@ -130,6 +131,23 @@ void GateEngine::on_storage_recovered(MonoNs now) {
   (void)now;
 }
 
+void GateEngine::on_witness_confirmed(const std::string& detail, MonoNs now) {
+  (void)now;
+  if (s_->witness_hold != WitnessHold::kAwaiting) return;
+  s_->witness_hold = WitnessHold::kNone;
+  s_->audit("hub", Rule::A2, "", "", "fleet witness confirmed the audit log: " + detail + "; granting may begin");
+}
+
+void GateEngine::on_witness_refused(const std::string& detail, MonoNs now) {
+  (void)now;
+  if (s_->witness_hold == WitnessHold::kRefused) return;
+  s_->witness_hold = WitnessHold::kRefused;
+  s_->witness_refusal = detail;
+  s_->alarm(Rule::A2, "", "",
+            "the fleet witness shows the audit log was rolled back: " + detail +
+                "; no unlock until a person resolves it (docs/fleet.md)");
+}
+
 void GateEngine::revoke(const std::string& grant_id_hex, MonoNs now) {
   s_->revoked.insert(grant_id_hex);
   s_->audit("grant", Rule::G1, "", grant_id_hex, "revoked");
@@ -194,6 +212,11 @@ std::optional<UnlockRefusal> GateEngine::State::hub_refusal(const Door& door, Mo
       return UnlockRefusal{Rule::U3, "the audit log does not verify: no log, no unlock (latchkeyd --recover-audit)"};
     return UnlockRefusal{Rule::U3, "the audit log is failing: no log, no unlock"};
   }
+  if (witness_hold == GateEngine::WitnessHold::kRefused)
+    return UnlockRefusal{Rule::A2, "the fleet witness shows the audit log was rolled back (" + witness_refusal +
+                                       "): no unlock until a person resolves it (docs/fleet.md)"};
+  if (witness_hold == GateEngine::WitnessHold::kAwaiting)
+    return UnlockRefusal{Rule::A2, "waiting for the fleet witness to confirm the audit log (docs/fleet.md)"};
   if (door.lockout_until > now)
     return UnlockRefusal{Rule::G4, "remote unlock is locked out for " + std::to_string(to_ms(door.lockout_until - now)) + " ms"};
   if (!clock_synced(now)) return UnlockRefusal{Rule::F1, "the wall clock has not been synchronised within 24 h"};

@@ -9,7 +9,9 @@
 // in use was issued after the recovery.
 //
 // Run it with the daemon stopped (latchkeyd --recover-audit). It refuses a
-// log that verifies, and touches nothing but the log's files.
+// log that verifies, unless the fleet witness showed it was rolled back
+// (the data directory's witness-refusal file, docs/fleet.md), and touches
+// nothing but the log's files and that file.
 #ifndef LATCHKEY_HUB_AUDIT_RECOVERY_HPP
 #define LATCHKEY_HUB_AUDIT_RECOVERY_HPP
 
@@ -29,9 +31,14 @@ struct AuditRecovery {
 };
 
 // `db` is the log (data_dir/audit.db); its -wal, -shm and .head files move
-// with it. Throws std::runtime_error when a rename or the new log fails.
+// with it, and so does `<data_dir>/witness-refusal` when present. Throws
+// std::runtime_error when a rename or the new log fails.
 AuditRecovery recover_audit_log(const std::filesystem::path& db, const crypto::KeyPair& hub_key, int64_t now_wall_ms,
                                 int64_t now_mono_ns);
+
+// <data_dir>/witness-refusal: written (mode 0600) when the fleet witness
+// showed the log was rolled back; while it exists the hub grants nothing.
+std::filesystem::path witness_refusal_path(const std::filesystem::path& data_dir);
 
 }  // namespace latchkey::hub
 

@@ -91,6 +91,24 @@ struct MqttConfig {
   int64_t keepalive_s = 30;            // the broker publishes the last will ("offline") after 1.5 times this
 };
 
+// [fleet]: the fleet broker and the witness of the audit log
+// (docs/fleet.md). Off unless `enabled = true`; then nothing is granted
+// until the witness confirms the log at start.
+struct FleetConfig {
+  bool enabled = false;
+  std::string host;                    // required when enabled
+  uint16_t port = 1883;
+  std::string user;
+  std::filesystem::path password_file;
+  bool tls = false;
+  std::filesystem::path tls_ca_file;
+  std::string hub_id;                  // the hub's id on the fleet broker; empty until parsed: [hub] id
+  crypto::PublicKey witness_key{};     // required when enabled: lk-witness --print-key
+  int64_t witness_timeout_ms = 5000;   // a query unanswered this long is asked again
+  std::string client_id;               // empty until parsed: latchkey-fleet-<hub id>
+  int64_t keepalive_s = 30;
+};
+
 // Why `topic` cannot be an MQTT topic prefix (no wildcards, no empty level,
 // no leading or trailing '/', no leading '$', printable ASCII, 1-128 bytes), or "".
 std::string mqtt_prefix_problem(const std::string& topic);
@@ -116,6 +134,7 @@ struct DaemonConfig {
   std::map<std::string, crypto::PublicKey> issuers;
   std::set<std::string> revoked_grants;  // hex grant ids ([revoked] grants = ...)
   MqttConfig mqtt;                       // [mqtt], off by default
+  FleetConfig fleet;                     // [fleet], off by default
 
   // Parses and cross-checks (doors name existing locks and cameras, devices
   // existing plugins). Relative paths are resolved against base_dir. Throws

@@ -211,12 +211,21 @@ struct AuditRecord {
   int64_t value = 0;                    // the kind's number: a lockout's ms, a recovery's cut-off
 };
 
+// What the fleet witness said of the log in this run ([fleet], docs/fleet.md).
+struct WitnessStatus {
+  std::string state;   // "awaiting" (no answer yet: nothing granted), "confirmed" or "refused" (rolled back)
+  std::string detail;  // the last verdict: what the witness holds and what the log has ("" before any)
+};
+
 struct AuditVerification {
   bool ok = false;
   uint64_t records = 0;
   Bytes head;
   uint64_t problem_seq = 0;  // when not ok
   std::string error;         // when not ok
+  // With [fleet] on, or a rollback the witness showed earlier: the local
+  // verification cannot see a log put back whole; the witness can.
+  std::optional<WitnessStatus> witness;
 };
 
 enum class PluginMode { kInProcess, kIsolated };

@@ -90,6 +90,10 @@ struct GateSetup {
   // A2: non-empty when the audit log did not verify at start (the reason,
   // naming the record): nothing is granted (as U3) and an alarm is raised.
   std::string audit_unverified;
+  // A2 with a fleet witness ([fleet], docs/fleet.md): nothing is granted
+  // until on_witness_confirmed (fail closed: whoever rolls the log back can
+  // also cut the network).
+  bool witness_required = false;
 };
 
 // What the authorization plugin said about the presented credential (F3).
@@ -188,6 +192,14 @@ class GateEngine {
   void on_wall_clock_synced(MonoNs now);                                                  // F1
   void on_audit_committed(uint64_t token, bool ok, MonoNs now);                           // U3
   void on_storage_recovered(MonoNs now);                                                  // U3
+  // A2, the fleet witness (docs/fleet.md). Confirmed: the witness's newest
+  // checkpoint is one the log extends; lifts the hold of witness_required
+  // (audited once). Refused: the log is shorter than the witness's
+  // checkpoint or does not extend it (rolled back): an A2 alarm, and nothing
+  // is granted again in this run, whatever the witness says later, until a
+  // person resolves it. `detail` says what the witness holds and what the log has.
+  void on_witness_confirmed(const std::string& detail, MonoNs now);
+  void on_witness_refused(const std::string& detail, MonoNs now);
   void revoke(const std::string& grant_id_hex, MonoNs now);                               // G1
 
   // G2: a fresh single-use challenge for a door (empty for an unknown door).
@@ -244,6 +256,8 @@ class GateEngine {
   const LivenessMonitor* monitor(const std::string& camera_id) const;
   const GateConfig& config() const noexcept;
   bool storage_failed() const noexcept;
+  enum class WitnessHold { kNone, kAwaiting, kRefused };
+  WitnessHold witness_hold() const noexcept;
 
   ~GateEngine();
   GateEngine(const GateEngine&) = delete;
