@@ -16,6 +16,7 @@
 
 #include <latchkey/common/cli_options.hpp>
 #include <latchkey/common/log.hpp>
+#include <latchkey/common/version.hpp>
 #include <latchkey/host/plugin.hpp>
 
 #include <gtest/gtest.h>
@@ -37,9 +38,6 @@
 #include <sstream>
 #include <string_view>
 
-#ifndef LATCHKEY_SDK_VERSION
-#error "LATCHKEY_SDK_VERSION must be defined by the build"
-#endif
 #ifndef LATCHKEY_CERTIFY_REVISION_HEADER
 #error "LATCHKEY_CERTIFY_REVISION_HEADER must be defined by the build"
 #endif
@@ -649,7 +647,7 @@ void fill_provenance(const Options& o, const std::vector<std::string>& command_l
   p.set_cpu_model(cpu.empty() ? "unknown" : cpu);
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   p.set_cpu_count(cpus > 0 ? static_cast<uint32_t>(cpus) : 0);
-  p.set_tool_version(LATCHKEY_SDK_VERSION);
+  p.set_tool_version(latchkey::kProjectVersion);
   p.set_tool_revision(LATCHKEY_CERTIFY_REVISION);
   for (const auto& a : command_line) p.add_command_line(a);
 }
@@ -851,7 +849,7 @@ int main(int argc, char** argv) {
 
   latchkey::certification::v1::CertificationReport report;
   report.set_suite("lk-certify");
-  report.set_sdk_version(LATCHKEY_SDK_VERSION);
+  report.set_sdk_version(latchkey::kProjectVersion);
   report.set_abi_version(version_text(host::kAbiVersionCurrent));
   report.set_date(utc_now());
   report.set_plugin_file(subject.file.filename().string());
@@ -887,7 +885,7 @@ int main(int argc, char** argv) {
   for (const auto& u : subject.camera_uris) report.add_devices(u);
 
   if (!options->quiet) {
-    std::cout << "lk-certify " << LATCHKEY_SDK_VERSION << ": " << subject.file.filename().string() << " (sha256 "
+    std::cout << "lk-certify " << latchkey::kProjectVersion << ": " << subject.file.filename().string() << " (sha256 "
               << subject.sha256.substr(0, 16) << "..., " << report.plugin_mode() << ")";
     if (subject.loaded())
       std::cout << " " << report.vendor() << " / " << report.driver_id() << " " << report.driver_version();
