@@ -95,7 +95,7 @@ std::string problem_text(const po::error& e) {
     }
   }
   if (const auto* twice = dynamic_cast<const po::multiple_occurrences*>(&e))
-    return twice->get_option_name() + " given twice";
+    return "option '" + twice->get_option_name() + "' given more than once";
   return e.what();
 }
 
@@ -142,6 +142,31 @@ int report_usage_error(const Program& program, const std::string& problem) {
   std::cerr << program.name << ": " << problem << "\n"
             << "Try '" << program.name << " --help' for more information.\n";
   return kExitUsage;
+}
+
+std::string log_level_help(const std::string& what, const std::string& default_note) {
+  return "the lowest level " + what + ": " + logging::kLogLevelChoices + " (default " + default_note + ")";
+}
+
+void add_log_level_option(po::options_description& options, std::string* value, const std::string& what,
+                          const std::string& default_note) {
+  options.add_options()("log-level", po::value(value)->value_name("LEVEL"), log_level_help(what, default_note).c_str());
+}
+
+void add_log_level_option(po::options_description& options, const std::string& what,
+                          const std::string& default_note) {
+  options.add_options()("log-level", po::value<std::vector<std::string>>()->value_name("LEVEL"),
+                        log_level_help(what, default_note).c_str());
+}
+
+std::optional<std::string> log_level_problem(const std::string& value) {
+  if (logging::parse_log_level(value)) return std::nullopt;
+  return "'" + value + "' is not " + logging::kLogLevelChoices;
+}
+
+logging::LogLevel log_level_argument(const std::string& value) {
+  if (const auto problem = log_level_problem(value)) throw UsageError("--log-level: " + *problem);
+  return *logging::parse_log_level(value);
 }
 
 Parsed parse(const Program& program, const po::options_description& options, int argc, const char* const* argv,

@@ -97,6 +97,23 @@ std::string format_log_line(std::chrono::system_clock::time_point at, LogLevel l
   return line;
 }
 
+std::optional<JournalLine> parse_journal_line(std::string_view line) {
+  if (line.size() < 4 || line[0] != '<' || line[1] < '0' || line[1] > '7' || line[2] != '>') return std::nullopt;
+  const int priority = line[1] - '0';
+  const std::string_view rest = line.substr(3);
+  const auto colon = rest.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view tag = rest.substr(0, colon);
+  for (char c : tag)
+    if (c == ' ') return std::nullopt;  // one word before the colon
+  JournalLine out;
+  out.level = priority <= 3 ? LogLevel::kError : priority == 4 ? LogLevel::kWarning : priority <= 6 ? LogLevel::kInfo
+                                                                                                   : LogLevel::kDebug;
+  out.tag = tag;
+  out.message = rest.substr(colon + 2);
+  return out;
+}
+
 void log(LogLevel level, std::string_view message, std::string_view tag) {
   if (static_cast<int>(level) < threshold.load()) return;
   std::string line = format_log_line(std::chrono::system_clock::now(), level, message, tag, journal_format.load());

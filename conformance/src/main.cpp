@@ -16,6 +16,7 @@
 
 #include <latchkey/common/cli_options.hpp>
 #include <latchkey/common/log.hpp>
+#include <latchkey/common/version.hpp>
 #include <latchkey/host/plugin.hpp>
 #include <latchkey/isolation/plugin_runner.hpp>
 
@@ -38,9 +39,6 @@
 #include <sstream>
 #include <string_view>
 
-#ifndef LATCHKEY_SDK_VERSION
-#error "LATCHKEY_SDK_VERSION must be defined by the build"
-#endif
 #ifndef LATCHKEY_CERTIFY_REVISION_HEADER
 #error "LATCHKEY_CERTIFY_REVISION_HEADER must be defined by the build"
 #endif
@@ -150,9 +148,10 @@ latchkey::cli::po::options_description option_table() {
       ("authz-issuer", text("KEYID:SEEDHEX"), "an issuer the configuration pins, to mint credentials")
       ("authz-reference-format", "the provider reads the reference format (issuer <key id> <hex>)")
       ("reference-plugins", text("DIR"), "the reference plugins TC-GATE pairs the plugin with")
-      ("quiet", "print only the summary")
-      ("log-level", text("LEVEL"), "the lowest level of the log lines the hub of TC-GATE and the plugin hosts write "
-                                   "on stderr: debug, info (default), warning or error")
+      ("quiet", "print only the summary");
+  latchkey::cli::add_log_level_option(d, "of the log lines the hub of TC-GATE and the plugin hosts write on stderr",
+                                      "info");
+  d.add_options()
       ("operator", text("NAME"), "who ran the certification (in every report; with --interactive, the name "
                                  "recorded with each answer; default: the login name)")
       ("lab", text("NAME"), "the lab that ran it (in every report)")
@@ -201,18 +200,18 @@ std::filesystem::path* agent_path_option(Options& o, const std::string& a) {
   return nullptr;
 }
 
-std::optional<Options> parse(int argc, char** argv) {
+// The options, or nullopt: a problem printed as "lk-certify: <problem>", or
+// (*exit_status set) a usage error the shared parser already reported.
+std::optional<Options> parse(int argc, char** argv, std::optional<int>* exit_status) {
   Options o;
-  latchkey::cli::po::options_description all = option_table();
-  all.add(latchkey::cli::standard_options());
-  latchkey::cli::po::parsed_options parsed(nullptr);
-  try {
-    parsed = latchkey::cli::tokenize(all, std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const latchkey::cli::UsageError& e) {
-    std::cerr << "lk-certify: " << e.what() << "\n";
+  // Every option is repeatable in the table (a vector of values): they are
+  // applied in the order given, the last one winning, --device adding up.
+  const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), option_table(), argc, argv);
+  if (parsed.exit_status) {
+    *exit_status = parsed.exit_status;
     return std::nullopt;
   }
-  for (const latchkey::cli::po::option& option : parsed.options) {
+  for (const latchkey::cli::po::option& option : parsed.in_order) {
     // Each option in the order given, as "--name" and its value, if any.
     const std::string a = "--" + option.string_key;
     std::optional<std::string> given;
@@ -266,12 +265,11 @@ std::optional<Options> parse(int argc, char** argv) {
       o.agent_flags = true;
     }
     else if (a == "--log-level" && (v = given)) {
-      const auto level = latchkey::logging::parse_log_level(*v);
-      if (!level) {
-        std::cerr << "lk-certify: --log-level '" << *v << "': must be " << latchkey::logging::kLogLevelChoices << "\n";
+      if (const auto problem = latchkey::cli::log_level_problem(*v)) {
+        std::cerr << "lk-certify: --log-level: " << *problem << "\n";
         return std::nullopt;
       }
-      latchkey::logging::set_log_threshold(*level);
+      latchkey::logging::set_log_threshold(latchkey::cli::log_level_argument(*v));
     }
     else if (a == "--list") o.list = true;
     else if (a == "--interactive") o.interactive = true;
@@ -669,7 +667,7 @@ void fill_provenance(const Options& o, const std::vector<std::string>& command_l
   p.set_cpu_model(cpu.empty() ? "unknown" : cpu);
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   p.set_cpu_count(cpus > 0 ? static_cast<uint32_t>(cpus) : 0);
-  p.set_tool_version(LATCHKEY_SDK_VERSION);
+  p.set_tool_version(latchkey::kProjectVersion);
   p.set_tool_revision(LATCHKEY_CERTIFY_REVISION);
   for (const auto& a : command_line) p.add_command_line(a);
 }
@@ -786,7 +784,8 @@ int verify_report_command(const Options& o) {
 int main(int argc, char** argv) {
   const std::vector<std::string> command_line(argv, argv + argc);
   for (int i = 1; i < argc; ++i) {
-    // Before GoogleTest, which would answer --help with its own flags.
+    // Before GoogleTest, whose InitGoogleTest answers --help (and -h) with its
+    // own flags; the texts are the shared ones, as cli::parse prints them.
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
       std::cout << latchkey::cli::help_text(program(), option_table());
       return 0;
@@ -799,8 +798,10 @@ int main(int argc, char** argv) {
   // The log of TC-GATE's hub and of the plugin hosts: as latchkeyd's, and in
   // the journal's form when stderr is the journal.
   latchkey::logging::set_journal_format(latchkey::logging::stderr_is_journal());
-  ::testing::InitGoogleTest(&argc, argv);  // consumes --gtest_* flags only
-  const auto options = parse(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);  // consumes --gtest_* flags only: the rest is the shared parser's
+  std::optional<int> exit_status;
+  const auto options = parse(argc, argv, &exit_status);
+  if (exit_status) return *exit_status;
   if (!options) {
     std::cerr << "Try 'lk-certify --help' for more information.\n";
     return latchkey::cli::kExitUsage;
@@ -871,7 +872,7 @@ int main(int argc, char** argv) {
 
   latchkey::certification::v1::CertificationReport report;
   report.set_suite("lk-certify");
-  report.set_sdk_version(LATCHKEY_SDK_VERSION);
+  report.set_sdk_version(latchkey::kProjectVersion);
   report.set_abi_version(version_text(host::kAbiVersionCurrent));
   report.set_date(utc_now());
   report.set_plugin_file(subject.file.filename().string());
@@ -907,7 +908,7 @@ int main(int argc, char** argv) {
   for (const auto& u : subject.camera_uris) report.add_devices(u);
 
   if (!options->quiet) {
-    std::cout << "lk-certify " << LATCHKEY_SDK_VERSION << ": " << subject.file.filename().string() << " (sha256 "
+    std::cout << "lk-certify " << latchkey::kProjectVersion << ": " << subject.file.filename().string() << " (sha256 "
               << subject.sha256.substr(0, 16) << "..., " << report.plugin_mode() << ")";
     if (subject.loaded())
       std::cout << " " << report.vendor() << " / " << report.driver_id() << " " << report.driver_version();

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One installed program's command line, as every Latchkey program has it:
-#   check_cli.sh PROGRAM NAME VERSION ['ARGS with --opt=value' 'the same with --opt value']
+#   check_cli.sh PROGRAM NAME VERSION ['ARGS with --opt=value' 'the same with --opt value'
+#                [OPTION 'ARGS giving OPTION twice']]
 # --help and -h print the same usage with its "Exit status:" section and exit
 # 0; --version exits 0 with "NAME VERSION" and the plugin ABI; an unknown
 # option exits 2 naming it; a value option is accepted in both GNU forms (the
-# program then does the same thing: same exit status, never a usage error).
+# program then does the same thing: same exit status, never a usage error);
+# an option given twice exits 2 with "option '--opt' given more than once".
 # @TMP@ in the arguments is a fresh temporary directory.
 set -uo pipefail
 program=$1 name=$2 version=$3
-equals=${4:-} spaced=${5:-}
+equals=${4:-} spaced=${5:-} twice_option=${6:-} twice=${7:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -57,5 +59,15 @@ if [[ -n "$equals" ]]; then
   [[ $eq_status -eq $status ]] || fail "'${eq_args[*]}' exits $eq_status, '${sp_args[*]}' $status"
 fi
 
-[[ $failures -eq 0 ]] && echo "$name: --help, -h, --version, unknown option and GNU value forms as expected"
+if [[ -n "$twice" ]]; then
+  # shellcheck disable=SC2206  # the arguments are words without spaces
+  twice_args=(${twice//@TMP@/$tmp})
+  run "$tmp/twice.out" "$tmp/twice.err" "${twice_args[@]}"
+  [[ $status -eq 2 ]] || fail "'${twice_args[*]}' exits $status, not 2"
+  # "lkctl keygen: ..." names the subcommand too
+  grep -q -- "^$name[a-z -]*: option '$twice_option' given more than once$" "$tmp/twice.err" ||
+    fail "'${twice_args[*]}': the error does not name $twice_option as given more than once: $(cat "$tmp/twice.err")"
+fi
+
+[[ $failures -eq 0 ]] && echo "$name: --help, -h, --version, unknown option, GNU value forms and repeated options as expected"
 exit $((failures > 0))

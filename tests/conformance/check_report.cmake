@@ -6,9 +6,9 @@
 # three reports (and, with EXPECTED_MISSING, at least those kinds: "no device",
 # "manual step", "needs test control", "test build", "could not run"), a
 # PASSED one lists nothing; all three reports name the plugin's SHA-256 and
-# the mode.
+# the mode; with VERSION, the JSON report names it as the SDK and tool version.
 #
-#   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DMODE=isolated|in_process -DOUT=<dir> "-DARGS=a;b"
+#   cmake -DCERTIFY=<lk-certify> -DPLUGIN=<file> -DMODE=isolated|in_process [-DVERSION=<x.y.z>] -DOUT=<dir> "-DARGS=a;b"
 #         "-DEXPECTED_FAILURES=TC-..;TC-.." [-DEXPECTED_VERDICT=PASSED|FAILED|INCOMPLETE]
 #         ["-DEXPECTED_MISSING=no device;manual step"] [-DSTDIN=<file>] [-DEXPECTED_DETAIL=<regex>]
 #         [-DEXPECTED_LOCK_FLAGS=n] [-DEXPECTED_CAMERA_FLAGS=n] [-DEXPECTED_ANSWER=yes|no] -P check_report.cmake
@@ -142,6 +142,15 @@ string(JSON sha GET "${json}" pluginSha256)
 file(SHA256 "${PLUGIN}" actual_sha)
 if(NOT sha STREQUAL actual_sha)
   message(FATAL_ERROR "the report names SHA-256 '${sha}', the file's is ${actual_sha}")
+endif()
+# The SDK version in the report and lk-certify's own are the project's (kProjectVersion).
+if(DEFINED VERSION)
+  string(JSON sdk_version GET "${json}" sdkVersion)
+  string(JSON tool_version GET "${json}" provenance toolVersion)
+  if(NOT sdk_version STREQUAL VERSION OR NOT tool_version STREQUAL VERSION)
+    message(FATAL_ERROR "the report names SDK version '${sdk_version}' and tool version '${tool_version}', "
+                        "the project's is ${VERSION}")
+  endif()
 endif()
 string(JSON mode GET "${json}" pluginMode)
 if(NOT mode STREQUAL MODE)

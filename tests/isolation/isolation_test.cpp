@@ -255,6 +255,59 @@ TEST_F(IsolationTest, TheHostLogsAtTheHubsLevel) {
   EXPECT_NE(args.find(" --log-level warning"), std::string::npos) << args;
 }
 
+TEST_F(IsolationTest, APluginsReasonsForNotLoadingReachTheHubAtTheirLevel) {
+  // While it loads, a plugin logs through the host's stderr (there is no
+  // socket yet); at latchkeyd --log-level warning its warning and error
+  // lines must still reach the hub, once, at the level the plugin gave, with
+  // no time stamp of the host's own, under the plugin's name.
+  struct Line {
+    lk_log_level level;
+    std::string driver;
+    std::string message;
+  };
+  std::mutex m;
+  std::vector<Line> lines;
+  auto log = [&](lk_log_level level, const std::string& driver, const std::string& message) {
+    std::lock_guard lock(m);
+    lines.push_back({level, driver, message});
+  };
+  const logging::LogLevel before = logging::log_threshold();
+  logging::set_log_threshold(logging::LogLevel::kWarning);
+  EXPECT_ANY_THROW(isolation::run_isolated("refuser", kFaultPlugins / "lk_fault_refuse.so", config, notices.handler(), log));
+  logging::set_log_threshold(before);
+  std::lock_guard lock(m);
+  std::vector<std::pair<lk_log_level, std::string>> from_plugin;
+  for (const Line& l : lines) {
+    EXPECT_EQ(l.driver, "refuser");
+    EXPECT_EQ(l.message.find("host stderr"), std::string::npos) << l.message;
+    if (l.message.find("refuse-load") != std::string::npos) from_plugin.emplace_back(l.level, l.message);
+  }
+  const std::vector<std::pair<lk_log_level, std::string>> expected{
+      {LK_LOG_WARNING, "refuse-load warning: no ABI version in common"},
+      {LK_LOG_ERROR, "refuse-load error: this plugin never loads"}};
+  EXPECT_EQ(from_plugin, expected);
+}
+
+TEST(HostLogLines, TheJournalFormReadsBackIntoLevelTagAndMessage) {
+  const auto at = std::chrono::system_clock::now();
+  for (auto level : {logging::LogLevel::kDebug, logging::LogLevel::kInfo, logging::LogLevel::kWarning,
+                     logging::LogLevel::kError}) {
+    const auto back = logging::parse_journal_line(logging::format_log_line(at, level, "a: b\nc", "", true));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->level, level);
+    EXPECT_EQ(back->tag, logging::log_level_name(level));
+    EXPECT_EQ(back->message, "a: b | c");
+  }
+  const auto plugin = logging::parse_journal_line("<4>plugin: why");
+  ASSERT_TRUE(plugin);
+  EXPECT_EQ(plugin->tag, "plugin");
+  EXPECT_EQ(plugin->message, "why");
+  // A crash report, a sanitizer's line, a timestamped line: not the form.
+  for (const char* other : {"==123==ERROR: AddressSanitizer", "2026-12-07T19:45:12.345Z lk-plugin-host info: x",
+                            "<9>info: x", "<3>two words: x", "<3>", "<6>: x"})
+    EXPECT_FALSE(logging::parse_journal_line(other)) << other;
+}
+
 namespace {
 
 std::unique_ptr<host::CameraDevice> open_fault_camera(isolation::PluginRunner& runner) {

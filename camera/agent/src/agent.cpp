@@ -4,14 +4,11 @@
 #include "pacer.hpp"
 
 #include <latchkey/camera_link.pb.h>
+#include <latchkey/common/version.hpp>
 
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
-
-#ifndef LK_CAMERA_AGENT_VERSION
-#define LK_CAMERA_AGENT_VERSION "0.0.0"
-#endif
 
 namespace latchkey::camera {
 
@@ -21,7 +18,7 @@ constexpr uint64_t kRetryRecordingNs = 5'000'000'000;
 constexpr uint64_t kBadNonceLogIntervalNs = 5'000'000'000;
 }  // namespace
 
-std::string agent_version() { return std::string("lk-camera-agent ") + LK_CAMERA_AGENT_VERSION; }
+std::string agent_version() { return std::string("lk-camera-agent ") + kProjectVersion; }
 
 Agent::Agent(const AgentConfig& config, const lk_attest_key& key, std::string password, const std::atomic<bool>& stop)
     : config_(config),

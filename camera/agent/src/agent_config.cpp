@@ -90,6 +90,12 @@ std::optional<std::string> set_broker(AgentConfig& c, const std::string& text) {
   return std::nullopt;
 }
 
+// --log-level's help, as every program that logs has it.
+const char* log_level_help() {
+  static const std::string text = cli::log_level_help("logged", "info");
+  return text.c_str();
+}
+
 std::vector<Option> options() {
   return {
       {"camera-id", "ID", "camera id: broker user name and topic level latchkey/camera/<ID>/ (required)",
@@ -182,11 +188,10 @@ std::vector<Option> options() {
          c.no_scene = *b;
          return std::nullopt;
        }},
-      {"log-level", "LEVEL", "the lowest level logged: debug, info, warning or error (default info)",
+      {"log-level", "LEVEL", log_level_help(),
        [](AgentConfig& c, const std::string& v) -> std::optional<std::string> {
-         const auto level = logging::parse_log_level(v);
-         if (!level) return "'" + v + "' is not " + logging::kLogLevelChoices;
-         c.log_level = *level;
+         if (auto problem = cli::log_level_problem(v)) return problem;
+         c.log_level = cli::log_level_argument(v);
          return std::nullopt;
        }},
       {"print-key", nullptr, "print the public key (creating the key file if missing) and exit",
@@ -313,9 +318,9 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   try {
     parsed = cli::tokenize(command_line_options(), args);
   } catch (const cli::UsageError& e) {
-    // As every refusal here, it names an option (a short one, or a word that
-    // is none, is named with the way to the long ones).
-    outcome.error = std::string(e.what()) + " (see --help)";
+    // As every refusal here, it names an option; report_usage_error adds
+    // the way to --help.
+    outcome.error = e.what();
     return outcome;
   }
   for (const po::option& option : parsed.options) {
@@ -398,5 +403,7 @@ const cli::Program& program() {
 }  // namespace
 
 std::string help_text() { return cli::help_text(program(), table_options()); }
+
+int report_usage_error(const std::string& problem) { return cli::report_usage_error(program(), problem); }
 
 }  // namespace latchkey::camera

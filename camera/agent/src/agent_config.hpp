@@ -57,6 +57,10 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args);
 // The text --help prints (the man page's source too).
 std::string help_text();
 
+// Prints a refusal as every Latchkey program does ("lk-camera-agent:
+// <problem>" and the way to --help) and returns the usage exit status, 2.
+int report_usage_error(const std::string& problem);
+
 // A camera id usable as a broker user name, an MQTT topic level and in file
 // names: 1-63 of A-Z a-z 0-9 . _ - (as the hub's net_camera plugin). nullopt
 // when valid, else the reason.

@@ -85,8 +85,7 @@ int main(int argc, char** argv) {
       std::cout << latchkey::cli::version_text("lk-camera-agent");
       return 0;
     case ParseOutcome::Kind::kError:
-      std::cerr << "lk-camera-agent: " << parsed.error << "\n";
-      return latchkey::cli::kExitUsage;
+      return report_usage_error(parsed.error);
     case ParseOutcome::Kind::kRun:
       break;
   }

@@ -38,7 +38,7 @@ CommandLine::CommandLine(const std::string& command, const std::vector<std::stri
     const std::string& value = option.value.front();
     if (value.empty()) throw UsageError("--" + name + " has an empty value");
     auto& slot = values_[name];
-    if (!spec.repeatable.count(name) && !slot.empty()) throw UsageError("--" + name + " given twice");
+    if (!spec.repeatable.count(name) && !slot.empty()) throw UsageError("option '--" + name + "' given more than once");
     slot.push_back(value);
   }
 }

@@ -204,17 +204,16 @@ int main(int argc, char** argv) {
       ("check", "check the configuration, data directory, plugins and devices; change nothing")
       ("recover-audit",
        "set aside an audit log that does not verify, or that the fleet witness showed was rolled back, and start a "
-       "new one (docs/latchkeyd.md, docs/fleet.md)")
-      ("log-level", po::value(&level_text)->value_name("LEVEL"),
-       "the lowest level logged: debug, info, warning or error (default: [hub] log_level, else info)");
+       "new one (docs/latchkeyd.md, docs/fleet.md)");
+  latchkey::cli::add_log_level_option(options, &level_text, "logged", "[hub] log_level, else info");
   const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv);
   if (parsed.exit_status) return *parsed.exit_status;
   const bool check_only = parsed.values.count("check") != 0;
   const bool recover = parsed.values.count("recover-audit") != 0;
   std::optional<latchkey::hub::LogLevel> log_level;
   if (parsed.values.count("log-level")) {
-    log_level = latchkey::hub::parse_log_level(level_text);
-    if (!log_level) return usage("--log-level '" + level_text + "': must be debug, info, warning or error");
+    if (const auto problem = latchkey::cli::log_level_problem(level_text)) return usage("--log-level: " + *problem);
+    log_level = latchkey::cli::log_level_argument(level_text);
   }
   if (config_text.empty()) return usage("--config FILE is required");
   const fs::path config_file = config_text;

@@ -153,9 +153,16 @@ int main(int argc, char** argv) {
       ("tls", "TLS to the broker, its certificate checked")
       ("tls-ca-file", cli::po::value(&ca_file)->value_name("FILE"), "the CA of the broker's certificate (default: the system's)")
       ("client-id", cli::po::value(&client_id)->value_name("ID"), "the MQTT client id (default lk-witness)");
+  std::string level_text;
+  cli::add_log_level_option(options, &level_text, "logged", "info");
   const cli::Parsed parsed = cli::parse(program(), options, argc, argv);
   if (parsed.exit_status) return *parsed.exit_status;
   const auto given = [&](const char* name) { return parsed.values.count(name) != 0; };
+  if (given("log-level")) {
+    if (const auto problem = cli::log_level_problem(level_text))
+      return cli::report_usage_error(program(), "--log-level: " + *problem);
+    logging::set_log_threshold(cli::log_level_argument(level_text));
+  }
   logging::set_log_program("lk-witness");
   logging::set_journal_format(logging::stderr_is_journal());
   try {

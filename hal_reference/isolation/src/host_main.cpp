@@ -57,10 +57,14 @@ const cli::Program& program() {
       "and open files, and arranges to die with its parent.",
       {{0, "the hub closed the connection or asked it to stop"},
        {1, "its parent was gone before it started"},
-       {2, "usage error: an unknown or malformed option, a missing --plugin"},
-       {3, "the plugin could not be loaded (the reason was sent to the hub)"}},
-      "Its own messages go to stderr (the hub's log) as log lines: \"<RFC 3339 time, ms> lk-plugin-host "
-      "<level>: <message>\", or in the journal's form under systemd. The plugin's own log goes to the hub."};
+       {2, "usage error: an unknown or malformed option, a repeated option, a missing --plugin"},
+       {3, "the plugin could not be loaded (the reason was sent to the hub)"},
+       {4, "protocol violation by the hub: a message that does not parse, a call on the wrong socket or of no "
+           "known kind"}},
+      "Its own messages, and the plugin's while it loads, go to stderr (the hub's pipe) in the journal's form, "
+      "\"<N>level: <message>\" (\"<N>plugin: <message>\" for the plugin's), N the sd-daemon priority (3 error, "
+      "4 warning, 6 info, 7 debug) and no time: latchkeyd reads each line back and logs it at that level under "
+      "the plugin's name. Once the plugin is loaded its log goes to the hub over the socket."};
   return p;
 }
 
@@ -76,9 +80,8 @@ Options parse(int argc, char** argv) {
       ("plugin", cli::po::value(&o.plugin)->value_name("FILE"), "the plugin to load (required)")
       ("address-space", cli::po::value(&address_space)->value_name("BYTES"),
        "limit of the address space (RLIMIT_AS); 0 or absent: no limit")
-      ("open-files", cli::po::value(&open_files)->value_name("N"), "limit of open descriptors (default 64)")
-      ("log-level", cli::po::value(&level)->value_name("LEVEL"),
-       "the lowest level of its own messages logged: debug, info, warning or error (default info)");
+      ("open-files", cli::po::value(&open_files)->value_name("N"), "limit of open descriptors (default 64)");
+  cli::add_log_level_option(options, &level, "of the lines it writes", "info; latchkeyd passes its own");
   const cli::Parsed parsed = cli::parse(program(), options, argc, argv);
   if (parsed.exit_status) std::exit(*parsed.exit_status);
   auto number = [](const char* name, const std::string& text) -> uint64_t {
@@ -90,11 +93,12 @@ Options parse(int argc, char** argv) {
   };
   if (parsed.values.count("address-space")) o.address_space = number("address-space", address_space);
   if (parsed.values.count("open-files")) o.open_files = number("open-files", open_files);
-  const auto threshold = logging::parse_log_level(level);
-  if (!threshold) usage("--log-level '" + level + "': must be debug, info, warning or error");
+  if (const auto problem = cli::log_level_problem(level)) usage("--log-level: " + *problem);
   logging::set_log_program("lk-plugin-host");
-  logging::set_log_threshold(*threshold);
-  logging::set_journal_format(logging::stderr_is_journal());
+  logging::set_log_threshold(cli::log_level_argument(level));
+  // Its stderr is the hub's pipe (never the journal): the hub parses each
+  // line's "<N>" back into a level and stamps it once (supervisor.cpp).
+  logging::set_journal_format(true);
   if (o.plugin.empty()) usage("--plugin FILE is required");
   return o;
 }
@@ -412,6 +416,14 @@ class Host {
 
 Host* g_host = nullptr;
 
+// A plugin's lk_log_level as the log's level (a level above error is an error).
+logging::LogLevel plugin_log_level(lk_log_level level) {
+  if (level >= LK_LOG_ERROR) return logging::LogLevel::kError;
+  if (level == LK_LOG_WARNING) return logging::LogLevel::kWarning;
+  if (level == LK_LOG_INFO) return logging::LogLevel::kInfo;
+  return logging::LogLevel::kDebug;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -427,7 +439,7 @@ int main(int argc, char** argv) {
       m.mutable_log()->set_level(level);
       m.mutable_log()->set_message(message);
       if (g_host != nullptr) g_host->post(std::move(m));
-      else logging::log(logging::LogLevel::kInfo, message, "plugin");
+      else logging::log(plugin_log_level(level), message, "plugin");  // while loading: why it may fail
     };
     plugin = host::Plugin::load(options.plugin, load);
   } catch (const std::exception& e) {

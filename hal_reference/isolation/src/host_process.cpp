@@ -2,6 +2,7 @@
 
 #include <latchkey/common/log.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,15 +157,37 @@ void HostProcess::start_stderr() {
           close_and_release(reinterpret_cast<uv_handle_t*>(s));
           return;
         }
-        // The host's stderr (crash reports, sanitizers) goes to the hub's log line by line.
-        host->err_line_.append(buf->base, static_cast<std::size_t>(n));
-        std::size_t nl;
-        while ((nl = host->err_line_.find('\n')) != std::string::npos) {
-          if (!host->abandoned_ && host->handlers_.on_stderr) host->handlers_.on_stderr(host->err_line_.substr(0, nl));
-          host->err_line_.erase(0, nl + 1);
-        }
-        if (host->err_line_.size() > 4096) host->err_line_.clear();
+        host->take_stderr(buf->base, static_cast<std::size_t>(n));
       });
+}
+
+// The host's stderr (its log lines, crash reports, sanitizers) goes to the
+// hub's log line by line.
+void HostProcess::take_stderr(const char* bytes, std::size_t n) {
+  err_line_.append(bytes, n);
+  std::size_t nl;
+  while ((nl = err_line_.find('\n')) != std::string::npos) {
+    if (!abandoned_ && handlers_.on_stderr) handlers_.on_stderr(err_line_.substr(0, nl));
+    err_line_.erase(0, nl + 1);
+  }
+  if (err_line_.size() > 4096) err_line_.clear();
+}
+
+// What the host wrote before the failure that abandons it is already in the
+// pipe (a plugin's reason for refusing to load precedes the host's Ready):
+// read without waiting, so it is logged before the pipe closes.
+void HostProcess::drain_stderr() {
+  uv_os_fd_t fd = -1;
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&err_)) ||
+      uv_fileno(reinterpret_cast<uv_handle_t*>(&err_), &fd) != 0)
+    return;
+  for (int rounds = 0; rounds < 64; ++rounds) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0) break;
+    const ssize_t n = ::read(fd, err_buffer_, sizeof err_buffer_);
+    if (n <= 0) break;
+    take_stderr(err_buffer_, static_cast<std::size_t>(n));
+  }
 }
 
 bool HostProcess::send(const google::protobuf::MessageLite& message) {
@@ -173,6 +196,7 @@ bool HostProcess::send(const google::protobuf::MessageLite& message) {
 
 void HostProcess::abandon() {
   if (abandoned_) return;
+  drain_stderr();
   abandoned_ = true;
   if (channel_) channel_->close();
   if (!exited_) ::kill(-pid_, SIGKILL);

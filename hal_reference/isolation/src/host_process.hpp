@@ -61,6 +61,8 @@ class HostProcess {
   ~HostProcess() = default;
   void release_handle();
   void start_stderr();
+  void take_stderr(const char* bytes, std::size_t n);
+  void drain_stderr();
   static void close_and_release(uv_handle_t* handle);
 
   Handlers handlers_;

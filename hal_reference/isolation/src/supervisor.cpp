@@ -4,6 +4,7 @@
 // supervisor_devices.cpp; supervisor.hpp says where the rest lives.
 #include "supervisor.hpp"
 
+#include <latchkey/common/log.hpp>
 #include <latchkey/host/devices.hpp>
 
 #include <sys/stat.h>
@@ -149,7 +150,7 @@ void Supervisor::spawn() {
     fail(signal != 0 ? "the host died of " + signal_text(signal)
                      : "the host exited with status " + std::to_string(status));
   };
-  handlers.on_stderr = [this](const std::string& line) { log(LK_LOG_WARNING, "host stderr: " + clean_line(line)); };
+  handlers.on_stderr = [this](const std::string& line) { on_host_stderr(line); };
   HostProcess::Spawned spawned = HostProcess::spawn(&loop_, config_, plugin_file_, std::move(handlers));
   // The new host's call socket replaces the old one; a caller still on the
   // old one has already been woken by its shutdown.
@@ -168,6 +169,21 @@ void Supervisor::spawn() {
 }
 
 // ---- Messages from the host ----
+
+// The host writes its own lines, and the plugin's while it loads, in the
+// journal's form ("<3>error: ...", "<4>plugin: ..."; host_main.cpp): each is
+// logged once, at its level, under the plugin's name. Anything else on its
+// stderr (a crash or sanitizer report, a plugin writing to stderr itself) is
+// a warning, "host stderr: ...".
+void Supervisor::on_host_stderr(const std::string& line) {
+  const auto parsed = logging::parse_journal_line(line);
+  if (!parsed) return log(LK_LOG_WARNING, "host stderr: " + clean_line(line));
+  const lk_log_level level = parsed->level == logging::LogLevel::kError     ? LK_LOG_ERROR
+                             : parsed->level == logging::LogLevel::kWarning ? LK_LOG_WARNING
+                             : parsed->level == logging::LogLevel::kInfo    ? LK_LOG_INFO
+                                                                            : LK_LOG_DEBUG;
+  log(level, parsed->tag == "plugin" ? clean_line(parsed->message) : "host: " + clean_line(parsed->message));
+}
 
 void Supervisor::on_message(const std::string& bytes) {
   plugin_host::v1::HostToHub m;

@@ -97,6 +97,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void abandon_current();
   void close_handles();
   void log(lk_log_level level, const std::string& message);
+  void on_host_stderr(const std::string& line);
   // The devices' side (supervisor_devices.cpp):
   void on_event(const plugin_host::v1::Event& e);
   void on_completion(const plugin_host::v1::Completion& c);

@@ -9,6 +9,8 @@
 #ifndef LATCHKEY_COMMON_CLI_OPTIONS_HPP
 #define LATCHKEY_COMMON_CLI_OPTIONS_HPP
 
+#include <latchkey/common/log.hpp>
+
 #include <boost/program_options.hpp>
 
 #include <optional>
@@ -84,6 +86,24 @@ Parsed parse(const Program& program, const po::options_description& options, con
 
 // Prints "<name>: <problem>" and the --help hint to stderr; returns kExitUsage.
 int report_usage_error(const Program& program, const std::string& problem);
+
+// --log-level LEVEL, as every program that logs takes it (latchkeyd,
+// lk-plugin-host, lk-certify, lk-camera-agent). Its help: "the lowest level
+// <what>: debug, info, warning or error (default <default_note>)".
+std::string log_level_help(const std::string& what, const std::string& default_note);
+// Adds the option, its value into *value (given twice: a usage error).
+void add_log_level_option(po::options_description& options, std::string* value, const std::string& what,
+                          const std::string& default_note);
+// Adds the option for a program that applies its options in order, the last
+// one winning (lk-certify): each value is in Parsed::in_order.
+void add_log_level_option(po::options_description& options, const std::string& what,
+                          const std::string& default_note);
+// nullopt when `value` names a level, else the problem: "'x' is not debug,
+// info, warning or error".
+std::optional<std::string> log_level_problem(const std::string& value);
+// The level --log-level names; throws UsageError "--log-level: 'x' is not
+// debug, info, warning or error".
+logging::LogLevel log_level_argument(const std::string& value);
 
 }  // namespace latchkey::cli
 

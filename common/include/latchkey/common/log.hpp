@@ -6,6 +6,9 @@
 // The journal form is for a program whose stderr is systemd's journal (the
 // JOURNAL_STREAM the service manager set names stderr): journald stamps the
 // time and the program itself and reads the priority from the "<N>" prefix.
+// lk-plugin-host always writes the journal form: its stderr is latchkeyd's
+// pipe, and the hub reads each line back (parse_journal_line) and logs it at
+// its level, stamped once, by the hub.
 // A message never spans lines: its line breaks are written as " | ".
 #ifndef LATCHKEY_COMMON_LOG_HPP
 #define LATCHKEY_COMMON_LOG_HPP
@@ -42,6 +45,17 @@ void log(LogLevel level, std::string_view message, std::string_view tag = {});
 // The line log() writes, without the newline (for tests).
 std::string format_log_line(std::chrono::system_clock::time_point at, LogLevel level, std::string_view message,
                             std::string_view tag, bool journal);
+
+// A line in the journal form, read back: the level its "<N>" prefix gives
+// (0-3 error, 4 warning, 5-6 info, 7 debug), the word before ": " (a level's
+// name or a tag such as "plugin") and the message.
+struct JournalLine {
+  LogLevel level;
+  std::string tag;
+  std::string message;
+};
+// nullopt when `line` is not in the journal form ("<N>word: message").
+std::optional<JournalLine> parse_journal_line(std::string_view line);
 
 // RFC 3339 in UTC with milliseconds: 2026-12-07T19:45:12.345Z.
 std::string rfc3339_utc_ms(std::chrono::system_clock::time_point t);
