@@ -21,6 +21,7 @@
 
 #include "support/scratch_file.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -82,8 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static latchkey::fuzz::ScratchFile file;
   latchkey::fuzz::InputCursor in(data, size);
   std::vector<std::string> args;
-  for (std::string& arg : split_lines(in.counted()))
+  for (std::string& arg : split_lines(in.counted())) {
+    arg.resize(std::min(arg.size(), arg.find('\0')));  // argv holds C strings: a word ends at its first NUL
     if (arg.rfind("--config", 0) != 0) args.push_back(std::move(arg));
+  }
   const std::string text = in.rest();
   file.write(text);
   args.push_back("--config");
@@ -105,8 +108,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     case ParseOutcome::Kind::kError: {
       LK_FUZZ_CHECK(!out.error.empty(), "a refusal without a message");
       const std::size_t line = line_named(out.error, file.path());
-      if (line == 0)
-        LK_FUZZ_CHECK(out.error.find("--") != std::string::npos, "a refusal that names neither an option nor a line");
+      if (line == 0) {
+        // Names the option, or quotes (part of) the stray argument it refuses:
+        // "--=c" is refused as "unexpected argument 'c'".
+        const std::size_t open = out.error.find('\'');
+        const std::size_t close = open == std::string::npos ? open : out.error.rfind('\'');  // the word may hold quotes
+        const std::string quoted =
+            close == std::string::npos ? std::string() : out.error.substr(open + 1, close - open - 1);
+        const bool names_argument = close != std::string::npos && close > open &&
+                                    std::any_of(args.begin(), args.end(), [&](const std::string& arg) {
+                                      return quoted.empty() ? arg.empty() : arg.find(quoted) != std::string::npos;
+                                    });  // '' : an empty word was given
+        LK_FUZZ_CHECK(out.error.find("--") != std::string::npos || names_argument,
+                      "a refusal that names neither an option, nor an argument, nor a line");
+      }
       else
         LK_FUZZ_CHECK(line <= line_count(text), "a refusal naming a line the file does not have");
       break;

@@ -87,6 +87,8 @@ std::string problem_text(const po::error& e) {
   if (const auto* unknown = dynamic_cast<const po::unknown_option*>(&e))
     return "unknown option '" + unknown->get_option_name() + "'";
   if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
+    // "--=value": Boost parses an option without a name.
+    if (syntax->get_option_name().empty() || syntax->get_option_name() == "--") return "'--=...' names no option";
     switch (syntax->kind()) {
       case po::invalid_syntax::missing_parameter: return syntax->get_option_name() + " needs a value";
       case po::invalid_syntax::extra_parameter: return syntax->get_option_name() + " takes no value";
