@@ -115,6 +115,47 @@ bool valid_host(const std::string& host) {
   return true;
 }
 
+// The keys [mqtt] and [fleet] share: how the hub reaches a broker.
+// Each reader stores what it read before it refuses it, so that a bad value
+// is not reported again as a missing one by the cross-checks.
+void read_broker_host(Reader& r, std::string& host) {
+  if (!r.has("host")) return;
+  host = r.required("host");
+  if (!valid_host(host))
+    throw DaemonConfigError(r.where("host") + " = '" + host +
+                            "' is not a host name or literal address (letters, digits, '.', '-', ':')");
+}
+
+void read_broker_user(Reader& r, std::string& user) {
+  if (!r.has("user")) return;
+  user = r.required("user");
+  for (char ch : user)
+    if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
+      throw DaemonConfigError(r.where("user") + " must be printable ASCII without spaces");
+}
+
+void refuse_password_key(Reader& r) {
+  if (r.has("password"))
+    throw DaemonConfigError(r.where("password") +
+                            ": a password is never written in the configuration; put it in a file of mode 0600 "
+                            "and name it with password_file");
+}
+
+void read_client_id(Reader& r, std::string& id) {
+  if (!r.has("client_id")) return;
+  id = r.required("client_id");
+  if (id.size() > 23 || !valid_name(id))
+    throw DaemonConfigError(r.where("client_id") + " = '" + id + "' must be 1-23 letters, digits, '-', '_' or '.'");
+}
+
+// The cross-checks of those keys.
+void check_broker_keys(Reader& r, const std::filesystem::path& password_file, const std::string& user,
+                       const std::filesystem::path& tls_ca_file, bool tls, std::vector<std::string>& problems) {
+  if (!password_file.empty() && user.empty())
+    problems.push_back(r.where("password_file") + " needs 'user': a password goes with a user name");
+  if (!tls_ca_file.empty() && !tls) problems.push_back(r.where("tls_ca_file") + " is used only with tls = true");
+}
+
 // [fleet]: every key is read before any is refused, like [mqtt].
 void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem::path(const std::string&)>& absolute) {
   std::vector<std::string> problems;
@@ -127,28 +168,11 @@ void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem:
   };
   bool has_witness_key = false;
   attempt([&] { f.enabled = r.boolean("enabled", false); });
-  attempt([&] {
-    if (!r.has("host")) return;
-    f.host = r.required("host");
-    if (!valid_host(f.host))
-      throw DaemonConfigError(r.where("host") + " = '" + f.host +
-                              "' is not a host name or literal address (letters, digits, '.', '-', ':')");
-  });
+  attempt([&] { read_broker_host(r, f.host); });
   attempt([&] { f.tls = r.boolean("tls", false); });
   attempt([&] { f.port = static_cast<uint16_t>(r.integer("port", f.tls ? 8883 : 1883, 1, 65535)); });
-  attempt([&] {
-    if (!r.has("user")) return;
-    f.user = r.required("user");
-    for (char ch : f.user)
-      if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
-        throw DaemonConfigError(r.where("user") + " must be printable ASCII without spaces");
-  });
-  attempt([&] {
-    if (r.has("password"))
-      throw DaemonConfigError(r.where("password") +
-                              ": a password is never written in the configuration; put it in a file of mode 0600 "
-                              "and name it with password_file");
-  });
+  attempt([&] { read_broker_user(r, f.user); });
+  attempt([&] { refuse_password_key(r); });
   attempt([&] {
     if (r.has("password_file")) f.password_file = absolute(r.required("password_file"));
   });
@@ -167,21 +191,13 @@ void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem:
     has_witness_key = true;
   });
   attempt([&] { f.witness_timeout_ms = r.integer("witness_timeout_ms", f.witness_timeout_ms, 100, 600'000); });
-  attempt([&] {
-    if (!r.has("client_id")) return;
-    f.client_id = r.required("client_id");
-    if (f.client_id.size() > 23 || !valid_name(f.client_id))
-      throw DaemonConfigError(r.where("client_id") + " = '" + f.client_id +
-                              "' must be 1-23 letters, digits, '-', '_' or '.'");
-  });
+  attempt([&] { read_client_id(r, f.client_id); });
   attempt([&] { f.keepalive_s = r.integer("keepalive_s", f.keepalive_s, 5, 1200); });
   if (f.enabled && f.host.empty()) problems.push_back("configuration: [fleet] enabled = true needs 'host'");
   if (f.enabled && !has_witness_key)
     problems.push_back("configuration: [fleet] enabled = true needs 'witness_key' (the witness's public key, "
                        "lk-witness --print-key)");
-  if (!f.password_file.empty() && f.user.empty())
-    problems.push_back(r.where("password_file") + " needs 'user': a password goes with a user name");
-  if (!f.tls_ca_file.empty() && !f.tls) problems.push_back(r.where("tls_ca_file") + " is used only with tls = true");
+  check_broker_keys(r, f.password_file, f.user, f.tls_ca_file, f.tls, problems);
   if (!problems.empty()) throw DaemonConfigError(std::move(problems));
 }
 
@@ -196,27 +212,10 @@ void parse_mqtt(MqttConfig& m, Reader& r, const std::function<std::filesystem::p
     }
   };
   attempt([&] { m.enabled = r.boolean("enabled", false); });
-  attempt([&] {
-    if (!r.has("host")) return;
-    m.host = r.required("host");
-    if (!valid_host(m.host))
-      throw DaemonConfigError(r.where("host") + " = '" + m.host +
-                              "' is not a host name or literal address (letters, digits, '.', '-', ':')");
-  });
+  attempt([&] { read_broker_host(r, m.host); });
   attempt([&] { m.port = static_cast<uint16_t>(r.integer("port", m.port, 1, 65535)); });
-  attempt([&] {
-    if (!r.has("user")) return;
-    m.user = r.required("user");
-    for (char ch : m.user)
-      if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
-        throw DaemonConfigError(r.where("user") + " must be printable ASCII without spaces");
-  });
-  attempt([&] {
-    if (r.has("password"))
-      throw DaemonConfigError(r.where("password") +
-                              ": a password is never written in the configuration; put it in a file of mode 0600 "
-                              "and name it with password_file");
-  });
+  attempt([&] { read_broker_user(r, m.user); });
+  attempt([&] { refuse_password_key(r); });
   attempt([&] {
     if (r.has("password_file")) m.password_file = absolute(r.required("password_file"));
   });
@@ -235,19 +234,11 @@ void parse_mqtt(MqttConfig& m, Reader& r, const std::function<std::filesystem::p
     if (const std::string problem = mqtt_prefix_problem(m.topic_prefix); !problem.empty())
       throw DaemonConfigError(r.where("topic_prefix") + " = '" + m.topic_prefix + "': " + problem);
   });
-  attempt([&] {
-    if (!r.has("client_id")) return;
-    m.client_id = r.required("client_id");
-    if (m.client_id.size() > 23 || !valid_name(m.client_id))
-      throw DaemonConfigError(r.where("client_id") + " = '" + m.client_id +
-                              "' must be 1-23 letters, digits, '-', '_' or '.'");
-  });
+  attempt([&] { read_client_id(r, m.client_id); });
   attempt([&] { m.keepalive_s = r.integer("keepalive_s", m.keepalive_s, 5, 600); });
   // Cross-checks within the section.
   if (m.enabled && m.host.empty()) problems.push_back("configuration: [mqtt] enabled = true needs 'host'");
-  if (!m.password_file.empty() && m.user.empty())
-    problems.push_back(r.where("password_file") + " needs 'user': a password goes with a user name");
-  if (!m.tls_ca_file.empty() && !m.tls) problems.push_back(r.where("tls_ca_file") + " is used only with tls = true");
+  check_broker_keys(r, m.password_file, m.user, m.tls_ca_file, m.tls, problems);
   if (!m.topic_prefix.empty() && !m.discovery_prefix.empty() &&
       (m.topic_prefix == m.discovery_prefix || m.topic_prefix.rfind(m.discovery_prefix + "/", 0) == 0))
     problems.push_back(r.where("topic_prefix") + " = '" + m.topic_prefix + "' must not lie under discovery_prefix '" +
