@@ -1,10 +1,16 @@
-// The plugin-host protocol's records (hal_reference/isolation/src/records.*):
+// The plugin-host protocol's records (hal_reference/isolation/src/records.*)
+// and its channel:
 // what the host writes comes back into the same C struct, and the hub
 // refuses what no honest host sends, leaving the caller's struct untouched.
+#include "channel.hpp"
+#include "latchkey/plugin_host.pb.h"
 #include "records.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 
 using namespace latchkey;
@@ -243,4 +249,31 @@ TEST(Records, Violations_RoundTrip) {
   EXPECT_EQ(out.events_after_close, 4u);
   EXPECT_EQ(out.missing_completions, 5u);
   EXPECT_EQ(isolation::take_violations(plugin_host::v1::ContractViolations()).missing_completions, 0u) << "absent: none";
+}
+
+// A send to a host that has died (its end of the socket closed) must close
+// the channel, not end the hub or lk-certify with SIGPIPE. The child starts
+// with SIGPIPE at its default action, as a program that never touched it has.
+TEST(Channel, ASendToAClosedPeerIsAnErrorNotADeath) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        std::signal(SIGPIPE, SIG_DFL);
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) std::_Exit(3);
+        ::close(sv[1]);
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        bool closed = false;
+        {
+          isolation::Channel channel(&loop, sv[0], [](const std::string&) {}, [&](const std::string&) { closed = true; });
+          plugin_host::v1::HubToHost message;
+          message.mutable_ping();
+          channel.send(message);
+          for (int i = 0; i < 100 && !closed; ++i) uv_run(&loop, UV_RUN_NOWAIT);
+        }
+        uv_run(&loop, UV_RUN_DEFAULT);
+        std::_Exit(closed ? 0 : 4);
+      },
+      ::testing::ExitedWithCode(0), "");
 }

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <mutex>
 #include <stdexcept>
 
 namespace latchkey::isolation {
@@ -19,10 +21,29 @@ struct WriteRequest {
   std::string bytes;
 };
 
+// libuv writes with write(2), and a write to a host that has just died
+// raises SIGPIPE, whose default action ends the writer: the hub, or
+// lk-certify, instead of the host. A closed peer must be an error the
+// channel reports, so the first channel turns SIGPIPE's default action into
+// "ignore" (a handler the program installed itself is left alone).
+void ignore_sigpipe_unless_handled() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
 }  // namespace
 
 Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnClosed on_closed)
     : on_message_(std::move(on_message)), on_closed_(std::move(on_closed)) {
+  ignore_sigpipe_unless_handled();
   pipe_ = new Pipe;
   pipe_->owner = this;
   uv_pipe_init(loop, &pipe_->handle, 0);

@@ -19,7 +19,9 @@ class Channel {
   using OnClosed = std::function<void(const std::string& why)>;     // EOF, read error or oversized frame
 
   // Takes ownership of fd (a connected stream socket) and starts reading.
-  // Throws std::runtime_error when libuv refuses the descriptor.
+  // The first channel in a process sets SIGPIPE to SIG_IGN if it still has
+  // its default action, so a send to a dead peer closes the channel instead
+  // of killing the process. Throws std::runtime_error when libuv refuses the descriptor.
   Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnClosed on_closed);
   ~Channel();  // closes (no callback)
   Channel(const Channel&) = delete;
