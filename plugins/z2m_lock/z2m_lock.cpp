@@ -202,7 +202,7 @@ void Z2mLock::start_locked(lk_lock_state target, std::optional<uint32_t> relock_
 }
 
 bool Z2mLock::publish_locked(const std::string& topic, const std::string& json, std::string* error) {
-  return link_->publish(topic, reinterpret_cast<const uint8_t*>(json.data()), json.size(), kQos, error);
+  return link_->publish(topic, reinterpret_cast<const uint8_t*>(json.data()), json.size(), kQos, error).has_value();
 }
 
 void Z2mLock::on_operation_timeout(uint64_t operation_id) {

@@ -60,6 +60,7 @@ MqttLink::MqttLink(LinkConfig config, LinkCallbacks callbacks)
   mosquitto_connect_callback_set(mosq_, &MqttLink::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttLink::on_disconnect);
   mosquitto_message_callback_set(mosq_, &MqttLink::on_message);
+  mosquitto_publish_callback_set(mosq_, &MqttLink::on_publish);
   try {
     thread_ = std::thread([this] { run(); });
   } catch (...) {
@@ -78,18 +79,24 @@ MqttLink::~MqttLink() {
   mosquitto_destroy(mosq_);
 }
 
-bool MqttLink::publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error,
-                       bool retain) {
+std::optional<int> MqttLink::publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos,
+                                     std::string* error, bool retain) {
   if (!connected_) {
     if (error != nullptr) *error = "not connected to the broker";
-    return false;
+    return std::nullopt;
   }
-  const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(size), data, qos, retain);
+  int mid = 0;
+  const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(size), data, qos, retain);
   if (rc != MOSQ_ERR_SUCCESS) {
     if (error != nullptr) *error = "publishing on " + topic + " failed: " + describe_error(rc);
-    return false;
+    return std::nullopt;
   }
-  return true;
+  return mid;
+}
+
+void MqttLink::on_publish(mosquitto*, void* self, int mid) {
+  auto* link = static_cast<MqttLink*>(self);
+  if (link->callbacks_.published) link->callbacks_.published(mid);
 }
 
 void MqttLink::on_connect(mosquitto* mosq, void* self, int rc) {

@@ -73,6 +73,11 @@ struct LinkCallbacks {
   // retained message (one stored before this client subscribed).
   std::function<void(std::string_view topic, const uint8_t* data, std::size_t size, bool retained)> message_retained;
   std::function<void(const std::string& line)> error_log;            // what the link cannot report otherwise
+  // The broker acknowledged the message publish() returned `mid` for (QoS 1:
+  // its PUBACK; QoS 0: it was written to the socket). A message the
+  // connection lost before its acknowledgement is not reported; libmosquitto
+  // may send it again after a reconnect under the same mid.
+  std::function<void(int mid)> published;
 };
 
 // A CONNACK refusal that waiting will not cure: bad user name or password,
@@ -86,8 +91,9 @@ class MqttLink {
   MqttLink(const MqttLink&) = delete;
   MqttLink& operator=(const MqttLink&) = delete;
 
-  // Queues one message. False (with *error set) when not connected or refused.
-  bool publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error,
+  // Queues one message; returns its message id (see LinkCallbacks::published).
+  // nullopt (with *error set) when not connected or refused.
+  std::optional<int> publish(const std::string& topic, const uint8_t* data, std::size_t size, int qos, std::string* error,
                bool retain = false);
   bool connected() const noexcept { return connected_.load(); }
 
@@ -95,6 +101,7 @@ class MqttLink {
   static void on_connect(mosquitto*, void* self, int rc);
   static void on_disconnect(mosquitto*, void* self, int rc);
   static void on_message(mosquitto*, void* self, const mosquitto_message* message);
+  static void on_publish(mosquitto*, void* self, int mid);
   void run();
   bool sleep_for(std::chrono::milliseconds wait);  // false when stopping
 
