@@ -57,6 +57,7 @@ run socket "$bin/lk-bench-socket" --benchmark_color=false
 run attestation "$bin/lk-bench-attestation" --benchmark_color=false
 run audit "$bin/lk-bench-hub" audit --dir "$data"
 run unlock "$bin/lk-bench-hub" unlock --dir "$data" --trials 200
+run fleet "$bin/lk-bench-hub" fleet --dir "$data" --trials 100
 run camera-loss-2000 "$bin/lk-bench-hub" camera-loss --dir "$data" --cameras 2000 --trials 30
 run camera-loss-500 "$bin/lk-bench-hub" camera-loss --dir "$data" --cameras 500 --trials 20
 run memory "$bin/lk-bench-hub" memory --dir "$data" --counts 10,100,1000,2000

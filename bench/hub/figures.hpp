@@ -38,6 +38,9 @@ class DecisionFloorMeter {
 double measure_sqlite_commit_rate(const std::filesystem::path& dir, std::size_t commits);
 
 int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials);
+// Unlock decision latency with the fleet link off, its broker up, and its
+// broker down (the outbox filling): issue 17's "no local delay".
+int run_fleet_outage(const std::filesystem::path& dir, std::size_t trials);
 int run_audit_throughput(const std::filesystem::path& dir, std::size_t singles, std::size_t batches);
 int run_camera_loss(const std::filesystem::path& dir, std::size_t cameras, std::size_t trials);
 // Spawns one child per camera count (self_exe memory-one ...) and reports RSS.

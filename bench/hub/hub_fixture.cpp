@@ -93,7 +93,7 @@ std::string HubFixture::config_text() const {
   text += "[door.front]\nlock = front\ncameras = porch\n"
           "[authz]\nplugin = authz\nconfig = issuer iss-1 " + crypto::to_hex(issuer_.public_key) +
           "\n[issuer.iss-1]\nkey = " + crypto::to_hex(issuer_.public_key) + "\n";
-  return text;
+  return text + options_.extra_config;
 }
 
 void HubFixture::start() {

@@ -29,6 +29,7 @@ struct HubOptions {
   bool bench_cameras = false;           // lk_bench_camera (one thread) instead of lk_sim_camera
   int probe_fd = -1;                    // bench cameras: the porch camera's emission probe
   uint32_t lock_actuation_ms = 1;
+  std::string extra_config;             // appended to the config (e.g. a [fleet] section)
 };
 
 // One hub event as the benchmark saw it, stamped on the hub's loop thread.

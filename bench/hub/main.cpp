@@ -2,6 +2,7 @@
 //
 //   lk-bench-hub <figure> --dir <data dir on a real disk> [options]
 //     unlock      [--trials N]              unlock decision latency p50/p99
+//     fleet       [--trials N]              the same with the fleet link off / broker up / broker down
 //     audit       [--singles N --batches N] audit append throughput
 //     camera-loss [--cameras N --trials N]  camera-loss detection under load
 //     memory      [--counts 10,100,...]     resident size per camera count
@@ -33,7 +34,7 @@ std::string self_exe() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: lk-bench-hub unlock|audit|camera-loss|memory --dir <dir> [options]\n");
+    std::fprintf(stderr, "usage: lk-bench-hub unlock|fleet|audit|camera-loss|memory --dir <dir> [options]\n");
     return 2;
   }
   const std::string figure = argv[1];
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   try {
     namespace b = latchkey::bench;
     if (figure == "unlock") return b::run_unlock_latency(dir, number("trials", 200));
+    if (figure == "fleet") return b::run_fleet_outage(dir, number("trials", 100));
     if (figure == "audit") return b::run_audit_throughput(dir, number("singles", 300), number("batches", 30));
     if (figure == "camera-loss") return b::run_camera_loss(dir, number("cameras", 2000), number("trials", 30));
     if (figure == "memory-one") return b::run_memory_one(dir, number("cameras", 1), bench_cameras);

@@ -76,5 +76,13 @@ TEST(FleetConfig, ProblemsNamed) {
   EXPECT_NE(problems("[fleet]\nhost = h\npassword_file = p\n").find("needs 'user'"), std::string::npos);
 }
 
+// The outbox's bound (docs/fleet.md "Alarms and sessions up: the outbox").
+TEST(FleetConfig, OutboxBound) {
+  EXPECT_EQ(parse("[fleet]\nhost = h\n").fleet.outbox_max_rows, 100000);
+  EXPECT_EQ(parse("[fleet]\nhost = h\noutbox_max_rows = 500\n").fleet.outbox_max_rows, 500);
+  EXPECT_NE(problems("[fleet]\nhost = h\noutbox_max_rows = 5\n").find("outbox_max_rows"), std::string::npos);
+  EXPECT_NE(problems("[fleet]\nhost = h\noutbox_max_rows = lots\n").find("outbox_max_rows"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace latchkey

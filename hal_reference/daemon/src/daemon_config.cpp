@@ -193,6 +193,8 @@ void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem:
   attempt([&] { f.witness_timeout_ms = r.integer("witness_timeout_ms", f.witness_timeout_ms, 100, 600'000); });
   attempt([&] { read_client_id(r, f.client_id); });
   attempt([&] { f.keepalive_s = r.integer("keepalive_s", f.keepalive_s, 5, 1200); });
+  // The outbox (docs/fleet.md).
+  attempt([&] { f.outbox_max_rows = r.integer("outbox_max_rows", f.outbox_max_rows, 10, 10'000'000); });
   if (f.enabled && f.host.empty()) problems.push_back("configuration: [fleet] enabled = true needs 'host'");
   if (f.enabled && !has_witness_key)
     problems.push_back("configuration: [fleet] enabled = true needs 'witness_key' (the witness's public key, "

@@ -33,7 +33,7 @@ Runtime::Impl::~Impl() {
   // Construction failed half way (a plugin did not start, say): shutdown()
   // never ran. Stop the devices first, so nothing posts to the loop, then
   // close the loop's handles and the loop itself.
-  fleet_link.reset();
+  stop_fleet();
   if (loop_open) {
     tasks.close();
     cameras.clear();

@@ -51,9 +51,13 @@ void Runtime::Impl::execute(const gate::Action& action) {
     if (alarms.size() > kAlarmHistory) alarms.pop_front();
     log_line("alarm", std::string(name(a->rule)) + " " + a->door_id + " " + a->camera_id + ": " + a->message);
     publish(alarm_view(alarm));
+    outbox_alarm(alarm);
   } else if (const auto* a = std::get_if<gate::AppendAudit>(&action)) {
     const audit::AuditEntry entry{a->type, a->rule, a->door_id, a->subject, a->detail, a->kind, a->value};
-    if (a->type == "session") remember_session(*a);
+    if (a->type == "session") {
+      remember_session(*a);
+      outbox_session_record(*a);
+    }
     if (a->durable_token == 0) {
       pending_audit.push_back(entry);
       return;

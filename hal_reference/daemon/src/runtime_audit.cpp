@@ -89,7 +89,10 @@ void Runtime::Impl::flush_audit() {
   }
 }
 
-void Runtime::Impl::publish_audit(uint64_t seq, const audit::AuditEntry& e) { publish(audit_appended(seq, e)); }
+void Runtime::Impl::publish_audit(uint64_t seq, const audit::AuditEntry& e) {
+  publish(audit_appended(seq, e));
+  if (e.type == "session") outbox_session_ended(seq, e);
+}
 
 void Runtime::Impl::checkpoint() {
   flush_audit();

@@ -6,7 +6,8 @@
 // witness_required); a log that is behind or does not extend the witness's
 // checkpoint stops granting for the rest of the run with an A2 alarm. The
 // hub publishes its checkpoints only once the witness has confirmed its log,
-// so a rolled-back log never overwrites what the witness holds.
+// so a rolled-back log never overwrites what the witness holds; they go
+// through the durable outbox (runtime_outbox.cpp) like alarms and sessions.
 //
 // The MQTT link runs on its own thread; its callbacks only post onto the loop.
 #include "runtime_impl.hpp"
@@ -38,6 +39,7 @@ void Runtime::Impl::open_fleet() {
   }
   uv_timer_init(&loop, &fleet_timer);
   fleet_timer.data = this;
+  open_outbox();
 }
 
 void Runtime::Impl::start_fleet() {
@@ -55,7 +57,13 @@ void Runtime::Impl::start_fleet() {
   link.log_prefix = "fleet";
   link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1}};
   mqtt::LinkCallbacks callbacks;
-  callbacks.connected = [this] { post([this] { fleet_connected(); }); };
+  callbacks.connected = [this] {
+    if (fleet_outbox) fleet_outbox->connected();
+    post([this] { fleet_connected(); });
+  };
+  callbacks.published = [this](int mid) {
+    if (fleet_outbox) fleet_outbox->published(mid);
+  };
   callbacks.lost = [](const std::string& why) { log_line("info", "[fleet] broker connection: " + why); };
   callbacks.refused = [](int code, const std::string& why) {
     log_line("error", "[fleet] the broker refused the connection (" + std::to_string(code) + "): " + why);
@@ -69,9 +77,13 @@ void Runtime::Impl::start_fleet() {
   log_line("info", "[fleet] connecting to " + f.host + ":" + std::to_string(f.port) +
                        "; no unlock until the witness confirms the audit log");
   fleet_link = std::make_unique<mqtt::MqttLink>(std::move(link), std::move(callbacks));
+  attach_outbox(*fleet_link);
 }
 
-void Runtime::Impl::stop_fleet() { fleet_link.reset(); }
+void Runtime::Impl::stop_fleet() {
+  detach_outbox();
+  fleet_link.reset();
+}
 
 void Runtime::Impl::fleet_connected() {
   log_line("info", "[fleet] connected; asking the witness");
@@ -135,6 +147,7 @@ void Runtime::Impl::fleet_answer(const std::string& payload) {
     log_line("info", "[fleet] the witness confirms the audit log: " + v.detail);
     fleet_state = FleetState::kConfirmed;
     engine->on_witness_confirmed(v.detail, now());
+    if (fleet_outbox) fleet_outbox->allow_checkpoints();
     fleet_publish_checkpoint();
     return;
   }
@@ -184,14 +197,11 @@ void Runtime::Impl::apply_kept_witness_refusal() {
   engine->on_witness_refused(*text + " (kept from an earlier run in " + file.filename().string() + ")", now());
 }
 
+// Through the outbox (runtime_outbox.cpp): kept until the broker
+// acknowledged it, the newest replacing an older one not yet sent.
 void Runtime::Impl::fleet_publish_checkpoint() {
-  if (!fleet_link || fleet_state != FleetState::kConfirmed || !last_checkpoint) return;
-  const std::string bytes = fleet::encode_checkpoint(config.fleet.hub_id, *last_checkpoint);
-  std::string error;
-  if (!fleet_link->publish(fleet::topic(config.fleet.hub_id, fleet::Channel::kCheckpoint),
-                           reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), 1, &error))
-    log_line("info", "[fleet] checkpoint " + std::to_string(last_checkpoint->size) +
-                         " not sent (sent again on reconnect): " + error);
+  if (!fleet_outbox || fleet_state != FleetState::kConfirmed || !last_checkpoint) return;
+  fleet_outbox->set_checkpoint(fleet::encode_checkpoint(config.fleet.hub_id, *last_checkpoint));
 }
 
 }  // namespace latchkey::hub

@@ -12,6 +12,8 @@
 //   runtime_events.cpp   publishing events to subscribers, event history
 //   runtime_fleet.cpp    [fleet]: asking the witness, judging its answer,
 //                        publishing checkpoints
+//   runtime_outbox.cpp   [fleet]: alarms, session outcomes and checkpoints
+//                        into the durable outbox to the fleet broker
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
@@ -19,6 +21,7 @@
 #include <latchkey/hub/runtime.hpp>
 
 #include <latchkey/audit/audit_log.hpp>
+#include <latchkey/fleet/outbox.hpp>
 #include <latchkey/gate/actions.hpp>
 #include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/host/devices.hpp>
@@ -188,6 +191,27 @@ struct Runtime::Impl {
 
   // ---- The fleet witness ([fleet], runtime_fleet.cpp) ----
   enum class FleetState { kAwaiting, kConfirmed, kRefused };
+  // ---- The fleet outbox ([fleet], runtime_outbox.cpp) ----
+  // Declared before fleet_link: the link (whose callbacks reach the outbox)
+  // goes first. Null unless [fleet] is enabled.
+  std::unique_ptr<fleet::Outbox> fleet_outbox;
+  struct OpenSession {  // what the session's end record does not say
+    std::string grant_id;  // raw bytes
+    std::string courier_id;
+    int64_t started_wall_ms = 0;
+  };
+  std::map<std::string, OpenSession> open_sessions;  // by session id (hex)
+  bool outbox_overflow_alarmed = false;
+  void open_outbox();                         // construction (open_fleet)
+  void attach_outbox(mqtt::MqttLink& link);   // start_fleet
+  void detach_outbox();                       // stop_fleet: before the link goes
+  static bool fleet_may_drain(const mqtt::MqttLink& link);  // "may I drain now"
+  void outbox_alarm(const Alarm& alarm);
+  void outbox_session_record(const gate::AppendAudit& a);        // execute(): remembers an opened session
+  void outbox_session_ended(uint64_t seq, const audit::AuditEntry& e);  // publish_audit(): the end, committed
+  void outbox_overflowed(uint64_t dropped, std::size_t max_rows);
+  void raise_hub_alarm(Rule rule, const std::string& message);
+
   std::unique_ptr<mqtt::MqttLink> fleet_link;  // null unless [fleet] is enabled and run() started it
   std::string fleet_password;
   uv_timer_t fleet_timer{};                    // re-asks an unanswered query

@@ -237,7 +237,8 @@ void MosquittoBroker::write_files() {
        << (options_.guard ? std::string("plugin ") + LATCHKEY_BROKER_GUARD_PATH + "\nplugin_opt_hub_user " + kHubUser + "\n"
                           : std::string())
        << (options_.max_packet_size > 0 ? "max_packet_size " + std::to_string(options_.max_packet_size) + "\n" : "")
-       << "persistence false\n"
+       << (options_.persistence ? "persistence true\npersistence_location " + (dir_ / "").string() + "\n"
+                                 : std::string("persistence false\n"))
        << "set_tcp_nodelay true\n"
        << "retain_available true\n"
        << "max_queued_messages 100\n"

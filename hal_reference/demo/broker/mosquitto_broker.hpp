@@ -2,7 +2,8 @@
 // demo, configured as a Latchkey hub's broker (docs/broker.md): no anonymous
 // clients, one password per user (the hub and each camera), the shipped ACL
 // (tools/broker/latchkey.acl), the guard plugin that reports refused
-// messages (hal_reference/broker_guard), a packet size limit, no persistence, and
+// messages (hal_reference/broker_guard), a packet size limit, no persistence
+// unless asked for, and
 // optionally a TLS listener with a throwaway CA.
 //
 // Everything lives in a private temporary folder that the destructor removes
@@ -41,6 +42,9 @@ struct BrokerOptions {
   uint32_t max_packet_size = 8192;    // bytes of an MQTT packet (larger ones: sender disconnected); 0: no limit
   bool guard = true;                  // load latchkey_broker_guard (refused messages reported to the hub)
   std::filesystem::path acl_file;     // empty: the shipped tools/broker/latchkey.acl
+  // Keep persistent sessions (clean_session = false) and their queued
+  // messages across stop()/start() (mosquitto.db in the folder).
+  bool persistence = false;
   std::chrono::milliseconds start_timeout{10000};
 };
 

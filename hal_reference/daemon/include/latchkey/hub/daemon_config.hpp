@@ -107,6 +107,9 @@ struct FleetConfig {
   int64_t witness_timeout_ms = 5000;   // a query unanswered this long is asked again
   std::string client_id;               // empty until parsed: latchkey-fleet-<hub id>
   int64_t keepalive_s = 30;
+  // The outbox (docs/fleet.md "Alarms and sessions up: the outbox"): alarms
+  // and session outcomes kept at most while the fleet broker is away.
+  int64_t outbox_max_rows = 100'000;
 };
 
 // Why `topic` cannot be an MQTT topic prefix (no wildcards, no empty level,

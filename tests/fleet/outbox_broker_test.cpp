@@ -1,0 +1,376 @@
+// The fleet outbox end to end (docs/fleet.md "Alarms and sessions up: the
+// outbox" and "When the fleet broker is down"; issue 17 must-show 2): a real
+// latchkeyd with simulated devices, a real Mosquitto as the fleet broker
+// (tools/broker/fleet.acl), a real lk-witness, and the fleet's subscriber
+// (user lk-fleet, a persistent session). Deliveries go on with the fleet
+// broker up, answering nothing (a bare listening socket) and stopped, with
+// decision latencies compared with those measured with it up in the same
+// run; the hub is killed with SIGKILL during the outage and restarted; once
+// the broker is back the subscriber has every alarm and session outcome,
+// sequences 1..N without a gap, and the newest checkpoint.
+#include "daemon_fixture.hpp"
+
+#include <latchkey/audit/checkpoint.hpp>
+#include <latchkey/demo/child_process.hpp>
+#include <latchkey/fleet/outbox.hpp>
+#include <latchkey/fleet/protocol.hpp>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+namespace latchkey::tests {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+int64_t query_int(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return -1;
+  }
+  sqlite3_busy_timeout(handle, 2000);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t out = -1;
+  if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+    out = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return out;
+}
+
+// The fleet's subscriber: a persistent session (clean_session = false), so
+// the broker keeps what arrives for it while it reconnects after the
+// broker's restart. libmosquitto's own loop reconnects.
+class FleetSubscriber {
+ public:
+  FleetSubscriber(uint16_t port, const std::string& password) {
+    mosq_ = mosquitto_new("lk-fleet-test", false, this);
+    mosquitto_username_pw_set(mosq_, "lk-fleet", password.c_str());
+    mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
+    mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {
+      if (rc != 0) return;
+      for (const char* leaf : {"up/alarm", "up/session", "up/checkpoint"})
+        mosquitto_subscribe(m, nullptr, (std::string("latchkey/fleet/v1/hub-1/") + leaf).c_str(), 1);
+      static_cast<FleetSubscriber*>(self)->connects_++;
+    });
+    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
+      auto* s = static_cast<FleetSubscriber*>(self);
+      std::lock_guard<std::mutex> lock(s->mutex_);
+      s->messages_.emplace_back(m->topic, std::string(static_cast<const char*>(m->payload),
+                                                      static_cast<std::size_t>(m->payloadlen)));
+    });
+    mosquitto_connect_async(mosq_, "127.0.0.1", port, 5);
+    mosquitto_loop_start(mosq_);
+  }
+  ~FleetSubscriber() {
+    mosquitto_disconnect(mosq_);
+    mosquitto_loop_stop(mosq_, true);
+    mosquitto_destroy(mosq_);
+  }
+  std::vector<std::pair<std::string, std::string>> messages() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return messages_;
+  }
+  int connects() const { return connects_.load(); }
+
+ private:
+  mosquitto* mosq_ = nullptr;
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::string>> messages_;
+  std::atomic<int> connects_{0};
+};
+
+// What the subscriber holds, deduplicated on (hub id, sequence).
+struct Received {
+  std::map<uint64_t, fleet::AlarmUp> alarms;
+  std::map<uint64_t, fleet::SessionUp> sessions;
+  std::vector<audit::Checkpoint> checkpoints;
+  std::size_t duplicates = 0;
+  std::vector<std::string> problems;
+};
+
+Received decode(const std::vector<std::pair<std::string, std::string>>& messages) {
+  Received r;
+  for (const auto& [topic, payload] : messages) {
+    const auto* data = reinterpret_cast<const uint8_t*>(payload.data());
+    if (topic == fleet::alarm_topic("hub-1")) {
+      auto a = fleet::decode_alarm(data, payload.size());
+      if (auto* p = std::get_if<std::string>(&a)) {
+        r.problems.push_back(*p);
+        continue;
+      }
+      const auto& alarm = std::get<fleet::HubAlarm>(a);
+      if (r.alarms.count(alarm.sequence) || r.sessions.count(alarm.sequence)) ++r.duplicates;
+      r.alarms[alarm.sequence] = alarm.alarm;
+    } else if (topic == fleet::session_topic("hub-1")) {
+      auto s = fleet::decode_session(data, payload.size());
+      if (auto* p = std::get_if<std::string>(&s)) {
+        r.problems.push_back(*p);
+        continue;
+      }
+      const auto& session = std::get<fleet::HubSession>(s);
+      if (r.alarms.count(session.sequence) || r.sessions.count(session.sequence)) ++r.duplicates;
+      r.sessions[session.sequence] = session.session;
+    } else {
+      auto c = fleet::decode_checkpoint(data, payload.size());
+      if (auto* p = std::get_if<std::string>(&c)) {
+        r.problems.push_back(*p);
+        continue;
+      }
+      r.checkpoints.push_back(std::get<fleet::HubCheckpoint>(c).checkpoint);
+    }
+  }
+  return r;
+}
+
+// A "broker" that accepts TCP connections and never answers: a slow or hung
+// fleet broker as the hub sees it.
+class SilentListener {
+ public:
+  explicit SilentListener(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd_, 64) == 0;
+  }
+  ~SilentListener() { ::close(fd_); }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+int64_t p50(std::vector<int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+class FleetOutbox : public DaemonTest {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("latchkey-outbox-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    testing::BrokerOptions options;
+    options.extra_users = {"hub-1", "lk-witness", "lk-fleet"};
+    options.guard = false;
+    options.persistence = true;
+    options.acl_file = LATCHKEY_FLEET_ACL_FILE;
+    broker_ = std::make_unique<testing::MosquittoBroker>(options);
+    std::array<uint8_t, 32> seed{};
+    seed.fill(0x5b);
+    witness_key_ = crypto::KeyPair::from_seed(seed);
+    std::ofstream(dir_ / "witness.key") << crypto::to_hex(seed) << "\n";
+    fs::permissions(dir_ / "witness.key", fs::perms::owner_read | fs::perms::owner_write);
+  }
+
+  void TearDown() override {
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "lk-witness log:\n" << witness_.log_tail(20) << "\nbroker log:\n" << broker_->log() << "\n";
+    }
+    subscriber_.reset();
+    witness_.kill();
+    DaemonTest::TearDown();
+    broker_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  demo::SimHubOptions fleet_options() {
+    demo::SimHubOptions options = daemon_test_options();
+    options.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_->port()) +
+                           "\nuser = hub-1\npassword_file = " + broker_->password_file("hub-1").string() +
+                           "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
+                           "\nwitness_timeout_ms = 300\n";
+    return options;
+  }
+
+  void start_witness() {
+    std::ofstream(dir_ / "hub-keys") << "hub-1 " << crypto::to_hex(hub_->hub_public_key()) << "\n";
+    witness_.start({LATCHKEY_TEST_WITNESS, "--hub-keys", (dir_ / "hub-keys").string(), "--db",
+                    (dir_ / "witness.db").string(), "--key", (dir_ / "witness.key").string(), "--host", "127.0.0.1",
+                    "--port", std::to_string(broker_->port()), "--user", "lk-witness", "--password-file",
+                    broker_->password_file("lk-witness").string()},
+                   dir_ / "witness.log");
+  }
+
+  bool wait_confirmed() {
+    return demo::wait_until([&] {
+      return api_->get("/v1/audit/verify").body.find("\"state\":\"confirmed\"") != std::string::npos;
+    }, 15s);
+  }
+
+  // One delivery at the front door through to the verified relock; returns
+  // the decision's latency (the unlock request until its answer) in µs.
+  int64_t deliver() {
+    const client::MintedGrant g = grant("front");
+    const auto t0 = Clock::now();
+    const client::UnlockAnswer a = present("front", g);
+    const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+    EXPECT_TRUE(a.allowed) << a.rule << " " << a.error;
+    if (!a.allowed) return us;
+    sessions_.push_back(a.session);
+    grants_.push_back(crypto::to_hex(g.grant_id));
+    EXPECT_TRUE(wait_door("front", "unlocked", "closed"));
+    act("front", "open");
+    act("front", "close");
+    EXPECT_TRUE(wait_door("front", "locked", "closed"));
+    EXPECT_TRUE(demo::wait_session_end(*api_, a.session, "completed", 5s)) << "session " << a.session;
+    return us;
+  }
+
+  // A U8 alarm at the back door: its sensor reports Open while locked. The
+  // manual unlock and lock after it end the episode (the engine alarms once
+  // per episode).
+  void forced_open_alarm() {
+    const int64_t before = demo::last_alarm_id(*api_);
+    act("back", "open");
+    EXPECT_TRUE(demo::wait_alarm(*api_, before, "U8", "back", "", 5s)) << "no U8 alarm";
+    act("back", "close");
+    act("back", "manual_unlock");
+    EXPECT_TRUE(wait_door("back", "unlocked", "closed"));
+    act("back", "manual_lock");
+    EXPECT_TRUE(wait_door("back", "locked", "closed"));
+    ++alarms_raised_;
+  }
+
+  std::vector<int64_t> deliveries(int n) {
+    std::vector<int64_t> out;
+    for (int i = 0; i < n; ++i) out.push_back(deliver());
+    return out;
+  }
+
+  fs::path outbox_db() const { return hub_->data_dir() / "fleet-outbox.db"; }
+
+  fs::path dir_;
+  std::unique_ptr<testing::MosquittoBroker> broker_;
+  crypto::KeyPair witness_key_;
+  demo::ChildProcess witness_;
+  std::unique_ptr<FleetSubscriber> subscriber_;
+  std::vector<std::string> sessions_;  // hex, in order of delivery
+  std::vector<std::string> grants_;
+  int alarms_raised_ = 0;
+};
+
+TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
+  constexpr int kPerPhase = 5;
+  start_hub(fleet_options());
+  start_witness();
+  subscriber_ = std::make_unique<FleetSubscriber>(broker_->port(), broker_->password("lk-fleet"));
+  ASSERT_TRUE(demo::wait_until([&] { return subscriber_->connects() > 0; }, 5s));
+  ASSERT_TRUE(wait_confirmed()) << "the witness never confirmed the log";
+
+  // Baseline: the fleet broker up.
+  const std::vector<int64_t> up = deliveries(kPerPhase);
+  forced_open_alarm();
+  ASSERT_FALSE(HasFailure());
+  const int64_t bound_us = 3 * p50(up) + 50'000;
+
+  // Slow: something accepts TCP on the broker's port and never answers.
+  broker_->stop();
+  std::vector<int64_t> slow;
+  {
+    SilentListener silent(broker_->port());
+    ASSERT_TRUE(silent.ok()) << "cannot listen on the broker's port";
+    slow = deliveries(kPerPhase);
+    forced_open_alarm();
+  }
+  // Down: nothing listens.
+  const std::vector<int64_t> down = deliveries(kPerPhase);
+  forced_open_alarm();
+  ASSERT_FALSE(HasFailure());
+  std::cerr << "decision p50: broker up " << p50(up) << " us, silent " << p50(slow) << " us, down " << p50(down)
+            << " us (bound " << bound_us << " us)\n";
+  EXPECT_LE(p50(slow), bound_us) << "a silent fleet broker delayed local decisions";
+  EXPECT_LE(p50(down), bound_us) << "a stopped fleet broker delayed local decisions";
+
+  // Everything of the outage is on disk in the outbox; then SIGKILL.
+  const int64_t expected_waiting = 2 * (kPerPhase + 1);
+  EXPECT_TRUE(demo::wait_until(
+      [&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") >= expected_waiting; }, 5s))
+      << "the outbox holds " << query_int(outbox_db(), "SELECT COUNT(*) FROM rows") << " rows, expected at least "
+      << expected_waiting;
+  hub_->kill();
+  EXPECT_EQ(fs::status(outbox_db()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_NO_FATAL_FAILURE(hub_->start());
+  ASSERT_NO_FATAL_FAILURE(reconnect());
+
+  // The broker returns: the subscriber (its persistent session kept) and the
+  // hub reconnect; the witness confirms the restarted hub's log.
+  broker_->start();
+  ASSERT_TRUE(wait_confirmed()) << "the restarted hub was not confirmed";
+  const std::size_t expected_sessions = sessions_.size();
+  Received got;
+  const bool complete = demo::wait_until([&] {
+    got = decode(subscriber_->messages());
+    return got.sessions.size() >= expected_sessions &&
+           got.alarms.size() >= static_cast<std::size_t>(alarms_raised_) &&
+           query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0;
+  }, 20s);
+  EXPECT_TRUE(complete) << "received " << got.sessions.size() << " of " << expected_sessions << " sessions, "
+                        << got.alarms.size() << " alarms (" << alarms_raised_ << " raised); outbox rows left "
+                        << query_int(outbox_db(), "SELECT COUNT(*) FROM rows");
+  EXPECT_TRUE(got.problems.empty()) << got.problems.front();
+
+  // Sequences 1..N, none missing (alarms and sessions share them).
+  std::set<uint64_t> sequences;
+  for (const auto& [seq, a] : got.alarms) sequences.insert(seq);
+  for (const auto& [seq, s] : got.sessions) sequences.insert(seq);
+  ASSERT_FALSE(sequences.empty());
+  EXPECT_EQ(*sequences.begin(), 1u);
+  EXPECT_EQ(*sequences.rbegin(), sequences.size()) << "a gap in the outbox sequences: something was lost";
+
+  // Every delivery arrived as a completed session naming its grant and courier.
+  std::map<std::string, fleet::SessionUp> by_session;
+  for (const auto& [seq, s] : got.sessions) by_session[crypto::to_hex(s.session_id)] = s;
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    auto it = by_session.find(sessions_[i]);
+    if (it == by_session.end()) {
+      ADD_FAILURE() << "delivery " << i << " (session " << sessions_[i] << ") never reached the fleet";
+      continue;
+    }
+    EXPECT_EQ(it->second.outcome, fleet::Outcome::kCompleted);
+    EXPECT_EQ(it->second.rule, "U8");
+    EXPECT_EQ(it->second.door, "front");
+    EXPECT_EQ(crypto::to_hex(it->second.grant_id), grants_[i]);
+    EXPECT_EQ(it->second.courier_id, "courier-1");
+    EXPECT_GT(it->second.audit_seq, 0u);
+    EXPECT_GT(it->second.started_wall_ms, 0);
+    EXPECT_GE(it->second.ended_wall_ms, it->second.started_wall_ms);
+  }
+  std::size_t u8_alarms = 0;
+  for (const auto& [seq, a] : got.alarms)
+    if (a.rule == "U8" && a.door == "back") ++u8_alarms;
+  EXPECT_EQ(u8_alarms, static_cast<std::size_t>(alarms_raised_));
+
+  // The newest checkpoint: the one in the hub's head file.
+  EXPECT_TRUE(demo::wait_until([&] {
+    got = decode(subscriber_->messages());
+    const std::optional<audit::Checkpoint> head = audit::read_head_file(audit::head_file_path(hub_->audit_db()));
+    return head && std::any_of(got.checkpoints.begin(), got.checkpoints.end(), [&](const audit::Checkpoint& c) {
+             return c.size == head->size && c.head == head->head;
+           });
+  }, 10s)) << "the subscriber never received the hub's newest checkpoint";
+  std::cerr << "received " << got.sessions.size() << " sessions, " << got.alarms.size() << " alarms, "
+            << got.checkpoints.size() << " checkpoints, " << got.duplicates << " duplicates\n";
+}
+
+}  // namespace
+}  // namespace latchkey::tests
