@@ -5,9 +5,11 @@
 // (user lk-fleet, a persistent session). Deliveries go on with the fleet
 // broker up, answering nothing (a bare listening socket) and stopped, with
 // decision latencies compared with those measured with it up in the same
-// run; the hub is killed with SIGKILL during the outage and restarted; once
-// the broker is back the subscriber has every alarm and session outcome,
-// sequences 1..N without a gap, and the newest checkpoint.
+// run; the hub is killed with SIGKILL during the outage, in the middle of a
+// delivery, and restarted; once the broker is back the subscriber has every
+// alarm and session outcome (the cut one compromised by F2, still naming
+// its grant and courier), sequences 1..N without a gap, and the newest
+// checkpoint.
 #include "daemon_fixture.hpp"
 
 #include <latchkey/audit/checkpoint.hpp>
@@ -307,6 +309,15 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
       [&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") >= expected_waiting; }, 5s))
       << "the outbox holds " << query_int(outbox_db(), "SELECT COUNT(*) FROM rows") << " rows, expected at least "
       << expected_waiting;
+  // One more delivery is under way (unlocked, the door not yet opened) when
+  // the hub is killed: the restart ends it compromised (F2), and its outcome
+  // still names its grant and courier (kept in the outbox from its opening).
+  const client::MintedGrant cut_grant = grant("front");
+  const client::UnlockAnswer cut = present("front", cut_grant);
+  ASSERT_TRUE(cut.allowed) << cut.rule << " " << cut.error;
+  ASSERT_TRUE(wait_door("front", "unlocked", "closed"));
+  EXPECT_TRUE(demo::wait_until(
+      [&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM open_sessions") >= 1; }, 5s));
   hub_->kill();
   EXPECT_EQ(fs::status(outbox_db()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   ASSERT_NO_FATAL_FAILURE(hub_->start());
@@ -320,12 +331,12 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   Received got;
   const bool complete = demo::wait_until([&] {
     got = decode(subscriber_->messages());
-    return got.sessions.size() >= expected_sessions &&
-           got.alarms.size() >= static_cast<std::size_t>(alarms_raised_) &&
+    return got.sessions.size() >= expected_sessions + 1 &&
+           got.alarms.size() >= static_cast<std::size_t>(alarms_raised_) + 1 &&
            query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0;
   }, 20s);
-  EXPECT_TRUE(complete) << "received " << got.sessions.size() << " of " << expected_sessions << " sessions, "
-                        << got.alarms.size() << " alarms (" << alarms_raised_ << " raised); outbox rows left "
+  EXPECT_TRUE(complete) << "received " << got.sessions.size() << " of " << expected_sessions + 1 << " sessions, "
+                        << got.alarms.size() << " alarms (" << alarms_raised_ << " raised, and F2's); outbox rows left "
                         << query_int(outbox_db(), "SELECT COUNT(*) FROM rows");
   EXPECT_TRUE(got.problems.empty()) << got.problems.front();
 
@@ -355,6 +366,20 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
     EXPECT_GT(it->second.started_wall_ms, 0);
     EXPECT_GE(it->second.ended_wall_ms, it->second.started_wall_ms);
   }
+  // The session the SIGKILL cut: compromised by the restart (F2), with an F2 alarm.
+  auto cut_it = by_session.find(cut.session);
+  if (cut_it == by_session.end()) {
+    ADD_FAILURE() << "the session cut by the SIGKILL never reached the fleet";
+  } else {
+    EXPECT_EQ(cut_it->second.outcome, fleet::Outcome::kCompromised);
+    EXPECT_EQ(cut_it->second.rule, "F2");
+    EXPECT_EQ(crypto::to_hex(cut_it->second.grant_id), crypto::to_hex(cut_grant.grant_id));
+    EXPECT_EQ(cut_it->second.courier_id, "courier-1");
+    EXPECT_GT(cut_it->second.started_wall_ms, 0);
+  }
+  EXPECT_TRUE(std::any_of(got.alarms.begin(), got.alarms.end(),
+                          [](const auto& a) { return a.second.rule == "F2" && a.second.door == "front"; }))
+      << "no F2 alarm for the session the restart closed";
   std::size_t u8_alarms = 0;
   for (const auto& [seq, a] : got.alarms)
     if (a.rule == "U8" && a.door == "back") ++u8_alarms;
@@ -370,6 +395,46 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   }, 10s)) << "the subscriber never received the hub's newest checkpoint";
   std::cerr << "received " << got.sessions.size() << " sessions, " << got.alarms.size() << " alarms, "
             << got.checkpoints.size() << " checkpoints, " << got.duplicates << " duplicates\n";
+}
+
+// The bound ([fleet] outbox_max_rows): with the broker away the oldest
+// session outcomes are dropped, never an alarm, and one A1 alarm says so.
+TEST_F(FleetOutbox, FullOutboxDropsOldestSessionsWithOneA1Alarm) {
+  demo::SimHubOptions options = fleet_options();
+  options.extra_config += "outbox_max_rows = 10\n";
+  start_hub(options);
+  start_witness();
+  subscriber_ = std::make_unique<FleetSubscriber>(broker_->port(), broker_->password("lk-fleet"));
+  ASSERT_TRUE(wait_confirmed());
+  ASSERT_TRUE(demo::wait_until([&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0; }, 5s));
+  broker_->stop();
+  deliveries(13);
+  ASSERT_FALSE(HasFailure());
+  const auto a1 = [&] {
+    std::size_t n = 0;
+    const auto alarms = api_->get("/v1/alarms").json()->getArray("alarms");
+    for (std::size_t i = 0; i < alarms->size(); ++i) {
+      const auto a = alarms->getObject(static_cast<unsigned>(i));
+      if (text(a, "rule") == "A1" && text(a, "message").find("fleet outbox full") != std::string::npos) ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(demo::wait_until([&] { return a1() > 0; }, 5s)) << api_->get("/v1/alarms").body;
+  EXPECT_LE(query_int(outbox_db(), "SELECT COUNT(*) FROM rows"), 11) << "the bound, and the A1 alarm beyond it";
+  deliveries(2);
+  EXPECT_EQ(a1(), 1u) << "the overflow is one alarm, not one per dropped row";
+
+  broker_->start();
+  Received got;
+  ASSERT_TRUE(demo::wait_until([&] {
+    got = decode(subscriber_->messages());
+    return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0 &&
+           std::any_of(got.alarms.begin(), got.alarms.end(), [](const auto& a) { return a.second.rule == "A1"; });
+  }, 20s)) << "the A1 alarm never reached the fleet";
+  std::set<std::string> received;
+  for (const auto& [seq, s] : got.sessions) received.insert(crypto::to_hex(s.session_id));
+  EXPECT_TRUE(received.count(sessions_.back())) << "the newest session outcome was dropped";
+  EXPECT_FALSE(received.count(sessions_.front())) << "the oldest session outcome was kept over newer ones";
 }
 
 }  // namespace

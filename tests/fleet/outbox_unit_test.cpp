@@ -266,6 +266,36 @@ TEST_F(OutboxTest, CheckpointWaitsForConfirmationAndOnlyTheNewestGoes) {
   ASSERT_TRUE(wait_until([&] { return !box->stats().checkpoint_waiting; }));
 }
 
+TEST_F(OutboxTest, AnOpenedSessionNamesItsGrantInAnOutcomeAfterARestart) {
+  {
+    auto box = open();
+    SessionUp opened = session(0);
+    opened.started_wall_ms = 1234;
+    box->session_opened(opened);
+    box->flush();
+  }
+  auto box = open();  // the hub restarted; the session ends compromised (F2)
+  SessionUp ended;
+  ended.door = "front";
+  ended.session_id = crypto::Bytes(16, 0x11);
+  ended.outcome = Outcome::kCompromised;
+  ended.rule = "F2";
+  ended.audit_seq = 40;
+  box->add_session(ended);
+  link_.up = true;
+  box->set_sender(link_.sender());
+  ASSERT_TRUE(wait_until([&] { return link_.count() == 1; }));
+  const auto sent = link_.take();
+  auto d = decode_session(reinterpret_cast<const uint8_t*>(sent[0].payload.data()), sent[0].payload.size());
+  ASSERT_TRUE(std::holds_alternative<HubSession>(d));
+  const SessionUp& s = std::get<HubSession>(d).session;
+  EXPECT_EQ(s.grant_id, crypto::Bytes(16, 0x22));
+  EXPECT_EQ(s.courier_id, "courier-1");
+  EXPECT_EQ(s.started_wall_ms, 1234);
+  EXPECT_EQ(s.rule, "F2");
+  EXPECT_EQ(s.audit_seq, 40u);
+}
+
 TEST_F(OutboxTest, UnopenableFileIsNamed) {
   OutboxOptions o;
   o.path = dir_ / "missing-folder" / "fleet-outbox.db";

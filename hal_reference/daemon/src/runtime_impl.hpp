@@ -195,13 +195,6 @@ struct Runtime::Impl {
   // Declared before fleet_link: the link (whose callbacks reach the outbox)
   // goes first. Null unless [fleet] is enabled.
   std::unique_ptr<fleet::Outbox> fleet_outbox;
-  struct OpenSession {  // what the session's end record does not say
-    std::string grant_id;  // raw bytes
-    std::string courier_id;
-    int64_t started_wall_ms = 0;
-  };
-  std::map<std::string, OpenSession> open_sessions;  // by session id (hex)
-  bool outbox_overflow_alarmed = false;
   void open_outbox();                         // construction (open_fleet)
   void attach_outbox(mqtt::MqttLink& link);   // start_fleet
   void detach_outbox();                       // stop_fleet: before the link goes

@@ -62,17 +62,19 @@ void Runtime::Impl::outbox_alarm(const Alarm& a) {
 
 // The opened session's grant and courier, which its end record does not
 // repeat: the engine still holds the session when its opening is recorded.
+// The outbox keeps them on disk until the session ends, in this run or, for
+// a session a restart ends (F2), in the next.
 void Runtime::Impl::outbox_session_record(const gate::AppendAudit& a) {
   if (!fleet_outbox || a.kind != RecordKind::kSessionOpened) return;
-  OpenSession open;
+  fleet::SessionUp open;
+  open.door = a.door_id;
+  if (std::optional<crypto::Bytes> id = crypto::from_hex(a.subject)) open.session_id = *id;
   open.started_wall_ms = wall_ms();
   if (const std::optional<gate::DoorView> door = engine->door(a.door_id); door && door->session) {
-    open.grant_id = door->session->grant_id;
+    open.grant_id = crypto::Bytes(door->session->grant_id.begin(), door->session->grant_id.end());
     open.courier_id = door->session->courier_id;
   }
-  open_sessions[a.subject] = std::move(open);
-  // Bounded: a session that never ends (its end record lost) is forgotten.
-  while (open_sessions.size() > 1000) open_sessions.erase(open_sessions.begin());
+  fleet_outbox->session_opened(std::move(open));
 }
 
 // A session's end, once its record committed (so its seq is known).
@@ -86,13 +88,7 @@ void Runtime::Impl::outbox_session_ended(uint64_t seq, const audit::AuditEntry& 
   s.rule = std::string(name(e.rule));
   s.detail = e.detail;
   s.ended_wall_ms = wall_ms();
-  s.audit_seq = seq;
-  if (auto it = open_sessions.find(e.subject); it != open_sessions.end()) {
-    s.grant_id = crypto::Bytes(it->second.grant_id.begin(), it->second.grant_id.end());
-    s.courier_id = it->second.courier_id;
-    s.started_wall_ms = it->second.started_wall_ms;
-    open_sessions.erase(it);
-  }
+  s.audit_seq = seq;  // grant, courier and start: filled in by the outbox from session_opened
   fleet_outbox->add_session(std::move(s));
 }
 

@@ -123,6 +123,8 @@ struct Outbox::Db {
            "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
            "CREATE TABLE IF NOT EXISTS checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), topic TEXT NOT NULL, "
            "payload BLOB NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS open_sessions(session BLOB PRIMARY KEY, grant_id BLOB NOT NULL, "
+           "courier TEXT NOT NULL, started_ms INTEGER NOT NULL);"
            "INSERT OR IGNORE INTO meta(key, value) VALUES('next_seq', 1);");
     } catch (...) {
       sqlite3_close(db);
@@ -208,6 +210,14 @@ void Outbox::add_alarm(AlarmUp alarm) {
 
 void Outbox::add_session(SessionUp session) {
   Input in{Input::Kind::kSession, session_topic(options_.hub_id), {}, std::nullopt, std::move(session)};
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.push_back(std::move(in));
+  woken_ = true;
+  wake_.notify_all();
+}
+
+void Outbox::session_opened(SessionUp opened) {
+  Input in{Input::Kind::kOpened, {}, {}, std::nullopt, std::move(opened)};
   std::lock_guard<std::mutex> lock(mutex_);
   queue_.push_back(std::move(in));
   woken_ = true;
@@ -354,6 +364,33 @@ void Outbox::write(std::vector<Input>& inputs) {
             .row();
         checkpoint = true;
         continue;
+      }
+      if (in.kind == Input::Kind::kOpened) {
+        const SessionUp& s = *in.session;
+        Db::Stmt(*db_, "INSERT OR REPLACE INTO open_sessions(session, grant_id, courier, started_ms) "
+                       "VALUES(?1, ?2, ?3, ?4)")
+            .blob(1, text(s.session_id))
+            .blob(2, text(s.grant_id))
+            .text(3, s.courier_id)
+            .integer(4, s.started_wall_ms)
+            .row();
+        Db::Stmt(*db_, "DELETE FROM open_sessions WHERE session NOT IN "
+                       "(SELECT session FROM open_sessions ORDER BY started_ms DESC LIMIT 1000)")
+            .row();
+        continue;
+      }
+      if (in.kind == Input::Kind::kSession) {
+        SessionUp& s = *in.session;
+        {
+          Db::Stmt q(*db_, "SELECT grant_id, courier, started_ms FROM open_sessions WHERE session = ?1");
+          q.blob(1, text(s.session_id));
+          if (q.row() && s.grant_id.empty()) {
+            s.grant_id = bytes(q.col_text(0));
+            s.courier_id = q.col_text(1);
+            s.started_wall_ms = q.col_int(2);
+          }
+        }
+        Db::Stmt(*db_, "DELETE FROM open_sessions WHERE session = ?1").blob(1, text(s.session_id)).row();
       }
       const uint64_t seq = next++;
       const std::string payload = in.kind == Input::Kind::kAlarm ? encode_alarm(options_.hub_id, seq, *in.alarm)

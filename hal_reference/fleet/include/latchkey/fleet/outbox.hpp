@@ -132,6 +132,12 @@ class Outbox {
   Outbox& operator=(const Outbox&) = delete;
 
   void add_alarm(AlarmUp alarm);
+  // A session opened: its grant, courier and start, kept in the database
+  // until it ends (at most 1000, the oldest forgotten first), so that its
+  // outcome names them even when a restart ended it (F2).
+  void session_opened(SessionUp opened);
+  // A session ended. An empty grant_id is filled in from session_opened,
+  // also from an earlier run.
   void add_session(SessionUp session);
   // The newest audit checkpoint (an encoded AuditCheckpoint); replaces the
   // one waiting. Sent only once allow_checkpoints() was called in this run.
@@ -154,7 +160,7 @@ class Outbox {
  private:
   struct Db;
   struct Input {
-    enum class Kind { kAlarm, kSession, kCheckpoint } kind;
+    enum class Kind { kAlarm, kSession, kCheckpoint, kOpened } kind;
     std::string topic;
     std::string body;  // alarm / session: encoded without sequence (filled by the worker); checkpoint: as sent
     std::optional<AlarmUp> alarm;
