@@ -16,6 +16,7 @@
 #include <latchkey/hub/audit_recovery.hpp>
 
 #include <latchkey/fleet/protocol.hpp>
+#include <latchkey/fleet/revocation.hpp>
 #include <latchkey/fleet/verdict.hpp>
 
 namespace latchkey::hub {
@@ -53,7 +54,8 @@ void Runtime::Impl::start_fleet() {
   link.client_id = f.client_id;
   link.keepalive_s = static_cast<int>(f.keepalive_s);
   link.log_prefix = "fleet";
-  link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1}};
+  link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1},
+                        {fleet::revocations_topic(f.hub_id), 1}};  // runtime_revocations.cpp
   mqtt::LinkCallbacks callbacks;
   callbacks.connected = [this] { post([this] { fleet_connected(); }); };
   callbacks.lost = [](const std::string& why) { log_line("info", "[fleet] broker connection: " + why); };
@@ -62,8 +64,12 @@ void Runtime::Impl::start_fleet() {
   };
   callbacks.error_log = [](const std::string& line) { log_line("error", "[fleet] " + line); };
   callbacks.message = [this](std::string_view topic, const uint8_t* data, std::size_t size) {
-    if (topic != fleet::topic(config.fleet.hub_id, fleet::Channel::kAnswer)) return;
     std::string payload(reinterpret_cast<const char*>(data), size);
+    if (topic == fleet::revocations_topic(config.fleet.hub_id)) {
+      post([this, payload = std::move(payload)] { fleet_revocations(payload); });
+      return;
+    }
+    if (topic != fleet::topic(config.fleet.hub_id, fleet::Channel::kAnswer)) return;
     post([this, payload = std::move(payload)] { fleet_answer(payload); });
   };
   log_line("info", "[fleet] connecting to " + f.host + ":" + std::to_string(f.port) +

@@ -12,6 +12,8 @@
 //   runtime_events.cpp   publishing events to subscribers, event history
 //   runtime_fleet.cpp    [fleet]: asking the witness, judging its answer,
 //                        publishing checkpoints
+//   runtime_revocations.cpp  [fleet] revocation lists: kept, loaded, applied,
+//                        acknowledged
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
@@ -19,6 +21,7 @@
 #include <latchkey/hub/runtime.hpp>
 
 #include <latchkey/audit/audit_log.hpp>
+#include <latchkey/fleet/revocation.hpp>
 #include <latchkey/gate/actions.hpp>
 #include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/host/devices.hpp>
@@ -40,6 +43,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -205,6 +209,18 @@ struct Runtime::Impl {
   void fleet_publish_checkpoint();
   void apply_kept_witness_refusal();  // construction, before the engine starts
   std::optional<WitnessStatus> witness_status() const;  // GET /v1/audit/verify
+
+  // ---- Revocation lists down the fleet link (runtime_revocations.cpp) ----
+  struct HeldRevocations {
+    uint64_t sequence = 0;
+    std::set<std::string> grants;  // hex
+    std::string signed_bytes;      // the SignedRevocationList as received
+  };
+  std::map<std::string, HeldRevocations> revocation_lists;  // by issuer key id: the list in force
+  fleet::IssuerKeyLookup issuer_key_lookup() const;         // the [issuer] keys pinned for grants
+  void load_revocations(gate::GateSetup& setup);  // construction, before the engine exists
+  void fleet_revocations(const std::string& payload);
+  void fleet_ack_revocations(const std::string& issuer_key_id, uint64_t sequence);
 
   // ---- The engine's actions (runtime_actions.cpp) ----
   void process_actions();
