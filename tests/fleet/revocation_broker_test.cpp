@@ -5,6 +5,7 @@
 // the issuer's side through lkctl revoke / publish-revocations or, for the
 // lists lkctl would never make, a plain MQTT client as user lk-issuer.
 #include "daemon_fixture.hpp"
+#include "latchkeyd_command.hpp"
 
 #include <latchkey/client/key_files.hpp>
 #include <latchkey/demo/child_process.hpp>
@@ -23,13 +24,6 @@ namespace latchkey::tests {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class FleetRevocation : public DaemonTest {
  protected:
@@ -261,6 +255,28 @@ TEST_F(FleetRevocation, G1_KeptAcrossRestartWithTheFleetBrokerDown) {
   EXPECT_EQ(outcome("back", grant("back")), "allowed") << "a grant the list does not name is refused";
   EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 in force (kept): 1 grant(s) revoked"));
   EXPECT_EQ(revocation_records(1), 1u) << "the kept list is not audited again at start";
+}
+
+TEST_F(FleetRevocation, G1_AKeptFileThatCannotBeReadStopsTheStartAndCheckNamesIt) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {grant("front")})));
+  ASSERT_TRUE(wait_ack(1));
+  ASSERT_EQ(hub_->stop(), 0);
+  const fs::path kept = hub_->data_dir() / "revocations";
+  {
+    std::ofstream(kept, std::ios::trunc) << "\xff\xff not protobuf";
+  }
+  LatchkeydRun check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE((check.out + check.err).find(kept.string() + ": not a protobuf StoredRevocationLists"), std::string::npos)
+      << check.out << check.err;
+  LatchkeydRun start = run_latchkeyd({"--config", hub_->config_file().string()});
+  EXPECT_FALSE(start.listened) << "latchkeyd started without the kept revocation lists";
+  EXPECT_NE(start.err.find("not a protobuf StoredRevocationLists"), std::string::npos) << start.err;
+  // Readable by others: refused as well.
+  fs::permissions(kept, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_NE((check.out + check.err).find("expected mode 0600"), std::string::npos) << "OUT:" << check.out << "ERR:" << check.err;
 }
 
 TEST_F(FleetRevocation, G1_OlderOrEqualSequenceIsIgnored) {

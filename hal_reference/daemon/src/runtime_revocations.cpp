@@ -7,6 +7,8 @@
 // it on .../up/revocations_applied. At start the kept lists are loaded
 // before the engine exists, so no grant is admitted before they apply, with
 // or without the fleet broker.
+#include "runtime_revocations.hpp"
+
 #include "runtime_impl.hpp"
 
 #include <latchkey/fleet/revocation.hpp>
@@ -22,8 +24,6 @@ namespace latchkey::hub {
 namespace {
 
 constexpr off_t kMaxRevocationFileBytes = 64LL * 1024 * 1024;
-
-std::filesystem::path revocations_path(const std::filesystem::path& data_dir) { return data_dir / "revocations"; }
 
 [[noreturn]] void file_error(const std::filesystem::path& file, const std::string& what) {
   throw std::runtime_error("[fleet] " + file.string() + ": " + what);
@@ -96,6 +96,35 @@ void write_revocations_file(const std::filesystem::path& file, const std::string
 
 }  // namespace
 
+std::filesystem::path revocations_path(const std::filesystem::path& data_dir) { return data_dir / "revocations"; }
+
+KeptRevocations read_kept_revocations(const DaemonConfig& config) {
+  KeptRevocations out;
+  const std::filesystem::path file = revocations_path(config.data_dir);
+  const std::optional<std::string> bytes = read_revocations_file(file);
+  if (!bytes) return out;
+  auto lists = fleet::decode_stored_revocation_lists(*bytes);
+  if (auto* problem = std::get_if<std::string>(&lists))
+    file_error(file, *problem + "; the kept revocation lists cannot be read (move the file aside to start without "
+                                "them: each issuer's retained list comes again from the fleet broker)");
+  const fleet::IssuerKeyLookup pinned = [&config](const std::string& key_id) -> std::optional<crypto::PublicKey> {
+    const auto k = config.issuers.find(key_id);
+    if (k == config.issuers.end()) return std::nullopt;
+    return k->second;
+  };
+  for (const std::string& signed_list : std::get<std::vector<std::string>>(lists)) {
+    auto decoded = fleet::decode_signed_revocation_list(reinterpret_cast<const uint8_t*>(signed_list.data()),
+                                                        signed_list.size(), config.fleet.hub_id, pinned);
+    if (auto* problem = std::get_if<std::string>(&decoded)) {
+      out.skipped.push_back(file.string() + ": a kept revocation list is not applied: " + *problem);
+      continue;
+    }
+    fleet::RevocationList& list = std::get<fleet::RevocationList>(decoded);
+    out.lists.push_back({list.issuer_key_id, list.sequence, std::move(list.grant_ids), signed_list});
+  }
+  return out;
+}
+
 fleet::IssuerKeyLookup Runtime::Impl::issuer_key_lookup() const {
   return [this](const std::string& key_id) -> std::optional<crypto::PublicKey> {
     const auto k = config.issuers.find(key_id);
@@ -105,26 +134,15 @@ fleet::IssuerKeyLookup Runtime::Impl::issuer_key_lookup() const {
 }
 
 void Runtime::Impl::load_revocations(gate::GateSetup& setup) {
-  const std::filesystem::path file = revocations_path(config.data_dir);
-  const std::optional<std::string> bytes = read_revocations_file(file);
-  if (!bytes) return;
-  auto lists = fleet::decode_stored_revocation_lists(*bytes);
-  if (auto* problem = std::get_if<std::string>(&lists))
-    file_error(file, *problem + "; the kept revocation lists cannot be read (move the file aside to start without "
-                                "them: each issuer's retained list comes again from the fleet broker)");
-  for (const std::string& signed_list : std::get<std::vector<std::string>>(lists)) {
-    auto decoded = fleet::decode_signed_revocation_list(reinterpret_cast<const uint8_t*>(signed_list.data()),
-                                                        signed_list.size(), config.fleet.hub_id, issuer_key_lookup());
-    if (auto* problem = std::get_if<std::string>(&decoded)) {
-      // An issuer no longer pinned: its grants are refused anyway (G1, unknown key).
-      log_line("error", "[fleet] " + file.string() + ": a kept revocation list is not applied: " + *problem);
-      continue;
-    }
-    fleet::RevocationList& list = std::get<fleet::RevocationList>(decoded);
-    setup.revoked_by_issuer[list.issuer_key_id] = list.grant_ids;
+  KeptRevocations kept = read_kept_revocations(config);
+  // An issuer no longer pinned: its grants are refused anyway (G1, unknown key).
+  for (const std::string& line : kept.skipped) log_line("error", "[fleet] " + line);
+  for (KeptRevocationList& list : kept.lists) {
+    setup.revoked_by_issuer[list.issuer_key_id] = list.grants;
     log_line("info", "[fleet] revocation list " + list.issuer_key_id + " #" + std::to_string(list.sequence) +
-                         " in force (kept): " + std::to_string(list.grant_ids.size()) + " grant(s) revoked");
-    revocation_lists[list.issuer_key_id] = HeldRevocations{list.sequence, std::move(list.grant_ids), signed_list};
+                         " in force (kept): " + std::to_string(list.grants.size()) + " grant(s) revoked");
+    revocation_lists[list.issuer_key_id] =
+        HeldRevocations{list.sequence, std::move(list.grants), std::move(list.signed_bytes)};
   }
 }
 
