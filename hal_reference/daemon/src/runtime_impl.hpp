@@ -209,6 +209,16 @@ struct Runtime::Impl {
   void fleet_publish_checkpoint();
   void apply_kept_witness_refusal();  // construction, before the engine starts
   std::optional<WitnessStatus> witness_status() const;  // GET /v1/audit/verify
+  // ---- [fleet] via = bridge (runtime_bridge.cpp) ----
+  bool fleet_bridge_up = false;  // the hub broker's notification: its bridge to the fleet broker is up
+  bool fleet_bridged() const { return config.fleet.via == FleetConfig::Via::kBridge; }
+  // May the hub reach the fleet broker now: its link connected, and through
+  // the bridge also the bridge up. The outbox's "may I publish now".
+  bool fleet_upstream_up() const;
+  void configure_fleet_bridge_link(mqtt::LinkConfig& link) const;
+  void fleet_bridge_connected();
+  void fleet_bridge_state(const std::string& payload);
+  WitnessStatus with_fleet_upstream(WitnessStatus status) const;
 
   // ---- Revocation lists down the fleet link (runtime_revocations.cpp) ----
   struct HeldRevocations {

@@ -211,12 +211,17 @@ void check_mqtt(const MqttConfig& mqtt, StartupCheck& out) {
 // asked: a start waits for them anyway, granting nothing.
 void check_fleet(const DaemonConfig& config, StartupCheck& out) {
   const FleetConfig& fleet = config.fleet;
-  if (fleet.enabled && !fleet.password_file.empty()) {
+  // With via = bridge latchkeyd reads only local_password_file (the hub's
+  // broker); password_file is the bridge's, read by --print-fleet-bridge.
+  const bool bridge = fleet.via == FleetConfig::Via::kBridge;
+  const fs::path& password_file = bridge ? fleet.local_password_file : fleet.password_file;
+  const std::string key = bridge ? "local_password_file" : "password_file";
+  if (fleet.enabled && !password_file.empty()) {
     try {
-      if (!read_secret_file(fleet.password_file))
-        out.problems.push_back("[fleet] password_file " + fleet.password_file.string() + " does not exist");
+      if (!read_secret_file(password_file))
+        out.problems.push_back("[fleet] " + key + " " + password_file.string() + " does not exist");
     } catch (const std::exception& e) {
-      out.problems.push_back(std::string("[fleet] password_file: ") + e.what());
+      out.problems.push_back("[fleet] " + key + ": " + e.what());
     }
   }
   if (fleet.enabled && !fleet.tls_ca_file.empty() && ::access(fleet.tls_ca_file.c_str(), R_OK) != 0)

@@ -41,6 +41,7 @@ struct BrokerOptions {
   uint32_t max_packet_size = 8192;    // bytes of an MQTT packet (larger ones: sender disconnected); 0: no limit
   bool guard = true;                  // load latchkey_broker_guard (refused messages reported to the hub)
   std::filesystem::path acl_file;     // empty: the shipped tools/broker/latchkey.acl
+  std::string extra_config;           // appended to mosquitto.conf as it is (e.g. include_dir, a bridge)
   std::chrono::milliseconds start_timeout{10000};
 };
 
