@@ -11,7 +11,9 @@
 # In DIR (created, mode 0700): passwd (mosquitto_passwd), password.<user>
 # (mode 0600: the password of "hub" and of each camera, kept across runs),
 # latchkey.acl, tls/ (a throwaway CA and a server certificate for ADDR),
-# mosquitto.conf, mosquitto.log, mosquitto.pid. Without --foreground it
+# mosquitto.conf, conf.d/ (read by include_dir: put a [fleet] via = bridge
+# hub's `latchkeyd --print-fleet-bridge` output there as fleet-bridge.conf,
+# docs/fleet.md), mosquitto.log, mosquitto.pid. Without --foreground it
 # returns once the broker accepts connections and prints KEY=VALUE lines
 # (broker, tls_broker, hub_password_file, ca_file, uri) for scripts to read.
 set -euo pipefail
@@ -68,6 +70,8 @@ for user in hub "${cameras[@]}"; do
   mosquitto_passwd -b "$dir/passwd" "$user" "$(head -n 1 "$file")"
 done
 cp "$root/tools/broker/latchkey.acl" "$dir/latchkey.acl"
+mkdir -p "$dir/conf.d"
+chmod 700 "$dir/conf.d"
 
 if [[ "$tls" == 1 && ! -s "$dir/tls/server.crt" ]]; then
   command -v openssl >/dev/null || { echo "hub-broker: openssl not found (tools/install-deps.sh installs it)" >&2; exit 1; }
@@ -110,6 +114,7 @@ fi
     echo "keyfile $dir/tls/server.key"
     echo "tls_version tlsv1.2"
   fi
+  echo "include_dir $dir/conf.d"
 } > "$dir/mosquitto.conf"
 chmod 600 "$dir/mosquitto.conf"
 
@@ -133,6 +138,7 @@ for _ in $(seq 100); do
     echo "broker=$host:$port"
     [[ "$tls" == 1 ]] && echo "tls_broker=$host:$tls_port" && echo "ca_file=$dir/tls/ca.crt"
     echo "hub_password_file=$dir/password.hub"
+    echo "conf_d=$dir/conf.d"
     for id in "${cameras[@]}"; do
       echo "camera_password_file.$id=$dir/password.$id"
     done

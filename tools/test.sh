@@ -21,5 +21,5 @@ build=$("$root/tools/build.sh" "$@" | tail -n 1)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 exclude=()
-[[ "${1:-}" == "--sanitize" ]] && exclude=(-LE "^(isolated|netns|timing|faulty|package)$")
+[[ "${1:-}" == "--sanitize" ]] && exclude=(-LE "^(isolated|netns|timing|faulty|package|fleet_sim)$")
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "${exclude[@]}"

@@ -11,6 +11,7 @@
 // its grant and courier), sequences 1..N without a gap, and the newest
 // checkpoint.
 #include "daemon_fixture.hpp"
+#include "fleet_subscriber.hpp"
 
 #include <latchkey/audit/checkpoint.hpp>
 #include <latchkey/demo/child_process.hpp>
@@ -35,107 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-int64_t query_int(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(handle);
-    return -1;
-  }
-  sqlite3_busy_timeout(handle, 2000);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t out = -1;
-  if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
-    out = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return out;
-}
-
-// The fleet's subscriber: a persistent session (clean_session = false), so
-// the broker keeps what arrives for it while it reconnects after the
-// broker's restart. libmosquitto's own loop reconnects.
-class FleetSubscriber {
- public:
-  FleetSubscriber(uint16_t port, const std::string& password) {
-    mosq_ = mosquitto_new("lk-fleet-test", false, this);
-    mosquitto_username_pw_set(mosq_, "lk-fleet", password.c_str());
-    mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
-    mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {
-      if (rc != 0) return;
-      for (const char* leaf : {"up/alarm", "up/session", "up/checkpoint"})
-        mosquitto_subscribe(m, nullptr, (std::string("latchkey/fleet/v1/hub-1/") + leaf).c_str(), 1);
-      static_cast<FleetSubscriber*>(self)->connects_++;
-    });
-    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
-      auto* s = static_cast<FleetSubscriber*>(self);
-      std::lock_guard<std::mutex> lock(s->mutex_);
-      s->messages_.emplace_back(m->topic, std::string(static_cast<const char*>(m->payload),
-                                                      static_cast<std::size_t>(m->payloadlen)));
-    });
-    mosquitto_connect_async(mosq_, "127.0.0.1", port, 5);
-    mosquitto_loop_start(mosq_);
-  }
-  ~FleetSubscriber() {
-    mosquitto_disconnect(mosq_);
-    mosquitto_loop_stop(mosq_, true);
-    mosquitto_destroy(mosq_);
-  }
-  std::vector<std::pair<std::string, std::string>> messages() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return messages_;
-  }
-  int connects() const { return connects_.load(); }
-
- private:
-  mosquitto* mosq_ = nullptr;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::string>> messages_;
-  std::atomic<int> connects_{0};
-};
-
-// What the subscriber holds, deduplicated on (hub id, sequence).
-struct Received {
-  std::map<uint64_t, fleet::AlarmUp> alarms;
-  std::map<uint64_t, fleet::SessionUp> sessions;
-  std::vector<audit::Checkpoint> checkpoints;
-  std::size_t duplicates = 0;
-  std::vector<std::string> problems;
-};
-
-Received decode(const std::vector<std::pair<std::string, std::string>>& messages) {
-  Received r;
-  for (const auto& [topic, payload] : messages) {
-    const auto* data = reinterpret_cast<const uint8_t*>(payload.data());
-    if (topic == fleet::alarm_topic("hub-1")) {
-      auto a = fleet::decode_alarm(data, payload.size());
-      if (auto* p = std::get_if<std::string>(&a)) {
-        r.problems.push_back(*p);
-        continue;
-      }
-      const auto& alarm = std::get<fleet::HubAlarm>(a);
-      if (r.alarms.count(alarm.sequence) || r.sessions.count(alarm.sequence)) ++r.duplicates;
-      r.alarms[alarm.sequence] = alarm.alarm;
-    } else if (topic == fleet::session_topic("hub-1")) {
-      auto s = fleet::decode_session(data, payload.size());
-      if (auto* p = std::get_if<std::string>(&s)) {
-        r.problems.push_back(*p);
-        continue;
-      }
-      const auto& session = std::get<fleet::HubSession>(s);
-      if (r.alarms.count(session.sequence) || r.sessions.count(session.sequence)) ++r.duplicates;
-      r.sessions[session.sequence] = session.session;
-    } else {
-      auto c = fleet::decode_checkpoint(data, payload.size());
-      if (auto* p = std::get_if<std::string>(&c)) {
-        r.problems.push_back(*p);
-        continue;
-      }
-      r.checkpoints.push_back(std::get<fleet::HubCheckpoint>(c).checkpoint);
-    }
-  }
-  return r;
-}
 
 // A "broker" that accepts TCP connections and never answers: a slow or hung
 // fleet broker as the hub sees it.
@@ -306,8 +206,8 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   // Everything of the outage is on disk in the outbox; then SIGKILL.
   const int64_t expected_waiting = 2 * (kPerPhase + 1);
   EXPECT_TRUE(demo::wait_until(
-      [&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") >= expected_waiting; }, 5s))
-      << "the outbox holds " << query_int(outbox_db(), "SELECT COUNT(*) FROM rows") << " rows, expected at least "
+      [&] { return outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") >= expected_waiting; }, 5s))
+      << "the outbox holds " << outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") << " rows, expected at least "
       << expected_waiting;
   // One more delivery is under way (unlocked, the door not yet opened) when
   // the hub is killed: the restart ends it compromised (F2), and its outcome
@@ -317,7 +217,7 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   ASSERT_TRUE(cut.allowed) << cut.rule << " " << cut.error;
   ASSERT_TRUE(wait_door("front", "unlocked", "closed"));
   EXPECT_TRUE(demo::wait_until(
-      [&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM open_sessions") >= 1; }, 5s));
+      [&] { return outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM open_sessions") >= 1; }, 5s));
   hub_->kill();
   EXPECT_EQ(fs::status(outbox_db()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   ASSERT_NO_FATAL_FAILURE(hub_->start());
@@ -328,16 +228,16 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   broker_->start();
   ASSERT_TRUE(wait_confirmed()) << "the restarted hub was not confirmed";
   const std::size_t expected_sessions = sessions_.size();
-  Received got;
+  FleetReceived got;
   const bool complete = demo::wait_until([&] {
     got = decode(subscriber_->messages());
     return got.sessions.size() >= expected_sessions + 1 &&
            got.alarms.size() >= static_cast<std::size_t>(alarms_raised_) + 1 &&
-           query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0;
+           outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0;
   }, 20s);
   EXPECT_TRUE(complete) << "received " << got.sessions.size() << " of " << expected_sessions + 1 << " sessions, "
                         << got.alarms.size() << " alarms (" << alarms_raised_ << " raised, and F2's); outbox rows left "
-                        << query_int(outbox_db(), "SELECT COUNT(*) FROM rows");
+                        << outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows");
   EXPECT_TRUE(got.problems.empty()) << got.problems.front();
 
   // Sequences 1..N, none missing (alarms and sessions share them).
@@ -406,7 +306,7 @@ TEST_F(FleetOutbox, FullOutboxDropsOldestSessionsWithOneA1Alarm) {
   start_witness();
   subscriber_ = std::make_unique<FleetSubscriber>(broker_->port(), broker_->password("lk-fleet"));
   ASSERT_TRUE(wait_confirmed());
-  ASSERT_TRUE(demo::wait_until([&] { return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0; }, 5s));
+  ASSERT_TRUE(demo::wait_until([&] { return outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0; }, 5s));
   broker_->stop();
   deliveries(13);
   ASSERT_FALSE(HasFailure());
@@ -420,15 +320,15 @@ TEST_F(FleetOutbox, FullOutboxDropsOldestSessionsWithOneA1Alarm) {
     return n;
   };
   ASSERT_TRUE(demo::wait_until([&] { return a1() > 0; }, 5s)) << api_->get("/v1/alarms").body;
-  EXPECT_LE(query_int(outbox_db(), "SELECT COUNT(*) FROM rows"), 11) << "the bound, and the A1 alarm beyond it";
+  EXPECT_LE(outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows"), 11) << "the bound, and the A1 alarm beyond it";
   deliveries(2);
   EXPECT_EQ(a1(), 1u) << "the overflow is one alarm, not one per dropped row";
 
   broker_->start();
-  Received got;
+  FleetReceived got;
   ASSERT_TRUE(demo::wait_until([&] {
     got = decode(subscriber_->messages());
-    return query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0 &&
+    return outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0 &&
            std::any_of(got.alarms.begin(), got.alarms.end(), [](const auto& a) { return a.second.rule == "A1"; });
   }, 20s)) << "the A1 alarm never reached the fleet";
   std::set<std::string> received;

@@ -92,6 +92,30 @@ TEST(Gate, G1_ForgedExpiredWrongDoorAndRevokedGrantsAreDenied) {
   EXPECT_TRUE(w2.observed().unlocks.empty());
 }
 
+// G1 by a fleet revocation list (docs/fleet.md "Revocations"): a list names
+// grants of its own issuer only; each newly revoked grant is audited once.
+TEST(Gate, G1_FleetRevocationListRevokesOnlyItsOwnIssuersGrants) {
+  SimWorld w(options(8));
+  ASSERT_TRUE(w.warm_up());
+  auto g = w.mint();
+  const std::string id = latchkey::crypto::to_hex(latchkey::crypto::view(g.grant_id));
+  EXPECT_EQ(w.engine().set_issuer_revocations("issuer-2", {id}, "revoked by list issuer-2 #1", w.now()), 1u);
+  EXPECT_EQ(w.engine().set_issuer_revocations("issuer-1", {id}, "revoked by list issuer-1 #4", w.now()), 1u);
+  EXPECT_EQ(w.engine().set_issuer_revocations("issuer-1", {id}, "revoked by list issuer-1 #5", w.now()), 0u);
+  w.run_for(1);
+  std::size_t audited = 0;
+  for (const auto& r : w.audit())
+    if (r.entry.type == "grant" && r.entry.detail.rfind("revoked by list issuer-1", 0) == 0) ++audited;
+  EXPECT_EQ(audited, 1u) << "a grant already revoked by the issuer's list is not audited again";
+  EXPECT_EQ(rule_of(w, w.request_with(g)), "G1");
+  // The issuer's newer list no longer names it; issuer-2's list cannot revoke issuer-1's grant.
+  EXPECT_EQ(w.engine().set_issuer_revocations("issuer-1", {}, "revoked by list issuer-1 #6", w.now()), 0u);
+  auto g2 = w.mint();
+  const std::string id2 = latchkey::crypto::to_hex(latchkey::crypto::view(g2.grant_id));
+  w.engine().set_issuer_revocations("issuer-2", {id, id2}, "revoked by list issuer-2 #2", w.now());
+  EXPECT_EQ(rule_of(w, w.request_with(g2)), "(allowed)");
+}
+
 // ---- G2 ----
 TEST(Gate, G2_ChallengeIsSingleUseFreshAndSignedByTheCourier) {
   SimWorld w(options());

@@ -20,7 +20,7 @@ work=$3
 lib=/usr/$4
 embed_source=$5
 embed_flags=${6:-}
-packages="latchkeyd lk-certify lk-camera-agent latchkey-sdk latchkey-runtime"
+packages="latchkeyd lk-certify lk-camera-agent lk-witness latchkey-sdk latchkey-runtime"
 
 say() { printf 'package test: %s\n' "$*"; }
 fail() { printf 'package test: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -130,7 +130,7 @@ say "installed: $packages"
 # ---- What landed where ---------------------------------------------------------
 for f in /usr/bin/latchkeyd /usr/bin/lk-plugin-host /usr/bin/lkctl /usr/bin/lk-audit-verify \
          /usr/bin/lk-device-tour /usr/bin/lk-certify /usr/bin/lk-camera-agent \
-         /usr/bin/lk-plugin-info \
+         /usr/bin/lk-plugin-info /usr/bin/lk-witness \
          $lib/latchkey/plugins/lk_sim_lock.so $lib/latchkey/plugins/lk_sim_camera.so \
          $lib/latchkey/plugins/lk_ref_authz.so $lib/latchkey/latchkey_broker_guard.so \
          /lib/systemd/system/latchkeyd.service /etc/latchkey/hub.ini \
@@ -151,9 +151,10 @@ owner() { dpkg -S "$1" 2>/dev/null | cut -d: -f1; }
 [ "$(owner /usr/bin/lk-plugin-host)" = latchkey-runtime ] || fail "/usr/bin/lk-plugin-host is not latchkey-runtime's"
 [ "$(owner $lib/latchkey/plugins/lk_sim_lock.so)" = latchkey-runtime ] || fail "the reference plugins are not latchkey-runtime's"
 [ "$(owner /usr/bin/lk-camera-agent)" = lk-camera-agent ] || fail "/usr/bin/lk-camera-agent is not lk-camera-agent's"
+[ "$(owner /usr/bin/lk-witness)" = lk-witness ] || fail "/usr/bin/lk-witness is not lk-witness's"
 # The installed programs find their libraries (RPATH $ORIGIN/../lib, or /usr/lib).
 for b in /usr/bin/latchkeyd /usr/bin/lk-plugin-host /usr/bin/lkctl /usr/bin/lk-certify /usr/bin/lk-camera-agent \
-         /usr/bin/lk-plugin-info $lib/latchkey/plugins/lk_sim_camera.so; do
+         /usr/bin/lk-plugin-info /usr/bin/lk-witness $lib/latchkey/plugins/lk_sim_camera.so; do
   if ldd "$b" | grep -q 'not found'; then
     ldd "$b" >&2
     fail "$b needs a library that is not found"
@@ -241,7 +242,7 @@ installed=""
 for p in $packages; do
   if is_installed "$p"; then fail "$p is still installed after dpkg --purge"; fi
 done
-for path in /usr/bin/latchkeyd /usr/bin/lk-certify /usr/bin/lk-camera-agent $lib/latchkey \
+for path in /usr/bin/latchkeyd /usr/bin/lk-certify /usr/bin/lk-camera-agent /usr/bin/lk-witness $lib/latchkey \
             /usr/include/latchkey $lib/cmake/Latchkey $lib/liblatchkey_proto.so.1 \
             /usr/share/doc/latchkey /usr/share/latchkey \
             /etc/latchkey /var/lib/latchkey /lib/systemd/system/latchkeyd.service; do

@@ -25,6 +25,9 @@ int run_verify(const CommandLine& args);
 // grant_commands.cpp: mint, prove
 int run_mint(const CommandLine& args);
 int run_prove(const CommandLine& args);
+// fleet_commands.cpp: revoke, publish-revocations (docs/fleet.md "Revocations")
+int run_revoke(const CommandLine& args);
+int run_publish_revocations(const CommandLine& args);
 // hub_commands.cpp: everything that talks to latchkeyd
 int run_unlock(const CommandLine& args);
 int run_doors(const CommandLine& args);

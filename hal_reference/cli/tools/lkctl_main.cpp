@@ -39,6 +39,18 @@ std::vector<Command> commands() {
       {"prove", "--grant FILE --courier NAME.key --door DOOR --challenge HEX",
        "sign the proof of presence; print the UnlockRequest in hex",
        {{"grant", "courier", "door", "challenge"}, {}, {}}, lkctl::run_prove},
+      {"revoke",
+       "--issuer NAME.key --key-id ID --hub HUB --sequence N [--grant HEX]... [--out FILE]",
+       "sign the issuer's whole revocation list for a hub (it replaces the list with a smaller sequence); print "
+       "or write the SignedRevocationList in hex",
+       {{"issuer", "key-id", "hub", "sequence", "out"}, {"grant"}, {}}, lkctl::run_revoke},
+      {"publish-revocations",
+       "--file FILE --host HOST [--port N] [--user NAME] [--password-file FILE] [--tls] [--tls-ca-file FILE] "
+       "[--timeout-s N]",
+       "publish a signed revocation list, retained at QoS 1, on the fleet broker's "
+       "latchkey/fleet/v1/<hub>/down/revocations; exit 0 once the broker acknowledged it",
+       {{"file", "host", "port", "user", "password-file", "tls-ca-file", "timeout-s"}, {}, {"tls"}},
+       lkctl::run_publish_revocations},
       {"unlock", "--door DOOR --grant FILE --courier NAME.key " + api_usage,
        "challenge, proof and unlock request; exit 0 allowed, 3 denied",
        api({{"door", "grant", "courier"}, {}, {}}), lkctl::run_unlock},
@@ -69,9 +81,11 @@ const latchkey::cli::Program& program() {
       {"COMMAND [OPTION]..."},
       "Keys, grants, camera enrolment and the hub's HTTP API from the command line: makes and signs grants "
       "and proofs of presence, unlocks through latchkeyd, lists its doors, sessions, alarms and audit log, "
-      "follows its events and verifies an audit log (hal_reference/cli/README.md, docs/api.md).",
+      "follows its events and verifies an audit log (hal_reference/cli/README.md, docs/api.md); signs an "
+      "issuer's revocation lists and publishes them on the fleet broker (docs/fleet.md).",
       {{lkctl::kExitOk, "done (unlock: allowed; verify: the log verifies)"},
-       {lkctl::kExitFailure, "failed: the hub failed or could not be reached, or the audit log does not verify"},
+       {lkctl::kExitFailure, "failed: the hub or the fleet broker failed, refused or could not be reached, or "
+                             "the audit log does not verify"},
        {lkctl::kExitUsage, "usage error: an unknown command or option, a bad argument or file, an argument the "
                            "hub refused"},
        {lkctl::kExitDenied, "unlock denied"}},

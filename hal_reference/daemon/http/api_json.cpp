@@ -202,6 +202,10 @@ Object::Ptr json(const AuditVerification& v) {
     auto w = object();
     w->set("state", text(v.witness->state));
     w->set("detail", text(v.witness->detail));
+    if (!v.witness->via.empty()) {
+      w->set("via", text(v.witness->via));
+      w->set("upstream_up", v.witness->upstream_up);
+    }
     o->set("witness", w);
   }
   return o;

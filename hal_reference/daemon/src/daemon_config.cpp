@@ -195,6 +195,45 @@ void parse_fleet(FleetConfig& f, Reader& r, const std::function<std::filesystem:
   attempt([&] { f.keepalive_s = r.integer("keepalive_s", f.keepalive_s, 5, 1200); });
   // The outbox (docs/fleet.md).
   attempt([&] { f.outbox_max_rows = r.integer("outbox_max_rows", f.outbox_max_rows, 10, 10'000'000); });
+  // The bridge (docs/fleet.md, "The bridge"): via and the hub broker's local_* keys.
+  attempt([&] {
+    if (!r.has("via")) return;
+    const std::string via = r.required("via");
+    if (via == "direct") f.via = FleetConfig::Via::kDirect;
+    else if (via == "bridge") f.via = FleetConfig::Via::kBridge;
+    else throw DaemonConfigError(r.where("via") + " = '" + via + "' must be 'direct' or 'bridge'");
+  });
+  const bool bridge = f.via == FleetConfig::Via::kBridge;
+  for (const char* key : {"local_host", "local_port", "local_user", "local_password_file"})
+    if (!bridge && r.has(key))
+      problems.push_back(r.where(key) + " is used only with via = bridge (the hub's own broker)");
+  attempt([&] {
+    if (!r.has("local_host")) return;
+    f.local_host = r.required("local_host");
+    if (!valid_host(f.local_host))
+      throw DaemonConfigError(r.where("local_host") + " = '" + f.local_host +
+                              "' is not a host name or literal address (letters, digits, '.', '-', ':')");
+  });
+  attempt([&] { f.local_port = static_cast<uint16_t>(r.integer("local_port", 1883, 1, 65535)); });
+  attempt([&] {
+    if (!r.has("local_user")) return;
+    f.local_user = r.required("local_user");
+    for (char ch : f.local_user)
+      if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e)
+        throw DaemonConfigError(r.where("local_user") + " must be printable ASCII without spaces");
+  });
+  attempt([&] {
+    if (r.has("local_password_file")) f.local_password_file = absolute(r.required("local_password_file"));
+  });
+  if (bridge) {
+    if (!f.local_password_file.empty() && f.local_user.empty())
+      problems.push_back(r.where("local_password_file") + " needs 'local_user': a password goes with a user name");
+    // Mosquitto's bridge `address host:port` cannot carry an IPv6 literal.
+    if (f.host.find(':') != std::string::npos)
+      problems.push_back(r.where("host") + " = '" + f.host +
+                         "': with via = bridge the fleet broker is named by a host name or an IPv4 address "
+                         "(Mosquitto's bridge address cannot hold an IPv6 literal)");
+  }
   if (f.enabled && f.host.empty()) problems.push_back("configuration: [fleet] enabled = true needs 'host'");
   if (f.enabled && !has_witness_key)
     problems.push_back("configuration: [fleet] enabled = true needs 'witness_key' (the witness's public key, "

@@ -2,6 +2,7 @@
 #include <latchkey/hub/api_server.hpp>
 #include <latchkey/hub/audit_recovery.hpp>
 #include <latchkey/hub/daemon_config.hpp>
+#include <latchkey/hub/fleet_bridge.hpp>
 #include <latchkey/hub/runtime.hpp>
 #include <latchkey/hub/log.hpp>
 #include <latchkey/home_assistant/publisher.hpp>
@@ -42,14 +43,16 @@ fs::path default_plugin_dir() {
 const latchkey::cli::Program& program() {
   static const latchkey::cli::Program p{
       "latchkeyd",
-      {"--config FILE [--log-level LEVEL]", "--config FILE --check", "--config FILE --recover-audit"},
+      {"--config FILE [--log-level LEVEL]", "--config FILE --check", "--config FILE --recover-audit",
+       "--config FILE --print-fleet-bridge"},
       "latchkeyd, the Latchkey reference hub: runs the gate engine over the configured doors, locks and cameras "
       "(each plugin in its own lk-plugin-host), keeps the tamper-evident audit log and serves the HTTP API and "
       "status page (docs/latchkeyd.md). SIGTERM or SIGINT stop it with a signed checkpoint; SIGHUP reopens the "
       "log file.",
       {{0, "stopped cleanly, or --check found nothing wrong, or --recover-audit had nothing to recover or "
-           "recovered the log"},
-       {1, "failed to start or stopped on an error, --check found problems, or --recover-audit failed"},
+           "recovered the log, or --print-fleet-bridge printed the bridge"},
+       {1, "failed to start or stopped on an error, --check found problems, --recover-audit failed, or "
+           "--print-fleet-bridge refused the configuration"},
        {2, "usage error: an unknown or malformed option, a missing --config"}},
       "The log: one line per event on stderr or [hub] log_file, \"<RFC 3339 time, ms> latchkeyd <level>: "
       "<message>\"; under systemd with stderr on the journal, \"<priority>level: <message>\" instead."};
@@ -133,6 +136,21 @@ int recover_audit(const fs::path& config_file) {
   }
 }
 
+// [fleet] via = bridge: the hub broker's bridge file on stdout (docs/fleet.md,
+// "The bridge"), from the same parser as the daemon, so the two agree.
+int print_fleet_bridge(const fs::path& config_file) {
+  try {
+    const latchkey::hub::DaemonConfig config = latchkey::hub::DaemonConfig::load(config_file);
+    const std::string text =
+        latchkey::hub::fleet_bridge_config(config.fleet, latchkey::hub::read_fleet_bridge_password(config.fleet));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    print_lines(stderr, "", std::string("print fleet bridge: ") + e.what());
+    return 1;
+  }
+}
+
 int run(const fs::path& config_file, std::optional<latchkey::hub::LogLevel> log_level) {
   StartupReporter reporter;
   try {
@@ -204,7 +222,10 @@ int main(int argc, char** argv) {
       ("check", "check the configuration, data directory, plugins and devices; change nothing")
       ("recover-audit",
        "set aside an audit log that does not verify, or that the fleet witness showed was rolled back, and start a "
-       "new one (docs/latchkeyd.md, docs/fleet.md)");
+       "new one (docs/latchkeyd.md, docs/fleet.md)")
+      ("print-fleet-bridge",
+       "print the hub broker's Mosquitto bridge to the fleet broker, made from [fleet] with via = bridge; it holds the "
+       "fleet password (docs/fleet.md, \"The bridge\")");
   latchkey::cli::add_log_level_option(options, &level_text, "logged", "[hub] log_level, else info");
   const latchkey::cli::Parsed parsed = latchkey::cli::parse(program(), options, argc, argv);
   if (parsed.exit_status) return *parsed.exit_status;
@@ -217,8 +238,11 @@ int main(int argc, char** argv) {
   }
   if (config_text.empty()) return usage("--config FILE is required");
   const fs::path config_file = config_text;
-  if (check_only && recover) return usage("--check and --recover-audit exclude each other");
+  const bool print_bridge = parsed.values.count("print-fleet-bridge") != 0;
+  if (int(check_only) + int(recover) + int(print_bridge) > 1)
+    return usage("--check, --recover-audit and --print-fleet-bridge exclude each other");
   if (recover) return recover_audit(config_file);
+  if (print_bridge) return print_fleet_bridge(config_file);
   // A client that goes away mid-answer must not take the hub with it.
   std::signal(SIGPIPE, SIG_IGN);
   // Plugin hosts run as this same user: as a non-dumpable process the hub's

@@ -142,6 +142,7 @@ Runtime::Runtime(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
   setup.authz_plugin = s.config.authz_plugin;
   setup.issuer_keys = s.config.issuers;
   setup.revoked_grants = s.config.revoked_grants;  // G1, checked by the hub itself (F3)
+  s.load_revocations(setup);  // G1: the fleet's kept revocation lists, before any grant is admitted
   setup.authz_plugin_required = true;
   setup.witness_required = s.config.fleet.enabled;  // A2: nothing granted before the witness confirms (docs/fleet.md)
   s.open_fleet();

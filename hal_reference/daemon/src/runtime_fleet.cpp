@@ -17,6 +17,7 @@
 #include <latchkey/hub/audit_recovery.hpp>
 
 #include <latchkey/fleet/protocol.hpp>
+#include <latchkey/fleet/revocation.hpp>
 #include <latchkey/fleet/verdict.hpp>
 
 namespace latchkey::hub {
@@ -24,12 +25,17 @@ namespace latchkey::hub {
 void Runtime::Impl::open_fleet() {
   const FleetConfig& f = config.fleet;
   if (!f.enabled) return;
-  if (!f.password_file.empty()) {
-    std::optional<std::string> password = read_secret_file(f.password_file);
-    if (!password) throw std::runtime_error("[fleet] password_file " + f.password_file.string() + " does not exist");
+  // via = bridge: the link's password is the hub broker's (local_password_file);
+  // the fleet broker's is the bridge's, never read by the running daemon.
+  const bool bridge = f.via == FleetConfig::Via::kBridge;
+  const std::filesystem::path& password_file = bridge ? f.local_password_file : f.password_file;
+  const std::string key = bridge ? "local_password_file" : "password_file";
+  if (!password_file.empty()) {
+    std::optional<std::string> password = read_secret_file(password_file);
+    if (!password) throw std::runtime_error("[fleet] " + key + " " + password_file.string() + " does not exist");
     while (!password->empty() && (password->back() == '\n' || password->back() == '\r')) password->pop_back();
     if (password->empty() || password->find('\n') != std::string::npos)
-      throw std::runtime_error("[fleet] password_file " + f.password_file.string() + " must hold one line");
+      throw std::runtime_error("[fleet] " + key + " " + password_file.string() + " must hold one line");
     fleet_password = *password;
   }
   try {
@@ -55,7 +61,9 @@ void Runtime::Impl::start_fleet() {
   link.client_id = f.client_id;
   link.keepalive_s = static_cast<int>(f.keepalive_s);
   link.log_prefix = "fleet";
-  link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1}};
+  link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1},
+                        {fleet::revocations_topic(f.hub_id), 1}};  // runtime_revocations.cpp
+  if (fleet_bridged()) configure_fleet_bridge_link(link);  // runtime_bridge.cpp
   mqtt::LinkCallbacks callbacks;
   callbacks.connected = [this] {
     if (fleet_outbox) fleet_outbox->connected();
@@ -70,11 +78,22 @@ void Runtime::Impl::start_fleet() {
   };
   callbacks.error_log = [](const std::string& line) { log_line("error", "[fleet] " + line); };
   callbacks.message = [this](std::string_view topic, const uint8_t* data, std::size_t size) {
-    if (topic != fleet::topic(config.fleet.hub_id, fleet::Channel::kAnswer)) return;
+    if (fleet_bridged() && topic == kFleetBridgeStateTopic) {
+      std::string state(reinterpret_cast<const char*>(data), size);
+      post([this, state = std::move(state)] { fleet_bridge_state(state); });
+      return;
+    }
     std::string payload(reinterpret_cast<const char*>(data), size);
+    if (topic == fleet::revocations_topic(config.fleet.hub_id)) {
+      post([this, payload = std::move(payload)] { fleet_revocations(payload); });
+      return;
+    }
+    if (topic != fleet::topic(config.fleet.hub_id, fleet::Channel::kAnswer)) return;
     post([this, payload = std::move(payload)] { fleet_answer(payload); });
   };
-  log_line("info", "[fleet] connecting to " + f.host + ":" + std::to_string(f.port) +
+  log_line("info", "[fleet] connecting to " + link.host + ":" + std::to_string(link.port) +
+                       (fleet_bridged() ? " (the hub's broker, bridged to " + f.host + ":" + std::to_string(f.port) + ")"
+                                        : std::string()) +
                        "; no unlock until the witness confirms the audit log");
   fleet_link = std::make_unique<mqtt::MqttLink>(std::move(link), std::move(callbacks));
   attach_outbox(*fleet_link);
@@ -86,12 +105,18 @@ void Runtime::Impl::stop_fleet() {
 }
 
 void Runtime::Impl::fleet_connected() {
+  if (fleet_bridged()) {
+    fleet_bridge_connected();  // runtime_bridge.cpp: asks once the bridge is up
+    return;
+  }
   log_line("info", "[fleet] connected; asking the witness");
   fleet_query();
 }
 
 void Runtime::Impl::fleet_query() {
   if (!fleet_link || fleet_state == FleetState::kRefused) return;
+  // Through the bridge: asked again when it comes up (runtime_bridge.cpp).
+  if (fleet_bridged() && !fleet_upstream_up()) return;
   fleet_nonce = crypto::random_bytes(fleet::kNonceBytes);
   const std::string query = fleet::encode_query(config.fleet.hub_id, fleet_nonce);
   std::string error;
@@ -171,9 +196,9 @@ void Runtime::Impl::fleet_answer(const std::string& payload) {
 std::optional<WitnessStatus> Runtime::Impl::witness_status() const {
   if (!config.fleet.enabled && fleet_state != FleetState::kRefused) return std::nullopt;
   switch (fleet_state) {
-    case FleetState::kAwaiting: return WitnessStatus{"awaiting", fleet_verdict};
-    case FleetState::kConfirmed: return WitnessStatus{"confirmed", fleet_verdict};
-    case FleetState::kRefused: return WitnessStatus{"refused", fleet_verdict};
+    case FleetState::kAwaiting: return with_fleet_upstream(WitnessStatus{"awaiting", fleet_verdict, "", false});
+    case FleetState::kConfirmed: return with_fleet_upstream(WitnessStatus{"confirmed", fleet_verdict, "", false});
+    case FleetState::kRefused: return with_fleet_upstream(WitnessStatus{"refused", fleet_verdict, "", false});
   }
   return std::nullopt;
 }

@@ -14,6 +14,8 @@
 //                        publishing checkpoints
 //   runtime_outbox.cpp   [fleet]: alarms, session outcomes and checkpoints
 //                        into the durable outbox to the fleet broker
+//   runtime_revocations.cpp  [fleet] revocation lists: kept, loaded, applied,
+//                        acknowledged
 #ifndef LATCHKEY_HUB_RUNTIME_IMPL_HPP
 #define LATCHKEY_HUB_RUNTIME_IMPL_HPP
 
@@ -22,6 +24,7 @@
 
 #include <latchkey/audit/audit_log.hpp>
 #include <latchkey/fleet/outbox.hpp>
+#include <latchkey/fleet/revocation.hpp>
 #include <latchkey/gate/actions.hpp>
 #include <latchkey/gate/gate_engine.hpp>
 #include <latchkey/host/devices.hpp>
@@ -33,6 +36,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -43,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -198,7 +203,7 @@ struct Runtime::Impl {
   void open_outbox();                         // construction (open_fleet)
   void attach_outbox(mqtt::MqttLink& link);   // start_fleet
   void detach_outbox();                       // stop_fleet: before the link goes
-  static bool fleet_may_drain(const mqtt::MqttLink& link);  // "may I drain now"
+  bool fleet_may_drain() const;               // "may I drain now" (the outbox's thread)
   void outbox_alarm(const Alarm& alarm);
   void outbox_session_record(const gate::AppendAudit& a);        // execute(): remembers an opened session
   void outbox_session_ended(uint64_t seq, const audit::AuditEntry& e);  // publish_audit(): the end, committed
@@ -222,6 +227,30 @@ struct Runtime::Impl {
   void fleet_publish_checkpoint();
   void apply_kept_witness_refusal();  // construction, before the engine starts
   std::optional<WitnessStatus> witness_status() const;  // GET /v1/audit/verify
+  // ---- [fleet] via = bridge (runtime_bridge.cpp) ----
+  // The hub broker's notification: its bridge to the fleet broker is up.
+  // Atomic: the outbox's thread reads it (fleet_may_drain).
+  std::atomic<bool> fleet_bridge_up{false};
+  bool fleet_bridged() const { return config.fleet.via == FleetConfig::Via::kBridge; }
+  // May the hub reach the fleet broker now: its link connected, and through
+  // the bridge also the bridge up. The outbox's "may I publish now".
+  bool fleet_upstream_up() const;
+  void configure_fleet_bridge_link(mqtt::LinkConfig& link) const;
+  void fleet_bridge_connected();
+  void fleet_bridge_state(const std::string& payload);
+  WitnessStatus with_fleet_upstream(WitnessStatus status) const;
+
+  // ---- Revocation lists down the fleet link (runtime_revocations.cpp) ----
+  struct HeldRevocations {
+    uint64_t sequence = 0;
+    std::set<std::string> grants;  // hex
+    std::string signed_bytes;      // the SignedRevocationList as received
+  };
+  std::map<std::string, HeldRevocations> revocation_lists;  // by issuer key id: the list in force
+  fleet::IssuerKeyLookup issuer_key_lookup() const;         // the [issuer] keys pinned for grants
+  void load_revocations(gate::GateSetup& setup);  // construction, before the engine exists
+  void fleet_revocations(const std::string& payload);
+  void fleet_ack_revocations(const std::string& issuer_key_id, uint64_t sequence);
 
   // ---- The engine's actions (runtime_actions.cpp) ----
   void process_actions();

@@ -36,14 +36,17 @@ void Runtime::Impl::open_outbox() {
                          " from an earlier run wait for the fleet broker");
 }
 
-// "May I drain now": the fleet link can carry messages. The one place to add
-// further conditions (a bridged link: the bridge is up).
-bool Runtime::Impl::fleet_may_drain(const mqtt::MqttLink& link) { return link.connected(); }
+// "May I drain now": the fleet link can carry messages to the fleet broker -
+// connected, and with via = bridge the hub broker's bridge up
+// (fleet_upstream_up, runtime_bridge.cpp). Called on the outbox's thread:
+// fleet_link is set before attach_outbox and reset only after
+// detach_outbox, and the bridge state is atomic.
+bool Runtime::Impl::fleet_may_drain() const { return fleet_upstream_up(); }
 
 void Runtime::Impl::attach_outbox(mqtt::MqttLink& link) {
   if (!fleet_outbox) return;
   fleet::OutboxSender sender;
-  sender.may_drain = [&link] { return fleet_may_drain(link); };
+  sender.may_drain = [this] { return fleet_may_drain(); };
   sender.send = [&link](const std::string& topic, const std::string& payload) {
     return link.publish(topic, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(), 1, nullptr);
   };

@@ -9,6 +9,7 @@
 #include <latchkey/isolation/plugin_runner.hpp>
 
 #include "runtime_files.hpp"
+#include "runtime_revocations.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,22 +205,37 @@ void check_mqtt(const MqttConfig& mqtt, StartupCheck& out) {
 }
 
 // [fleet] (docs/fleet.md): the password file trusted as the runtime reads
-// it, the CA file readable, and a rollback the witness showed earlier
-// (nothing is granted while it is kept). The broker and the witness are not
+// it, the CA file readable, the kept revocation lists readable and
+// verifying, and a rollback the witness showed earlier (nothing is granted
+// while it is kept). The broker and the witness are not
 // asked: a start waits for them anyway, granting nothing.
 void check_fleet(const DaemonConfig& config, StartupCheck& out) {
   const FleetConfig& fleet = config.fleet;
-  if (fleet.enabled && !fleet.password_file.empty()) {
+  // With via = bridge latchkeyd reads only local_password_file (the hub's
+  // broker); password_file is the bridge's, read by --print-fleet-bridge.
+  const bool bridge = fleet.via == FleetConfig::Via::kBridge;
+  const fs::path& password_file = bridge ? fleet.local_password_file : fleet.password_file;
+  const std::string key = bridge ? "local_password_file" : "password_file";
+  if (fleet.enabled && !password_file.empty()) {
     try {
-      if (!read_secret_file(fleet.password_file))
-        out.problems.push_back("[fleet] password_file " + fleet.password_file.string() + " does not exist");
+      if (!read_secret_file(password_file))
+        out.problems.push_back("[fleet] " + key + " " + password_file.string() + " does not exist");
     } catch (const std::exception& e) {
-      out.problems.push_back(std::string("[fleet] password_file: ") + e.what());
+      out.problems.push_back("[fleet] " + key + ": " + e.what());
     }
   }
   if (fleet.enabled && !fleet.tls_ca_file.empty() && ::access(fleet.tls_ca_file.c_str(), R_OK) != 0)
     out.problems.push_back("[fleet] tls_ca_file " + fleet.tls_ca_file.string() + ": cannot be read: " +
                            std::strerror(errno));
+  // The kept revocation lists load at every start, [fleet] on or off.
+  if (!config.data_dir.empty()) {
+    try {
+      const KeptRevocations kept = read_kept_revocations(config);
+      for (const std::string& line : kept.skipped) out.warnings.push_back("[fleet] " + line);
+    } catch (const std::exception& e) {
+      out.problems.push_back(e.what());
+    }
+  }
   std::error_code ec;
   if (!config.data_dir.empty() && fs::exists(witness_refusal_path(config.data_dir), ec))
     out.warnings.push_back(witness_refusal_path(config.data_dir).string() +

@@ -255,6 +255,7 @@ void MosquittoBroker::write_files() {
          << "keyfile " << (dir_ / "server.key").string() << "\n"
          << "tls_version tlsv1.2\n";
   }
+  conf << options_.extra_config;
   write_text(config_file(), conf.str(), 0600);
 }
 

@@ -45,6 +45,7 @@ struct BrokerOptions {
   // Keep persistent sessions (clean_session = false) and their queued
   // messages across stop()/start() (mosquitto.db in the folder).
   bool persistence = false;
+  std::string extra_config;           // appended to mosquitto.conf as it is (e.g. include_dir, a bridge)
   std::chrono::milliseconds start_timeout{10000};
 };
 

@@ -117,9 +117,10 @@ void SimHub::write_config() {
       << "log_file = " << log_file().string() << "\n\n"
       << "[gate]\n";
   for (const auto& [key, value] : options_.gate) ini << key << " = " << value << "\n";
-  ini << "\n[plugin.sim_lock]\nfile = " << kLockPlugin << "\n"
-      << "[plugin.sim_camera]\nfile = " << kCameraPlugin << "\n"
-      << "[plugin.ref_authz]\nfile = " << kAuthzPlugin << "\n";
+  const std::string mode = "mode = " + options_.plugin_mode + "\n";
+  ini << "\n[plugin.sim_lock]\nfile = " << kLockPlugin << "\n" << mode
+      << "[plugin.sim_camera]\nfile = " << kCameraPlugin << "\n" << mode
+      << "[plugin.ref_authz]\nfile = " << kAuthzPlugin << "\n" << mode;
   if (std::any_of(options_.doors.begin(), options_.doors.end(), [](const SimDoor& d) { return !d.net_cameras.empty(); }))
     ini << "[plugin.net_camera]\nfile = " << kNetCameraPlugin << "\n";
   if (std::any_of(options_.doors.begin(), options_.doors.end(), [](const SimDoor& d) { return !d.z2m_lock_uri.empty(); }))

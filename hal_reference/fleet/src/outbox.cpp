@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 namespace latchkey::fleet {
 namespace {
@@ -320,7 +322,16 @@ void Outbox::run() {
       if (hooks_.log) hooks_.log(std::string("[fleet] outbox: ") + e.what());
     }
     {
+      // The counts first: whoever flush() waited sees them current.
+      std::optional<std::pair<std::size_t, bool>> counts;
+      try {
+        counts.emplace(static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows")),
+                       db_->scalar("SELECT COUNT(*) FROM checkpoint") > 0);
+      } catch (const std::exception& e) {
+        if (hooks_.log) hooks_.log(std::string("[fleet] outbox: ") + e.what());
+      }
       std::lock_guard<std::mutex> lock(mutex_);
+      if (counts) std::tie(stats_.rows, stats_.checkpoint_waiting) = *counts;
       written_batches_ = std::max(written_batches_, batch);
     }
     flushed_.notify_all();
@@ -340,8 +351,6 @@ void Outbox::run() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stats_.in_flight = in_flight_.size();
-      stats_.rows = static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows"));
-      stats_.checkpoint_waiting = db_->scalar("SELECT COUNT(*) FROM checkpoint") > 0;
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);

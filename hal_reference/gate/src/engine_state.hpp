@@ -106,6 +106,7 @@ struct GateEngine::State {
   std::set<std::string> consumed;        // hex
   std::set<std::string> reserved;        // hex, pending commit
   std::set<std::string> revoked;         // hex
+  std::map<std::string, std::set<std::string>> revoked_by_issuer;  // issuer key id -> hex (fleet lists)
   std::optional<MonoNs> last_clock_sync;
   bool storage_failed = false;
   GateEngine::WitnessHold witness_hold = GateEngine::WitnessHold::kNone;  // A2, [fleet]

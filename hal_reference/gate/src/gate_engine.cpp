@@ -46,6 +46,7 @@ GateEngine::GateEngine(GateSetup setup, RandomSource random) : s_(std::make_uniq
   }
   s_->consumed = setup.consumed_grants;
   s_->revoked = setup.revoked_grants;
+  s_->revoked_by_issuer = setup.revoked_by_issuer;
   s_->setup = std::move(setup);
 }
 

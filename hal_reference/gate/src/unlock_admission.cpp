@@ -154,6 +154,21 @@ void GateEngine::revoke(const std::string& grant_id_hex, MonoNs now) {
   (void)now;
 }
 
+std::size_t GateEngine::set_issuer_revocations(const std::string& issuer_key_id,
+                                               const std::set<std::string>& grant_ids_hex, const std::string& reason,
+                                               MonoNs now) {
+  (void)now;
+  std::set<std::string>& held = s_->revoked_by_issuer[issuer_key_id];
+  std::size_t added = 0;
+  for (const std::string& grant : grant_ids_hex) {
+    if (held.count(grant)) continue;
+    s_->audit("grant", Rule::G1, "", grant, reason);
+    ++added;
+  }
+  held = grant_ids_hex;
+  return added;
+}
+
 crypto::Bytes GateEngine::issue_challenge(const std::string& door_id, MonoNs now) {
   auto it = s_->doors.find(door_id);
   if (it == s_->doors.end()) return {};
@@ -312,6 +327,10 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, const v1::Unlock
   const v1::Grant& grant = check.grant;
   const std::string grant_hex = hex(grant.grant_id());
   if (s_->revoked.count(grant_hex)) return deny(Rule::G1, "grant is revoked", grant_hex);
+  // A fleet revocation list names grants of its own issuer only (docs/fleet.md).
+  if (const auto listed = s_->revoked_by_issuer.find(grant.issuer_key_id());
+      listed != s_->revoked_by_issuer.end() && listed->second.count(grant_hex))
+    return deny(Rule::G1, "grant is revoked", grant_hex);
   if (s_->consumed.count(grant_hex) || s_->reserved.count(grant_hex))
     return deny(Rule::G3, "grant has already been used", grant_hex);
   if (grant.not_before_unix_ms() < s_->setup.grants_not_before_ms)

@@ -110,7 +110,24 @@ struct FleetConfig {
   // The outbox (docs/fleet.md "Alarms and sessions up: the outbox"): alarms
   // and session outcomes kept at most while the fleet broker is away.
   int64_t outbox_max_rows = 100'000;
+
+  // The bridge (docs/fleet.md, "The bridge"). `via = direct`: latchkeyd
+  // dials the fleet broker itself (host, port, user, ...). `via = bridge`:
+  // latchkeyd's fleet link dials the hub's own broker (local_*), whose
+  // Mosquitto carries the fleet's topics to and from the fleet broker; the
+  // keys above then describe the bridge's remote side
+  // (latchkeyd --print-fleet-bridge writes its file).
+  enum class Via { kDirect, kBridge };
+  Via via = Via::kDirect;
+  std::string local_host = "127.0.0.1";       // the hub's broker (bridge only)
+  uint16_t local_port = 1883;
+  std::string local_user;                     // the hub's user on it ("hub" with tools/broker/latchkey.acl)
+  std::filesystem::path local_password_file;  // one line, mode 0600
 };
+
+// The local topic on which the hub's Mosquitto says whether its bridge to
+// the fleet broker is up ("1") or down ("0"), retained (notification_topic).
+inline constexpr const char* kFleetBridgeStateTopic = "latchkey/fleet/bridge/state";
 
 // Why `topic` cannot be an MQTT topic prefix (no wildcards, no empty level,
 // no leading or trailing '/', no leading '$', printable ASCII, 1-128 bytes), or "".

@@ -215,6 +215,8 @@ struct AuditRecord {
 struct WitnessStatus {
   std::string state;   // "awaiting" (no answer yet: nothing granted), "confirmed" or "refused" (rolled back)
   std::string detail;  // the last verdict: what the witness holds and what the log has ("" before any)
+  std::string via;     // [fleet] via: "direct" or "bridge" (the hub broker's bridge)
+  bool upstream_up = false;  // the fleet broker is reachable now (link connected; through the bridge: bridge up)
 };
 
 struct AuditVerification {

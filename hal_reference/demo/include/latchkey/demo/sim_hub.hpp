@@ -54,6 +54,7 @@ struct SimHubOptions {
   int camera_rate_hz = 10;
   int lock_actuation_ms = 50;
   int checkpoint_interval_ms = 5000;
+  std::string plugin_mode = "isolated";  // [plugin.*] mode: "isolated" or "in_process" (lighter, for many hubs)
   // [gate] keys; these short timings are the defaults, any key may be overridden.
   std::map<std::string, std::string> gate = {
       {"nonce_period_ms", "100"},          {"live_timeout_ms", "500"},

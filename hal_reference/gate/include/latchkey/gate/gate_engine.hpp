@@ -78,6 +78,10 @@ struct GateSetup {
   std::map<std::string, crypto::PublicKey> issuer_keys;  // key id -> pinned issuer key (G1)
   std::set<std::string> consumed_grants;                 // hex grant ids, from the audit log (G3, I2)
   std::set<std::string> revoked_grants;                  // hex grant ids (G1)
+  // G1, the fleet's signed revocation lists (docs/fleet.md "Revocations"):
+  // issuer key id -> hex grant ids. A list revokes only grants of its own
+  // issuer: the grant's issuer_key_id selects the list that can name it.
+  std::map<std::string, std::set<std::string>> revoked_by_issuer;
   // F2: sessions the audit log shows open when the hub stopped: door id -> session id (hex).
   std::map<std::string, std::string> sessions_open_at_stop;
   bool authz_plugin_required = true;                     // F3: its verdict is necessary
@@ -201,6 +205,13 @@ class GateEngine {
   void on_witness_confirmed(const std::string& detail, MonoNs now);
   void on_witness_refused(const std::string& detail, MonoNs now);
   void revoke(const std::string& grant_id_hex, MonoNs now);                               // G1
+  // G1: the issuer's revocation list now in force replaces the one before
+  // (lists are cumulative). Each grant it names that was not revoked by this
+  // issuer before gets an audit record (G1, `reason`, e.g. "revoked by list
+  // <issuer> #<seq>"); returns how many. A session already running on a
+  // revoked grant is not cut: the refusal applies to unlock requests after it.
+  std::size_t set_issuer_revocations(const std::string& issuer_key_id, const std::set<std::string>& grant_ids_hex,
+                                     const std::string& reason, MonoNs now);
 
   // G2: a fresh single-use challenge for a door (empty for an unknown door).
   crypto::Bytes issue_challenge(const std::string& door_id, MonoNs now);

@@ -1,0 +1,27 @@
+// The simulator's figures (docs/fleet.md "The fleet simulator"). Each prints
+// ROW lines: figure, measured, floor, ratio, target, verdict, note.
+#ifndef LATCHKEY_BENCH_FLEET_FIGURES_HPP
+#define LATCHKEY_BENCH_FLEET_FIGURES_HPP
+
+#include "fleet_sim.hpp"
+
+namespace latchkey::fleetsim {
+
+void print_row(const std::string& figure, const std::string& measured, const std::string& floor,
+               const std::string& ratio, const std::string& target, const std::string& verdict,
+               const std::string& note);
+std::string fixed(double value, int decimals);
+
+// start: seconds to start every hub; seconds from the witness's start until
+// every hub is confirmed.
+void report_start(int hubs, double started_s, double confirmed_s);
+
+// cost: the same hubs without [fleet] (started, settled, measured and
+// stopped here): CPU share and PSS per hub.
+Fleet::Usage measure_cost_without_fleet(SimOptions options, testing::MosquittoBroker& broker, int seconds);
+// ... and with it (the running fleet), against the figures without.
+void report_cost(Fleet& fleet, const Fleet::Usage& without_per_hub, int seconds);
+
+}  // namespace latchkey::fleetsim
+
+#endif  // LATCHKEY_BENCH_FLEET_FIGURES_HPP

@@ -1,0 +1,379 @@
+// Revocation lists down the fleet link end to end (docs/fleet.md
+// "Revocations", issue 17 point 2): a real latchkeyd with simulated devices,
+// a real Mosquitto as the fleet broker with the shipped tools/broker/fleet.acl,
+// a real lk-witness (the hub grants nothing before it confirms the log), and
+// the issuer's side through lkctl revoke / publish-revocations or, for the
+// lists lkctl would never make, a plain MQTT client as user lk-issuer.
+#include "daemon_fixture.hpp"
+#include "latchkeyd_command.hpp"
+
+#include <latchkey/client/key_files.hpp>
+#include <latchkey/demo/child_process.hpp>
+#include <latchkey/fleet/revocation.hpp>
+
+#include <mosquitto_broker.hpp>
+#include <mqtt_test_client.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace latchkey::tests {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FleetRevocation : public DaemonTest {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("latchkey-revocation-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    testing::BrokerOptions options;
+    options.extra_users = {"hub-1", "lk-witness", "lk-issuer"};
+    options.guard = false;
+    options.acl_file = LATCHKEY_FLEET_ACL_FILE;
+    broker_ = std::make_unique<testing::MosquittoBroker>(options);
+    std::array<uint8_t, 32> seed{};
+    seed.fill(0x5a);
+    witness_key_ = crypto::KeyPair::from_seed(seed);
+    std::ofstream(dir_ / "witness.key") << crypto::to_hex(seed) << "\n";
+    fs::permissions(dir_ / "witness.key", fs::perms::owner_read | fs::perms::owner_write);
+  }
+
+  void TearDown() override {
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "lk-witness log:\n" << witness_.log_tail(20) << "\nlkctl log:\n" << demo::file_tail(dir_ / "lkctl.log", 20)
+                << "\n";
+      const std::string broker_log = broker_->log();
+      std::cerr << "broker log (end):\n" << broker_log.substr(broker_log.size() > 3000 ? broker_log.size() - 3000 : 0)
+                << "\n";
+    }
+    issuer_client_.reset();
+    witness_.kill();
+    DaemonTest::TearDown();
+    broker_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  demo::SimHubOptions fleet_options() {
+    demo::SimHubOptions options = daemon_test_options();
+    options.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_->port()) +
+                           "\nuser = hub-1\npassword_file = " + broker_->password_file("hub-1").string() +
+                           "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
+                           "\nwitness_timeout_ms = 300\n";
+    return options;
+  }
+
+  // The hub exists (its issuer key too) but is not started yet.
+  void make_hub() {
+    hub_ = std::make_unique<demo::SimHub>(fleet_options());
+    client::write_secret_key(dir_ / "issuer.key", hub_->issuer());
+  }
+
+  void start_made_hub() {
+    ASSERT_NO_FATAL_FAILURE(hub_->start());
+    ASSERT_NO_FATAL_FAILURE(reconnect());
+    ASSERT_TRUE(demo::wait_cameras_live(*api_, 10s));
+  }
+
+  void start_witness() {
+    std::ofstream(dir_ / "hub-keys") << "hub-1 " << crypto::to_hex(hub_->hub_public_key()) << "\n";
+    witness_.start({LATCHKEY_TEST_WITNESS, "--hub-keys", (dir_ / "hub-keys").string(), "--db",
+                    (dir_ / "witness.db").string(), "--key", (dir_ / "witness.key").string(), "--host", "127.0.0.1",
+                    "--port", std::to_string(broker_->port()), "--user", "lk-witness", "--password-file",
+                    broker_->password_file("lk-witness").string()},
+                   dir_ / "witness.log");
+  }
+
+  bool wait_confirmed() {
+    return demo::wait_until(
+        [&] {
+          return !records("hub", "A2", [](const JsonObject& r) {
+                    return text(r, "detail").find("fleet witness confirmed") != std::string::npos;
+                  }).empty();
+        },
+        10s);
+  }
+
+  // A started, confirmed hub with an issuer listening for acknowledgements.
+  void start_fleet_hub() {
+    make_hub();
+    ASSERT_NO_FATAL_FAILURE(start_made_hub());
+    start_witness();
+    ASSERT_TRUE(wait_confirmed()) << "the witness never confirmed the log";
+    ASSERT_NO_FATAL_FAILURE(listen_for_acks());
+  }
+
+  void listen_for_acks() {
+    testing::ClientOptions o;
+    o.port = broker_->port();
+    o.user = "lk-issuer";
+    o.password = broker_->password("lk-issuer");
+    issuer_client_ = std::make_unique<testing::MqttTestClient>(o);
+    ASSERT_EQ(issuer_client_->connect(), 0);
+    ASSERT_EQ(issuer_client_->subscribe(fleet::revocations_applied_subscription(), 1), 1);
+  }
+
+  // The acknowledgements received so far, decoded.
+  std::vector<fleet::RevocationsApplied> acks() {
+    std::vector<fleet::RevocationsApplied> out;
+    for (const testing::Received& r : issuer_client_->received(fleet::revocations_applied_topic("hub-1"))) {
+      auto d = fleet::decode_revocations_applied(r.payload.data(), r.payload.size());
+      if (auto* a = std::get_if<fleet::RevocationsApplied>(&d)) out.push_back(*a);
+    }
+    return out;
+  }
+  bool wait_ack(uint64_t sequence, std::chrono::milliseconds timeout = 5s) {
+    return demo::wait_until(
+        [&] {
+          for (const fleet::RevocationsApplied& a : acks())
+            if (a.sequence == sequence && a.hub_id == "hub-1" && a.issuer_key_id == hub_->issuer_key_id()) return true;
+          return false;
+        },
+        timeout);
+  }
+
+  int lkctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {LATCHKEY_TEST_LKCTL};
+    argv.insert(argv.end(), args.begin(), args.end());
+    demo::ChildProcess p;
+    p.start(argv, dir_ / "lkctl.log");
+    return p.wait(15s);
+  }
+
+  // lkctl revoke: the signed list in a file.
+  fs::path revoke(uint64_t sequence, const std::vector<client::MintedGrant>& grants) {
+    const fs::path out = dir_ / ("list-" + std::to_string(sequence) + "-" + std::to_string(next_file_++));
+    std::vector<std::string> args = {"revoke", "--issuer", (dir_ / "issuer.key").string(), "--key-id",
+                                     hub_->issuer_key_id(), "--hub", "hub-1", "--sequence", std::to_string(sequence),
+                                     "--out", out.string()};
+    for (const client::MintedGrant& g : grants) {
+      args.push_back("--grant");
+      args.push_back(crypto::to_hex(g.grant_id));
+    }
+    EXPECT_EQ(lkctl(args), 0) << demo::file_tail(dir_ / "lkctl.log", 10);
+    return out;
+  }
+
+  void publish(const fs::path& list) {
+    ASSERT_EQ(lkctl({"publish-revocations", "--file", list.string(), "--host", "127.0.0.1", "--port",
+                     std::to_string(broker_->port()), "--user", "lk-issuer", "--password-file",
+                     broker_->password_file("lk-issuer").string()}),
+              0)
+        << demo::file_tail(dir_ / "lkctl.log", 10);
+  }
+
+  // A payload lkctl would never make, published retained as the issuer.
+  void publish_raw(const std::string& bytes) {
+    const testing::Bytes payload(bytes.begin(), bytes.end());
+    ASSERT_EQ(issuer_client_->publish(fleet::revocations_topic("hub-1"), payload, 1, true), 0);
+  }
+
+  std::string outcome(const std::string& door, const client::MintedGrant& g) {
+    try {
+      const client::UnlockAnswer a = present(door, g);
+      return a.allowed ? "allowed" : "HTTP " + std::to_string(a.status) + " " + a.rule + ": " + a.error;
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  std::size_t revocation_records(uint64_t sequence) {
+    const std::string reason = "revoked by list " + hub_->issuer_key_id() + " #" + std::to_string(sequence);
+    return records("grant", "G1", [&](const JsonObject& r) { return text(r, "detail") == reason; }).size();
+  }
+
+  bool wait_log(const std::string& part, std::chrono::milliseconds timeout = 5s) {
+    return demo::wait_until([&] { return read_file(hub_->log_file()).find(part) != std::string::npos; }, timeout);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<testing::MosquittoBroker> broker_;
+  std::unique_ptr<testing::MqttTestClient> issuer_client_;
+  crypto::KeyPair witness_key_;
+  demo::ChildProcess witness_;
+  int next_file_ = 0;
+};
+
+const char* const kRevoked = "G1: grant is revoked";
+
+TEST_F(FleetRevocation, G1_RevokedGrantRefusedWithinSecondsAndAcknowledged) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant revoked = grant("front");
+  const client::MintedGrant kept = grant("back");
+  const fs::path list = revoke(1, {revoked});
+
+  const auto published = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(publish(list));
+  // Applied: its audit record (G1, naming the list), then the refusal.
+  ASSERT_TRUE(demo::wait_until([&] { return revocation_records(1) == 1; }, 5s))
+      << "no G1 record 'revoked by list ... #1'";
+  const std::string refused = outcome("front", revoked);
+  const auto elapsed = std::chrono::steady_clock::now() - published;
+  EXPECT_NE(refused.find(kRevoked), std::string::npos) << refused;
+  EXPECT_LT(elapsed, 5s) << "publication to refusal took "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  std::cerr << "publication to refusal: " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+            << " ms\n";
+  // Only the listed grant.
+  EXPECT_EQ(outcome("back", kept), "allowed");
+
+  ASSERT_TRUE(wait_ack(1)) << "no RevocationsApplied #1 on up/revocations_applied";
+  for (const fleet::RevocationsApplied& a : acks()) EXPECT_GT(a.applied_wall_ms, 0);
+  // Kept in the data directory, private.
+  struct stat st {};
+  ASSERT_EQ(::stat((hub_->data_dir() / "revocations").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(wait_log("[fleet] revocation list " + hub_->issuer_key_id() + " #1 applied: 1 grant(s) revoked, 1 newly"));
+}
+
+TEST_F(FleetRevocation, G1_KeptAcrossRestartWithTheFleetBrokerDown) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant revoked = grant("front");
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {revoked})));
+  ASSERT_TRUE(wait_ack(1));
+  ASSERT_EQ(hub_->stop(), 0);
+  witness_.kill();
+  issuer_client_.reset();
+  broker_->stop();
+  // With the fleet broker down a hub with [fleet] on waits for the witness
+  // (A2) and grants nothing anyway; turned off, it grants on its own rules,
+  // and the kept list is what refuses the revoked grant.
+  std::string config = read_file(hub_->config_file());
+  const std::size_t at = config.find("enabled = true", config.find("[fleet]"));
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, std::string("enabled = true").size(), "enabled = false");
+  std::ofstream(hub_->config_file()) << config;
+  ASSERT_NO_FATAL_FAILURE(start_made_hub());
+
+  EXPECT_NE(outcome("front", revoked).find(kRevoked), std::string::npos) << outcome("front", revoked);
+  EXPECT_EQ(outcome("back", grant("back")), "allowed") << "a grant the list does not name is refused";
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 in force (kept): 1 grant(s) revoked"));
+  EXPECT_EQ(revocation_records(1), 1u) << "the kept list is not audited again at start";
+}
+
+TEST_F(FleetRevocation, G1_AKeptFileThatCannotBeReadStopsTheStartAndCheckNamesIt) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {grant("front")})));
+  ASSERT_TRUE(wait_ack(1));
+  ASSERT_EQ(hub_->stop(), 0);
+  const fs::path kept = hub_->data_dir() / "revocations";
+  {
+    std::ofstream(kept, std::ios::trunc) << "\xff\xff not protobuf";
+  }
+  LatchkeydRun check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE((check.out + check.err).find(kept.string() + ": not a protobuf StoredRevocationLists"), std::string::npos)
+      << check.out << check.err;
+  LatchkeydRun start = run_latchkeyd({"--config", hub_->config_file().string()});
+  EXPECT_FALSE(start.listened) << "latchkeyd started without the kept revocation lists";
+  EXPECT_NE(start.err.find("not a protobuf StoredRevocationLists"), std::string::npos) << start.err;
+  // Readable by others: refused as well.
+  fs::permissions(kept, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_NE((check.out + check.err).find("expected mode 0600"), std::string::npos) << "OUT:" << check.out << "ERR:" << check.err;
+}
+
+TEST_F(FleetRevocation, G1_OlderOrEqualSequenceIsIgnored) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant g1 = grant("front");
+  const client::MintedGrant g2 = grant("back");
+  const client::MintedGrant g3 = grant("front");
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(2, {g1})));
+  ASSERT_TRUE(wait_ack(2));
+  // Older: ignored, logged.
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {g2})));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 ignored: older than #2 in force"));
+  // Equal, with other content: ignored too (the sequence decides, not the content).
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(2, {g3})));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #2 ignored: already in force"));
+  EXPECT_EQ(revocation_records(1), 0u);
+  EXPECT_EQ(revocation_records(2), 1u);
+  EXPECT_NE(outcome("front", g1).find(kRevoked), std::string::npos);
+  EXPECT_EQ(outcome("back", g2), "allowed");
+  EXPECT_EQ(outcome("front", g3), "allowed");
+}
+
+TEST_F(FleetRevocation, G1_NewerListReplacesTheOlderWhole) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant g1 = grant("front");
+  const client::MintedGrant g2 = grant("back");
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {g1})));
+  ASSERT_TRUE(wait_ack(1));
+  // #2 names g2 and no longer g1 (cumulative lists: the issuer dropped it).
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(2, {g2})));
+  ASSERT_TRUE(wait_ack(2));
+  EXPECT_EQ(revocation_records(2), 1u);
+  EXPECT_NE(outcome("back", g2).find(kRevoked), std::string::npos);
+  EXPECT_EQ(outcome("front", g1), "allowed");
+}
+
+TEST_F(FleetRevocation, G1_BadListsAreIgnoredAndNothingApplied) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant g = grant("front");
+  const std::string gid = crypto::to_hex(g.grant_id);
+  fleet::RevocationList list;
+  list.hub_id = "hub-1";
+  list.issuer_key_id = hub_->issuer_key_id();
+  list.sequence = 1;
+  list.grant_ids = {gid};
+  std::array<uint8_t, 32> seed{};
+  seed.fill(0x77);
+  const crypto::KeyPair stranger = crypto::KeyPair::from_seed(seed);
+
+  // Signed by a key the hub does not pin for this key id.
+  ASSERT_NO_FATAL_FAILURE(publish_raw(fleet::encode_signed_revocation_list(list, stranger.secret_key)));
+  EXPECT_TRUE(wait_log("[fleet] revocation list ignored, nothing applied: list " + hub_->issuer_key_id() +
+                       " #1: bad signature"));
+  // An issuer the hub does not pin.
+  fleet::RevocationList unknown = list;
+  unknown.issuer_key_id = "nobody";
+  ASSERT_NO_FATAL_FAILURE(publish_raw(fleet::encode_signed_revocation_list(unknown, stranger.secret_key)));
+  EXPECT_TRUE(wait_log("nothing applied: list nobody #1: unknown issuer 'nobody'"));
+  // For another hub, on this hub's topic.
+  fleet::RevocationList other = list;
+  other.hub_id = "hub-2";
+  ASSERT_NO_FATAL_FAILURE(publish_raw(fleet::encode_signed_revocation_list(other, hub_->issuer().secret_key)));
+  EXPECT_TRUE(wait_log("for hub 'hub-2', not this hub 'hub-1'"));
+  // Garbage.
+  ASSERT_NO_FATAL_FAILURE(publish_raw("garbage"));
+  EXPECT_TRUE(wait_log("nothing applied: revocation list: not a protobuf SignedRevocationList"));
+
+  EXPECT_TRUE(acks().empty());
+  EXPECT_FALSE(fs::exists(hub_->data_dir() / "revocations"));
+  EXPECT_EQ(revocation_records(1), 0u);
+  EXPECT_EQ(outcome("front", g), "allowed");
+}
+
+TEST_F(FleetRevocation, G1_RetainedListReachesAHubStartedAfterPublication) {
+  make_hub();
+  const client::MintedGrant revoked = grant("front");
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {revoked})));
+  ASSERT_NO_FATAL_FAILURE(listen_for_acks());
+  ASSERT_NO_FATAL_FAILURE(start_made_hub());
+  start_witness();
+  ASSERT_TRUE(wait_ack(1)) << "the hub did not apply the retained list on connecting";
+  ASSERT_TRUE(wait_confirmed());
+  EXPECT_NE(outcome("front", revoked).find(kRevoked), std::string::npos) << outcome("front", revoked);
+  EXPECT_EQ(outcome("back", grant("back")), "allowed");
+}
+
+TEST_F(FleetRevocation, G1_PublicationRefusedToAUserOtherThanTheIssuer) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const fs::path list = revoke(1, {grant("front")});
+  // The hub's own user may not write its revocations (fleet.acl): lkctl says so.
+  EXPECT_EQ(lkctl({"publish-revocations", "--file", list.string(), "--host", "127.0.0.1", "--port",
+                   std::to_string(broker_->port()), "--user", "hub-1", "--password-file",
+                   broker_->password_file("hub-1").string()}),
+            1);
+  EXPECT_NE(read_file(dir_ / "lkctl.log").find("the broker refused the publication"), std::string::npos)
+      << read_file(dir_ / "lkctl.log");
+}
+
+}  // namespace
+}  // namespace latchkey::tests
