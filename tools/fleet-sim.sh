@@ -5,7 +5,7 @@
 # (tools/build.sh's folder), then prints each figure as a ROW line beside its
 # floor measured in the same run.
 #
-#   tools/fleet-sim.sh [--hubs N] [--dir DIR] [--figures LIST] [--cost-seconds S]
+#   tools/fleet-sim.sh [--hubs N] [--via direct|bridge] [--dir DIR] [--figures LIST] [--cost-seconds S]
 #
 # DIR (default build/fleet-sim) must be on a real disk: every hub fsyncs its
 # audit log. It keeps each hub's data directory and log for a look afterwards.
@@ -18,7 +18,7 @@ dir=$build/fleet-sim
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
-    --hubs|--figures|--cost-seconds) args+=("$1" "$2"); shift 2 ;;
+    --hubs|--via|--figures|--cost-seconds) args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "fleet-sim.sh: unknown option $1" >&2; exit 2 ;;
   esac

@@ -22,6 +22,14 @@ Fleet::Usage measure_cost_without_fleet(SimOptions options, testing::MosquittoBr
 // ... and with it (the running fleet), against the figures without.
 void report_cost(Fleet& fleet, const Fleet::Usage& without_per_hub, int seconds);
 
+// revocation: a signed list published to every hub at once until every hub
+// has applied it, against a bare MQTT round trip through the same broker
+// (and the first hub's bridge in bridge mode).
+void measure_revocation(Fleet& fleet, testing::MosquittoBroker& broker);
+// alarm: an alarm raised at every hub until the fleet subscriber has it,
+// against a bare publish through the same broker (and bridge).
+void measure_alarm(Fleet& fleet, testing::MosquittoBroker& broker);
+
 }  // namespace latchkey::fleetsim
 
 #endif  // LATCHKEY_BENCH_FLEET_FIGURES_HPP

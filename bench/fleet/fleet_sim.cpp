@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -41,7 +42,19 @@ std::unique_ptr<testing::MosquittoBroker> start_fleet_broker(const SimOptions& o
   // and "floor", a client that is no hub, for the bare-publish floors.
   for (const char* user : {"lk-witness", "lk-issuer", "lk-fleet", "floor"}) b.extra_users.push_back(user);
   b.guard = false;
-  b.acl_file = options.fleet_acl;
+  // The shipped fleet ACL, and "floor": a client that is no hub, allowed
+  // every fleet topic, for the bare-publish floors of the figures.
+  const fs::path acl = options.dir / "fleet-sim.acl";
+  {
+    std::ifstream shipped(options.fleet_acl);
+    if (!shipped) throw std::runtime_error("cannot read " + options.fleet_acl.string());
+    std::ofstream out(acl);
+    // Through a hub's bridge the floors' messages travel as that hub: its
+    // own up/floor topic too (pattern lines go before any user line).
+    out << "# lk-fleet-sim only: the floors' topics.\npattern write latchkey/fleet/v1/%u/up/floor\n\n"
+        << shipped.rdbuf() << "\n# lk-fleet-sim only: the floors' client.\nuser floor\ntopic readwrite latchkey/fleet/v1/#\n";
+  }
+  b.acl_file = acl;
   b.max_packet_size = 0;
   b.start_timeout = std::chrono::milliseconds(60000);
   return std::make_unique<testing::MosquittoBroker>(b);
@@ -63,11 +76,26 @@ Fleet::Fleet(SimOptions options, testing::MosquittoBroker& broker)
     h.plugin_mode = "in_process";
     h.data_dir = root / "hubs" / h.hub_id;
     fs::create_directories(h.data_dir);
+    if (options_.bridge) {
+      // The hub's own broker, as docs/broker.md sets it up, reading the
+      // bridge file from its include_dir. Also without [fleet], so that the
+      // cost figure's floor carries the same brokers.
+      const fs::path conf_d = root / "bridges" / h.hub_id;
+      fs::create_directories(conf_d);
+      testing::BrokerOptions b;
+      b.extra_config = "include_dir " + conf_d.string() + "\n";
+      hub_brokers_.push_back(std::make_unique<testing::MosquittoBroker>(b));
+    }
     if (options_.fleet) {
       h.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_.port()) +
                        "\nuser = " + h.hub_id + "\npassword_file = " + broker_.password_file(h.hub_id).string() +
                        "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
                        "\nwitness_timeout_ms = 2000\nkeepalive_s = 30\n";
+      if (options_.bridge) {
+        const testing::MosquittoBroker& local = *hub_brokers_.back();
+        h.extra_config += "via = bridge\nlocal_port = " + std::to_string(local.port()) +
+                          "\nlocal_user = hub\nlocal_password_file = " + local.password_file("hub").string() + "\n";
+      }
     }
     hubs_.push_back(std::make_unique<demo::SimHub>(h));
   }
@@ -78,9 +106,38 @@ Fleet::~Fleet() {
   for (auto& hub : hubs_) hub->kill();
 }
 
+namespace {
+
+// What `latchkeyd --config <file> --print-fleet-bridge` prints; throws with
+// its exit status when it fails.
+std::string print_bridge(const fs::path& latchkeyd, const fs::path& config) {
+  const std::string command = "'" + latchkeyd.string() + "' --config '" + config.string() + "' --print-fleet-bridge";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run " + command);
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  if (status != 0) throw std::runtime_error(command + " failed (status " + std::to_string(status) + ")");
+  return out;
+}
+
+}  // namespace
+
 double Fleet::start_hubs() {
   const double t0 = mono_s();
-  for (auto& hub : hubs_) hub->start(60s);
+  for (std::size_t i = 0; i < hubs_.size(); ++i) {
+    if (options_.bridge && options_.fleet) {
+      // The bridge file made from the hub's own configuration, installed as
+      // docs/fleet.md says (mode 0640), and the hub's broker restarted to read it.
+      const fs::path file = options_.dir / options_.name / "bridges" / hubs_[i]->hub_id() / "fleet-bridge.conf";
+      std::ofstream(file) << print_bridge(options_.latchkeyd, hubs_[i]->config_file());
+      fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+      hub_brokers_[i]->stop();
+      hub_brokers_[i]->start();
+    }
+    hubs_[i]->start(60s);
+  }
   return mono_s() - t0;
 }
 
@@ -132,6 +189,10 @@ Fleet::Usage Fleet::hub_usage() const {
     u.cpu_s += process_cpu_s(hub->process().pid());
     u.pss_kb += process_pss_kb(hub->process().pid());
   }
+  for (const auto& broker : hub_brokers_) {
+    u.cpu_s += process_cpu_s(broker->pid());
+    u.pss_kb += process_pss_kb(broker->pid());
+  }
   return u;
 }
 
@@ -144,13 +205,40 @@ Fleet::Usage Fleet::witness_usage() const {
   return u;
 }
 
+std::unique_ptr<mqtt::MqttLink> connect_as(const testing::MosquittoBroker& broker, const std::string& user,
+                                           std::vector<mqtt::LinkConfig::Subscription> subscriptions,
+                                           std::function<void(std::string_view, const uint8_t*, std::size_t)> on_message) {
+  static std::atomic<int> serial{0};
+  mqtt::LinkConfig config;
+  config.host = broker.address();
+  config.port = broker.port();
+  config.user = user;
+  config.password = broker.password(user);
+  config.client_id = user + "-sim-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
+  config.keepalive_s = 30;
+  config.log_prefix = "sim " + user;
+  config.subscriptions = std::move(subscriptions);
+  auto connected = std::make_shared<std::atomic<bool>>(false);
+  mqtt::LinkCallbacks callbacks;
+  callbacks.connected = [connected] { connected->store(true); };
+  if (on_message)
+    callbacks.message = std::move(on_message);
+  else
+    callbacks.message = [](std::string_view, const uint8_t*, std::size_t) {};
+  auto link = std::make_unique<mqtt::MqttLink>(std::move(config), std::move(callbacks));
+  for (int i = 0; i < 500 && !connected->load(); ++i) std::this_thread::sleep_for(10ms);
+  if (!connected->load()) throw std::runtime_error(user + " did not connect to the broker within 5 s");
+  return link;
+}
+
 Listener::Listener(const testing::MosquittoBroker& broker, const std::string& user, std::vector<std::string> topics) {
   mqtt::LinkConfig config;
   config.host = broker.address();
   config.port = broker.port();
   config.user = user;
   config.password = broker.password(user);
-  config.client_id = user + "-sim-" + std::to_string(::getpid());
+  static std::atomic<int> serial{0};
+  config.client_id = user + "-listener-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
   config.keepalive_s = 30;
   config.log_prefix = "sim " + user;
   for (std::string& t : topics) config.subscriptions.push_back({std::move(t), 1});

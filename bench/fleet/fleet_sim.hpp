@@ -32,6 +32,7 @@ struct SimOptions {
   std::filesystem::path fleet_acl;
   int hubs = 100;
   bool fleet = true;            // false: the same hubs without [fleet] (the cost figure's floor)
+  bool bridge = false;          // [fleet] via = bridge: each hub its own Mosquitto, bridged to the fleet broker
   std::string name = "fleet";   // sub-folder of dir for this set of hubs
 };
 
@@ -43,7 +44,7 @@ double mono_s();
 std::string hub_name(int index);  // "hub-0001"
 
 // The fleet broker alone: every hub's user, the witness, the issuer and the
-// fleet's subscriber, with the fleet ACL. One per run.
+// fleet's subscriber, with the fleet ACL, and "floor" (below). One per run.
 std::unique_ptr<testing::MosquittoBroker> start_fleet_broker(const SimOptions& options, int hubs);
 
 // A set of hubs on the broker, and the witness when options.fleet.
@@ -62,6 +63,9 @@ class Fleet {
   double wait_all_confirmed(std::chrono::seconds timeout);
 
   std::vector<std::unique_ptr<demo::SimHub>>& hubs() { return hubs_; }
+  bool bridged() const { return options_.bridge; }
+  // Bridge mode: hub i's own broker, its bridge made by latchkeyd --print-fleet-bridge.
+  testing::MosquittoBroker& hub_broker(std::size_t i) { return *hub_brokers_.at(i); }
   demo::ChildProcess& witness() { return witness_; }
   const crypto::KeyPair& witness_key() const { return witness_key_; }
 
@@ -71,7 +75,7 @@ class Fleet {
     double cpu_s = 0;
     double pss_kb = 0;
   };
-  Usage hub_usage() const;
+  Usage hub_usage() const;  // bridge mode: each hub's broker included
   Usage witness_usage() const;
 
  private:
@@ -79,6 +83,7 @@ class Fleet {
   testing::MosquittoBroker& broker_;
   std::array<uint8_t, 32> witness_seed_{};
   crypto::KeyPair witness_key_;
+  std::vector<std::unique_ptr<testing::MosquittoBroker>> hub_brokers_;
   std::vector<std::unique_ptr<demo::SimHub>> hubs_;
   demo::ChildProcess witness_;
 };
@@ -93,6 +98,7 @@ class Listener {
     int64_t wall_ms;
     double mono_s;
   };
+  // Connects as `user` with the password the broker fixture made for it.
   Listener(const testing::MosquittoBroker& broker, const std::string& user, std::vector<std::string> topics);
   ~Listener();
   // Waits until `done` holds for what arrived so far, or the timeout.
@@ -107,6 +113,13 @@ class Listener {
   std::vector<Received> received_;
   std::unique_ptr<mqtt::MqttLink> link_;
 };
+
+// A connection that publishes (and, with on_message, listens) as `user`;
+// returns once connected. Throws when it does not connect within 5 s.
+std::unique_ptr<mqtt::MqttLink> connect_as(
+    const testing::MosquittoBroker& broker, const std::string& user,
+    std::vector<mqtt::LinkConfig::Subscription> subscriptions = {},
+    std::function<void(std::string_view, const uint8_t*, std::size_t)> on_message = {});
 
 // One process's CPU seconds (user + system) and PSS (kB) from /proc.
 double process_cpu_s(pid_t pid);

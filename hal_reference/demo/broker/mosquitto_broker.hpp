@@ -65,6 +65,7 @@ class MosquittoBroker {
   // Starts it again with the same ports, users and files.
   void start();
   bool running() const noexcept { return pid_ > 0; }
+  pid_t pid() const noexcept { return pid_; }  // -1 when not running
 
   const std::string& address() const noexcept { return options_.address; }
   // The address as a URI host: IPv6 in brackets.
