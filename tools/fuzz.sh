@@ -28,7 +28,8 @@ ci=0
 targets=()
 all_targets=(grant unlock_request attestation frames_host_to_hub frames_hub_to_host
              http_request_target http_request_body daemon_config
-             net_camera_uri hello_pin password_file broker_report z2m_report command_intake nonce_intake agent_config)
+             net_camera_uri hello_pin password_file broker_report z2m_report command_intake nonce_intake agent_config
+             fleet_down)
 
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [[ $# -gt 0 ]]; do

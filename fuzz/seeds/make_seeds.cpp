@@ -7,12 +7,16 @@
 #include <latchkey/crypto/attestations.hpp>
 #include <latchkey/crypto/grants.hpp>
 #include <latchkey/isolation/frame.hpp>
+#include <latchkey/fleet/protocol.hpp>
+#include <latchkey/fleet/revocation.hpp>
 #include <latchkey/lk_authz.h>
 
 #include "latchkey/camera_link.pb.h"
 #include "latchkey/plugin_host.pb.h"
 #include "support/camera_link_world.hpp"
 #include "support/fixed_world.hpp"
+#include "support/fleet_world.hpp"
+#include "latchkey/fleet.pb.h"
 #include "support/gate_world.hpp"
 
 #include <filesystem>
@@ -340,6 +344,56 @@ void agent_config_seeds() {
 
 }  // namespace
 
+// fleet_down: witness answers (none held, a checkpoint the log extends, one
+// longer than the log, one with another head) and a revocation list; each
+// as a body the harness signs (odd modes) and once signed as a whole.
+void fleet_down_seeds() {
+  const auto answer_body = [](std::optional<uint64_t> size, bool other_head) {
+    fleet::v1::WitnessAnswer a;
+    a.set_hub_id(std::string(fuzz::kHubId));
+    a.set_nonce(std::string(fuzz::query_nonce().begin(), fuzz::query_nonce().end()));
+    a.set_witness_wall_ms(fuzz::kWallMs);
+    if (size) {
+      audit::Checkpoint cp;
+      cp.size = *size;
+      cp.head = fuzz::local_hash(*size);
+      if (other_head) cp.head[0] ^= 1;
+      cp.wall_ms = fuzz::kWallMs;
+      cp.mono_ns = 5'000'000'000;
+      audit::sign_checkpoint(cp, fuzz::hub_key().secret_key);
+      fleet::v1::AuditCheckpoint* c = a.mutable_checkpoint();
+      c->set_hub_id(std::string(fuzz::kHubId));
+      c->set_size(cp.size);
+      c->set_head(std::string(cp.head.begin(), cp.head.end()));
+      c->set_wall_ms(cp.wall_ms);
+      c->set_mono_ns(cp.mono_ns);
+      c->set_signature(std::string(cp.signature.begin(), cp.signature.end()));
+    }
+    return a.SerializeAsString();
+  };
+  write("fleet_down", "answer_none", mode(1, answer_body(std::nullopt, false)));
+  write("fleet_down", "answer_ok", mode(1, answer_body(5, false)));
+  write("fleet_down", "answer_behind", mode(1, answer_body(12, false)));
+  write("fleet_down", "answer_diverged", mode(1, answer_body(5, true)));
+  fleet::v1::SignedWitnessAnswer signed_answer;
+  signed_answer.set_answer(answer_body(5, false));
+  signed_answer.set_signature(fuzz::signature_over(fleet::kAnswerDomain, signed_answer.answer(), fuzz::witness_key().secret_key));
+  write("fleet_down", "answer_ok_signed", mode(0, signed_answer.SerializeAsString()));
+
+  fleet::v1::RevocationList list;
+  list.set_hub_id(std::string(fuzz::kHubId));
+  list.set_issuer_key_id(std::string(fuzz::kIssuerKeyId));
+  list.set_sequence(3);
+  list.add_grant_ids(std::string(16, 'g'));
+  list.add_grant_ids(std::string(16, 'h'));
+  list.set_issued_wall_ms(fuzz::kWallMs);
+  write("fleet_down", "revocations_body", mode(3, list.SerializeAsString()));
+  fleet::v1::SignedRevocationList signed_list;
+  signed_list.set_list(list.SerializeAsString());
+  signed_list.set_signature(fuzz::signature_over(fleet::kRevocationDomain, signed_list.list(), fuzz::issuer_key().secret_key));
+  write("fleet_down", "revocations_signed", mode(2, signed_list.SerializeAsString()));
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: lk-fuzz-seeds <fuzz/corpus directory>\n";
@@ -354,6 +408,7 @@ int main(int argc, char** argv) {
   command_intake_seeds();
   nonce_intake_seeds();
   agent_config_seeds();
+  fleet_down_seeds();
   std::cout << "seeds written under " << g_root << "\n";
   return 0;
 }
