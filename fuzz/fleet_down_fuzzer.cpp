@@ -2,7 +2,7 @@
 // witness's answer (decode_signed_answer, hal_reference/fleet/src/protocol.cpp,
 // then witness_verdict, verdict.cpp) and a revocation list
 // (decode_signed_revocation_list, revocation.cpp), as anyone able to publish
-// on the hub's witness/answer or down/revocations topics could send them.
+// on the hub's witness/answer or down/revocations/+ topics could send them.
 //
 // Input: one mode byte, then
 //   mode % 4 == 0: a SignedWitnessAnswer as is;

@@ -144,7 +144,8 @@ void measure_revocation(Fleet& fleet, testing::MosquittoBroker& broker) {
     Target& t = targets[static_cast<std::size_t>(i)];
     t.sent = mono_s();
     std::string error;
-    if (!issuer->publish(fleet::revocations_topic(hubs[static_cast<std::size_t>(i)]->hub_id()),
+    if (!issuer->publish(fleet::revocations_topic(hubs[static_cast<std::size_t>(i)]->hub_id(),
+                                                  hubs[static_cast<std::size_t>(i)]->issuer_key_id()),
                          reinterpret_cast<const uint8_t*>(t.list.data()), t.list.size(), 1, &error, true))
       throw std::runtime_error("publishing a revocation list: " + error);
   }

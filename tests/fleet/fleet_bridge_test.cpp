@@ -189,7 +189,7 @@ TEST_F(FleetBridge, G1_RevocationListReachesTheHubThroughTheBridge) {
   list.sequence = 1;
   list.grant_ids = {crypto::to_hex(revoked.grant_id)};
   const std::string bytes = fleet::encode_signed_revocation_list(list, hub_->issuer().secret_key);
-  ASSERT_EQ(issuer.publish(fleet::revocations_topic("hub-1"), testing::Bytes(bytes.begin(), bytes.end()), 1, true), 0);
+  ASSERT_EQ(issuer.publish(fleet::revocations_topic("hub-1", list.issuer_key_id), testing::Bytes(bytes.begin(), bytes.end()), 1, true), 0);
   ASSERT_TRUE(issuer.wait_received(fleet::revocations_applied_topic("hub-1"), 1, 5s))
       << "no acknowledgement through the bridge";
   const client::UnlockAnswer a = present("front", revoked);

@@ -7,6 +7,7 @@
 #include "daemon_fixture.hpp"
 #include "latchkeyd_command.hpp"
 
+#include <latchkey/client/grant_minting.hpp>
 #include <latchkey/client/key_files.hpp>
 #include <latchkey/demo/child_process.hpp>
 #include <latchkey/fleet/revocation.hpp>
@@ -24,6 +25,8 @@ namespace latchkey::tests {
 namespace {
 
 namespace fs = std::filesystem;
+
+const char* const kIssuerB = "issuer-b";  // a second issuer some tests pin
 
 class FleetRevocation : public DaemonTest {
  protected:
@@ -65,7 +68,7 @@ class FleetRevocation : public DaemonTest {
     options.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_->port()) +
                            "\nuser = hub-1\npassword_file = " + broker_->password_file("hub-1").string() +
                            "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
-                           "\nwitness_timeout_ms = 300\n";
+                           "\nwitness_timeout_ms = 300\n" + extra_config_;
     return options;
   }
 
@@ -128,14 +131,36 @@ class FleetRevocation : public DaemonTest {
     }
     return out;
   }
-  bool wait_ack(uint64_t sequence, std::chrono::milliseconds timeout = 5s) {
-    return demo::wait_until(
-        [&] {
-          for (const fleet::RevocationsApplied& a : acks())
-            if (a.sequence == sequence && a.hub_id == "hub-1" && a.issuer_key_id == hub_->issuer_key_id()) return true;
-          return false;
-        },
-        timeout);
+  std::size_t ack_count(uint64_t sequence, const std::string& issuer = "") {
+    std::size_t n = 0;
+    for (const fleet::RevocationsApplied& a : acks())
+      if (a.sequence == sequence && a.hub_id == "hub-1" &&
+          a.issuer_key_id == (issuer.empty() ? hub_->issuer_key_id() : issuer))
+        ++n;
+    return n;
+  }
+  bool wait_ack(uint64_t sequence, std::chrono::milliseconds timeout = 5s, const std::string& issuer = "") {
+    return demo::wait_until([&] { return ack_count(sequence, issuer) > 0; }, timeout);
+  }
+
+  // A second issuer the hub pins ([issuer.issuer-b]); call before make_hub.
+  void add_issuer_b() {
+    std::array<uint8_t, 32> seed{};
+    seed.fill(0x3c);
+    issuer_b_ = crypto::KeyPair::from_seed(seed);
+    extra_config_ += "\n[" + std::string("issuer.") + kIssuerB + "]\nkey = " + crypto::to_hex(issuer_b_.public_key) + "\n";
+  }
+  // A grant of issuer B for this hub.
+  client::MintedGrant grant_of_b(const std::string& door) {
+    client::GrantSpec spec;
+    spec.issuer_key_id = kIssuerB;
+    spec.hub_id = hub_->hub_id();
+    spec.door_id = door;
+    spec.courier_id = courier_.id;
+    spec.courier_public_key = courier_.key.public_key;
+    spec.not_before_unix_ms = client::unix_now_ms();
+    spec.not_after_unix_ms = spec.not_before_unix_ms + 3'600'000;
+    return client::mint_grant(spec, issuer_b_.secret_key);
   }
 
   int lkctl(const std::vector<std::string>& args) {
@@ -148,9 +173,13 @@ class FleetRevocation : public DaemonTest {
 
   // lkctl revoke: the signed list in a file.
   fs::path revoke(uint64_t sequence, const std::vector<client::MintedGrant>& grants) {
+    return revoke_as(dir_ / "issuer.key", hub_->issuer_key_id(), sequence, grants);
+  }
+  fs::path revoke_as(const fs::path& key_file, const std::string& key_id, uint64_t sequence,
+                     const std::vector<client::MintedGrant>& grants) {
     const fs::path out = dir_ / ("list-" + std::to_string(sequence) + "-" + std::to_string(next_file_++));
-    std::vector<std::string> args = {"revoke", "--issuer", (dir_ / "issuer.key").string(), "--key-id",
-                                     hub_->issuer_key_id(), "--hub", "hub-1", "--sequence", std::to_string(sequence),
+    std::vector<std::string> args = {"revoke", "--issuer", key_file.string(), "--key-id",
+                                     key_id, "--hub", "hub-1", "--sequence", std::to_string(sequence),
                                      "--out", out.string()};
     for (const client::MintedGrant& g : grants) {
       args.push_back("--grant");
@@ -168,10 +197,22 @@ class FleetRevocation : public DaemonTest {
         << demo::file_tail(dir_ / "lkctl.log", 10);
   }
 
-  // A payload lkctl would never make, published retained as the issuer.
-  void publish_raw(const std::string& bytes) {
+  // A payload lkctl would never make, published retained as the issuer on
+  // the topic of `topic_issuer` (default: the hub's issuer).
+  void publish_raw(const std::string& bytes, const std::string& topic_issuer = "") {
     const testing::Bytes payload(bytes.begin(), bytes.end());
-    ASSERT_EQ(issuer_client_->publish(fleet::revocations_topic("hub-1"), payload, 1, true), 0);
+    const std::string issuer = topic_issuer.empty() ? hub_->issuer_key_id() : topic_issuer;
+    ASSERT_EQ(issuer_client_->publish(fleet::revocations_topic("hub-1", issuer), payload, 1, true), 0);
+  }
+
+  // Replaces the hub's kept lists file (mode 0600) with these lists.
+  void write_kept(const std::vector<std::string>& signed_lists) {
+    const fs::path kept = hub_->data_dir() / "revocations";
+    {
+      std::ofstream out(kept, std::ios::trunc | std::ios::binary);
+      out << fleet::encode_stored_revocation_lists(signed_lists);
+    }
+    fs::permissions(kept, fs::perms::owner_read | fs::perms::owner_write);
   }
 
   std::string outcome(const std::string& door, const client::MintedGrant& g) {
@@ -196,6 +237,8 @@ class FleetRevocation : public DaemonTest {
   std::unique_ptr<testing::MosquittoBroker> broker_;
   std::unique_ptr<testing::MqttTestClient> issuer_client_;
   crypto::KeyPair witness_key_;
+  crypto::KeyPair issuer_b_;
+  std::string extra_config_;
   demo::ChildProcess witness_;
   int next_file_ = 0;
 };
@@ -289,9 +332,12 @@ TEST_F(FleetRevocation, G1_OlderOrEqualSequenceIsIgnored) {
   // Older: ignored, logged.
   ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {g2})));
   EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 ignored: older than #2 in force"));
-  // Equal, with other content: ignored too (the sequence decides, not the content).
+  // Equal, with other content: refused, logged as an error, not acknowledged.
   ASSERT_NO_FATAL_FAILURE(publish(revoke(2, {g3})));
-  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #2 ignored: already in force"));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() +
+                       " #2: same sequence, different list: ignored; the issuer must use a larger sequence"));
+  EXPECT_FALSE(demo::wait_until([&] { return ack_count(2) > 1; }, 1s)) << "the different list #2 was acknowledged";
+  EXPECT_EQ(ack_count(2), 1u);
   EXPECT_EQ(revocation_records(1), 0u);
   EXPECT_EQ(revocation_records(2), 1u);
   EXPECT_NE(outcome("front", g1).find(kRevoked), std::string::npos);
@@ -340,6 +386,11 @@ TEST_F(FleetRevocation, G1_BadListsAreIgnoredAndNothingApplied) {
   other.hub_id = "hub-2";
   ASSERT_NO_FATAL_FAILURE(publish_raw(fleet::encode_signed_revocation_list(other, hub_->issuer().secret_key)));
   EXPECT_TRUE(wait_log("for hub 'hub-2', not this hub 'hub-1'"));
+  // Well signed, but on another issuer's topic (it would replace that
+  // issuer's retained list): refused naming both.
+  ASSERT_NO_FATAL_FAILURE(publish_raw(fleet::encode_signed_revocation_list(list, hub_->issuer().secret_key), "someone"));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 ignored, nothing applied: issuer '" +
+                       hub_->issuer_key_id() + "' received on the topic of issuer 'someone'"));
   // Garbage.
   ASSERT_NO_FATAL_FAILURE(publish_raw("garbage"));
   EXPECT_TRUE(wait_log("nothing applied: revocation list: not a protobuf SignedRevocationList"));
@@ -373,6 +424,118 @@ TEST_F(FleetRevocation, G1_PublicationRefusedToAUserOtherThanTheIssuer) {
             1);
   EXPECT_NE(read_file(dir_ / "lkctl.log").find("the broker refused the publication"), std::string::npos)
       << read_file(dir_ / "lkctl.log");
+}
+
+// Issue 17 point 2: each issuer's list is retained on its own topic, so a
+// hub connecting after both published (a clean session) receives both.
+TEST_F(FleetRevocation, G1_EveryIssuersRetainedListReachesAHubStartedAfterwards) {
+  add_issuer_b();
+  make_hub();
+  client::write_secret_key(dir_ / "issuer-b.key", issuer_b_);
+  const client::MintedGrant revoked_a = grant("front");
+  const client::MintedGrant revoked_b = grant_of_b("front");
+  ASSERT_NO_FATAL_FAILURE(publish(revoke(1, {revoked_a})));
+  ASSERT_NO_FATAL_FAILURE(publish(revoke_as(dir_ / "issuer-b.key", kIssuerB, 3, {revoked_b})));
+  ASSERT_NO_FATAL_FAILURE(listen_for_acks());
+  ASSERT_NO_FATAL_FAILURE(start_made_hub());
+  start_witness();
+  EXPECT_TRUE(wait_ack(1)) << "issuer A's retained list did not reach the hub";
+  EXPECT_TRUE(wait_ack(3, 5s, kIssuerB)) << "issuer B's retained list did not reach the hub";
+  ASSERT_TRUE(wait_confirmed());
+  EXPECT_NE(outcome("front", revoked_a).find(kRevoked), std::string::npos) << outcome("front", revoked_a);
+  EXPECT_NE(outcome("front", revoked_b).find(kRevoked), std::string::npos) << outcome("front", revoked_b);
+  EXPECT_EQ(outcome("back", grant("back")), "allowed");
+}
+
+// A list whose write failed is applied but not acknowledged; when it comes
+// again (retained, on a reconnect) the write is tried again and only a
+// successful one is acknowledged.
+TEST_F(FleetRevocation, G1_AListNotKeptIsAcknowledgedOnlyOnceWritten) {
+  ASSERT_NO_FATAL_FAILURE(start_fleet_hub());
+  const client::MintedGrant g = grant("front");
+  const fs::path kept = hub_->data_dir() / "revocations";
+  // The atomic replace's temporary file cannot be removed nor created while
+  // a non-empty directory holds its name (root included).
+  const fs::path obstacle = hub_->data_dir() / "revocations.tmp";
+  fs::create_directories(obstacle / "in-the-way");
+  const fs::path list = revoke(1, {g});
+  ASSERT_NO_FATAL_FAILURE(publish(list));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 could not be kept"));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 applied"));
+  EXPECT_NE(outcome("front", g).find(kRevoked), std::string::npos) << "applied until the hub stops";
+  EXPECT_FALSE(wait_ack(1, 1s)) << "acknowledged though not kept";
+  EXPECT_FALSE(fs::exists(kept));
+
+  // The same list again, obstacle still there: still no acknowledgement.
+  ASSERT_NO_FATAL_FAILURE(publish(list));
+  EXPECT_FALSE(wait_ack(1, 1s)) << "acknowledged on its second arrival though still not kept";
+  EXPECT_FALSE(fs::exists(kept));
+
+  fs::remove_all(obstacle);
+  ASSERT_NO_FATAL_FAILURE(publish(list));
+  ASSERT_TRUE(wait_ack(1)) << "not acknowledged once the write succeeded";
+  EXPECT_TRUE(fs::exists(kept));
+  EXPECT_TRUE(wait_log("revocation list " + hub_->issuer_key_id() + " #1 in force, now kept"));
+  EXPECT_EQ(revocation_records(1), 1u) << "applied once";
+}
+
+// Fail closed at start: a kept list of a configured issuer that does not
+// verify stops the start (and --check names it); only a list whose issuer
+// is no longer configured is skipped.
+TEST_F(FleetRevocation, G1_AKeptListThatDoesNotVerifyStopsTheStart) {
+  make_hub();
+  ASSERT_NO_FATAL_FAILURE(start_made_hub());
+  ASSERT_EQ(hub_->stop(), 0);
+  const fs::path kept = hub_->data_dir() / "revocations";
+  const client::MintedGrant g = grant("front");
+  fleet::RevocationList list;
+  list.hub_id = "hub-1";
+  list.issuer_key_id = hub_->issuer_key_id();
+  list.sequence = 4;
+  list.grant_ids = {crypto::to_hex(g.grant_id)};
+  const std::string good = fleet::encode_signed_revocation_list(list, hub_->issuer().secret_key);
+  std::array<uint8_t, 32> seed{};
+  seed.fill(0x77);
+  const crypto::KeyPair stranger = crypto::KeyPair::from_seed(seed);
+  const std::string name = "list " + hub_->issuer_key_id() + " #4";
+
+  // Bad signature.
+  write_kept({fleet::encode_signed_revocation_list(list, stranger.secret_key)});
+  LatchkeydRun check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE((check.out + check.err).find(kept.string() + ": a kept revocation list does not verify: " + name +
+                                         ": bad signature"),
+            std::string::npos)
+      << check.out << check.err;
+  LatchkeydRun start = run_latchkeyd({"--config", hub_->config_file().string()});
+  EXPECT_FALSE(start.listened) << "latchkeyd started with a kept list that does not verify";
+  EXPECT_NE(start.err.find(name + ": bad signature"), std::string::npos) << start.err;
+
+  // For another hub.
+  fleet::RevocationList other = list;
+  other.hub_id = "hub-2";
+  write_kept({good, fleet::encode_signed_revocation_list(other, hub_->issuer().secret_key)});
+  check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE((check.out + check.err).find(kept.string() + ": a kept revocation list does not verify: " + name +
+                                         ": for hub 'hub-2', not this hub 'hub-1'"),
+            std::string::npos)
+      << check.out << check.err;
+
+  // An issuer no longer configured: skipped, logged; the start goes on and
+  // the configured issuer's list is in force.
+  fleet::RevocationList gone = list;
+  gone.issuer_key_id = "gone";
+  write_kept({good, fleet::encode_signed_revocation_list(gone, stranger.secret_key)});
+  check = run_latchkeyd({"--config", hub_->config_file().string(), "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE((check.out + check.err).find("the kept revocation list gone #4 is dropped: issuer 'gone' is no longer "
+                                         "configured"),
+            std::string::npos)
+      << check.out << check.err;
+  ASSERT_NO_FATAL_FAILURE(start_made_hub());
+  EXPECT_TRUE(wait_log("issuer 'gone' is no longer configured"));
+  EXPECT_TRUE(wait_log("revocation " + name + " in force (kept): 1 grant(s) revoked"));
 }
 
 }  // namespace

@@ -53,7 +53,15 @@ std::string problem_of(const std::string& bytes, std::string_view hub = "hub-a")
 }
 
 TEST(Revocations, Topics) {
-  EXPECT_EQ(revocations_topic("hub-a"), "latchkey/fleet/v1/hub-a/down/revocations");
+  EXPECT_EQ(revocations_topic("hub-a", "issuer-1"), "latchkey/fleet/v1/hub-a/down/revocations/issuer-1");
+  EXPECT_EQ(revocations_subscription("hub-a"), "latchkey/fleet/v1/hub-a/down/revocations/+");
+  EXPECT_EQ(revocations_topic_issuer("hub-a", "latchkey/fleet/v1/hub-a/down/revocations/issuer-1"), "issuer-1");
+  EXPECT_EQ(revocations_topic_issuer("hub-a", "latchkey/fleet/v1/hub-a/down/revocations"), std::nullopt);
+  EXPECT_EQ(revocations_topic_issuer("hub-a", "latchkey/fleet/v1/hub-a/down/revocations/"), std::nullopt);
+  EXPECT_EQ(revocations_topic_issuer("hub-a", "latchkey/fleet/v1/hub-a/down/revocations/a/b"), std::nullopt);
+  EXPECT_EQ(revocations_topic_issuer("hub-a", "latchkey/fleet/v1/hub-b/down/revocations/issuer-1"), std::nullopt);
+  for (const char* bad : {"", "a/b", "a+", "#"})
+    EXPECT_THROW(revocations_topic("hub-a", bad), std::invalid_argument) << bad;
   EXPECT_EQ(revocations_applied_topic("hub-a"), "latchkey/fleet/v1/hub-a/up/revocations_applied");
   EXPECT_EQ(revocations_applied_subscription(), "latchkey/fleet/v1/+/up/revocations_applied");
 }

@@ -119,7 +119,7 @@ void publish_retained(const CommandLine& args, const std::string& topic, const s
   if (state.acked_reason >= 0x80)
     throw std::runtime_error("the broker refused the publication on " + topic + ": " +
                              mosquitto_reason_string(state.acked_reason) + " (check the fleet ACL: the issuer's user "
-                             "needs write access to latchkey/fleet/v1/+/down/revocations)");
+                             "needs write access to latchkey/fleet/v1/+/down/revocations/<key id>)");
   mosquitto_disconnect(mosq);
 }
 
@@ -159,7 +159,12 @@ int run_publish_revocations(const CommandLine& args) {
   auto peeked = fleet::peek_revocation_list(bytes.data(), bytes.size());
   if (auto* problem = std::get_if<std::string>(&peeked)) throw UsageError("--file " + file + ": " + *problem);
   const fleet::RevocationList& list = std::get<fleet::RevocationList>(peeked);
-  const std::string topic = fleet::revocations_topic(list.hub_id);
+  std::string topic;
+  try {
+    topic = fleet::revocations_topic(list.hub_id, list.issuer_key_id);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--file " + file + ": " + e.what());
+  }
   publish_retained(args, topic, std::string(bytes.begin(), bytes.end()));
   std::cerr << "revocation list " << list.issuer_key_id << " #" << list.sequence << " (" << list.grant_ids.size()
             << " grant(s)) published, retained, on " << topic << "\n";

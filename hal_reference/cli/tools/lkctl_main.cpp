@@ -48,7 +48,7 @@ std::vector<Command> commands() {
        "--file FILE --host HOST [--port N] [--user NAME] [--password-file FILE] [--tls] [--tls-ca-file FILE] "
        "[--timeout-s N]",
        "publish a signed revocation list, retained at QoS 1, on the fleet broker's "
-       "latchkey/fleet/v1/<hub>/down/revocations; exit 0 once the broker acknowledged it",
+       "latchkey/fleet/v1/<hub>/down/revocations/<issuer key id>; exit 0 once the broker acknowledged it",
        {{"file", "host", "port", "user", "password-file", "tls-ca-file", "timeout-s"}, {}, {"tls"}},
        lkctl::run_publish_revocations},
       {"unlock", "--door DOOR --grant FILE --courier NAME.key " + api_usage,

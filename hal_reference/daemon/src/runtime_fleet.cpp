@@ -62,7 +62,7 @@ void Runtime::Impl::start_fleet() {
   link.keepalive_s = static_cast<int>(f.keepalive_s);
   link.log_prefix = "fleet";
   link.subscriptions = {{fleet::topic(f.hub_id, fleet::Channel::kAnswer), 1},
-                        {fleet::revocations_topic(f.hub_id), 1}};  // runtime_revocations.cpp
+                        {fleet::revocations_subscription(f.hub_id), 1}};  // runtime_revocations.cpp
   if (fleet_bridged()) configure_fleet_bridge_link(link);  // runtime_bridge.cpp
   mqtt::LinkCallbacks callbacks;
   callbacks.connected = [this] {
@@ -84,8 +84,8 @@ void Runtime::Impl::start_fleet() {
       return;
     }
     std::string payload(reinterpret_cast<const char*>(data), size);
-    if (topic == fleet::revocations_topic(config.fleet.hub_id)) {
-      post([this, payload = std::move(payload)] { fleet_revocations(payload); });
+    if (auto issuer = fleet::revocations_topic_issuer(config.fleet.hub_id, topic)) {
+      post([this, from = std::move(*issuer), payload = std::move(payload)] { fleet_revocations(from, payload); });
       return;
     }
     if (topic != fleet::topic(config.fleet.hub_id, fleet::Channel::kAnswer)) return;

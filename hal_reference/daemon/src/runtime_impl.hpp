@@ -245,11 +245,14 @@ struct Runtime::Impl {
     uint64_t sequence = 0;
     std::set<std::string> grants;  // hex
     std::string signed_bytes;      // the SignedRevocationList as received
+    bool durable = false;          // in <data_dir>/revocations (acknowledged only then)
   };
   std::map<std::string, HeldRevocations> revocation_lists;  // by issuer key id: the list in force
   fleet::IssuerKeyLookup issuer_key_lookup() const;         // the [issuer] keys pinned for grants
   void load_revocations(gate::GateSetup& setup);  // construction, before the engine exists
-  void fleet_revocations(const std::string& payload);
+  // A list received on down/revocations/<topic_issuer>.
+  void fleet_revocations(const std::string& topic_issuer, const std::string& payload);
+  bool keep_revocations(const std::string& name);  // writes every held list; true when durable
   void fleet_ack_revocations(const std::string& issuer_key_id, uint64_t sequence);
 
   // ---- The engine's actions (runtime_actions.cpp) ----

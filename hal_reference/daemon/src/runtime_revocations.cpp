@@ -1,10 +1,12 @@
 // [fleet] revocation lists (docs/fleet.md "Revocations"): an issuer
-// publishes, retained, on latchkey/fleet/v1/<hub_id>/down/revocations the
-// newest signed list of the grants of its own that this hub must refuse
+// publishes, retained, on latchkey/fleet/v1/<hub_id>/down/revocations/<its
+// key id> the newest signed list of the grants of its own that this hub must refuse
 // (G1). The hub verifies it against the issuer keys it pins for grants,
 // keeps the newest list of each issuer in <data_dir>/revocations (mode 0600,
 // replaced atomically and fsynced) BEFORE it applies it, and acknowledges
-// it on .../up/revocations_applied. At start the kept lists are loaded
+// it on .../up/revocations_applied only once it is kept (a list whose write
+// failed is applied, unacknowledged, and written again when it comes again;
+// an equal sequence with other bytes is refused). At start the kept lists are loaded
 // before the engine exists, so no grant is admitted before they apply, with
 // or without the fleet broker.
 #include "runtime_revocations.hpp"
@@ -113,11 +115,24 @@ KeptRevocations read_kept_revocations(const DaemonConfig& config) {
     return k->second;
   };
   for (const std::string& signed_list : std::get<std::vector<std::string>>(lists)) {
-    auto decoded = fleet::decode_signed_revocation_list(reinterpret_cast<const uint8_t*>(signed_list.data()),
-                                                        signed_list.size(), config.fleet.hub_id, pinned);
+    const auto* data = reinterpret_cast<const uint8_t*>(signed_list.data());
+    auto decoded = fleet::decode_signed_revocation_list(data, signed_list.size(), config.fleet.hub_id, pinned);
     if (auto* problem = std::get_if<std::string>(&decoded)) {
-      out.skipped.push_back(file.string() + ": a kept revocation list is not applied: " + *problem);
-      continue;
+      // Only an issuer no longer configured is skipped: its grants are
+      // refused anyway (G1, unknown key). Anything else (a bad signature, a
+      // list for another hub, a malformed list) stops the start: the file
+      // was written by this hub, so it has been altered or damaged.
+      auto peeked = fleet::peek_revocation_list(data, signed_list.size());
+      if (auto* list = std::get_if<fleet::RevocationList>(&peeked);
+          list && config.issuers.find(list->issuer_key_id) == config.issuers.end()) {
+        out.skipped.push_back(file.string() + ": the kept revocation list " + list->issuer_key_id + " #" +
+                              std::to_string(list->sequence) + " is dropped: issuer '" + list->issuer_key_id +
+                              "' is no longer configured (no [issuer] pins that key id)");
+        continue;
+      }
+      file_error(file, "a kept revocation list does not verify: " + *problem +
+                           "; the start stops rather than admit grants it may revoke (move the file aside to start "
+                           "without the kept lists: each issuer's retained list comes again from the fleet broker)");
     }
     fleet::RevocationList& list = std::get<fleet::RevocationList>(decoded);
     out.lists.push_back({list.issuer_key_id, list.sequence, std::move(list.grant_ids), signed_list});
@@ -136,17 +151,33 @@ fleet::IssuerKeyLookup Runtime::Impl::issuer_key_lookup() const {
 void Runtime::Impl::load_revocations(gate::GateSetup& setup) {
   KeptRevocations kept = read_kept_revocations(config);
   // An issuer no longer pinned: its grants are refused anyway (G1, unknown key).
-  for (const std::string& line : kept.skipped) log_line("error", "[fleet] " + line);
+  for (const std::string& line : kept.skipped) log_line("info", "[fleet] " + line);
   for (KeptRevocationList& list : kept.lists) {
     setup.revoked_by_issuer[list.issuer_key_id] = list.grants;
     log_line("info", "[fleet] revocation list " + list.issuer_key_id + " #" + std::to_string(list.sequence) +
                          " in force (kept): " + std::to_string(list.grants.size()) + " grant(s) revoked");
     revocation_lists[list.issuer_key_id] =
-        HeldRevocations{list.sequence, std::move(list.grants), std::move(list.signed_bytes)};
+        HeldRevocations{list.sequence, std::move(list.grants), std::move(list.signed_bytes), true};
   }
 }
 
-void Runtime::Impl::fleet_revocations(const std::string& payload) {
+bool Runtime::Impl::keep_revocations(const std::string& name) {
+  std::vector<std::string> kept;
+  for (const auto& [issuer, h] : revocation_lists) kept.push_back(h.signed_bytes);
+  try {
+    write_revocations_file(revocations_path(config.data_dir), fleet::encode_stored_revocation_lists(kept));
+  } catch (const std::exception& e) {
+    log_line("error", std::string("[fleet] revocation ") + name +
+                          " could not be kept (applied until the hub stops, not acknowledged; the write is tried "
+                          "again when the list comes again): " + e.what());
+    return false;
+  }
+  // Every held list is in the file now.
+  for (auto& [issuer, h] : revocation_lists) h.durable = true;
+  return true;
+}
+
+void Runtime::Impl::fleet_revocations(const std::string& topic_issuer, const std::string& payload) {
   auto decoded = fleet::decode_signed_revocation_list(reinterpret_cast<const uint8_t*>(payload.data()),
                                                       payload.size(), config.fleet.hub_id, issuer_key_lookup());
   if (auto* problem = std::get_if<std::string>(&decoded)) {
@@ -155,6 +186,14 @@ void Runtime::Impl::fleet_revocations(const std::string& payload) {
   }
   fleet::RevocationList& list = std::get<fleet::RevocationList>(decoded);
   const std::string name = "list " + list.issuer_key_id + " #" + std::to_string(list.sequence);
+  // Each issuer's list is retained on its own topic: a list on another
+  // issuer's topic would replace that issuer's retained list on the broker.
+  if (list.issuer_key_id != topic_issuer) {
+    log_line("error", "[fleet] revocation " + name + " ignored, nothing applied: issuer '" + list.issuer_key_id +
+                          "' received on the topic of issuer '" + topic_issuer + "' (down/revocations/" +
+                          topic_issuer + ")");
+    return;
+  }
   const auto held = revocation_lists.find(list.issuer_key_id);
   const std::optional<uint64_t> held_sequence =
       held == revocation_lists.end() ? std::nullopt : std::optional<uint64_t>(held->second.sequence);
@@ -164,32 +203,34 @@ void Runtime::Impl::fleet_revocations(const std::string& payload) {
                            " in force");
       return;
     case fleet::SequenceVerdict::kSame:
-      // The retained list again (a reconnect): already applied. The
-      // acknowledgement is repeated in case the first one was lost.
+      if (payload != held->second.signed_bytes) {
+        log_line("error", "[fleet] revocation " + name +
+                              ": same sequence, different list: ignored; the issuer must use a larger sequence");
+        return;
+      }
+      if (!held->second.durable) {
+        // Applied, but its write failed: tried again; acknowledged once kept.
+        if (!keep_revocations(name)) return;
+        log_line("info", "[fleet] revocation " + name + " in force, now kept");
+        fleet_ack_revocations(list.issuer_key_id, list.sequence);
+        return;
+      }
+      // The retained list again (a reconnect): already applied and kept.
+      // The acknowledgement is repeated in case the first one was lost.
       log_line("info", "[fleet] revocation " + name + " ignored: already in force");
       fleet_ack_revocations(list.issuer_key_id, list.sequence);
       return;
     case fleet::SequenceVerdict::kNewer: break;
   }
   // Durable before applied: a restart, with or without the fleet broker,
-  // must still refuse what was acknowledged.
-  std::vector<std::string> kept;
-  for (const auto& [issuer, h] : revocation_lists)
-    if (issuer != list.issuer_key_id) kept.push_back(h.signed_bytes);
-  kept.push_back(payload);
-  bool durable = true;
-  try {
-    write_revocations_file(revocations_path(config.data_dir), fleet::encode_stored_revocation_lists(kept));
-  } catch (const std::exception& e) {
-    durable = false;
-    log_line("error", std::string("[fleet] revocation ") + name +
-                          " could not be kept (applied until the hub stops, not acknowledged): " + e.what());
-  }
+  // must still refuse what was acknowledged. A failed write still applies
+  // the list (it only revokes more) but holds it as not durable.
+  revocation_lists[list.issuer_key_id] = HeldRevocations{list.sequence, list.grant_ids, payload, false};
+  const bool durable = keep_revocations(name);
   const std::size_t added = engine->set_issuer_revocations(list.issuer_key_id, list.grant_ids,
                                                            "revoked by " + name, now());
   log_line("info", "[fleet] revocation " + name + " applied: " + std::to_string(list.grant_ids.size()) +
                        " grant(s) revoked, " + std::to_string(added) + " newly");
-  revocation_lists[list.issuer_key_id] = HeldRevocations{list.sequence, std::move(list.grant_ids), payload};
   if (durable) fleet_ack_revocations(list.issuer_key_id, list.sequence);
 }
 

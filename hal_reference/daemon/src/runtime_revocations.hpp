@@ -25,12 +25,15 @@ struct KeptRevocationList {
 };
 struct KeptRevocations {
   std::vector<KeptRevocationList> lists;  // verified against config's [issuer] keys and [fleet] hub_id
-  std::vector<std::string> skipped;       // one line per kept list that no longer verifies, naming why
+  std::vector<std::string> skipped;       // one line per kept list whose issuer is no longer configured
 };
 // Reads and verifies the kept lists (none when the file does not exist).
 // Throws std::runtime_error naming the file when it is not the daemon's own
 // regular file with mode at most 0600, cannot be read, or is not a
-// StoredRevocationLists: the start stops rather than admit revoked grants.
+// StoredRevocationLists, or when a kept list of a configured issuer does not
+// verify (bad signature, another hub id, malformed; the text names the list's
+// issuer and sequence when they can be read): the start stops rather than
+// admit revoked grants.
 KeptRevocations read_kept_revocations(const DaemonConfig& config);
 
 }  // namespace latchkey::hub

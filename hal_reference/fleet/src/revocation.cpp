@@ -29,8 +29,23 @@ std::string list_name(const pb::RevocationList& m) {
 
 }  // namespace
 
-std::string revocations_topic(std::string_view hub_id) {
-  return std::string(kTopicRoot) + "/" + std::string(hub_id) + "/down/revocations";
+std::string revocations_topic(std::string_view hub_id, std::string_view issuer_key_id) {
+  if (issuer_key_id.empty() || issuer_key_id.find_first_of("/+#") != std::string_view::npos)
+    throw std::invalid_argument("issuer key id '" + std::string(issuer_key_id) +
+                                "' cannot name a revocations topic (empty, or holds '/', '+' or '#')");
+  return std::string(kTopicRoot) + "/" + std::string(hub_id) + "/down/revocations/" + std::string(issuer_key_id);
+}
+
+std::string revocations_subscription(std::string_view hub_id) {
+  return std::string(kTopicRoot) + "/" + std::string(hub_id) + "/down/revocations/+";
+}
+
+std::optional<std::string> revocations_topic_issuer(std::string_view hub_id, std::string_view topic) {
+  const std::string prefix = std::string(kTopicRoot) + "/" + std::string(hub_id) + "/down/revocations/";
+  if (topic.size() <= prefix.size() || topic.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const std::string_view last = topic.substr(prefix.size());
+  if (last.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(last);
 }
 
 std::string revocations_applied_topic(std::string_view hub_id) {

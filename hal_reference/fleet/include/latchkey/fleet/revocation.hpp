@@ -22,8 +22,16 @@ inline constexpr std::string_view kRevocationDomain = "latchkey.fleet.revocation
 inline constexpr std::size_t kGrantIdBytes = 16;          // Grant.grant_id
 inline constexpr std::size_t kMaxRevokedGrants = 100000;  // per list: about 1.8 MB on the wire
 
-// latchkey/fleet/v1/<hub_id>/down/revocations (issuer -> hub, retained)
-std::string revocations_topic(std::string_view hub_id);
+// latchkey/fleet/v1/<hub_id>/down/revocations/<issuer_key_id> (issuer ->
+// hub, retained): one retained list per issuer, so a hub connecting later
+// receives every issuer's newest list. Throws std::invalid_argument when the
+// key id cannot be one MQTT topic level (empty, or holds '/', '+' or '#').
+std::string revocations_topic(std::string_view hub_id, std::string_view issuer_key_id);
+// What a hub subscribes to: latchkey/fleet/v1/<hub_id>/down/revocations/+
+std::string revocations_subscription(std::string_view hub_id);
+// The issuer key id a topic of revocations_subscription(hub_id) names (its
+// last level); nullopt for any other topic.
+std::optional<std::string> revocations_topic_issuer(std::string_view hub_id, std::string_view topic);
 // latchkey/fleet/v1/<hub_id>/up/revocations_applied (hub -> issuer)
 std::string revocations_applied_topic(std::string_view hub_id);
 // What an issuer subscribes to for every hub's acknowledgements.
