@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,13 +100,23 @@ class OutboxTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<Outbox> open(std::size_t max_rows = 1000, std::size_t window = 4) {
+  std::unique_ptr<Outbox> open(std::size_t max_rows = 1000, std::size_t window = 4, int busy_timeout_ms = 5'000) {
     OutboxOptions o;
     o.path = dir_ / "fleet-outbox.db";
     o.hub_id = "hub-1";
     o.max_rows = max_rows;
     o.window = window;
+    o.busy_timeout_ms = busy_timeout_ms;
     OutboxHooks h;
+    h.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_.push_back(line);
+    };
+    h.write_failing = [this](int failures, const std::string& error) {
+      write_failing_++;
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      write_failing_error_ = std::to_string(failures) + ": " + error;
+    };
     h.overflow = [this](uint64_t dropped, std::size_t) {
       overflows_++;
       last_dropped_ = dropped;
@@ -112,7 +124,35 @@ class OutboxTest : public ::testing::Test {
     return std::make_unique<Outbox>(o, h);
   }
 
+  bool logged(const std::string& part) {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    for (const auto& line : log_)
+      if (line.find(part) != std::string::npos) return true;
+    return false;
+  }
+
+  // Another connection holding the database's write lock: the outbox's
+  // writes fail with SQLITE_BUSY once its busy timeout passes.
+  struct WriteLock {
+    sqlite3* db = nullptr;
+    explicit WriteLock(const fs::path& path) {
+      EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    }
+    void release() {
+      if (!db) return;
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+      db = nullptr;
+    }
+    ~WriteLock() { release(); }
+  };
+
   fs::path dir_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+  std::atomic<int> write_failing_{0};
+  std::string write_failing_error_;
   FakeLink link_;
   std::atomic<int> overflows_{0};
   std::atomic<uint64_t> last_dropped_{0};
@@ -294,6 +334,85 @@ TEST_F(OutboxTest, AnOpenedSessionNamesItsGrantInAnOutcomeAfterARestart) {
   EXPECT_EQ(s.started_wall_ms, 1234);
   EXPECT_EQ(s.rule, "F2");
   EXPECT_EQ(s.audit_seq, 40u);
+}
+
+// A write that fails (here the database is locked by another connection)
+// loses nothing: the records wait in memory, in order, and are written with
+// contiguous sequences once the database can be written again. Three
+// failures in a row raise one alarm through the hook; the recovery is logged.
+TEST_F(OutboxTest, AFailedWriteIsRetriedInOrderAndAlarmsOnce) {
+  auto box = open(1000, 64, 50);
+  link_.up = true;
+  box->set_sender(link_.sender());
+  box->add_alarm(alarm("before"));
+  box->flush();
+  ASSERT_TRUE(wait_until([&] { return link_.count() == 1; }));
+  std::vector<FakeLink::Sent> all = link_.take();
+  box->published(all[0].mid);
+  ASSERT_TRUE(wait_until([&] { return box->stats().rows == 0; }));
+
+  WriteLock lock(dir_ / "fleet-outbox.db");
+  for (int i = 0; i < 4; ++i) {
+    box->add_alarm(alarm("held " + std::to_string(i)));
+    box->add_session(session(100 + static_cast<uint64_t>(i)));
+  }
+  ASSERT_TRUE(wait_until([&] { return write_failing_.load() == 1; }, 10s)) << "no alarm after repeated failures";
+  {
+    std::lock_guard<std::mutex> l(log_mutex_);
+    EXPECT_EQ(write_failing_error_.rfind("3: ", 0), 0u) << write_failing_error_;
+  }
+  EXPECT_TRUE(logged("cannot write 8 record(s)"));
+  box->add_alarm(alarm("during"));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(link_.count(), 0u) << "something was sent that is not in the database";
+  EXPECT_EQ(box->stats().rows, 0u);
+  EXPECT_EQ(box->stats().next_sequence, 2u) << "a failed write used up sequences";
+  lock.release();
+
+  box->flush();  // returns once the retried batch is on disk
+  EXPECT_EQ(box->stats().rows + box->stats().acknowledged, 10u);
+  EXPECT_TRUE(logged("works again"));
+  while (all.size() < 10) {
+    ASSERT_TRUE(wait_until([&] { return link_.count() > 0; })) << "stalled after " << all.size();
+    for (auto& m : link_.take()) {
+      box->published(m.mid);
+      all.push_back(m);
+    }
+  }
+  std::vector<std::string> order;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(sequence_of(all[i]), i + 1) << "sequences are not contiguous";
+    const auto* data = reinterpret_cast<const uint8_t*>(all[i].payload.data());
+    if (all[i].topic == alarm_topic("hub-1"))
+      order.push_back(std::get<HubAlarm>(decode_alarm(data, all[i].payload.size())).alarm.text);
+    else
+      order.push_back("session " +
+                      std::to_string(std::get<HubSession>(decode_session(data, all[i].payload.size())).session.audit_seq));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"before", "held 0", "session 100", "held 1", "session 101", "held 2",
+                                             "session 102", "held 3", "session 103", "during"}));
+  ASSERT_TRUE(wait_until([&] { return box->stats().rows == 0; }));
+  EXPECT_EQ(write_failing_.load(), 1) << "the alarm is raised once per episode";
+}
+
+// An acknowledgement whose DELETE cannot commit is applied again later: the
+// row leaves the database without waiting for a reconnect.
+TEST_F(OutboxTest, AnAcknowledgementThatCannotCommitIsAppliedLater) {
+  auto box = open(1000, 4, 50);
+  link_.up = true;
+  box->set_sender(link_.sender());
+  box->add_alarm(alarm("one"));
+  ASSERT_TRUE(wait_until([&] { return link_.count() == 1; }));
+  const auto sent = link_.take();
+  {
+    WriteLock lock(dir_ / "fleet-outbox.db");
+    box->published(sent[0].mid);
+    ASSERT_TRUE(wait_until([&] { return logged("database is locked"); }));
+  }
+  ASSERT_TRUE(wait_until([&] { return box->stats().rows == 0; }, 3s)) << "the acknowledged row stayed";
+  EXPECT_EQ(box->stats().acknowledged, 1u);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(link_.count(), 0u) << "an acknowledged row was sent again";
 }
 
 TEST_F(OutboxTest, UnopenableFileIsNamed) {

@@ -117,6 +117,55 @@ TEST(Gate, G1_FleetRevocationListRevokesOnlyItsOwnIssuersGrants) {
 }
 
 // ---- G2 ----
+// G1 after admission: a grant revoked while its request waits for the cameras
+// to record (U2) opens nothing, whichever way the revocation comes; the deny
+// is G1 with its audit record and the grant is not consumed.
+namespace {
+void revoked_while_recording_is_pending(bool by_fleet_list) {
+  SimWorld w(options(9));
+  ASSERT_TRUE(w.warm_up());
+  w.camera().ignore_recording = true;  // the recording acknowledgement is pending
+  const auto g = w.mint();
+  const std::string grant_hex = latchkey::crypto::to_hex(latchkey::crypto::view(g.grant_id));
+  const uint64_t id = w.request_with(g);
+  w.run_for(300);
+  ASSERT_FALSE(w.decision(id)) << "the request must still wait for recording";
+  ASSERT_TRUE(w.engine().door("front")->session.has_value());
+  const std::string session_id = w.engine().door("front")->session->session_id;
+  if (by_fleet_list)
+    w.engine().set_issuer_revocations("issuer-1", {grant_hex}, "revoked by list issuer-1 #1", w.now());
+  else
+    w.engine().revoke(grant_hex, w.now());
+  // Now the camera acknowledges recording the session after all.
+  w.camera().ignore_recording = false;
+  w.camera().recording_session = session_id;
+  const auto d = decide(w, id);
+  ASSERT_TRUE(d) << "no decision";
+  EXPECT_FALSE(d->allowed);
+  EXPECT_EQ(d->rule, latchkey::Rule::G1);
+  EXPECT_EQ(d->message, "grant is revoked");
+  w.run_for(1'000);
+  EXPECT_TRUE(w.observed().unlocks.empty());
+  EXPECT_EQ(w.lock().bolt, LK_LOCK_STATE_LOCKED);
+  EXPECT_FALSE(w.engine().door("front")->session.has_value());
+  EXPECT_EQ(w.consumed().count(g.grant_id), 0u);
+  bool deny_audited = false;
+  for (const auto& r : w.audit()) {
+    EXPECT_NE(r.entry.kind, latchkey::RecordKind::kAllow) << r.entry.detail;
+    if (r.entry.type == "decision" && r.entry.rule == latchkey::Rule::G1 && r.entry.subject == grant_hex &&
+        r.entry.detail.find("grant is revoked") != std::string::npos)
+      deny_audited = true;
+  }
+  EXPECT_TRUE(deny_audited);
+}
+}  // namespace
+
+TEST(Gate, G1_GrantRevokedWhileRecordingIsPendingDoesNotUnlock) { revoked_while_recording_is_pending(false); }
+
+TEST(Gate, G1_FleetListRevokingAGrantWhileRecordingIsPendingDoesNotUnlock) {
+  revoked_while_recording_is_pending(true);
+}
+
 TEST(Gate, G2_ChallengeIsSingleUseFreshAndSignedByTheCourier) {
   SimWorld w(options());
   ASSERT_TRUE(w.warm_up());

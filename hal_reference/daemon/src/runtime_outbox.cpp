@@ -28,6 +28,14 @@ void Runtime::Impl::open_outbox() {
       after_work();
     });
   };
+  hooks.write_failing = [this](int failures, const std::string& error) {
+    post([this, failures, error] {
+      raise_hub_alarm(Rule::A1, "fleet outbox cannot write its database (" + std::to_string(failures) +
+                                    " failures in a row: " + error +
+                                    "); alarms and session outcomes wait in memory and the write is retried");
+      after_work();
+    });
+  };
   fleet_outbox = std::make_unique<fleet::Outbox>(std::move(options), std::move(hooks));
   const fleet::OutboxStats s = fleet_outbox->stats();
   if (s.rows > 0 || s.checkpoint_waiting)

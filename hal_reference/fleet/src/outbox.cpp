@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -107,7 +109,7 @@ struct Outbox::Db {
   sqlite3* db = nullptr;
   std::string path;
 
-  explicit Db(const std::filesystem::path& file) : path(file.string()) {
+  Db(const std::filesystem::path& file, int busy_timeout_ms) : path(file.string()) {
     // Created 0600 before SQLite opens it; its -wal and -shm take its mode.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error("fleet outbox " + path + ": cannot create: " + std::strerror(errno));
@@ -119,7 +121,8 @@ struct Outbox::Db {
       throw std::runtime_error("fleet outbox " + path + ": cannot open: " + message);
     }
     try {
-      exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+      exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+      sqlite3_busy_timeout(db, busy_timeout_ms);
       exec("CREATE TABLE IF NOT EXISTS rows(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, topic TEXT NOT NULL, "
            "payload BLOB NOT NULL);"
            "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -184,11 +187,14 @@ struct Outbox::Db {
 };
 
 Outbox::Outbox(OutboxOptions options, OutboxHooks hooks)
-    : options_(std::move(options)), hooks_(std::move(hooks)), db_(std::make_unique<Db>(options_.path)) {
+    : options_(std::move(options)), hooks_(std::move(hooks)), db_(std::make_unique<Db>(options_.path, options_.busy_timeout_ms)) {
   if (options_.window == 0) throw std::runtime_error("fleet outbox: the in-flight window must be at least 1");
-  stats_.rows = static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows"));
+  // Counted once here; the worker keeps the counts from then on.
+  rows_ = static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows"));
+  checkpoint_stored_ = db_->scalar("SELECT COUNT(*) FROM checkpoint") > 0;
+  stats_.rows = rows_;
   stats_.next_sequence = static_cast<uint64_t>(db_->scalar("SELECT value FROM meta WHERE key = 'next_seq'"));
-  stats_.checkpoint_waiting = db_->scalar("SELECT COUNT(*) FROM checkpoint") > 0;
+  stats_.checkpoint_waiting = checkpoint_stored_;
   if (stats_.checkpoint_waiting) checkpoint_version_ = 1;  // kept from an earlier run, not sent yet
   thread_ = std::thread([this] { run(); });
 }
@@ -282,6 +288,7 @@ OutboxStats Outbox::stats() const {
 }
 
 void Outbox::run() {
+  using Clock = std::chrono::steady_clock;
   for (;;) {
     std::vector<Input> inputs;
     std::vector<int> acks;
@@ -289,49 +296,67 @@ void Outbox::run() {
     uint64_t batch = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, kPoll, [this] { return woken_ || stopping_; });
+      Clock::time_point now = Clock::now();
+      const bool backing_off = write_failures_ > 0 && now < retry_at_;
+      const auto wait = backing_off ? std::min<Clock::duration>(kPoll, retry_at_ - now) : Clock::duration(kPoll);
+      wake_.wait_for(lock, wait, [this] { return woken_ || stopping_; });
       woken_ = false;
-      inputs.swap(queue_);
+      now = Clock::now();
+      // After a failed write what is queued waits for its retry time (a
+      // stop tries once more): new records must not hurry a failing disk.
+      if (write_failures_ == 0 || now >= retry_at_ || stopping_) {
+        inputs.swap(queue_);
+        batch = queued_batches_;
+      }
       acks.swap(acks_);
       reconnected = std::exchange(reconnected_, false);
       stopping = stopping_;
-      batch = queued_batches_;
+    }
+    if (!inputs.empty()) {
+      try {
+        write(inputs);
+        if (write_failures_ > 0 && hooks_.log)
+          hooks_.log("[fleet] outbox: writing its database works again after " + std::to_string(write_failures_) +
+                     " failed attempt(s); nothing was lost");
+        write_failures_ = 0;
+        retry_delay_ = std::chrono::milliseconds(0);
+      } catch (const std::exception& e) {
+        // Not lost: back at the front of the queue, in order, for the retry.
+        // The sequence numbers were rolled back with the transaction.
+        ++write_failures_;
+        retry_delay_ = write_failures_ == 1 ? kWriteRetryFirst : std::min(retry_delay_ * 2, kWriteRetryMax);
+        retry_at_ = Clock::now() + retry_delay_;
+        const std::size_t count = inputs.size();
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          queue_.insert(queue_.begin(), std::make_move_iterator(inputs.begin()), std::make_move_iterator(inputs.end()));
+        }
+        batch = 0;  // not written: flush() keeps waiting
+        if (hooks_.log)
+          hooks_.log("[fleet] outbox: cannot write " + std::to_string(count) + " record(s) (failure " +
+                     std::to_string(write_failures_) + " in a row), retrying in " +
+                     std::to_string(retry_delay_.count()) + " ms: " + e.what());
+        if (write_failures_ == kWriteFailuresToAlarm && hooks_.write_failing)
+          hooks_.write_failing(write_failures_, e.what());
+      }
     }
     try {
-      write(inputs);
-      if (!acks.empty()) {
-        db_->exec("BEGIN IMMEDIATE");
-        uint64_t acknowledged = 0;
-        for (int mid : acks) {
-          if (auto it = in_flight_.find(mid); it != in_flight_.end()) {
-            Db::Stmt(*db_, "DELETE FROM rows WHERE seq = ?1").integer(1, static_cast<int64_t>(it->second)).row();
-            acknowledged += static_cast<uint64_t>(sqlite3_changes(db_->db));
-            in_flight_.erase(it);
-          } else if (auto c = checkpoint_mids_.find(mid); c != checkpoint_mids_.end()) {
-            // Deleted only when it is still the newest: a newer one waits to be sent.
-            if (c->second == checkpoint_version_) Db::Stmt(*db_, "DELETE FROM checkpoint").row();
-            checkpoint_mids_.erase(c);
-          }
-        }
-        db_->exec("COMMIT");
-        std::lock_guard<std::mutex> lock(mutex_);
-        stats_.acknowledged += acknowledged;
-      }
+      acknowledge(acks);
     } catch (const std::exception& e) {
-      sqlite3_exec(db_->db, "ROLLBACK", nullptr, nullptr, nullptr);
       if (hooks_.log) hooks_.log(std::string("[fleet] outbox: ") + e.what());
+      // The rows stay in the database and in flight; their acknowledgements
+      // are applied again next round. After a reconnect the message ids mean
+      // nothing any more: the rows are sent again instead.
+      if (!reconnected) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        acks_.insert(acks_.begin(), acks.begin(), acks.end());
+      }
     }
     {
       // The counts first: whoever flush() waited sees them current.
-      std::optional<std::pair<std::size_t, bool>> counts;
-      try {
-        counts.emplace(static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows")),
-                       db_->scalar("SELECT COUNT(*) FROM checkpoint") > 0);
-      } catch (const std::exception& e) {
-        if (hooks_.log) hooks_.log(std::string("[fleet] outbox: ") + e.what());
-      }
       std::lock_guard<std::mutex> lock(mutex_);
-      if (counts) std::tie(stats_.rows, stats_.checkpoint_waiting) = *counts;
+      stats_.rows = rows_;
+      stats_.checkpoint_waiting = checkpoint_stored_;
       written_batches_ = std::max(written_batches_, batch);
     }
     flushed_.notify_all();
@@ -354,17 +379,61 @@ void Outbox::run() {
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!queue_.empty() && hooks_.log)
+    hooks_.log("[fleet] outbox: stopping with " + std::to_string(queue_.size()) +
+               " record(s) that could not be written to its database");
   written_batches_ = queued_batches_;
   flushed_.notify_all();
 }
 
+// The broker's acknowledgements: their rows leave the database, and leave
+// the in-flight map only once that is committed.
+void Outbox::acknowledge(std::vector<int>& acks) {
+  if (acks.empty()) return;
+  std::size_t deleted = 0;
+  bool checkpoint_deleted = false;
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    for (int mid : acks) {
+      if (auto it = in_flight_.find(mid); it != in_flight_.end()) {
+        Db::Stmt(*db_, "DELETE FROM rows WHERE seq = ?1").integer(1, static_cast<int64_t>(it->second)).row();
+        deleted += static_cast<std::size_t>(sqlite3_changes(db_->db));
+      } else if (auto c = checkpoint_mids_.find(mid); c != checkpoint_mids_.end()) {
+        // Deleted only when it is still the newest: a newer one waits to be sent.
+        if (c->second == checkpoint_version_) {
+          Db::Stmt(*db_, "DELETE FROM checkpoint").row();
+          checkpoint_deleted = checkpoint_deleted || sqlite3_changes(db_->db) > 0;
+        }
+      }
+    }
+    db_->exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  for (int mid : acks) {
+    in_flight_.erase(mid);
+    checkpoint_mids_.erase(mid);
+  }
+  acks.clear();
+  rows_ -= std::min(rows_, deleted);
+  if (checkpoint_deleted) checkpoint_stored_ = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.acknowledged += deleted;
+}
+
 // One transaction for everything queued since the last round: one fsync.
+// Throws, with the transaction rolled back, when SQLite fails; the caller
+// keeps the inputs.
 void Outbox::write(std::vector<Input>& inputs) {
   if (inputs.empty()) return;
   db_->exec("BEGIN IMMEDIATE");
+  std::size_t rows = rows_;
+  std::size_t dropped = 0;
+  uint64_t next = 0;
+  bool checkpoint = false;
   try {
-    uint64_t next = static_cast<uint64_t>(db_->scalar("SELECT value FROM meta WHERE key = 'next_seq'"));
-    bool checkpoint = false;
+    next = static_cast<uint64_t>(db_->scalar("SELECT value FROM meta WHERE key = 'next_seq'"));
     for (Input& in : inputs) {
       if (in.kind == Input::Kind::kCheckpoint) {
         Db::Stmt(*db_, "INSERT OR REPLACE INTO checkpoint(id, topic, payload) VALUES(1, ?1, ?2)")
@@ -410,43 +479,46 @@ void Outbox::write(std::vector<Input>& inputs) {
           .text(3, in.topic)
           .blob(4, payload)
           .row();
+      ++rows;
     }
     Db::Stmt(*db_, "UPDATE meta SET value = ?1 WHERE key = 'next_seq'").integer(1, static_cast<int64_t>(next)).row();
-    enforce_bound();
+    dropped = enforce_bound(rows);
     db_->exec("COMMIT");
-    if (checkpoint) ++checkpoint_version_;
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.next_sequence = next;
   } catch (...) {
     sqlite3_exec(db_->db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
-}
-
-// Inside write()'s transaction. Full: the oldest session outcomes go; alarms
-// and the checkpoint stay.
-void Outbox::enforce_bound() {
-  const auto rows = static_cast<std::size_t>(db_->scalar("SELECT COUNT(*) FROM rows"));
-  if (rows <= options_.max_rows) {
-    if (rows < options_.max_rows / 2) overflow_reported_ = false;
-    return;
+  rows_ = rows - dropped;
+  if (checkpoint) {
+    ++checkpoint_version_;
+    checkpoint_stored_ = true;
   }
-  Db::Stmt(*db_, "DELETE FROM rows WHERE seq IN (SELECT seq FROM rows WHERE kind = ?1 ORDER BY seq LIMIT ?2)")
-      .integer(1, kKindSession)
-      .integer(2, static_cast<int64_t>(rows - options_.max_rows))
-      .row();
-  const auto dropped = static_cast<uint64_t>(sqlite3_changes(db_->db));
-  if (dropped == 0) return;
   uint64_t total = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    stats_.next_sequence = next;
     total = stats_.dropped += dropped;
   }
+  if (dropped == 0) return;
   if (hooks_.log)
     hooks_.log("[fleet] outbox full (" + std::to_string(options_.max_rows) + " rows): dropped the " +
                std::to_string(dropped) + " oldest session outcome(s), " + std::to_string(total) + " this run");
   if (!overflow_reported_ && hooks_.overflow) hooks_.overflow(total, options_.max_rows);
   overflow_reported_ = true;
+}
+
+// Inside write()'s transaction. Full: the oldest session outcomes go; alarms
+// and the checkpoint stay.
+std::size_t Outbox::enforce_bound(std::size_t rows) {
+  if (rows <= options_.max_rows) {
+    if (rows < options_.max_rows / 2) overflow_reported_ = false;
+    return 0;
+  }
+  Db::Stmt(*db_, "DELETE FROM rows WHERE seq IN (SELECT seq FROM rows WHERE kind = ?1 ORDER BY seq LIMIT ?2)")
+      .integer(1, kKindSession)
+      .integer(2, static_cast<int64_t>(rows - options_.max_rows))
+      .row();
+  return static_cast<std::size_t>(sqlite3_changes(db_->db));
 }
 
 void Outbox::drain() {

@@ -57,6 +57,7 @@ struct GateEngine::State {
     Phase phase = Phase::kAwaitingRecording;
     uint64_t request_id = 0;
     std::string grant_hex;
+    std::string issuer_key_id;            // G1: whose fleet revocation list may name the grant
     MonoNs recording_deadline = kNever;   // U2, and F3 while the plugin's verdict is pending
     bool authz_pending = false;           // F3: no commit before the plugin's verdict
     uint64_t commit_token = 0;            // U3
@@ -162,6 +163,15 @@ struct GateEngine::State {
             const std::string& message, const std::string& subject, MonoNs now, bool counted = true);
   // Denies the door's pending (not yet unlocked) request.
   void deny_pending(Door& door, Rule rule, const std::string& message, MonoNs now);
+  // G1: the grant is revoked, by the hub's own list or its issuer's fleet list.
+  bool grant_revoked(const std::string& grant_hex, const std::string& issuer_key_id) const {
+    if (revoked.count(grant_hex)) return true;
+    const auto listed = revoked_by_issuer.find(issuer_key_id);
+    return listed != revoked_by_issuer.end() && listed->second.count(grant_hex) > 0;
+  }
+  // G1 after admission: a request still waiting for its cameras (U2) whose
+  // grant was revoked meanwhile is denied; its grant is not consumed.
+  void deny_revoked_pending(MonoNs now);
   // F1 while a request waits for recording: any doubt about the lock or door
   // denies it, whatever the cameras say next.
   void check_pending_door(Door& door, MonoNs now);

@@ -51,6 +51,12 @@ void GateEngine::State::deny(uint64_t request_id, Door* door, const std::string&
 void GateEngine::State::check_recording(Door& door, MonoNs now) {
   if (!door.session || door.session->phase != Phase::kAwaitingRecording || door.session->authz_pending) return;
   Session& s = *door.session;
+  // G1 again where the allow is decided: the grant may have been revoked
+  // while the cameras were asked to record.
+  if (grant_revoked(s.grant_hex, s.issuer_key_id)) {
+    deny_pending(door, Rule::G1, "grant is revoked", now);
+    return;
+  }
   std::string counters;
   for (const std::string& camera_id : s.view.camera_ids) {
     const LivenessMonitor& m = *cameras.at(camera_id).monitor;
@@ -65,7 +71,14 @@ void GateEngine::State::check_recording(Door& door, MonoNs now) {
                                 "allow: grant " + s.grant_hex + ", courier " + s.view.courier_id + ", cameras " +
                                     counters,
                                 RecordKind::kAllow, 0, s.commit_token, s.grant_hex});
-  (void)now;
+}
+
+void GateEngine::State::deny_revoked_pending(MonoNs now) {
+  for (auto& [door_id, door] : doors) {
+    if (!door.session || door.session->phase != Phase::kAwaitingRecording) continue;
+    if (grant_revoked(door.session->grant_hex, door.session->issuer_key_id))
+      deny_pending(door, Rule::G1, "grant is revoked", now);
+  }
 }
 
 void GateEngine::on_wall_clock_synced(MonoNs now) { s_->last_clock_sync = now; }
@@ -83,6 +96,15 @@ void GateEngine::on_audit_committed(uint64_t token, bool ok, MonoNs now) {
     }
     s_->reserved.erase(s.grant_hex);
     s_->consumed.insert(s.grant_hex);  // durable now (G3)
+    // G1: a revocation that came while the allow was being committed still
+    // stops the unlock. The allow record is durable, so the grant stays consumed.
+    if (s_->grant_revoked(s.grant_hex, s.issuer_key_id)) {
+      s_->audit("decision", Rule::G1, door_id, hex(s.view.session_id),
+                "allow withdrawn: grant " + s.grant_hex + " was revoked before the unlock; it stays consumed",
+                RecordKind::kAllowWithdrawn);
+      s_->deny_pending(door, Rule::G1, "grant is revoked", now);
+      return;
+    }
     // Time passed while cameras acknowledged and the log committed: the lock,
     // the door (F1) and the cameras (U1) must still be right now.
     if (auto doubt = s_->door_doubt(door)) {
@@ -151,13 +173,12 @@ void GateEngine::on_witness_refused(const std::string& detail, MonoNs now) {
 void GateEngine::revoke(const std::string& grant_id_hex, MonoNs now) {
   s_->revoked.insert(grant_id_hex);
   s_->audit("grant", Rule::G1, "", grant_id_hex, "revoked");
-  (void)now;
+  s_->deny_revoked_pending(now);
 }
 
 std::size_t GateEngine::set_issuer_revocations(const std::string& issuer_key_id,
                                                const std::set<std::string>& grant_ids_hex, const std::string& reason,
                                                MonoNs now) {
-  (void)now;
   std::set<std::string>& held = s_->revoked_by_issuer[issuer_key_id];
   std::size_t added = 0;
   for (const std::string& grant : grant_ids_hex) {
@@ -166,6 +187,7 @@ std::size_t GateEngine::set_issuer_revocations(const std::string& issuer_key_id,
     ++added;
   }
   held = grant_ids_hex;
+  s_->deny_revoked_pending(now);
   return added;
 }
 
@@ -383,6 +405,7 @@ uint64_t GateEngine::request_unlock(const std::string& door_id, const v1::Unlock
   State::Session s;
   s.request_id = id;
   s.grant_hex = grant_hex;
+  s.issuer_key_id = grant.issuer_key_id();
   s.view.session_id.resize(16);
   s_->random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(s.view.session_id.data()), 16));
   s.view.door_id = door_id;

@@ -23,6 +23,7 @@
 
 #include <latchkey/crypto/crypto.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -94,6 +95,9 @@ struct OutboxOptions {
   // alarms alone may exceed it (they are few).
   std::size_t max_rows = kDefaultOutboxRows;
   std::size_t window = kDefaultOutboxWindow;  // sent and not yet acknowledged, at most
+  // How long a write waits for another holder of the database's lock before
+  // it counts as failed (and is retried).
+  int busy_timeout_ms = 5'000;
 };
 
 // How the worker reaches the broker. Both are called on the worker thread.
@@ -111,7 +115,17 @@ struct OutboxHooks {
   // The outbox was full and dropped session outcomes: called once when it
   // first drops (and again only after it had drained below half).
   std::function<void(uint64_t dropped, std::size_t max_rows)> overflow;
+  // The database write failed kWriteFailuresToAlarm times in a row (disk
+  // full, I/O error, locked): called once per episode with the count and the
+  // last error. What was queued stays queued, in order, and is retried with
+  // back-off; the first success after it is logged.
+  std::function<void(int failures, const std::string& error)> write_failing;
 };
+
+inline constexpr int kWriteFailuresToAlarm = 3;
+// A failed write is retried after 100 ms, doubling to at most 5 s.
+inline constexpr std::chrono::milliseconds kWriteRetryFirst{100};
+inline constexpr std::chrono::milliseconds kWriteRetryMax{5'000};
 
 struct OutboxStats {
   std::size_t rows = 0;          // alarms and session outcomes waiting (the checkpoint not counted)
@@ -168,7 +182,10 @@ class Outbox {
   };
   void run();
   void write(std::vector<Input>& inputs);
-  void enforce_bound();
+  // Inside write()'s transaction, with the rows the table will hold; returns
+  // how many session outcomes it dropped.
+  std::size_t enforce_bound(std::size_t rows);
+  void acknowledge(std::vector<int>& acks);
   void drain();
 
   const OutboxOptions options_;
@@ -197,6 +214,12 @@ class Outbox {
   uint64_t checkpoint_version_ = 0;    // bumped by each set_checkpoint written
   uint64_t checkpoint_sent_version_ = 0;
   bool overflow_reported_ = false;
+  // Kept by the worker (counted once at open), not counted again each round.
+  std::size_t rows_ = 0;
+  bool checkpoint_stored_ = false;
+  int write_failures_ = 0;             // in a row
+  std::chrono::milliseconds retry_delay_{0};
+  std::chrono::steady_clock::time_point retry_at_{};
 
   std::thread thread_;  // last
 };

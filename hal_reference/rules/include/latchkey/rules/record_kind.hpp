@@ -18,7 +18,7 @@ namespace latchkey {
 enum class RecordKind : uint8_t {
   kNone,
   kAllow,                // decision: the allow committed before the unlock (U3); consumes the grant (G3)
-  kAllowWithdrawn,       // decision: a committed allow withdrawn before the unlock left (F1, U1)
+  kAllowWithdrawn,       // decision: a committed allow withdrawn before the unlock left (F1, U1, G1)
   kDeny,                 // decision: a deny that counts toward the lockout (G4)
   kDenyUncounted,        // decision: a deny that does not (G4's own, U3, an evicted challenge)
   kSessionOpened,        // session: the unlock command left
