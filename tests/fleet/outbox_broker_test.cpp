@@ -10,8 +10,8 @@
 // alarm and session outcome (the cut one compromised by F2, still naming
 // its grant and courier), sequences 1..N without a gap, and the newest
 // checkpoint.
-#include "daemon_fixture.hpp"
 #include "fleet_subscriber.hpp"
+#include "witness_fixture.hpp"
 
 #include <latchkey/audit/checkpoint.hpp>
 #include <latchkey/demo/child_process.hpp>
@@ -64,56 +64,26 @@ int64_t p50(std::vector<int64_t> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-class FleetOutbox : public DaemonTest {
+class FleetOutbox : public WitnessRollback {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("latchkey-outbox-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    testing::BrokerOptions options;
-    options.extra_users = {"hub-1", "lk-witness", "lk-fleet"};
-    options.guard = false;
+  // WitnessRollback's fleet broker, with the fleet's subscriber and
+  // persistence (the broker is stopped and started during a test).
+  testing::BrokerOptions fleet_broker_options() override {
+    testing::BrokerOptions options = WitnessRollback::fleet_broker_options();
+    options.extra_users.push_back("lk-fleet");
     options.persistence = true;
-    options.acl_file = LATCHKEY_FLEET_ACL_FILE;
-    broker_ = std::make_unique<testing::MosquittoBroker>(options);
-    std::array<uint8_t, 32> seed{};
-    seed.fill(0x5b);
-    witness_key_ = crypto::KeyPair::from_seed(seed);
-    std::ofstream(dir_ / "witness.key") << crypto::to_hex(seed) << "\n";
-    fs::permissions(dir_ / "witness.key", fs::perms::owner_read | fs::perms::owner_write);
-  }
-
-  void TearDown() override {
-    if (::testing::Test::HasFailure()) {
-      std::cerr << "lk-witness log:\n" << witness_.log_tail(20) << "\nbroker log:\n" << broker_->log() << "\n";
-    }
-    subscriber_.reset();
-    witness_.kill();
-    DaemonTest::TearDown();
-    broker_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  demo::SimHubOptions fleet_options() {
-    demo::SimHubOptions options = daemon_test_options();
-    options.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_->port()) +
-                           "\nuser = hub-1\npassword_file = " + broker_->password_file("hub-1").string() +
-                           "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
-                           "\nwitness_timeout_ms = 300\n";
     return options;
   }
 
-  void start_witness() {
-    std::ofstream(dir_ / "hub-keys") << "hub-1 " << crypto::to_hex(hub_->hub_public_key()) << "\n";
-    witness_.start({LATCHKEY_TEST_WITNESS, "--hub-keys", (dir_ / "hub-keys").string(), "--db",
-                    (dir_ / "witness.db").string(), "--key", (dir_ / "witness.key").string(), "--host", "127.0.0.1",
-                    "--port", std::to_string(broker_->port()), "--user", "lk-witness", "--password-file",
-                    broker_->password_file("lk-witness").string()},
-                   dir_ / "witness.log");
+  void TearDown() override {
+    if (::testing::Test::HasFailure()) std::cerr << "broker log:\n" << broker_->log() << "\n";
+    subscriber_.reset();
+    WitnessRollback::TearDown();
   }
 
-  bool wait_confirmed() {
+  // Confirmed in this run of the hub (GET /v1/audit/verify), not in an
+  // earlier one as the audit records could show.
+  bool wait_confirmed_now() {
     return demo::wait_until([&] {
       return api_->get("/v1/audit/verify").body.find("\"state\":\"confirmed\"") != std::string::npos;
     }, 15s);
@@ -161,10 +131,6 @@ class FleetOutbox : public DaemonTest {
 
   fs::path outbox_db() const { return hub_->data_dir() / "fleet-outbox.db"; }
 
-  fs::path dir_;
-  std::unique_ptr<testing::MosquittoBroker> broker_;
-  crypto::KeyPair witness_key_;
-  demo::ChildProcess witness_;
   std::unique_ptr<FleetSubscriber> subscriber_;
   std::vector<std::string> sessions_;  // hex, in order of delivery
   std::vector<std::string> grants_;
@@ -177,7 +143,7 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   start_witness();
   subscriber_ = std::make_unique<FleetSubscriber>(broker_->port(), broker_->password("lk-fleet"));
   ASSERT_TRUE(demo::wait_until([&] { return subscriber_->connects() > 0; }, 5s));
-  ASSERT_TRUE(wait_confirmed()) << "the witness never confirmed the log";
+  ASSERT_TRUE(wait_confirmed_now()) << "the witness never confirmed the log";
 
   // Baseline: the fleet broker up.
   const std::vector<int64_t> up = deliveries(kPerPhase);
@@ -226,7 +192,7 @@ TEST_F(FleetOutbox, BrokerDownSlowAndHubKilled_NoLocalDelayNothingLost) {
   // The broker returns: the subscriber (its persistent session kept) and the
   // hub reconnect; the witness confirms the restarted hub's log.
   broker_->start();
-  ASSERT_TRUE(wait_confirmed()) << "the restarted hub was not confirmed";
+  ASSERT_TRUE(wait_confirmed_now()) << "the restarted hub was not confirmed";
   const std::size_t expected_sessions = sessions_.size();
   FleetReceived got;
   const bool complete = demo::wait_until([&] {
@@ -305,7 +271,7 @@ TEST_F(FleetOutbox, FullOutboxDropsOldestSessionsWithOneA1Alarm) {
   start_hub(options);
   start_witness();
   subscriber_ = std::make_unique<FleetSubscriber>(broker_->port(), broker_->password("lk-fleet"));
-  ASSERT_TRUE(wait_confirmed());
+  ASSERT_TRUE(wait_confirmed_now());
   ASSERT_TRUE(demo::wait_until([&] { return outbox_query_int(outbox_db(), "SELECT COUNT(*) FROM rows") == 0; }, 5s));
   broker_->stop();
   deliveries(13);

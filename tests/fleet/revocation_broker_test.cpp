@@ -4,8 +4,8 @@
 // a real lk-witness (the hub grants nothing before it confirms the log), and
 // the issuer's side through lkctl revoke / publish-revocations or, for the
 // lists lkctl would never make, a plain MQTT client as user lk-issuer.
-#include "daemon_fixture.hpp"
 #include "latchkeyd_command.hpp"
+#include "witness_fixture.hpp"
 
 #include <latchkey/client/grant_minting.hpp>
 #include <latchkey/client/key_files.hpp>
@@ -28,47 +28,30 @@ namespace fs = std::filesystem;
 
 const char* const kIssuerB = "issuer-b";  // a second issuer some tests pin
 
-class FleetRevocation : public DaemonTest {
+class FleetRevocation : public WitnessRollback {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("latchkey-revocation-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    testing::BrokerOptions options;
-    options.extra_users = {"hub-1", "lk-witness", "lk-issuer"};
-    options.guard = false;
-    options.acl_file = LATCHKEY_FLEET_ACL_FILE;
-    broker_ = std::make_unique<testing::MosquittoBroker>(options);
-    std::array<uint8_t, 32> seed{};
-    seed.fill(0x5a);
-    witness_key_ = crypto::KeyPair::from_seed(seed);
-    std::ofstream(dir_ / "witness.key") << crypto::to_hex(seed) << "\n";
-    fs::permissions(dir_ / "witness.key", fs::perms::owner_read | fs::perms::owner_write);
+  // The fleet broker of WitnessRollback, and the issuer's user.
+  testing::BrokerOptions fleet_broker_options() override {
+    testing::BrokerOptions options = WitnessRollback::fleet_broker_options();
+    options.extra_users.push_back("lk-issuer");
+    return options;
   }
 
   void TearDown() override {
     if (::testing::Test::HasFailure()) {
-      std::cerr << "lk-witness log:\n" << witness_.log_tail(20) << "\nlkctl log:\n" << demo::file_tail(dir_ / "lkctl.log", 20)
-                << "\n";
+      std::cerr << "lkctl log:\n" << demo::file_tail(dir_ / "lkctl.log", 20) << "\n";
       const std::string broker_log = broker_->log();
       std::cerr << "broker log (end):\n" << broker_log.substr(broker_log.size() > 3000 ? broker_log.size() - 3000 : 0)
                 << "\n";
     }
     issuer_client_.reset();
-    witness_.kill();
-    DaemonTest::TearDown();
-    broker_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    WitnessRollback::TearDown();
   }
 
+  // WitnessRollback's hub, with the issuers add_issuer_b() pins.
   demo::SimHubOptions fleet_options() {
-    demo::SimHubOptions options = daemon_test_options();
-    options.extra_config = "[fleet]\nenabled = true\nhost = 127.0.0.1\nport = " + std::to_string(broker_->port()) +
-                           "\nuser = hub-1\npassword_file = " + broker_->password_file("hub-1").string() +
-                           "\nwitness_key = " + crypto::to_hex(witness_key_.public_key) +
-                           "\nwitness_timeout_ms = 300\n" + extra_config_;
+    demo::SimHubOptions options = WitnessRollback::fleet_options();
+    options.extra_config += extra_config_;
     return options;
   }
 
@@ -82,25 +65,6 @@ class FleetRevocation : public DaemonTest {
     ASSERT_NO_FATAL_FAILURE(hub_->start());
     ASSERT_NO_FATAL_FAILURE(reconnect());
     ASSERT_TRUE(demo::wait_cameras_live(*api_, 10s));
-  }
-
-  void start_witness() {
-    std::ofstream(dir_ / "hub-keys") << "hub-1 " << crypto::to_hex(hub_->hub_public_key()) << "\n";
-    witness_.start({LATCHKEY_TEST_WITNESS, "--hub-keys", (dir_ / "hub-keys").string(), "--db",
-                    (dir_ / "witness.db").string(), "--key", (dir_ / "witness.key").string(), "--host", "127.0.0.1",
-                    "--port", std::to_string(broker_->port()), "--user", "lk-witness", "--password-file",
-                    broker_->password_file("lk-witness").string()},
-                   dir_ / "witness.log");
-  }
-
-  bool wait_confirmed() {
-    return demo::wait_until(
-        [&] {
-          return !records("hub", "A2", [](const JsonObject& r) {
-                    return text(r, "detail").find("fleet witness confirmed") != std::string::npos;
-                  }).empty();
-        },
-        10s);
   }
 
   // A started, confirmed hub with an issuer listening for acknowledgements.
@@ -233,13 +197,9 @@ class FleetRevocation : public DaemonTest {
     return demo::wait_until([&] { return read_file(hub_->log_file()).find(part) != std::string::npos; }, timeout);
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::MosquittoBroker> broker_;
   std::unique_ptr<testing::MqttTestClient> issuer_client_;
-  crypto::KeyPair witness_key_;
   crypto::KeyPair issuer_b_;
   std::string extra_config_;
-  demo::ChildProcess witness_;
   int next_file_ = 0;
 };
 

@@ -2,8 +2,9 @@
 // Mosquitto as the fleet broker with the shipped tools/broker/fleet.acl, a
 // real lk-witness, real latchkeyd processes with simulated devices, and the
 // helpers that roll a hub's audit log back. witness_rollback_test.cpp (the
-// hub dials the fleet broker) and fleet_bridge_test.cpp (through the hub
-// broker's bridge) share it.
+// hub dials the fleet broker), fleet_bridge_test.cpp (through the hub
+// broker's bridge), revocation_broker_test.cpp and outbox_broker_test.cpp
+// share it; each adds the broker users it needs (fleet_broker_options).
 #ifndef LATCHKEY_TESTS_FLEET_WITNESS_FIXTURE_HPP
 #define LATCHKEY_TESTS_FLEET_WITNESS_FIXTURE_HPP
 

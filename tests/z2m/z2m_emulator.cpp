@@ -78,7 +78,15 @@ Z2mEmulator::Z2mEmulator(Z2mEmulatorOptions options)
 
 Z2mEmulator::~Z2mEmulator() {
   scheduler_.stop();
-  link_.reset();
+  // The link's thread may be inside a callback that publishes (on_set
+  // answers a command): link_ is taken away under the mutex the callbacks
+  // hold, so they find it gone, and the link is joined without the mutex.
+  std::unique_ptr<mqtt::MqttLink> link;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    link = std::move(link_);
+  }
+  link.reset();
 }
 
 void Z2mEmulator::set_faults(const Z2mFaults& faults) {
@@ -259,6 +267,7 @@ void Z2mEmulator::publish_sensor_locked() {
 }
 
 void Z2mEmulator::publish_locked(const std::string& topic, const std::string& payload, bool retain) {
+  if (!link_) return;  // stopping (see the destructor)
   std::string error;
   link_->publish(topic, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(), 1, &error, retain);
 }
