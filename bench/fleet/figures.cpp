@@ -1,5 +1,7 @@
 #include "figures.hpp"
 
+#include "hub/stats.hpp"
+
 #include <cstdio>
 #include <thread>
 
@@ -7,25 +9,11 @@ namespace latchkey::fleetsim {
 
 using namespace std::chrono_literals;
 
-void print_row(const std::string& figure, const std::string& measured, const std::string& floor,
-               const std::string& ratio, const std::string& target, const std::string& verdict,
-               const std::string& note) {
-  std::printf("ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", figure.c_str(), measured.c_str(), floor.c_str(), ratio.c_str(),
-              target.c_str(), verdict.c_str(), note.c_str());
-  std::fflush(stdout);
-}
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
 void report_start(int hubs, double started_s, double confirmed_s) {
   const std::string n = std::to_string(hubs);
-  print_row("fleet: start " + n + " hubs", fixed(started_s, 1) + " s", "-", "-", "-", "-",
+  bench::print_row("fleet: start " + n + " hubs", bench::fmt("%.1f", started_s) + " s", "-", "-", "-", "-",
             "each latchkeyd until its API listens, one after another");
-  print_row("fleet: witness confirms " + n + " hubs", fixed(confirmed_s, 2) + " s", "-", "-", "-", "-",
+  bench::print_row("fleet: witness confirms " + n + " hubs", bench::fmt("%.2f", confirmed_s) + " s", "-", "-", "-", "-",
             "from lk-witness's start until every hub's GET /v1/audit/verify says confirmed");
 }
 
@@ -54,16 +42,16 @@ Fleet::Usage measure_cost_without_fleet(SimOptions options, testing::MosquittoBr
 void report_cost(Fleet& fleet, const Fleet::Usage& without, int seconds) {
   const Fleet::Usage with = sample(fleet, seconds);
   const std::string n = std::to_string(fleet.hubs().size());
-  print_row("fleet: hub CPU with the fleet link", fixed(with.cpu_s * 100, 3) + " %",
-            fixed(without.cpu_s * 100, 3) + " %", fixed(with.cpu_s / without.cpu_s, 2), "-", "-",
+  bench::print_row("fleet: hub CPU with the fleet link", bench::fmt("%.3f", with.cpu_s * 100) + " %",
+            bench::fmt("%.3f", without.cpu_s * 100) + " %", bench::fmt("%.2f", with.cpu_s / without.cpu_s), "-", "-",
             "per hub, of one core, over " + std::to_string(seconds) + " s; floor: the same hubs without [fleet]; " + n +
                 " hubs");
-  print_row("fleet: hub memory (PSS) with the fleet link", fixed(with.pss_kb / 1024, 2) + " MiB",
-            fixed(without.pss_kb / 1024, 2) + " MiB", fixed(with.pss_kb / without.pss_kb, 2), "-", "-",
-            "per hub; floor: the same hubs without [fleet]; added " + fixed((with.pss_kb - without.pss_kb) / 1024, 2) +
+  bench::print_row("fleet: hub memory (PSS) with the fleet link", bench::fmt("%.2f", with.pss_kb / 1024) + " MiB",
+            bench::fmt("%.2f", without.pss_kb / 1024) + " MiB", bench::fmt("%.2f", with.pss_kb / without.pss_kb), "-", "-",
+            "per hub; floor: the same hubs without [fleet]; added " + bench::fmt("%.2f", (with.pss_kb - without.pss_kb) / 1024) +
                 " MiB");
   const Fleet::Usage witness = fleet.witness_usage();
-  print_row("fleet: lk-witness memory (PSS)", fixed(witness.pss_kb / 1024, 2) + " MiB", "-", "-", "-", "-",
+  bench::print_row("fleet: lk-witness memory (PSS)", bench::fmt("%.2f", witness.pss_kb / 1024) + " MiB", "-", "-", "-", "-",
             "for " + n + " hubs");
 }
 

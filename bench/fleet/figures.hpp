@@ -1,5 +1,6 @@
 // The simulator's figures (docs/fleet.md "The fleet simulator"). Each prints
-// ROW lines: figure, measured, floor, ratio, target, verdict, note.
+// ROW lines (bench::print_row, bench/hub/stats.hpp): figure, measured,
+// floor, ratio, target, verdict, note.
 #ifndef LATCHKEY_BENCH_FLEET_FIGURES_HPP
 #define LATCHKEY_BENCH_FLEET_FIGURES_HPP
 
@@ -7,10 +8,6 @@
 
 namespace latchkey::fleetsim {
 
-void print_row(const std::string& figure, const std::string& measured, const std::string& floor,
-               const std::string& ratio, const std::string& target, const std::string& verdict,
-               const std::string& note);
-std::string fixed(double value, int decimals);
 
 // start: seconds to start every hub; seconds from the witness's start until
 // every hub is confirmed.

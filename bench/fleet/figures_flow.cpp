@@ -4,6 +4,8 @@
 // that is no hub (its topics are the hub pattern's with the user "floor").
 #include "figures.hpp"
 
+#include "hub/stats.hpp"
+
 #include <latchkey/client/api_client.hpp>
 #include <latchkey/demo/delivery.hpp>
 #include <latchkey/fleet/outbox.hpp>
@@ -32,10 +34,10 @@ Percentiles percentiles_ms(const std::vector<double>& seconds) {
 
 void report_pair(const std::string& figure, const Percentiles& measured, const Percentiles& floor,
                  const std::string& note) {
-  print_row(figure + " p50", fixed(measured.p50_ms, 2) + " ms", fixed(floor.p50_ms, 2) + " ms",
-            fixed(measured.p50_ms / floor.p50_ms, 1), "-", "-", note);
-  print_row(figure + " p99", fixed(measured.p99_ms, 2) + " ms", fixed(floor.p99_ms, 2) + " ms",
-            fixed(measured.p99_ms / floor.p99_ms, 1), "-", "-", note);
+  bench::print_row(figure + " p50", bench::fmt("%.2f", measured.p50_ms) + " ms", bench::fmt("%.2f", floor.p50_ms) + " ms",
+            bench::fmt("%.1f", measured.p50_ms / floor.p50_ms), "-", "-", note);
+  bench::print_row(figure + " p99", bench::fmt("%.2f", measured.p99_ms) + " ms", bench::fmt("%.2f", floor.p99_ms) + " ms",
+            bench::fmt("%.1f", measured.p99_ms / floor.p99_ms), "-", "-", note);
 }
 
 std::string stamp_payload(int index) {

@@ -205,9 +205,11 @@ Fleet::Usage Fleet::witness_usage() const {
   return u;
 }
 
-std::unique_ptr<mqtt::MqttLink> connect_as(const testing::MosquittoBroker& broker, const std::string& user,
-                                           std::vector<mqtt::LinkConfig::Subscription> subscriptions,
-                                           std::function<void(std::string_view, const uint8_t*, std::size_t)> on_message) {
+namespace {
+
+// A link to `broker` as `user`, with the password the broker fixture made;
+// each gets a client id of its own.
+mqtt::LinkConfig link_config(const testing::MosquittoBroker& broker, const std::string& user) {
   static std::atomic<int> serial{0};
   mqtt::LinkConfig config;
   config.host = broker.address();
@@ -217,6 +219,15 @@ std::unique_ptr<mqtt::MqttLink> connect_as(const testing::MosquittoBroker& broke
   config.client_id = user + "-sim-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
   config.keepalive_s = 30;
   config.log_prefix = "sim " + user;
+  return config;
+}
+
+}  // namespace
+
+std::unique_ptr<mqtt::MqttLink> connect_as(const testing::MosquittoBroker& broker, const std::string& user,
+                                           std::vector<mqtt::LinkConfig::Subscription> subscriptions,
+                                           std::function<void(std::string_view, const uint8_t*, std::size_t)> on_message) {
+  mqtt::LinkConfig config = link_config(broker, user);
   config.subscriptions = std::move(subscriptions);
   auto connected = std::make_shared<std::atomic<bool>>(false);
   mqtt::LinkCallbacks callbacks;
@@ -232,15 +243,7 @@ std::unique_ptr<mqtt::MqttLink> connect_as(const testing::MosquittoBroker& broke
 }
 
 Listener::Listener(const testing::MosquittoBroker& broker, const std::string& user, std::vector<std::string> topics) {
-  mqtt::LinkConfig config;
-  config.host = broker.address();
-  config.port = broker.port();
-  config.user = user;
-  config.password = broker.password(user);
-  static std::atomic<int> serial{0};
-  config.client_id = user + "-listener-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
-  config.keepalive_s = 30;
-  config.log_prefix = "sim " + user;
+  mqtt::LinkConfig config = link_config(broker, user);
   for (std::string& t : topics) config.subscriptions.push_back({std::move(t), 1});
   mqtt::LinkCallbacks callbacks;
   callbacks.connected = [this] {
