@@ -21,15 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool finish_session(HubFixture& hub, std::size_t from) {
-  if (!hub.wait_for(from, lock_state_is(hub::LockState::kUnlocked), 5s)) return false;
-  const std::size_t opened = hub.mark();
-  if (!hub.runtime().test_door_action("front", "open").ok()) return false;
-  if (!hub.wait_for(opened, door_state_is(hub::DoorState::kOpen), 5s)) return false;
-  if (!hub.runtime().test_door_action("front", "close").ok()) return false;
-  return hub.wait_for(from, session_ends(hub::SessionEnd::kCompleted), 5s) != nullptr;
-}
-
 // Request in -> CommandUnlock out, µs, per trial (after a warm-up);
 // empty when a trial failed (reported on stderr).
 std::vector<double> decisions(HubFixture& hub, std::size_t trials, const char* mode) {

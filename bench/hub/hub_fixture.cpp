@@ -187,4 +187,14 @@ std::vector<uint8_t> HubFixture::unlock_request(const crypto::Bytes& signed_gran
   return crypto::make_unlock_request(signed_grant, "front", r->challenge, courier_.secret_key);
 }
 
+bool finish_session(HubFixture& hub, std::size_t from) {
+  using namespace std::chrono_literals;
+  if (!hub.wait_for(from, lock_state_is(hub::LockState::kUnlocked), 5s)) return false;
+  const std::size_t opened = hub.mark();
+  if (!hub.runtime().test_door_action("front", "open").ok()) return false;
+  if (!hub.wait_for(opened, door_state_is(hub::DoorState::kOpen), 5s)) return false;
+  if (!hub.runtime().test_door_action("front", "close").ok()) return false;
+  return hub.wait_for(from, session_ends(hub::SessionEnd::kCompleted), 5s) != nullptr;
+}
+
 }  // namespace latchkey::bench

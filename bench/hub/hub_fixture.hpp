@@ -47,6 +47,12 @@ using EventMatch = std::function<bool(const hub::EventData&)>;
 EventMatch lock_state_is(hub::LockState state);
 EventMatch door_state_is(hub::DoorState state);
 EventMatch session_ends(hub::SessionEnd end);
+
+class HubFixture;
+// Ends the open session at "front" (its events from `from` on) the way a
+// delivery does: the lock unlocked, the door opened and closed, the verified
+// relock (U8). False when a step does not come within 5 s.
+bool finish_session(HubFixture& hub, std::size_t from);
 // A lock (unlock = false) or unlock command; with a rule, only for that rule.
 EventMatch lock_command(bool unlock, const std::string& rule = "");
 

@@ -13,16 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Ends the open session the way a delivery does: open, close, relock (U8).
-bool finish_session(HubFixture& hub, std::size_t from) {
-  if (!hub.wait_for(from, lock_state_is(hub::LockState::kUnlocked), 5s)) return false;
-  const std::size_t opened = hub.mark();
-  if (!hub.runtime().test_door_action("front", "open").ok()) return false;
-  if (!hub.wait_for(opened, door_state_is(hub::DoorState::kOpen), 5s)) return false;
-  if (!hub.runtime().test_door_action("front", "close").ok()) return false;
-  return hub.wait_for(from, session_ends(hub::SessionEnd::kCompleted), 5s) != nullptr;
-}
-
 }  // namespace
 
 int run_unlock_latency(const std::filesystem::path& dir, std::size_t trials) {
